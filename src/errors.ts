@@ -1,0 +1,51 @@
+/**
+ * The one catalogue of errors. Every code is stable (clients and tests match on it), documented in
+ * docs/errors.md (a test checks), and carries the HTTP status the API answers with.
+ */
+export const ERROR_CATALOGUE = {
+  NER_ERR_CORPUS_FILE_MISSING: { statusCode: 500, summary: 'A corpus file does not exist or cannot be read.' },
+  NER_ERR_CORPUS_LENGTH_MISMATCH: { statusCode: 400, summary: 'A sentence file and its label file have different numbers of lines.' },
+  NER_ERR_CORPUS_UNKNOWN_LABEL: { statusCode: 400, summary: 'A label is not one the format allows (D/T/O, or B-/I-/O tags).' },
+  NER_ERR_CORPUS_BAD_TOKEN: { statusCode: 400, summary: 'A token is empty or contains whitespace.' },
+  NER_ERR_CORPUS_BAD_LINE: { statusCode: 400, summary: 'A line does not have the shape its format requires.' },
+  NER_ERR_CORPUS_EMPTY: { statusCode: 400, summary: 'A corpus holds no sentence.' },
+  NER_ERR_MODEL_NOT_FOUND: { statusCode: 500, summary: 'The model directory, card or model file does not exist.' },
+  NER_ERR_MODEL_CARD_INVALID: { statusCode: 500, summary: 'The model card is not valid JSON or lacks a required field.' },
+  NER_ERR_MODEL_CHECKSUM: { statusCode: 500, summary: 'The model file does not match the sha256 in its model card (truncated or tampered).' },
+  NER_ERR_MODEL_FORMAT: { statusCode: 500, summary: 'The model file is not a CRFsuite model this code can read.' },
+  NER_ERR_MODEL_TEMPLATES: { statusCode: 500, summary: 'The model was trained with feature templates this code does not have.' },
+  NER_ERR_MODEL_PRODUCTION_POINTER: { statusCode: 500, summary: 'The production pointer names no model version that exists.' },
+  NER_ERR_TRAINING_FAILED: { statusCode: 500, summary: 'CRFsuite training failed or produced no model.' },
+  NER_ERR_LEXICON_INVALID: { statusCode: 500, summary: 'A lexicon file is missing or malformed.' },
+  NER_ERR_INPUT_INVALID: { statusCode: 400, summary: 'An input line or argument is not valid (e.g. a JSONL line without text).' },
+  NER_ERR_CLI_USAGE: { statusCode: 400, summary: 'A command-line call has unknown or missing arguments.' },
+  NER_ERR_CONFIG_INVALID: { statusCode: 500, summary: 'One or more environment variables are invalid.' },
+} as const satisfies Record<string, { statusCode: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface ErrorLocation {
+  file?: string;
+  line?: number;
+}
+
+export class NerError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ErrorLocation & { cause?: unknown } = {}) {
+    const where = options.file ? `${options.file}${options.line ? `:${options.line}` : ''}: ` : '';
+    super(`${where}${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NerError';
+    this.code = code;
+    this.statusCode = ERROR_CATALOGUE[code].statusCode;
+    this.file = options.file;
+    this.line = options.line;
+  }
+}
+
+export function isNerError(value: unknown, code?: ErrorCode): value is NerError {
+  return value instanceof NerError && (code === undefined || value.code === code);
+}
