@@ -1,0 +1,170 @@
+import type { FeatureResources, FeatureTemplate, SentenceTemplate, WordTemplate } from './feature-templates.js';
+
+/**
+ * Turns words into CRF attributes. Two paths share one attribute order:
+ * - `attributeStrings` builds the strings the CRFsuite trainer is given;
+ * - `FeatureEncoder` maps the same attributes straight to a model's attribute ids, caching the word-level
+ *   part per distinct word, so tagging builds almost no strings (the cost the binding path spends most on).
+ * The order matters: CRFsuite sums state weights in attribute order, and we reproduce its scores exactly.
+ */
+
+export const BIAS_ATTRIBUTE = 'bias';
+
+interface WordSlot {
+  offset: number;
+  templates: WordTemplate[];
+}
+
+export interface FeaturePlan {
+  templateNames: string[];
+  wordSlots: WordSlot[];
+  sentenceTemplates: SentenceTemplate[];
+}
+
+export function planFeatures(templates: readonly FeatureTemplate[]): FeaturePlan {
+  const wordTemplates = templates.filter((t): t is WordTemplate => t.scope === 'word');
+  const offsets = [...new Set(wordTemplates.flatMap((t) => t.offsets))].sort((a, b) => a - b);
+  return {
+    templateNames: templates.map((t) => t.name),
+    wordSlots: offsets.map((offset) => ({ offset, templates: wordTemplates.filter((t) => t.offsets.includes(offset)) })),
+    sentenceTemplates: templates.filter((t): t is SentenceTemplate => t.scope === 'sentence'),
+  };
+}
+
+export function attributeName(template: string, offset: number, value: string): string {
+  return `${template}[${offset}]=${value}`;
+}
+
+function lowerAll(words: readonly string[]): string[] {
+  return words.map((w) => w.toLowerCase());
+}
+
+/** The attributes of every token, as strings, in the canonical order. */
+export function attributeStrings(plan: FeaturePlan, words: readonly string[], resources: FeatureResources): string[][] {
+  const lower = lowerAll(words);
+  const sentenceValues = plan.sentenceTemplates.map((t) => t.values(words, lower, resources));
+  return words.map((_, i) => {
+    const attributes = [BIAS_ATTRIBUTE];
+    for (const slot of plan.wordSlots) {
+      const word = words[i + slot.offset];
+      if (word === undefined) continue;
+      for (const template of slot.templates) {
+        for (const value of template.values(word)) attributes.push(attributeName(template.name, slot.offset, value));
+      }
+    }
+    plan.sentenceTemplates.forEach((template, k) => {
+      const values = sentenceValues[k] as readonly (readonly string[])[];
+      for (const offset of template.offsets) {
+        for (const value of values[i + offset] ?? []) attributes.push(attributeName(template.name, offset, value));
+      }
+    });
+    return attributes;
+  });
+}
+
+/** Attribute ids of a sentence in CSR form: token t owns ids[starts[t] .. starts[t + 1]). */
+export interface EncodedSentence {
+  ids: Int32Array;
+  starts: Int32Array;
+  length: number;
+}
+
+const EMPTY_IDS = new Int32Array(0);
+
+export interface FeatureEncoderOptions {
+  /** Distinct words kept in the per-word cache before it is cleared (bounds memory on open vocabularies). */
+  maxCachedWords?: number;
+}
+
+export class FeatureEncoder {
+  private readonly wordCache = new Map<string, Int32Array[]>();
+  private readonly sentenceValueCache: Map<string, number>[][];
+  private readonly maxCachedWords: number;
+  private readonly biasId: number;
+  private ids = new Int32Array(4096);
+
+  constructor(
+    private readonly plan: FeaturePlan,
+    private readonly attributeIds: ReadonlyMap<string, number>,
+    private readonly resources: FeatureResources,
+    options: FeatureEncoderOptions = {},
+  ) {
+    this.maxCachedWords = options.maxCachedWords ?? 200_000;
+    this.biasId = attributeIds.get(BIAS_ATTRIBUTE) ?? -1;
+    this.sentenceValueCache = plan.sentenceTemplates.map((t) => t.offsets.map(() => new Map()));
+  }
+
+  encode(words: readonly string[]): EncodedSentence {
+    const length = words.length;
+    const starts = new Int32Array(length + 1);
+    const perWord = words.map((w) => this.wordIds(w));
+    const lower = this.plan.sentenceTemplates.length > 0 ? lowerAll(words) : [];
+    const sentenceValues = this.plan.sentenceTemplates.map((t) => t.values(words, lower, this.resources));
+    let n = 0;
+    for (let i = 0; i < length; i++) {
+      starts[i] = n;
+      if (this.biasId >= 0) n = this.push(n, this.biasId);
+      for (let s = 0; s < this.plan.wordSlots.length; s++) {
+        const neighbour = perWord[i + (this.plan.wordSlots[s] as WordSlot).offset];
+        if (neighbour === undefined) continue;
+        const slotIds = neighbour[s] as Int32Array;
+        for (let k = 0; k < slotIds.length; k++) n = this.push(n, slotIds[k] as number);
+      }
+      for (let k = 0; k < this.plan.sentenceTemplates.length; k++) {
+        const template = this.plan.sentenceTemplates[k] as SentenceTemplate;
+        const values = sentenceValues[k] as readonly (readonly string[])[];
+        for (let o = 0; o < template.offsets.length; o++) {
+          const offset = template.offsets[o] as number;
+          const at = values[i + offset];
+          if (at === undefined) continue;
+          for (const value of at) {
+            const id = this.sentenceAttributeId(k, o, template.name, offset, value);
+            if (id >= 0) n = this.push(n, id);
+          }
+        }
+      }
+    }
+    starts[length] = n;
+    return { ids: this.ids.subarray(0, n), starts, length };
+  }
+
+  private push(n: number, id: number): number {
+    if (n === this.ids.length) {
+      const grown = new Int32Array(this.ids.length * 2);
+      grown.set(this.ids);
+      this.ids = grown;
+    }
+    this.ids[n] = id;
+    return n + 1;
+  }
+
+  /** Per word slot, the known attribute ids this word contributes, computed once per distinct word. */
+  private wordIds(word: string): Int32Array[] {
+    const cached = this.wordCache.get(word);
+    if (cached) return cached;
+    if (this.wordCache.size >= this.maxCachedWords) this.wordCache.clear();
+    const slots = this.plan.wordSlots.map((slot) => {
+      const ids: number[] = [];
+      for (const template of slot.templates) {
+        for (const value of template.values(word)) {
+          const id = this.attributeIds.get(attributeName(template.name, slot.offset, value));
+          if (id !== undefined) ids.push(id);
+        }
+      }
+      return ids.length === 0 ? EMPTY_IDS : Int32Array.from(ids);
+    });
+    this.wordCache.set(word, slots);
+    return slots;
+  }
+
+  private sentenceAttributeId(k: number, o: number, name: string, offset: number, value: string): number {
+    const cache = (this.sentenceValueCache[k] as Map<string, number>[])[o] as Map<string, number>;
+    let id = cache.get(value);
+    if (id === undefined) {
+      if (cache.size >= this.maxCachedWords) cache.clear();
+      id = this.attributeIds.get(attributeName(name, offset, value)) ?? -1;
+      cache.set(value, id);
+    }
+    return id;
+  }
+}

@@ -1,0 +1,195 @@
+import porterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
+import { createRequire } from 'node:module';
+import type { Gazetteer } from './gazetteer.js';
+import { NerError } from '../errors.js';
+
+/** What templates may consult besides the words themselves; passed in, never imported. */
+export interface FeatureResources {
+  gazetteer: Gazetteer | null;
+}
+
+interface TemplateBase {
+  name: string;
+  description: string;
+  /** Token offsets the values are emitted at: -1 means "the previous word's value, seen from this token". */
+  offsets: readonly number[];
+}
+
+/** Values depend on the word alone, so a tagger may cache them per distinct word. */
+export interface WordTemplate extends TemplateBase {
+  scope: 'word';
+  values(word: string): readonly string[];
+}
+
+/** Values depend on the whole sentence (gazetteer matches, position, cue words). */
+export interface SentenceTemplate extends TemplateBase {
+  scope: 'sentence';
+  values(words: readonly string[], lowerWords: readonly string[], resources: FeatureResources): readonly (readonly string[])[];
+}
+
+export type FeatureTemplate = WordTemplate | SentenceTemplate;
+
+const WINDOW_2 = [-2, -1, 0, 1, 2] as const;
+const WINDOW_1 = [-1, 0, 1] as const;
+const CENTER = [0] as const;
+
+/** "Cisplatin-2" → "Xx-d": character classes with runs collapsed. */
+export function wordShape(word: string): string {
+  let shape = '';
+  let previous = '';
+  for (const char of word) {
+    let cls: string;
+    if (char >= 'A' && char <= 'Z') cls = 'X';
+    else if (char >= 'a' && char <= 'z') cls = 'x';
+    else if (char >= '0' && char <= '9') cls = 'd';
+    else if (char.toLowerCase() !== char.toUpperCase()) cls = char === char.toUpperCase() ? 'X' : 'x';
+    else cls = char;
+    if (cls !== previous) shape += cls;
+    previous = cls;
+  }
+  return shape;
+}
+
+function wordFlags(word: string): string[] {
+  const flags: string[] = [];
+  const hasLetter = /\p{L}/u.test(word);
+  if (hasLetter && word === word.toUpperCase() && word.length > 1) flags.push('upper');
+  else if (hasLetter && word[0] === word[0]?.toUpperCase() && word.slice(1) === word.slice(1).toLowerCase()) flags.push('title');
+  if (/\d/.test(word)) flags.push(hasLetter ? 'alnum' : 'digit');
+  if (word.includes('-')) flags.push('hyphen');
+  if (!hasLetter && !/\d/.test(word)) flags.push('punct');
+  return flags;
+}
+
+/** Words that, anywhere in a sentence, signal a disease–treatment statement (the corpus labels only those). */
+const RELATION_CUES = new Map<string, string>([
+  ['treat', 'treat'], ['treated', 'treat'], ['treating', 'treat'], ['treatment', 'treat'], ['treatments', 'treat'],
+  ['therapy', 'therapy'], ['therapies', 'therapy'], ['therapeutic', 'therapy'],
+  ['patients', 'patient'], ['patient', 'patient'],
+  ['efficacy', 'efficacy'], ['effective', 'efficacy'], ['effectiveness', 'efficacy'],
+  ['trial', 'trial'], ['randomized', 'trial'], ['randomised', 'trial'],
+  ['prevent', 'prevent'], ['prevention', 'prevent'], ['prophylaxis', 'prevent'],
+  ['management', 'manage'], ['managed', 'manage'],
+  ['received', 'receive'], ['receiving', 'receive'], ['underwent', 'receive'], ['undergoing', 'receive'],
+  ['with', 'with'], ['for', 'for'],
+]);
+
+const LIBRARY: readonly FeatureTemplate[] = [
+  {
+    name: 'lower', scope: 'word', offsets: WINDOW_2,
+    description: 'the lower-cased word, in a window of ±2',
+    values: (word) => [word.toLowerCase()],
+  },
+  {
+    name: 'suffix', scope: 'word', offsets: CENTER,
+    description: 'lower-cased suffixes of 2, 3 and 4 characters',
+    values: (word) => affixes(word.toLowerCase(), (w, n) => w.slice(-n)),
+  },
+  {
+    name: 'prefix', scope: 'word', offsets: CENTER,
+    description: 'lower-cased prefixes of 2, 3 and 4 characters',
+    values: (word) => affixes(word.toLowerCase(), (w, n) => w.slice(0, n)),
+  },
+  {
+    name: 'shape', scope: 'word', offsets: WINDOW_1,
+    description: 'collapsed character-class shape (Xx-d), in a window of ±1',
+    values: (word) => [wordShape(word)],
+  },
+  {
+    name: 'flags', scope: 'word', offsets: CENTER,
+    description: 'upper / title case, digits, hyphen, punctuation',
+    values: wordFlags,
+  },
+  {
+    name: 'stem', scope: 'word', offsets: WINDOW_1,
+    description: 'Porter stem (natural) of the lower-cased word, in a window of ±1',
+    values: (word) => [porterStemmer.stem(word.toLowerCase())],
+  },
+  {
+    name: 'position', scope: 'sentence', offsets: CENTER,
+    description: 'first and last token of the sentence',
+    values: (words) => words.map((_, i) => [...(i === 0 ? ['first'] : []), ...(i === words.length - 1 ? ['last'] : [])]),
+  },
+  {
+    name: 'bigram', scope: 'sentence', offsets: CENTER,
+    description: 'lower-cased word pairs (previous|this, this|next)',
+    values: (_words, lower) => lower.map((w, i) => [`${lower[i - 1] ?? '<s>'}|${w}`, `${w}|${lower[i + 1] ?? '</s>'}`]),
+  },
+  {
+    name: 'gazetteer', scope: 'sentence', offsets: WINDOW_1,
+    description: 'longest match of drug / disease names from the open lexicons (B-/I- tags), in a window of ±1',
+    values: (_words, lower, resources) => resources.gazetteer?.match(lower) ?? lower.map(() => []),
+  },
+  {
+    name: 'cues', scope: 'sentence', offsets: CENTER,
+    description: 'relation cue words present anywhere in the sentence (treat, therapy, patients, trial, ...)',
+    values: (_words, lower) => {
+      const cues = [...new Set(lower.map((w) => RELATION_CUES.get(w)).filter((c): c is string => c !== undefined))].sort();
+      return lower.map(() => cues);
+    },
+  },
+  {
+    name: 'pos', scope: 'sentence', offsets: WINDOW_1,
+    description: 'part-of-speech tag from compromise (slow: ~10x the other templates)',
+    values: (words) => partOfSpeech(words),
+  },
+];
+
+function affixes(word: string, take: (w: string, n: number) => string): string[] {
+  const values: string[] = [];
+  for (const n of [2, 3, 4]) if (word.length > n) values.push(`${n}:${take(word, n)}`);
+  return values;
+}
+
+/** Runs compromise on the space-joined words and maps its terms back to our tokens by character offset. */
+function partOfSpeech(words: readonly string[]): string[][] {
+  const starts: number[] = [];
+  let text = '';
+  for (const word of words) {
+    starts.push(text.length);
+    text += `${word} `;
+  }
+  const tags: string[][] = words.map(() => []);
+  const terms = loadCompromise()(text).json({ offset: true, terms: { offset: true } }) as {
+    terms: { tags: string[]; offset: { start: number } }[];
+  }[];
+  let w = 0;
+  for (const sentence of terms) {
+    for (const term of sentence.terms) {
+      while (w + 1 < starts.length && (starts[w + 1] as number) <= term.offset.start) w++;
+      const main = term.tags.find((t) => POS_TAGS.has(t));
+      if (main && tags[w]?.length === 0) tags[w]?.push(main);
+    }
+  }
+  return tags;
+}
+type Compromise = (text: string) => { json(options: object): unknown };
+let compromise: Compromise | undefined;
+/** compromise takes ~150 ms to load; only models trained with the pos template pay for it. */
+function loadCompromise(): Compromise {
+  compromise ??= createRequire(import.meta.url)('compromise') as Compromise;
+  return compromise;
+}
+const POS_TAGS = new Set(['Noun', 'Verb', 'Adjective', 'Adverb', 'Preposition', 'Conjunction', 'Determiner', 'Value', 'Pronoun']);
+
+const BY_NAME = new Map(LIBRARY.map((t) => [t.name, t]));
+
+/** Every template this code knows, in declaration order. */
+export const TEMPLATE_LIBRARY: readonly FeatureTemplate[] = LIBRARY;
+
+/** The templates the shipped model is trained with (chosen by cross-validation; see models/README.md). */
+export const DEFAULT_TEMPLATES: readonly string[] = [
+  'lower', 'suffix', 'prefix', 'shape', 'flags', 'stem', 'position', 'bigram', 'gazetteer', 'cues',
+];
+
+/** Looks templates up by name, in the order given; names this code lacks are one clear error. */
+export function resolveTemplates(names: readonly string[]): FeatureTemplate[] {
+  const missing = names.filter((name) => !BY_NAME.has(name));
+  if (missing.length > 0) {
+    throw new NerError(
+      'NER_ERR_MODEL_TEMPLATES',
+      `unknown feature template(s): ${missing.join(', ')}; this code has: ${LIBRARY.map((t) => t.name).join(', ')}`,
+    );
+  }
+  return names.map((name) => BY_NAME.get(name) as FeatureTemplate);
+}

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { NerError } from '../errors.js';
+import { buildGazetteer, type Gazetteer, type GazetteerEntry, type GazetteerKind } from '../core/gazetteer.js';
+import { tokenize } from '../core/tokenizer.js';
+
+/**
+ * Reads the open vocabularies of ../shared/lexicons (drugs.tsv, doid.tsv) into gazetteer entries, and
+ * writes / reads the compact gazetteer file a model ships with, so a model runs without ../shared.
+ */
+
+export const DEFAULT_LEXICON_DIR = '../shared/lexicons';
+
+function phraseTokens(name: string): string[] {
+  return tokenize(name.toLowerCase()).map((t) => t.text);
+}
+
+async function readTsv(path: string, requiredColumns: string[]): Promise<{ rows: string[][]; column: (name: string) => number }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new NerError('NER_ERR_LEXICON_INVALID', `cannot read lexicon (expected a TSV with columns ${requiredColumns.join(', ')})`, { file: path, cause });
+  }
+  const lines = text.split(/\r?\n/);
+  const header = (lines[0] ?? '').split('\t');
+  for (const name of requiredColumns) {
+    if (!header.includes(name)) throw new NerError('NER_ERR_LEXICON_INVALID', `missing column "${name}" in the header`, { file: path, line: 1 });
+  }
+  const rows = lines.slice(1).filter((line) => line.length > 0).map((line) => line.split('\t'));
+  return { rows, column: (name) => header.indexOf(name) };
+}
+
+/** Drug names (generic and brand, by their normalised form) and disease names with their synonyms. */
+export async function readLexiconEntries(lexiconDir: string): Promise<{ entries: GazetteerEntry[]; files: string[] }> {
+  const drugsPath = join(lexiconDir, 'drugs.tsv');
+  const diseasesPath = join(lexiconDir, 'doid.tsv');
+  const drugs = await readTsv(drugsPath, ['name', 'norm']);
+  const diseases = await readTsv(diseasesPath, ['name', 'synonyms']);
+  const entries: GazetteerEntry[] = [];
+  const add = (name: string | undefined, kind: GazetteerKind): void => {
+    const tokens = name ? phraseTokens(name) : [];
+    if (tokens.length > 0) entries.push({ tokens, kind });
+  };
+  const norm = drugs.column('norm');
+  for (const row of drugs.rows) add(row[norm], 'drug');
+  const name = diseases.column('name');
+  const synonyms = diseases.column('synonyms');
+  for (const row of diseases.rows) {
+    add(row[name], 'disease');
+    for (const synonym of (row[synonyms] ?? '').split('|')) add(synonym, 'disease');
+  }
+  return { entries, files: [drugsPath, diseasesPath] };
+}
+
+/** One line per entry: kind, TAB, the tokens joined by single spaces; gzip-compressed. */
+export function serializeGazetteer(gazetteer: Gazetteer): Buffer {
+  const lines = gazetteer.entries().map((e) => `${e.kind}\t${e.tokens.join(' ')}`);
+  return gzipSync(Buffer.from(lines.join('\n'), 'utf8'), { level: 9 });
+}
+
+export function parseGazetteer(bytes: Uint8Array, file: string): Gazetteer {
+  let text: string;
+  try {
+    text = gunzipSync(bytes).toString('utf8');
+  } catch (cause) {
+    throw new NerError('NER_ERR_LEXICON_INVALID', 'not a gzip-compressed gazetteer', { file, cause });
+  }
+  const entries: GazetteerEntry[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (line.length === 0) return;
+    const [kind, phrase] = line.split('\t');
+    if ((kind !== 'drug' && kind !== 'disease') || !phrase) {
+      throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "drug|disease<TAB>tokens"', { file, line: index + 1 });
+    }
+    entries.push({ kind, tokens: phrase.split(' ') });
+  });
+  return buildGazetteer(entries);
+}
