@@ -49,7 +49,7 @@ export function attributeStrings(plan: FeaturePlan, words: readonly string[], re
       const word = words[i + slot.offset];
       if (word === undefined) continue;
       for (const template of slot.templates) {
-        for (const value of template.values(word)) attributes.push(attributeName(template.name, slot.offset, value));
+        for (const value of template.values(word, resources)) attributes.push(attributeName(template.name, slot.offset, value));
       }
     }
     plan.sentenceTemplates.forEach((template, k) => {
@@ -146,7 +146,7 @@ export class FeatureEncoder {
     const slots = this.plan.wordSlots.map((slot) => {
       const ids: number[] = [];
       for (const template of slot.templates) {
-        for (const value of template.values(word)) {
+        for (const value of template.values(word, this.resources)) {
           const id = this.attributeIds.get(attributeName(template.name, slot.offset, value));
           if (id !== undefined) ids.push(id);
         }

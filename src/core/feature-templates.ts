@@ -1,11 +1,13 @@
 import porterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 import { createRequire } from 'node:module';
 import type { Gazetteer } from './gazetteer.js';
+import { clusterKey, type WordClusters } from './word-clusters.js';
 import { NerError } from '../errors.js';
 
 /** What templates may consult besides the words themselves; passed in, never imported. */
 export interface FeatureResources {
   gazetteer: Gazetteer | null;
+  clusters: WordClusters | null;
 }
 
 interface TemplateBase {
@@ -18,7 +20,8 @@ interface TemplateBase {
 /** Values depend on the word alone, so a tagger may cache them per distinct word. */
 export interface WordTemplate extends TemplateBase {
   scope: 'word';
-  values(word: string): readonly string[];
+  /** Must depend only on the word and the resources, which are fixed for a model. */
+  values(word: string, resources: FeatureResources): readonly string[];
 }
 
 /** Values depend on the whole sentence (gazetteer matches, position, cue words). */
@@ -126,6 +129,33 @@ const LIBRARY: readonly FeatureTemplate[] = [
     values: (_words, lower) => {
       const cues = [...new Set(lower.map((w) => RELATION_CUES.get(w)).filter((c): c is string => c !== undefined))].sort();
       return lower.map(() => cues);
+    },
+  },
+  {
+    name: 'neighbour-suffix', scope: 'word', offsets: [-1, 1],
+    description: 'lower-cased 3-character suffix of the previous and next word',
+    values: (word) => (word.length > 3 ? [word.toLowerCase().slice(-3)] : []),
+  },
+  {
+    name: 'wide', scope: 'word', offsets: [-3, 3],
+    description: 'the lower-cased word three tokens away',
+    values: (word) => [word.toLowerCase()],
+  },
+  {
+    name: 'sentence-gazetteer', scope: 'sentence', offsets: CENTER,
+    description: 'whether the sentence names a lexicon drug / disease anywhere',
+    values: (_words, lower, resources) => {
+      const kinds = new Set((resources.gazetteer?.match(lower) ?? []).flat().filter((t) => t.startsWith('B-')).map((t) => t.slice(2)));
+      const values = [...kinds].sort();
+      return lower.map(() => values);
+    },
+  },
+  {
+    name: 'cluster', scope: 'word', offsets: WINDOW_1,
+    description: 'word cluster ids (three levels) learned from unlabelled clinical text, in a window of ±1',
+    values: (word, resources) => {
+      const ids = resources.clusters?.clusters.get(clusterKey(word));
+      return ids ? ids.map((id, level) => `${resources.clusters?.levels[level]}:${id}`) : [];
     },
   },
   {

@@ -1,0 +1,67 @@
+/**
+ * What each feature template and the label encoding are worth, by k-fold cross-validation on the train
+ * split only (the test split is never read here). Prints one JSON line per configuration:
+ *   node --import tsx scripts/ablation.ts [--folds 5] [--configs baseline,full,-gazetteer,...]
+ * "-name" removes a template from the default set, "+name" adds one; "io" switches the encoding to IO.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import { DEFAULT_TRAINING_PARAMETERS } from '../src/core/crfsuite-binding.js';
+import { DEFAULT_TEMPLATES } from '../src/core/feature-templates.js';
+import type { LabelEncoding } from '../src/core/label-codec.js';
+import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
+import { serializeResources, writeResourceFiles } from '../src/corpus/resource-files.js';
+import { crossValidate } from '../src/training/cross-validate.js';
+import { buildResources } from '../src/training/build-resources.js';
+
+const BASELINE = ['lower', 'suffix', 'prefix', 'shape', 'flags', 'position'];
+
+function configuration(name: string): { templates: string[]; labelEncoding: LabelEncoding } {
+  if (name === 'baseline') return { templates: BASELINE, labelEncoding: 'IO' };
+  if (name === 'baseline-bio') return { templates: BASELINE, labelEncoding: 'BIO' };
+  if (name === 'full') return { templates: [...DEFAULT_TEMPLATES], labelEncoding: 'BIO' };
+  if (name === 'io') return { templates: [...DEFAULT_TEMPLATES], labelEncoding: 'IO' };
+  const template = name.slice(1);
+  if (name.startsWith('-')) return { templates: DEFAULT_TEMPLATES.filter((t) => t !== template), labelEncoding: 'BIO' };
+  if (name.startsWith('+')) return { templates: [...DEFAULT_TEMPLATES, template], labelEncoding: 'BIO' };
+  throw new Error(`unknown configuration ${name}`);
+}
+
+const { values } = parseArgs({
+  options: {
+    folds: { type: 'string', default: '5' },
+    configs: { type: 'string', default: 'baseline,baseline-bio,full,io,-gazetteer,-cues,-bigram,-stem,-prefix,+pos' },
+    c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' },
+  },
+});
+const config = loadConfig();
+const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
+const workDir = await mkdtemp(join(tmpdir(), 'behealthy-ablation-'));
+const allTemplates = [...DEFAULT_TEMPLATES, 'cluster', 'sentence-gazetteer'];
+const { resources } = await buildResources(allTemplates, { lexiconDir: config.lexiconDir, notesFile: config.notesFile, trainSentences: sentences });
+await writeResourceFiles(workDir, serializeResources(resources));
+const parameters = {
+  ...DEFAULT_TRAINING_PARAMETERS,
+  ...(values.c1 ? { c1: Number(values.c1) } : {}),
+  ...(values.c2 ? { c2: Number(values.c2) } : {}),
+  ...(values.iterations ? { maxIterations: Number(values.iterations) } : {}),
+};
+try {
+  for (const name of (values.configs as string).split(',')) {
+    const spec = { ...configuration(name), parameters };
+    const started = performance.now();
+    const { mean } = await crossValidate({ sentences, folds: Number(values.folds), seed: 42, spec, resourceDir: workDir });
+    console.log(JSON.stringify({
+      bench: 'ablation', config: name, encoding: spec.labelEncoding, templates: spec.templates, c1: parameters.c1, c2: parameters.c2,
+      strict_micro_f1: mean.strict.micro.f1.mean, strict_micro_f1_sd: mean.strict.micro.f1.sd,
+      strict_disease_f1: mean.strict.disease.f1.mean, strict_treatment_f1: mean.strict.treatment.f1.mean,
+      partial_micro_f1: mean.partial.micro.f1.mean, token_weighted_f1: mean.token.weighted.f1.mean,
+      seconds: Math.round((performance.now() - started) / 1000),
+    }));
+  }
+} finally {
+  await rm(workDir, { recursive: true, force: true });
+}

@@ -1,0 +1,77 @@
+import { resolve } from 'node:path';
+import { DEFAULT_TRAINING_PARAMETERS } from '../core/crfsuite-binding.js';
+import { formatAveragedReport, formatReport } from '../core/evaluation.js';
+import { DEFAULT_TEMPLATES, resolveTemplates } from '../core/feature-templates.js';
+import { LABEL_ENCODINGS, type LabelEncoding } from '../core/label-codec.js';
+import { NerError } from '../errors.js';
+import { setProductionVersion } from '../registry/model-store.js';
+import { trainModelVersion } from '../training/train-model-version.js';
+import { numberOption, parseCommandArgs, type Command } from './command.js';
+import { createProgress } from './progress.js';
+
+export const DEFAULT_LABEL_ENCODING: LabelEncoding = 'BIO';
+
+const usage =
+  'behealthy train [--corpus DIR] [--lexicons DIR] [--models DIR] [--templates a,b,...] [--encoding IO|BIO] ' +
+  '[--c1 N] [--c2 N] [--iterations N] [--folds K] [--seed N] [--no-test] [--version NAME] [--promote] [--json]';
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'cross-validate on the train split, train a model version, score it on the test split',
+  usage,
+  async run(argv, { config, stdout, stderr }) {
+    const { values } = parseCommandArgs(
+      argv,
+      {
+        corpus: { type: 'string' }, lexicons: { type: 'string' }, models: { type: 'string' },
+        templates: { type: 'string' }, encoding: { type: 'string' },
+        c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' },
+        folds: { type: 'string' }, seed: { type: 'string' }, version: { type: 'string' },
+        'no-test': { type: 'boolean' }, promote: { type: 'boolean' }, json: { type: 'boolean' },
+      },
+      usage,
+    );
+    const encoding = (values.encoding ?? DEFAULT_LABEL_ENCODING) as LabelEncoding;
+    if (!LABEL_ENCODINGS.includes(encoding)) throw new NerError('NER_ERR_CLI_USAGE', `--encoding must be IO or BIO, got "${values.encoding}"`);
+    const templates = values.templates ? values.templates.split(',').map((t) => t.trim()) : [...DEFAULT_TEMPLATES];
+    resolveTemplates(templates);
+    const modelDir = values.models ? resolve(values.models) : config.modelDir;
+    const parameters = {
+      ...DEFAULT_TRAINING_PARAMETERS,
+      c1: numberOption(values.c1, 'c1', DEFAULT_TRAINING_PARAMETERS.c1),
+      c2: numberOption(values.c2, 'c2', DEFAULT_TRAINING_PARAMETERS.c2),
+      maxIterations: numberOption(values.iterations, 'iterations', DEFAULT_TRAINING_PARAMETERS.maxIterations),
+    };
+    const folds = numberOption(values.folds, 'folds', 5);
+    const iterations = createProgress('training', parameters.maxIterations, stderr);
+    const result = await trainModelVersion(
+      {
+        corpusDir: values.corpus ? resolve(values.corpus) : config.corpusDir,
+        lexiconDir: values.lexicons ? resolve(values.lexicons) : config.lexiconDir,
+        notesFile: config.notesFile,
+        modelDir,
+        spec: { templates, labelEncoding: encoding, parameters },
+        folds,
+        seed: numberOption(values.seed, 'seed', 42),
+        evaluateTest: !values['no-test'],
+        ...(values.version ? { version: values.version } : {}),
+      },
+      {
+        onStage: (stage) => stderr.write(`${stage}...\n`),
+        onFold: (report, done, total) =>
+          stderr.write(`  fold ${report.fold + 1}: strict micro F1 ${report.strict.micro.f1.toFixed(4)} (${report.seconds.toFixed(0)} s; ${done}/${total} done)\n`),
+        onIteration: (p) => iterations.update(p.iteration, p.loss === undefined ? '' : `loss ${p.loss.toFixed(1)}`),
+      },
+    );
+    iterations.finish();
+    if (values.promote) await setProductionVersion(modelDir, result.card.version);
+    if (values.json) {
+      stdout.write(`${JSON.stringify({ version: result.card.version, promoted: Boolean(values.promote), metrics: result.card.metrics })}\n`);
+      return 0;
+    }
+    stdout.write(`model version ${result.card.version} written to ${modelDir}${values.promote ? ' and promoted to production' : ''}\n`);
+    if (result.crossValidation) stdout.write(`\ncross-validation (${folds} folds, mean ± sd):\n${formatAveragedReport(result.crossValidation.mean)}\n`);
+    if (result.test) stdout.write(`\ntest split:\n${formatReport(result.test)}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,23 @@
+import type { Entity, Pair } from './types.js';
+
+/**
+ * The case study's "disease → treatments" dictionary: a treatment is paired with every disease named in
+ * the same sentence. Pairs are unique per note (case-insensitively), in order of first appearance.
+ */
+export function pairsBySentence(entitiesBySentence: readonly (readonly Entity[])[]): Pair[] {
+  const pairs: Pair[] = [];
+  const seen = new Set<string>();
+  for (const entities of entitiesBySentence) {
+    const diseases = entities.filter((e) => e.type === 'disease');
+    const treatments = entities.filter((e) => e.type === 'treatment');
+    for (const disease of diseases) {
+      for (const treatment of treatments) {
+        const key = `${disease.text.toLowerCase()}\u0000${treatment.text.toLowerCase()}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        pairs.push({ disease: disease.text, treatment: treatment.text });
+      }
+    }
+  }
+  return pairs;
+}

@@ -1,0 +1,73 @@
+import { NerError } from '../errors.js';
+import { LABEL_ENCODINGS, type LabelEncoding } from '../core/label-codec.js';
+import type { TrainingParameters } from '../core/crfsuite-binding.js';
+import type { AveragedReport, EvaluationReport } from '../core/evaluation.js';
+
+/** sha256 and size of a file, so a model file is verified before the CRFsuite binding ever sees it. */
+export interface FileDigest {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** A training-data file: its name and the sha256 of its bytes. */
+export interface DataFileDigest {
+  path: string;
+  sha256: string;
+}
+
+export type MetricsSummary = Pick<EvaluationReport, 'strict' | 'partial' | 'token'>;
+
+export interface ModelCard {
+  schemaVersion: 1;
+  version: string;
+  created: string;
+  gitCommit: string | null;
+  description: string;
+  labelEncoding: LabelEncoding;
+  templates: string[];
+  trainingParameters: TrainingParameters;
+  data: {
+    corpus: string;
+    split: string;
+    sentences: number;
+    tokens: number;
+    /** sha256 of every training-data file (corpus and lexicons), and one digest over all of them. */
+    files: DataFileDigest[];
+    sha256: string;
+  };
+  /** The CRFsuite file and the resource files its templates consult (gazetteer, clusters). */
+  files: { model: FileDigest; resources: FileDigest[] };
+  metrics: {
+    crossValidation: { folds: number; seed: number; mean: AveragedReport } | null;
+    test: MetricsSummary | null;
+  };
+  environment: { node: string; crfsuite: string };
+}
+
+function fail(file: string, message: string): never {
+  throw new NerError('NER_ERR_MODEL_CARD_INVALID', message, { file });
+}
+
+function isDigest(value: unknown): value is FileDigest {
+  const d = value as FileDigest;
+  return typeof d === 'object' && d !== null && typeof d.path === 'string' && /^[0-9a-f]{64}$/.test(d.sha256) && Number.isInteger(d.bytes);
+}
+
+/** Checks the fields the loader relies on; the rest is informative and passes through. */
+export function parseModelCard(json: string, file: string): ModelCard {
+  let card: ModelCard;
+  try {
+    card = JSON.parse(json) as ModelCard;
+  } catch (cause) {
+    throw new NerError('NER_ERR_MODEL_CARD_INVALID', `not valid JSON: ${(cause as Error).message}`, { file });
+  }
+  if (typeof card !== 'object' || card === null) fail(file, 'expected a JSON object');
+  if (card.schemaVersion !== 1) fail(file, `unsupported schemaVersion ${String(card.schemaVersion)} (this code reads 1)`);
+  if (typeof card.version !== 'string' || card.version.length === 0) fail(file, 'missing "version"');
+  if (!LABEL_ENCODINGS.includes(card.labelEncoding)) fail(file, `"labelEncoding" must be one of ${LABEL_ENCODINGS.join(', ')}`);
+  if (!Array.isArray(card.templates) || !card.templates.every((t) => typeof t === 'string')) fail(file, '"templates" must be a list of names');
+  if (typeof card.files !== 'object' || card.files === null || !isDigest(card.files.model)) fail(file, '"files.model" must be { path, sha256, bytes }');
+  if (!Array.isArray(card.files.resources) || !card.files.resources.every(isDigest)) fail(file, '"files.resources" must be a list of { path, sha256, bytes }');
+  return card;
+}

@@ -1,0 +1,57 @@
+import { basename } from 'node:path';
+import type { FeatureResources } from '../core/feature-templates.js';
+import { buildGazetteer } from '../core/gazetteer.js';
+import { splitSentences } from '../core/tokenizer.js';
+import type { LabeledSentence } from '../core/types.js';
+import { learnWordClusters } from '../core/word-clusters.js';
+import { readLexiconEntries } from '../corpus/lexicons.js';
+import { readMtSamples } from '../corpus/mtsamples.js';
+import type { DataFileDigest } from '../registry/model-card.js';
+import { digestFile } from '../registry/model-store.js';
+
+/** Which resources a template list consults. */
+export function requiredResources(templates: readonly string[]): { gazetteer: boolean; clusters: boolean } {
+  return {
+    gazetteer: templates.includes('gazetteer') || templates.includes('sentence-gazetteer'),
+    clusters: templates.includes('cluster'),
+  };
+}
+
+export interface ResourceSources {
+  lexiconDir: string;
+  notesFile: string;
+  /** The train split's sentences: unlabelled text for the clusters besides the notes (never the test split). */
+  trainSentences: readonly LabeledSentence[];
+}
+
+async function notesSentences(notesFile: string): Promise<string[][]> {
+  const sentences: string[][] = [];
+  for await (const note of readMtSamples(notesFile)) {
+    for (const sentence of splitSentences(note.text)) sentences.push(sentence.tokens.map((t) => t.text));
+  }
+  return sentences;
+}
+
+/** Builds the resources the templates need, and the digests of the data files they came from. */
+export async function buildResources(
+  templates: readonly string[],
+  sources: ResourceSources,
+  onStage?: (stage: string) => void,
+): Promise<{ resources: FeatureResources; dataFiles: DataFileDigest[] }> {
+  const needed = requiredResources(templates);
+  const resources: FeatureResources = { gazetteer: null, clusters: null };
+  const files: string[] = [];
+  if (needed.gazetteer) {
+    onStage?.('building the gazetteer from the lexicons');
+    const lexicons = await readLexiconEntries(sources.lexiconDir);
+    resources.gazetteer = buildGazetteer(lexicons.entries);
+    files.push(...lexicons.files);
+  }
+  if (needed.clusters) {
+    onStage?.('learning word clusters from the unlabelled notes and the train split');
+    const text = [...(await notesSentences(sources.notesFile)), ...sources.trainSentences.map((s) => s.tokens)];
+    resources.clusters = learnWordClusters(text);
+    files.push(sources.notesFile);
+  }
+  return { resources, dataFiles: await Promise.all(files.map((f) => digestFile(f, basename(f)))) };
+}

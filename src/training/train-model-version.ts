@@ -1,0 +1,138 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { TrainingProgress } from '../core/crfsuite-binding.js';
+import type { LabeledSentence } from '../core/types.js';
+import { readBeHealthySplit } from '../corpus/behealthy-format.js';
+import { serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
+import { buildResources } from './build-resources.js';
+import type { DataFileDigest, ModelCard } from '../registry/model-card.js';
+import { nextVersionName, saveModel } from '../registry/model-store.js';
+import { crossValidate, type CrossValidationResult } from './cross-validate.js';
+import { evaluateTagger, modelFromBytes, type TrainingSpec } from './train-tagger.js';
+import { runTrainingJob, type FoldReport } from './training-process.js';
+import type { EvaluationReport } from '../core/evaluation.js';
+
+/**
+ * A full training run: cross-validation on the train split (the only thing hyper-parameters may be
+ * chosen on), a final model on the whole train split, its score on the test split (reported, never
+ * tuned on), and a new model version with its card.
+ */
+export interface TrainModelVersionRequest {
+  corpusDir: string;
+  lexiconDir: string;
+  notesFile: string;
+  modelDir: string;
+  spec: TrainingSpec;
+  folds: number;
+  seed: number;
+  evaluateTest: boolean;
+  version?: string;
+  description?: string;
+}
+
+export interface TrainModelVersionEvents {
+  onStage?(stage: string): void;
+  onFold?(report: FoldReport, done: number, total: number): void;
+  onIteration?(progress: TrainingProgress): void;
+}
+
+export interface TrainModelVersionResult {
+  card: ModelCard;
+  crossValidation: CrossValidationResult | null;
+  test: EvaluationReport | null;
+}
+
+function combinedDigest(files: readonly DataFileDigest[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(`${basename(file.path)} ${file.sha256}\n`);
+  return hash.digest('hex');
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function crfsuiteVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('crfsuite/package.json') as { version: string }).version;
+}
+
+function tokenCount(sentences: readonly LabeledSentence[]): number {
+  return sentences.reduce((sum, s) => sum + s.tokens.length, 0);
+}
+
+export async function trainModelVersion(request: TrainModelVersionRequest, events: TrainModelVersionEvents = {}): Promise<TrainModelVersionResult> {
+  const { spec } = request;
+  events.onStage?.('reading the corpus');
+  const train = await readBeHealthySplit(request.corpusDir, 'train');
+  const built = await buildResources(
+    spec.templates,
+    { lexiconDir: request.lexiconDir, notesFile: request.notesFile, trainSentences: train.sentences },
+    events.onStage,
+  );
+  const { resources } = built;
+  const resourceFiles = serializeResources(resources);
+  const dataFiles: DataFileDigest[] = [...train.files.map((f) => ({ path: basename(f.path), sha256: f.sha256 })), ...built.dataFiles];
+  const workDir = await mkdtemp(join(tmpdir(), 'behealthy-run-'));
+  try {
+    const resourceDir = workDir;
+    await writeResourceFiles(resourceDir, resourceFiles);
+    let crossValidation: CrossValidationResult | null = null;
+    if (request.folds > 1) {
+      events.onStage?.(`${request.folds}-fold cross-validation on the train split`);
+      crossValidation = await crossValidate(
+        { sentences: train.sentences, folds: request.folds, seed: request.seed, spec, resourceDir },
+        { onFold: (report, done) => events.onFold?.(report, done, request.folds) },
+      );
+    }
+    events.onStage?.('training on the whole train split');
+    const version = request.version ?? (await nextVersionName(request.modelDir));
+    const crfPath = join(workDir, 'model.crfsuite');
+    await runTrainingJob({ kind: 'train', sentences: train.sentences, spec, resourceDir, outputPath: crfPath }, events.onIteration);
+    let test: EvaluationReport | null = null;
+    if (request.evaluateTest) {
+      events.onStage?.('evaluating on the test split');
+      const model = modelFromBytes(await readFile(crfPath), spec, resources, version);
+      test = evaluateTagger(model, (await readBeHealthySplit(request.corpusDir, 'test')).sentences);
+    }
+    const card = await saveModel(
+      request.modelDir,
+      {
+        schemaVersion: 1,
+        version,
+        created: new Date().toISOString(),
+        gitCommit: gitCommit(),
+        description: request.description ?? 'CRF disease/treatment tagger trained on the BeHealthy train split',
+        labelEncoding: spec.labelEncoding,
+        templates: spec.templates,
+        trainingParameters: spec.parameters,
+        data: {
+          corpus: basename(request.corpusDir),
+          split: 'train',
+          sentences: train.sentences.length,
+          tokens: tokenCount(train.sentences),
+          files: dataFiles,
+          sha256: combinedDigest(dataFiles),
+        },
+        metrics: {
+          crossValidation: crossValidation ? { folds: request.folds, seed: request.seed, mean: crossValidation.mean } : null,
+          test: test ? { strict: test.strict, partial: test.partial, token: test.token } : null,
+        },
+        environment: { node: process.version, crfsuite: crfsuiteVersion() },
+      },
+      crfPath,
+      resourceFiles,
+    );
+    return { card, crossValidation, test };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,67 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
+import { parseCrfsuiteModel } from '../core/crf-model-file.js';
+import { trainCrf, type TrainingParameters, type TrainingSequence } from '../core/crfsuite-binding.js';
+import { goldFromLabeled, evaluate, predictionFromTags, type EvaluationReport } from '../core/evaluation.js';
+import { attributeStrings, planFeatures } from '../core/feature-encoder.js';
+import { resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
+import { encodeLabels, type LabelEncoding } from '../core/label-codec.js';
+import type { LabeledSentence } from '../core/types.js';
+import type { SequenceTagger } from '../core/extract.js';
+
+/** What a training run is defined by, besides its data: recorded in the model card and in runs. */
+export interface TrainingSpec {
+  templates: string[];
+  labelEncoding: LabelEncoding;
+  parameters: TrainingParameters;
+}
+
+export interface TrainedTagger {
+  model: CrfNerModel;
+  /** The CRFsuite model file's bytes, to be saved as a model version. */
+  crfBytes: Buffer;
+}
+
+export function trainingSequences(sentences: readonly LabeledSentence[], spec: TrainingSpec, resources: FeatureResources): TrainingSequence[] {
+  const plan = planFeatures(resolveTemplates(spec.templates));
+  return sentences.map((s) => ({
+    attributes: attributeStrings(plan, s.tokens, resources),
+    labels: encodeLabels(s.labels, spec.labelEncoding),
+  }));
+}
+
+/** Trains a CRF on the sentences and returns it loaded through our own reader, as production loads it. */
+export async function trainTagger(
+  sentences: readonly LabeledSentence[],
+  spec: TrainingSpec,
+  resources: FeatureResources,
+  options: { version?: string; log?: boolean } = {},
+): Promise<TrainedTagger> {
+  const workDir = await mkdtemp(join(tmpdir(), 'behealthy-train-'));
+  try {
+    const crfPath = join(workDir, 'model.crfsuite');
+    trainCrf(trainingSequences(sentences, spec, resources), spec.parameters, crfPath, { log: options.log ?? false });
+    const crfBytes = await readFile(crfPath);
+    return { model: modelFromBytes(crfBytes, spec, resources, options.version ?? 'candidate'), crfBytes };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resources: FeatureResources, version: string): CrfNerModel {
+  return createCrfNerModel({
+    version,
+    labelEncoding: spec.labelEncoding,
+    templates: resolveTemplates(spec.templates),
+    weights: parseCrfsuiteModel(crfBytes),
+    resources,
+  });
+}
+
+/** Tags every sentence (gold tokens) and scores the predictions against the gold labels. */
+export function evaluateTagger(tagger: SequenceTagger, sentences: readonly LabeledSentence[]): EvaluationReport {
+  const predicted = sentences.map((s) => predictionFromTags(tagger.tag(s.tokens), tagger.labelEncoding));
+  return evaluate(goldFromLabeled([...sentences]), predicted);
+}

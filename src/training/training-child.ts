@@ -1,0 +1,31 @@
+/**
+ * Entry of the child process that runs one training job. Training runs in children because the CRFsuite
+ * binding blocks its thread, prints its progress only on file descriptor 1, and its native classes are not
+ * safe in worker threads; children also let cross-validation folds use every core.
+ */
+import { writeFile } from 'node:fs/promises';
+import { foldPartition, kFoldIndices } from '../core/folds.js';
+import { readResourceDirectory } from '../corpus/resource-files.js';
+import { evaluateTagger, trainTagger } from './train-tagger.js';
+import type { FoldReport, TrainingJob } from './training-process.js';
+
+async function run(job: TrainingJob): Promise<FoldReport | { written: string }> {
+  const started = performance.now();
+  const resources = await readResourceDirectory(job.resourceDir);
+  if (job.kind === 'train') {
+    const { crfBytes } = await trainTagger(job.sentences, job.spec, resources, { log: true });
+    await writeFile(job.outputPath, crfBytes);
+    return { written: job.outputPath };
+  }
+  const { train, heldOut } = foldPartition(job.sentences, kFoldIndices(job.sentences.length, job.folds, job.seed), job.fold);
+  const { model } = await trainTagger(train, job.spec, resources, { log: job.log });
+  const { errors: _errors, ...report } = evaluateTagger(model, heldOut);
+  return { ...report, fold: job.fold, seconds: (performance.now() - started) / 1000 };
+}
+
+process.once('message', (job: TrainingJob) => {
+  run(job).then(
+    (result) => process.send?.({ ok: true, result }, () => process.exit(0)),
+    (error: unknown) => process.send?.({ ok: false, message: error instanceof Error ? error.message : String(error) }, () => process.exit(1)),
+  );
+});

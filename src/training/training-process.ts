@@ -1,0 +1,64 @@
+import { fork } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { NerError } from '../errors.js';
+import { createTrainingLogParser, type TrainingProgress } from '../core/crfsuite-binding.js';
+import type { EvaluationReport } from '../core/evaluation.js';
+import type { LabeledSentence } from '../core/types.js';
+import type { TrainingSpec } from './train-tagger.js';
+
+interface JobBase {
+  sentences: LabeledSentence[];
+  spec: TrainingSpec;
+  /** A directory holding the serialised resource files (see resource-files.ts). */
+  resourceDir: string;
+}
+/** Train on all sentences and write the CRFsuite model file to outputPath. */
+export interface TrainJob extends JobBase {
+  kind: 'train';
+  outputPath: string;
+}
+/** Train on k-1 folds, evaluate on fold `fold`. */
+export interface FoldJob extends JobBase {
+  kind: 'fold';
+  folds: number;
+  fold: number;
+  seed: number;
+  log: boolean;
+}
+export type TrainingJob = TrainJob | FoldJob;
+
+export type FoldReport = Omit<EvaluationReport, 'errors'> & { fold: number; seconds: number };
+
+function childModule(): { path: string; execArgv: string[] } {
+  const self = fileURLToPath(import.meta.url);
+  // From TypeScript sources (tests, scripts) the child needs the same loader; from dist it is plain JS.
+  return self.endsWith('.ts')
+    ? { path: self.replace(/training-process\.ts$/, 'training-child.ts'), execArgv: ['--import', 'tsx'] }
+    : { path: self.replace(/training-process\.js$/, 'training-child.js'), execArgv: [] };
+}
+
+export function runTrainingJob(job: FoldJob, onProgress?: (p: TrainingProgress) => void): Promise<FoldReport>;
+export function runTrainingJob(job: TrainJob, onProgress?: (p: TrainingProgress) => void): Promise<{ written: string }>;
+export function runTrainingJob(job: TrainingJob, onProgress?: (p: TrainingProgress) => void): Promise<unknown> {
+  const { path, execArgv } = childModule();
+  const what = job.kind === 'fold' ? `fold ${job.fold + 1}` : 'training';
+  return new Promise((resolve, reject) => {
+    const child = fork(path, [], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const parse = createTrainingLogParser(job.spec.parameters.maxIterations);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      const progress = parse(line);
+      if (progress) onProgress?.(progress);
+    });
+    let settled = false;
+    child.on('message', (message: { ok: boolean; result?: unknown; message?: string }) => {
+      settled = true;
+      if (message.ok) resolve(message.result);
+      else reject(new NerError('NER_ERR_TRAINING_FAILED', `${what}: ${message.message ?? 'failed'}`));
+    });
+    child.on('exit', (code, signal) => {
+      if (!settled) reject(new NerError('NER_ERR_TRAINING_FAILED', `${what}: the training process ended (${signal ?? `exit code ${code}`})`));
+    });
+    child.send(job);
+  });
+}

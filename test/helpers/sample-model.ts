@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_TRAINING_PARAMETERS } from '../../src/core/crfsuite-binding.js';
+import { DEFAULT_TEMPLATES } from '../../src/core/feature-templates.js';
+import { buildGazetteer } from '../../src/core/gazetteer.js';
+import { parseBeHealthy } from '../../src/corpus/behealthy-format.js';
+import { trainTagger, type TrainedTagger, type TrainingSpec } from '../../src/training/train-tagger.js';
+import type { LabeledSentence } from '../../src/core/types.js';
+import type { FeatureResources } from '../../src/core/feature-templates.js';
+import { DEFAULT_CLUSTER_OPTIONS, learnWordClusters } from '../../src/core/word-clusters.js';
+
+export const SAMPLE_DIR = join(import.meta.dirname, '../../corpus/sample');
+
+export async function readSample(split: 'train' | 'test'): Promise<LabeledSentence[]> {
+  const sentFile = join(SAMPLE_DIR, `${split}_sent`);
+  const labelFile = join(SAMPLE_DIR, `${split}_label`);
+  return parseBeHealthy(await readFile(sentFile, 'utf8'), await readFile(labelFile, 'utf8'), { sentFile, labelFile });
+}
+
+/** A small gazetteer written for tests (not the shared lexicons). */
+export const sampleGazetteer = buildGazetteer([
+  { tokens: ['cisplatin'], kind: 'drug' },
+  { tokens: ['metformin'], kind: 'drug' },
+  { tokens: ['azithromycin'], kind: 'drug' },
+  { tokens: ['lung', 'cancer'], kind: 'disease' },
+  { tokens: ['typhoid'], kind: 'disease' },
+  { tokens: ['type', '2', 'diabetes'], kind: 'disease' },
+]);
+
+export const sampleSpec: TrainingSpec = {
+  templates: [...new Set([...DEFAULT_TEMPLATES, 'cluster', 'gazetteer'])],
+  labelEncoding: 'BIO',
+  parameters: { ...DEFAULT_TRAINING_PARAMETERS, maxIterations: 60 },
+};
+
+/** Word clusters learned from the sample corpus itself, small enough for tests. */
+export async function sampleResources(): Promise<FeatureResources> {
+  const text = [...(await readSample('train')), ...(await readSample('test'))].map((s) => s.tokens);
+  return {
+    gazetteer: sampleGazetteer,
+    clusters: learnWordClusters(text, { ...DEFAULT_CLUSTER_OPTIONS, levels: [16, 4], minCount: 1, dimensions: 32 }),
+  };
+}
+
+let cached: Promise<TrainedTagger> | undefined;
+
+/** A CRF trained in-process on corpus/sample (about a second), shared by the tests of one file. */
+export function sampleModel(): Promise<TrainedTagger> {
+  cached ??= (async () => trainTagger(await readSample('train'), sampleSpec, await sampleResources(), { version: 'sample-1' }))();
+  return cached;
+}

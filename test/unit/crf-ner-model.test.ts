@@ -1,0 +1,50 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceTagger } from '../../src/core/crfsuite-binding.js';
+import { attributeStrings, FeatureEncoder, planFeatures } from '../../src/core/feature-encoder.js';
+import { resolveTemplates } from '../../src/core/feature-templates.js';
+import { readSample, sampleModel, sampleResources, sampleSpec } from '../helpers/sample-model.js';
+import type { TrainedTagger } from '../../src/training/train-tagger.js';
+
+describe('CRF tagger in JavaScript', () => {
+  let trained: TrainedTagger;
+  let dir: string;
+  beforeAll(async () => {
+    trained = await sampleModel();
+    dir = await mkdtemp(join(tmpdir(), 'crf-ner-model-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('gives every attribute of the string path, in the same order, when it maps words to ids', async () => {
+    const plan = planFeatures(resolveTemplates(sampleSpec.templates));
+    const resources = await sampleResources();
+    const ids = trained.model.weights.attributeIds;
+    const encoder = new FeatureEncoder(plan, ids, resources);
+    for (const sentence of [...(await readSample('train')), ...(await readSample('test'))]) {
+      const expected = attributeStrings(plan, sentence.tokens, resources).map((item) =>
+        item.map((a) => ids.get(a)).filter((id): id is number => id !== undefined),
+      );
+      const { ids: flat, starts } = encoder.encode(sentence.tokens);
+      const actual = expected.map((_, t) => Array.from(flat.subarray(starts[t], starts[t + 1])));
+      expect(actual).toEqual(expected);
+    }
+  });
+
+  it('predicts exactly the labels CRFsuite predicts for the same model', async () => {
+    const path = join(dir, 'model.crfsuite');
+    await writeFile(path, trained.crfBytes);
+    const reference = referenceTagger(path);
+    const sentences = [...(await readSample('train')), ...(await readSample('test'))];
+    const unseen = [['Pt', 'c/o', 'fever', 'x3d', '.'], ['Rx', ':', 'tab', 'azithromycin', '500', 'mg', 'OD'], ['🙂'], ['\u0001', 'x']];
+    for (const words of [...sentences.map((s) => s.tokens), ...unseen]) {
+      expect(trained.model.tag(words)).toEqual(reference.tag(trained.model.attributes(words)));
+    }
+    reference.close();
+  });
+
+  it('tags an empty sentence as nothing', () => {
+    expect(trained.model.tag([])).toEqual([]);
+  });
+});

@@ -1,0 +1,92 @@
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { extract } from '../../src/core/extract.js';
+import { pairsBySentence } from '../../src/core/relations.js';
+import type { CrfNerModel } from '../../src/core/crf-ner-model.js';
+import type { Entity, ExtractionRecord } from '../../src/core/types.js';
+import { sampleModel } from '../helpers/sample-model.js';
+
+function expectValidRecord(text: string, record: ExtractionRecord): void {
+  let previousEnd = 0;
+  for (const entity of record.entities) {
+    expect(Number.isInteger(entity.start) && Number.isInteger(entity.end)).toBe(true);
+    expect(entity.start).toBeGreaterThanOrEqual(previousEnd);
+    expect(entity.end).toBeGreaterThan(entity.start);
+    expect(entity.end).toBeLessThanOrEqual(text.length);
+    expect(text.slice(entity.start, entity.end)).toBe(entity.text);
+    previousEnd = entity.end;
+  }
+  expect([...record.diseases, ...record.treatments].length).toBe(record.entities.length);
+  expect(record.diseases.every((e) => e.type === 'disease')).toBe(true);
+  expect(record.treatments.every((e) => e.type === 'treatment')).toBe(true);
+}
+
+describe('extract', () => {
+  let model: CrfNerModel;
+  beforeAll(async () => {
+    model = (await sampleModel()).model;
+  });
+
+  it('finds diseases and treatments with offsets into the note, and pairs them by sentence', () => {
+    // A sentence of the model's own (tiny) training sample, so the assertion is about extract(), not recall.
+    const text = 'Chronic plaque psoriasis responded to narrowband ultraviolet B phototherapy in 38 of 52 patients.\nNo other findings.';
+    const record = extract(text, model, 'rx-001');
+    expect(record.noteId).toBe('rx-001');
+    expect(record.modelVersion).toBe('sample-1');
+    expectValidRecord(text, record);
+    expect(record.diseases.map((e) => e.text)).toEqual(['Chronic plaque psoriasis']);
+    expect(record.treatments.map((e) => e.text)).toEqual(['narrowband ultraviolet B phototherapy']);
+    expect(record.diseases[0]).toMatchObject({ start: 0, end: 24 });
+    expect(record.pairs).toEqual([{ disease: 'Chronic plaque psoriasis', treatment: 'narrowband ultraviolet B phototherapy' }]);
+  });
+
+  it('leaves noteId out when none is given', () => {
+    expect('noteId' in extract('x', model)).toBe(false);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['whitespace', ' \n\t\r\n  '],
+    ['only punctuation', '.,;:!?()[]{}--//'],
+    ['emoji', '🙂 fever 🤒 treated with 💊 aspirin'],
+    ['control characters', '\u0000\u0001fever\u0007\u001b[31m cancer\u007f'],
+    ['lone surrogates', '\ud800 lung \udc00 cancer \ud83d'],
+  ])('never throws and keeps offsets valid on %s input', (_name, text) => {
+    expectValidRecord(text, extract(text, model));
+  });
+
+  it('handles a 1 MB note', () => {
+    const text = 'Patients with lung cancer were treated with cisplatin and radiotherapy. '.repeat(14_600);
+    expect(text.length).toBeGreaterThan(1_000_000);
+    const record = extract(text, model);
+    expectValidRecord(text, record);
+    expect(record.entities.length).toBeGreaterThan(10_000);
+  });
+
+  it('never throws and keeps every offset valid on arbitrary strings (property)', () => {
+    const clinical = fc.constantFrom('lung cancer', 'cisplatin', 'Pt c/o fever x3d.', '500mg b.i.d.', '\n- ', 'Dx: ', 'HbA1c', '. ', '🙂');
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.array(fc.oneof(clinical, fc.string({ maxLength: 8 })), { maxLength: 40 }).map((p) => p.join(' '))),
+        (text) => expectValidRecord(text, extract(text, model)),
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('pairs', () => {
+  const entity = (type: Entity['type'], text: string): Entity => ({ type, text, start: 0, end: text.length });
+
+  it('pairs every treatment with every disease of its own sentence only, once per note', () => {
+    const pairs = pairsBySentence([
+      [entity('disease', 'asthma'), entity('treatment', 'salbutamol'), entity('treatment', 'budesonide')],
+      [entity('disease', 'Asthma'), entity('treatment', 'Salbutamol')],
+      [entity('treatment', 'aspirin')],
+    ]);
+    expect(pairs).toEqual([
+      { disease: 'asthma', treatment: 'salbutamol' },
+      { disease: 'asthma', treatment: 'budesonide' },
+    ]);
+  });
+});

@@ -1,0 +1,119 @@
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isNerError, type ErrorCode } from '../../src/errors.js';
+import type { ModelCard } from '../../src/registry/model-card.js';
+import {
+  CARD_FILE, listModelVersions, loadModel, MODEL_FILE, nextVersionName, saveModel, setProductionVersion, sha256,
+} from '../../src/registry/model-store.js';
+import { CLUSTERS_FILE, GAZETTEER_FILE, serializeResources } from '../../src/corpus/resource-files.js';
+import { readSample, sampleModel, sampleResources, sampleSpec } from '../helpers/sample-model.js';
+
+const VERSION = '2026-01-01.1';
+
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(isNerError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
+}
+
+describe('model store', () => {
+  let modelsDir: string;
+  let versionDir: string;
+
+  beforeEach(async () => {
+    modelsDir = await mkdtemp(join(tmpdir(), 'models-'));
+    const { crfBytes } = await sampleModel();
+    const crfFile = join(modelsDir, 'trained.crfsuite');
+    await writeFile(crfFile, crfBytes);
+    const card: Omit<ModelCard, 'files'> = {
+      schemaVersion: 1, version: VERSION, created: '2026-01-01T00:00:00.000Z', gitCommit: null, description: 'test',
+      labelEncoding: sampleSpec.labelEncoding, templates: sampleSpec.templates, trainingParameters: sampleSpec.parameters,
+      data: { corpus: 'sample', split: 'train', sentences: 1, tokens: 1, files: [], sha256: '0'.repeat(64) },
+      metrics: { crossValidation: null, test: null }, environment: { node: process.version, crfsuite: 'test' },
+    };
+    await saveModel(modelsDir, card, crfFile, serializeResources(await sampleResources()));
+    await setProductionVersion(modelsDir, VERSION);
+    versionDir = join(modelsDir, VERSION);
+  });
+  afterEach(() => rm(modelsDir, { recursive: true, force: true }));
+
+  async function editCard(edit: (card: ModelCard) => void): Promise<void> {
+    const path = join(versionDir, CARD_FILE);
+    const card = JSON.parse(await readFile(path, 'utf8')) as ModelCard;
+    edit(card);
+    await writeFile(path, JSON.stringify(card));
+  }
+
+  /** Replaces the model file and updates the card's checksum, as a careless or hostile edit would. */
+  async function replaceModelFile(bytes: Uint8Array): Promise<void> {
+    await writeFile(join(versionDir, MODEL_FILE), bytes);
+    await editCard((card) => {
+      card.files.model.sha256 = sha256(bytes);
+      card.files.model.bytes = bytes.length;
+    });
+  }
+
+  it('loads the production version and tags like the model it was saved from', async () => {
+    const { model, card } = await loadModel(modelsDir);
+    expect(card.version).toBe(VERSION);
+    const trained = (await sampleModel()).model;
+    for (const sentence of await readSample('test')) expect(model.tag(sentence.tokens)).toEqual(trained.tag(sentence.tokens));
+    expect(await listModelVersions(modelsDir)).toEqual([VERSION]);
+    expect(await nextVersionName(modelsDir, new Date('2026-01-01T12:00:00Z'))).toBe('2026-01-01.2');
+  });
+
+  it('refuses a missing version, directory or pointer', async () => {
+    await expectCode(loadModel(modelsDir, '2099-01-01.1'), 'NER_ERR_MODEL_NOT_FOUND');
+    await expectCode(loadModel(join(modelsDir, 'nowhere')), 'NER_ERR_MODEL_NOT_FOUND');
+    await expectCode(loadModel(modelsDir, '../etc'), 'NER_ERR_MODEL_NOT_FOUND');
+    await writeFile(join(modelsDir, 'production.json'), '{"name": 1}');
+    await expectCode(loadModel(modelsDir), 'NER_ERR_MODEL_PRODUCTION_POINTER');
+  });
+
+  it('refuses a truncated model file by its checksum, before CRFsuite can see it', async () => {
+    await truncate(join(versionDir, MODEL_FILE), 100);
+    await expectCode(loadModel(modelsDir), 'NER_ERR_MODEL_CHECKSUM');
+  });
+
+  it('refuses a tampered model file (same size, one byte changed)', async () => {
+    const path = join(versionDir, MODEL_FILE);
+    const bytes = await readFile(path);
+    bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0xff;
+    await writeFile(path, bytes);
+    await expectCode(loadModel(modelsDir), 'NER_ERR_MODEL_CHECKSUM');
+  });
+
+  it('refuses a foreign or truncated file even when the card was updated to match it', async () => {
+    await replaceModelFile(Buffer.from('this is not a CRFsuite model\n'));
+    await expectCode(loadModel(modelsDir), 'NER_ERR_MODEL_FORMAT');
+    const real = (await sampleModel()).crfBytes;
+    for (const length of [0, 4, 47, 48, 200, Math.floor(real.length / 2), real.length - 1]) {
+      await replaceModelFile(real.subarray(0, length));
+      await expectCode(loadModel(modelsDir), 'NER_ERR_MODEL_FORMAT');
+    }
+  });
+
+  it('refuses a model whose templates this code lacks, naming them', async () => {
+    await editCard((card) => card.templates.push('word-embeddings-v9'));
+    const error = await loadModel(modelsDir).catch((e: unknown) => e);
+    expect(isNerError(error, 'NER_ERR_MODEL_TEMPLATES')).toBe(true);
+    expect(String(error)).toContain('word-embeddings-v9');
+  });
+
+  it('refuses a card that is not valid JSON', async () => {
+    await writeFile(join(versionDir, CARD_FILE), '{ not json');
+    await expectCode(loadModel(modelsDir), 'NER_ERR_MODEL_CARD_INVALID');
+  });
+
+  it.each([GAZETTEER_FILE, CLUSTERS_FILE])('refuses a %s that does not match its checksum', async (name) => {
+    await writeFile(join(versionDir, name), 'garbage');
+    await expectCode(loadModel(modelsDir), 'NER_ERR_MODEL_CHECKSUM');
+  });
+
+  it('never overwrites an existing version', async () => {
+    const crfFile = join(modelsDir, 'trained.crfsuite');
+    const card = JSON.parse(await readFile(join(versionDir, CARD_FILE), 'utf8')) as ModelCard;
+    await expectCode(saveModel(modelsDir, card, crfFile, {}), 'NER_ERR_MODEL_CARD_INVALID');
+  });
+});
