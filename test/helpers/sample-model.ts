@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { serializeResources } from '../../src/corpus/resource-files.js';
+import { saveModel, setProductionVersion } from '../../src/registry/model-store.js';
 import { join } from 'node:path';
 import { DEFAULT_TRAINING_PARAMETERS } from '../../src/core/crfsuite-binding.js';
 import { DEFAULT_TEMPLATES } from '../../src/core/feature-templates.js';
@@ -48,4 +50,24 @@ let cached: Promise<TrainedTagger> | undefined;
 export function sampleModel(): Promise<TrainedTagger> {
   cached ??= (async () => trainTagger(await readSample('train'), sampleSpec, await sampleResources(), { version: 'sample-1' }))();
   return cached;
+}
+
+/** A models directory holding the sample model as production version `version`, as `behealthy train` writes it. */
+export async function writeSampleModelsDir(modelsDir: string, version = '2026-01-01.1'): Promise<void> {
+  const { crfBytes } = await sampleModel();
+  const crfFile = join(modelsDir, 'trained.crfsuite');
+  await writeFile(crfFile, crfBytes);
+  await saveModel(
+    modelsDir,
+    {
+      schemaVersion: 1, version, created: '2026-01-01T00:00:00.000Z', gitCommit: null, description: 'sample model for tests',
+      labelEncoding: sampleSpec.labelEncoding, templates: sampleSpec.templates, trainingParameters: sampleSpec.parameters,
+      data: { corpus: 'sample', split: 'train', sentences: 1, tokens: 1, files: [], sha256: '0'.repeat(64) },
+      metrics: { crossValidation: null, test: null }, environment: { node: process.version, crfsuite: 'test' },
+    },
+    crfFile,
+    serializeResources(await sampleResources()),
+  );
+  await rm(crfFile);
+  await setProductionVersion(modelsDir, version);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ABS_WEIGHT, parseCrfsuiteModel, type CrfWeights } from '../../src/core/crf-model-file.js';
+import { MAX_ABS_WEIGHT, hashlittle, parseCrfsuiteModel, type CrfWeights } from '../../src/core/crf-model-file.js';
 import { addItemStateScores, addStateScores, attributeId, attributeKey, tagAttributes, viterbi } from '../../src/core/viterbi.js';
 import { isNerError } from '../../src/errors.js';
 
@@ -237,6 +237,12 @@ describe('parseCrfsuiteModel on models the binding trained', () => {
     // possible_states: every attribute has a feature for every label; possible_transitions: all L² pairs.
     expect(weights.stateLabel.length).toBe(distinct.size * weights.labels.length);
     expect(weights.transition.every((w) => w !== 0)).toBe(true);
+  });
+
+  it('hashes CQDB keys with lookup3 hashlittle (the reference test vectors)', () => {
+    const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+    expect(hashlittle(new Uint8Array(0))).toBe(0xdeadbeef);
+    expect(hashlittle(bytes('Four score and seven years ago'))).toBe(0x17770551);
   });
 
   it('reads a model that sits at an odd offset inside a larger buffer', () => {
@@ -528,17 +534,24 @@ describe('parseCrfsuiteModel rejects malformed buffers with NER_ERR_MODEL_FORMAT
 
   it('either rejects or parses consistently after every single-bit flip of a small model', () => {
     const { bytes } = small;
-    const outcomes = { parsed: 0, rejected: 0 };
+    const featureBase = u32(bytes, 28) + 12;
+    const featureEnd = featureBase + 20 * u32(bytes, featureBase - 4);
+    const isWeight = (at: number): boolean => at >= featureBase && at < featureEnd && (at - featureBase) % 20 >= 12;
+    const outcomes = { parsed: 0, rejected: 0, parsedOutsideWeights: 0 };
     const started = performance.now();
     for (let at = 0; at < bytes.length; at++) {
       for (let bit = 0; bit < 8; bit++) {
         const copy = bytes.slice();
         copy[at] = (copy[at] ?? 0) ^ (1 << bit);
-        outcomes[parsesOrRejects(copy)]++;
+        const outcome = parsesOrRejects(copy);
+        outcomes[outcome]++;
+        if (outcome === 'parsed' && !isWeight(at)) outcomes.parsedOutsideWeights++;
       }
     }
     expect(performance.now() - started).toBeLessThan(30_000);
-    // Every header bit is structural; flips in weights, strings or hash buckets can still parse.
+    // Outside the weights only fields crfsuite ignores (header num_features, CQDB flags, the two spare
+    // LFRF offsets, empty buckets' hashes) and label ids changed into another valid label can parse.
     expect(outcomes.rejected).toBeGreaterThan(48 * 8);
+    expect(outcomes.parsedOutsideWeights).toBeLessThan(0.03 * 8 * bytes.length);
   });
 });

@@ -5,10 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isNerError, type ErrorCode } from '../../src/errors.js';
 import type { ModelCard } from '../../src/registry/model-card.js';
 import {
-  CARD_FILE, listModelVersions, loadModel, MODEL_FILE, nextVersionName, saveModel, setProductionVersion, sha256,
+  CARD_FILE, listModelVersions, loadModel, MODEL_FILE, nextVersionName, saveModel, sha256,
 } from '../../src/registry/model-store.js';
-import { CLUSTERS_FILE, GAZETTEER_FILE, serializeResources } from '../../src/corpus/resource-files.js';
-import { readSample, sampleModel, sampleResources, sampleSpec } from '../helpers/sample-model.js';
+import { CLUSTERS_FILE, GAZETTEER_FILE } from '../../src/corpus/resource-files.js';
+import { readSample, sampleModel, writeSampleModelsDir } from '../helpers/sample-model.js';
 
 const VERSION = '2026-01-01.1';
 
@@ -23,17 +23,7 @@ describe('model store', () => {
 
   beforeEach(async () => {
     modelsDir = await mkdtemp(join(tmpdir(), 'models-'));
-    const { crfBytes } = await sampleModel();
-    const crfFile = join(modelsDir, 'trained.crfsuite');
-    await writeFile(crfFile, crfBytes);
-    const card: Omit<ModelCard, 'files'> = {
-      schemaVersion: 1, version: VERSION, created: '2026-01-01T00:00:00.000Z', gitCommit: null, description: 'test',
-      labelEncoding: sampleSpec.labelEncoding, templates: sampleSpec.templates, trainingParameters: sampleSpec.parameters,
-      data: { corpus: 'sample', split: 'train', sentences: 1, tokens: 1, files: [], sha256: '0'.repeat(64) },
-      metrics: { crossValidation: null, test: null }, environment: { node: process.version, crfsuite: 'test' },
-    };
-    await saveModel(modelsDir, card, crfFile, serializeResources(await sampleResources()));
-    await setProductionVersion(modelsDir, VERSION);
+    await writeSampleModelsDir(modelsDir, VERSION);
     versionDir = join(modelsDir, VERSION);
   });
   afterEach(() => rm(modelsDir, { recursive: true, force: true }));
@@ -113,6 +103,7 @@ describe('model store', () => {
 
   it('never overwrites an existing version', async () => {
     const crfFile = join(modelsDir, 'trained.crfsuite');
+    await writeFile(crfFile, (await sampleModel()).crfBytes);
     const card = JSON.parse(await readFile(join(versionDir, CARD_FILE), 'utf8')) as ModelCard;
     await expectCode(saveModel(modelsDir, card, crfFile, {}), 'NER_ERR_MODEL_CARD_INVALID');
   });

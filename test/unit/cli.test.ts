@@ -1,0 +1,121 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { SAMPLE_DIR, writeSampleModelsDir } from '../helpers/sample-model.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+async function run(argv: string[], stdinText = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
+  const chunks = { out: '', err: '' };
+  stdout.on('data', (c: Buffer) => (chunks.out += c.toString()));
+  (stderr as unknown as PassThrough).on('data', (c: Buffer) => (chunks.err += c.toString()));
+  const code = await main(argv, { stdout, stderr, stdin: Readable.from([stdinText]) });
+  return { code, stdout: chunks.out, stderr: chunks.err };
+}
+
+describe('behealthy CLI', () => {
+  let modelsDir: string;
+  let workDir: string;
+  beforeAll(async () => {
+    modelsDir = await mkdtemp(join(tmpdir(), 'cli-models-'));
+    workDir = await mkdtemp(join(tmpdir(), 'cli-work-'));
+    await writeSampleModelsDir(modelsDir);
+  });
+  afterAll(async () => {
+    await rm(modelsDir, { recursive: true, force: true });
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('extracts a note given as an argument, as one JSON record', async () => {
+    const { code, stdout } = await run(['extract', '--models', modelsDir, 'Chronic plaque psoriasis responded to narrowband ultraviolet B phototherapy.']);
+    expect(code).toBe(0);
+    const record = JSON.parse(stdout);
+    expect(record.diseases.map((e: { text: string }) => e.text)).toEqual(['Chronic plaque psoriasis']);
+    expect(record.modelVersion).toBe('2026-01-01.1');
+  });
+
+  it('reads a note from stdin', async () => {
+    const { code, stdout } = await run(['extract', '--models', modelsDir], 'Low-dose aspirin reduced the incidence of stroke.');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toHaveProperty('entities');
+  });
+
+  it('turns JSONL into one record per line in input order, reporting and skipping bad lines by number', async () => {
+    const input = join(workDir, 'notes.jsonl');
+    await writeFile(input, ['{"id":"a","text":"fever"}', '{"id":"b"}', 'not json', '', '{"id":"c","text":"Low-dose aspirin"}', '{"text":"no id"}'].join('\n'));
+    const { code, stdout, stderr } = await run(['extract', '--models', modelsDir, '--file', input]);
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n').map((l) => JSON.parse(l).noteId)).toEqual(['a', 'c', 'line-6']);
+    expect(stderr).toContain(`${input}:2: skipped: "text" must be a string`);
+    expect(stderr).toContain(`${input}:3: skipped: not valid JSON`);
+    expect(stderr).toContain('3 record(s) written, 2 line(s) skipped');
+  });
+
+  it('evaluates a model on a corpus split as JSON with strict, partial and token scores', async () => {
+    const { code, stdout } = await run(['evaluate', '--models', modelsDir, '--corpus', SAMPLE_DIR, '--split', 'test', '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    for (const level of ['strict', 'partial']) {
+      for (const type of ['disease', 'treatment', 'micro']) {
+        expect(Object.keys(report[level][type]).sort()).toEqual(['f1', 'precision', 'recall', 'support']);
+      }
+    }
+    expect(report.strict.micro.support).toBe(report.strict.disease.support + report.strict.treatment.support);
+    expect(report.token.weighted.f1).toBeGreaterThan(0);
+  });
+
+  it('trains, cross-validates and writes a model version with its card', async () => {
+    const out = join(workDir, 'models');
+    const { code, stdout, stderr } = await run([
+      'train', '--corpus', SAMPLE_DIR, '--models', out, '--templates', 'lower,suffix,shape', '--folds', '2', '--iterations', '20', '--version', 'cli-test.1', '--promote', '--json',
+    ]);
+    expect(stderr).toContain('fold 1');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.version).toBe('cli-test.1');
+    expect(result.metrics.crossValidation.folds).toBe(2);
+    expect(result.metrics.test.strict.micro).toHaveProperty('f1');
+    const card = JSON.parse(await readFile(join(out, 'cli-test.1', 'model-card.json'), 'utf8'));
+    expect(card.templates).toEqual(['lower', 'suffix', 'shape']);
+    expect(card.data.files.map((f: { path: string }) => f.path)).toEqual(['train_sent', 'train_label']);
+    expect(card.data.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(await readFile(join(out, 'production.json'), 'utf8')).version).toBe('cli-test.1');
+    expect((await readdir(out)).sort()).toEqual(['cli-test.1', 'production.json']);
+  });
+
+  it('names the file and line of a bad corpus, and exits 1', async () => {
+    const corpus = join(workDir, 'bad-corpus');
+    await rm(corpus, { recursive: true, force: true });
+    await mkdir(corpus);
+    await writeFile(join(corpus, 'test_sent'), 'Aspirin\nhelps\n');
+    await writeFile(join(corpus, 'test_label'), 'T\nX\n');
+    const { code, stderr } = await run(['evaluate', '--models', modelsDir, '--corpus', corpus]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${join(corpus, 'test_label')}:2:`);
+    expect(stderr).toContain('NER_ERR_CORPUS_UNKNOWN_LABEL');
+  });
+
+  it('answers unknown commands and options with usage and exit code 2', async () => {
+    expect((await run(['frobnicate'])).code).toBe(2);
+    const { code, stderr } = await run(['extract', '--nope']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('NER_ERR_CLI_USAGE');
+  });
+
+  it('prints nothing but the JSON record on stdout when run as a process (no library banners)', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'extract', '--models', modelsDir, 'Aspirin for stroke.'],
+      { cwd: ROOT },
+    );
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(stdout)).toHaveProperty('modelVersion', '2026-01-01.1');
+  });
+});
