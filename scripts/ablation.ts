@@ -2,7 +2,8 @@
  * What each feature template and the label encoding are worth, by k-fold cross-validation on the train
  * split only (the test split is never read here). Prints one JSON line per configuration:
  *   node --import tsx scripts/ablation.ts [--folds 5] [--configs baseline,full,-gazetteer,...]
- * "-name" removes a template from the default set, "+name" adds one; "io" switches the encoding to IO.
+ * "-name" removes a template from the default set, "+name" adds one (combinable: "+relevance-cues");
+ * "io" switches the encoding to IO; "baseline" is word, affix, shape and position features only.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { DEFAULT_TRAINING_PARAMETERS } from '../src/core/crfsuite-binding.js';
-import { DEFAULT_TEMPLATES } from '../src/core/feature-templates.js';
+import { DEFAULT_TEMPLATES, TEMPLATE_LIBRARY } from '../src/core/feature-templates.js';
 import type { LabelEncoding } from '../src/core/label-codec.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { serializeResources, writeResourceFiles } from '../src/corpus/resource-files.js';
@@ -24,10 +25,13 @@ function configuration(name: string): { templates: string[]; labelEncoding: Labe
   if (name === 'baseline-bio') return { templates: BASELINE, labelEncoding: 'BIO' };
   if (name === 'full') return { templates: [...DEFAULT_TEMPLATES], labelEncoding: 'BIO' };
   if (name === 'io') return { templates: [...DEFAULT_TEMPLATES], labelEncoding: 'IO' };
-  const template = name.slice(1);
-  if (name.startsWith('-')) return { templates: DEFAULT_TEMPLATES.filter((t) => t !== template), labelEncoding: 'BIO' };
-  if (name.startsWith('+')) return { templates: [...DEFAULT_TEMPLATES, template], labelEncoding: 'BIO' };
-  throw new Error(`unknown configuration ${name}`);
+  const changes = [...name.matchAll(/([+-])([a-z-]+)/g)];
+  if (changes.length === 0 || changes.map((m) => m[0]).join('') !== name) throw new Error(`unknown configuration ${name}`);
+  let templates = [...DEFAULT_TEMPLATES];
+  for (const [, sign, template] of changes) {
+    templates = sign === '-' ? templates.filter((t) => t !== template) : [...templates, template as string];
+  }
+  return { templates, labelEncoding: 'BIO' };
 }
 
 const { values } = parseArgs({
@@ -40,7 +44,7 @@ const { values } = parseArgs({
 const config = loadConfig();
 const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
 const workDir = await mkdtemp(join(tmpdir(), 'behealthy-ablation-'));
-const allTemplates = [...DEFAULT_TEMPLATES, 'cluster', 'sentence-gazetteer'];
+const allTemplates = TEMPLATE_LIBRARY.map((t) => t.name);
 const { resources } = await buildResources(allTemplates, { lexiconDir: config.lexiconDir, notesFile: config.notesFile, trainSentences: sentences });
 await writeResourceFiles(workDir, serializeResources(resources));
 const parameters = {

@@ -277,7 +277,8 @@ function checkCqdbTables(m: ModelBytes, db: Cqdb, records: CqdbRecords): void {
     const offset = m.u32(ref, 'CQDB table offset');
     const n = m.u32(ref + 4, 'CQDB table size');
     if (offset === 0 && n === 0) continue;
-    if (offset < CQDB_DATA_OFFSET || offset + 8 * n > db.size) {
+    // The writer leaves a table without records as {0, 0}; any other empty table is a corrupted reference.
+    if (n === 0 || offset < CQDB_DATA_OFFSET || offset + 8 * n > db.size) {
       fail(`${db.what} CQDB hash table ${i} (offset ${offset}, ${n} buckets) lies outside the CQDB`);
     }
     checkCqdbTable(m, db, i, db.base + offset, n, records, idAt, filed);
@@ -294,11 +295,15 @@ function checkCqdbTable(m: ModelBytes, db: Cqdb, table: number, at: number, n: n
   const ids = new Int32Array(n).fill(-1);
   for (let k = 0; k < n; k++) {
     const offset = m.u32(at + 8 * k + 4, 'CQDB bucket offset');
-    if (offset === 0) continue;
+    const bucketHash = m.u32(at + 8 * k, 'CQDB bucket hash');
+    if (offset === 0) {
+      if (bucketHash !== 0) fail(`${db.what} CQDB table ${table}, bucket ${k}: an empty bucket with a hash`);
+      continue;
+    }
     const id = idAt.get(offset);
     if (id === undefined || filed[id] !== 0) fail(`${db.what} CQDB table ${table}, bucket ${k}: offset ${offset} is not a record, or not its only bucket`);
     const hash = records.hashes[id] ?? 0;
-    if (m.u32(at + 8 * k, 'CQDB bucket hash') !== hash || hash % CQDB_NUM_TABLES !== table) fail(`${db.what} ${id}: filed under a wrong hash or table`);
+    if (bucketHash !== hash || hash % CQDB_NUM_TABLES !== table) fail(`${db.what} ${id}: filed under a wrong hash or table`);
     filed[id] = 1;
     ids[k] = id;
   }

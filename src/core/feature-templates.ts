@@ -1,6 +1,7 @@
 import porterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 import { createRequire } from 'node:module';
 import type { Gazetteer } from './gazetteer.js';
+import { relevanceProbability, type RelevanceModel } from './sentence-relevance.js';
 import { clusterKey, type WordClusters } from './word-clusters.js';
 import { NerError } from '../errors.js';
 
@@ -8,6 +9,8 @@ import { NerError } from '../errors.js';
 export interface FeatureResources {
   gazetteer: Gazetteer | null;
   clusters: WordClusters | null;
+  /** Learned with the CRF, from the same training sentences (see sentence-relevance.ts). */
+  relevance: RelevanceModel | null;
 }
 
 interface TemplateBase {
@@ -156,6 +159,15 @@ const LIBRARY: readonly FeatureTemplate[] = [
     values: (word, resources) => {
       const ids = resources.clusters?.clusters.get(clusterKey(word));
       return ids ? ids.map((id, level) => `${resources.clusters?.levels[level]}:${id}`) : [];
+    },
+  },
+  {
+    name: 'relevance', scope: 'sentence', offsets: CENTER,
+    description: 'decile of the probability that the sentence states a disease–treatment relation (bag-of-words classifier)',
+    values: (_words, lower, resources) => {
+      if (!resources.relevance) return lower.map(() => []);
+      const decile = [`p${Math.min(9, Math.floor(relevanceProbability(resources.relevance, lower) * 10))}`];
+      return lower.map(() => decile);
     },
   },
   {

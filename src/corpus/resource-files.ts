@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { NerError } from '../errors.js';
 import type { FeatureResources } from '../core/feature-templates.js';
+import type { RelevanceModel } from '../core/sentence-relevance.js';
 import type { WordClusters } from '../core/word-clusters.js';
 import { parseGazetteer, serializeGazetteer } from './lexicons.js';
 
@@ -12,8 +13,38 @@ import { parseGazetteer, serializeGazetteer } from './lexicons.js';
  */
 export const GAZETTEER_FILE = 'gazetteer.tsv.gz';
 export const CLUSTERS_FILE = 'clusters.tsv.gz';
+export const RELEVANCE_FILE = 'relevance.tsv.gz';
+const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE] as const;
 
-export type ResourceFiles = Partial<Record<typeof GAZETTEER_FILE | typeof CLUSTERS_FILE, Buffer>>;
+export type ResourceFiles = Partial<Record<(typeof RESOURCE_FILE_NAMES)[number], Buffer>>;
+
+/** First line the bias, then one feature and its weight a line (weights under 1e-6 dropped). */
+export function serializeRelevance(model: RelevanceModel): Buffer {
+  const lines = [`#bias\t${model.bias}`];
+  for (const [feature, weight] of model.weights) if (Math.abs(weight) >= 1e-6) lines.push(`${feature}\t${weight}`);
+  return gzipSync(Buffer.from(lines.join('\n'), 'utf8'), { level: 9 });
+}
+
+export function parseRelevance(bytes: Uint8Array, file: string): RelevanceModel {
+  let lines: string[];
+  try {
+    lines = gunzipSync(bytes).toString('utf8').split('\n');
+  } catch (cause) {
+    throw new NerError('NER_ERR_LEXICON_INVALID', 'not a gzip-compressed relevance model', { file, cause });
+  }
+  const [tag, biasText] = (lines[0] ?? '').split('\t');
+  const bias = Number(biasText);
+  if (tag !== '#bias' || !Number.isFinite(bias)) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected a "#bias<TAB>number" header', { file, line: 1 });
+  const weights = new Map<string, number>();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const tab = line.lastIndexOf('\t');
+    const weight = Number(line.slice(tab + 1));
+    if (tab <= 0 || !Number.isFinite(weight)) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "feature<TAB>weight"', { file, line: i + 1 });
+    weights.set(line.slice(0, tab), weight);
+  }
+  return { bias, weights };
+}
 
 /** One line a word: the word, then its cluster id per level; the first line names the levels. */
 export function serializeClusters(clusters: WordClusters): Buffer {
@@ -50,15 +81,18 @@ export function serializeResources(resources: FeatureResources): ResourceFiles {
   return {
     ...(resources.gazetteer ? { [GAZETTEER_FILE]: serializeGazetteer(resources.gazetteer) } : {}),
     ...(resources.clusters ? { [CLUSTERS_FILE]: serializeClusters(resources.clusters) } : {}),
+    ...(resources.relevance ? { [RELEVANCE_FILE]: serializeRelevance(resources.relevance) } : {}),
   };
 }
 
 export function parseResources(files: ResourceFiles, directory: string): FeatureResources {
   const gazetteer = files[GAZETTEER_FILE];
   const clusters = files[CLUSTERS_FILE];
+  const relevance = files[RELEVANCE_FILE];
   return {
     gazetteer: gazetteer ? parseGazetteer(gazetteer, join(directory, GAZETTEER_FILE)) : null,
     clusters: clusters ? parseClusters(clusters, join(directory, CLUSTERS_FILE)) : null,
+    relevance: relevance ? parseRelevance(relevance, join(directory, RELEVANCE_FILE)) : null,
   };
 }
 
@@ -66,9 +100,12 @@ export async function writeResourceFiles(directory: string, files: ResourceFiles
   await Promise.all(Object.entries(files).map(([name, bytes]) => writeFile(join(directory, name), bytes)));
 }
 
-/** Reads whichever resource files a directory holds (used by training children; no checksums there). */
-export async function readResourceDirectory(directory: string): Promise<FeatureResources> {
-  const read = (name: string) => readFile(join(directory, name)).catch(() => undefined);
-  const [gazetteer, clusters] = await Promise.all([read(GAZETTEER_FILE), read(CLUSTERS_FILE)]);
-  return parseResources({ ...(gazetteer ? { [GAZETTEER_FILE]: gazetteer } : {}), ...(clusters ? { [CLUSTERS_FILE]: clusters } : {}) }, directory);
+/** Reads whichever resource files a directory holds (training's working directories; no checksums there). */
+export async function readResourceFiles(directory: string): Promise<ResourceFiles> {
+  const files: ResourceFiles = {};
+  for (const name of RESOURCE_FILE_NAMES) {
+    const bytes = await readFile(join(directory, name)).catch(() => undefined);
+    if (bytes) files[name] = bytes;
+  }
+  return files;
 }

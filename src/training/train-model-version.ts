@@ -1,16 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { TrainingProgress } from '../core/crfsuite-binding.js';
 import type { LabeledSentence } from '../core/types.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
-import { serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
+import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
 import { buildResources } from './build-resources.js';
 import type { DataFileDigest, ModelCard } from '../registry/model-card.js';
-import { nextVersionName, saveModel } from '../registry/model-store.js';
+import { MODEL_FILE, nextVersionName, saveModel } from '../registry/model-store.js';
 import { crossValidate, type CrossValidationResult } from './cross-validate.js';
 import { evaluateTagger, modelFromBytes, type TrainingSpec } from './train-tagger.js';
 import { runTrainingJob, type FoldReport } from './training-process.js';
@@ -78,8 +78,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
     { lexiconDir: request.lexiconDir, notesFile: request.notesFile, trainSentences: train.sentences },
     events.onStage,
   );
-  const { resources } = built;
-  const resourceFiles = serializeResources(resources);
+  const resourceFiles = serializeResources(built.resources);
   const dataFiles: DataFileDigest[] = [...train.files.map((f) => ({ path: basename(f.path), sha256: f.sha256 })), ...built.dataFiles];
   const workDir = await mkdtemp(join(tmpdir(), 'behealthy-run-'));
   try {
@@ -95,12 +94,15 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
     }
     events.onStage?.('training on the whole train split');
     const version = request.version ?? (await nextVersionName(request.modelDir));
-    const crfPath = join(workDir, 'model.crfsuite');
-    await runTrainingJob({ kind: 'train', sentences: train.sentences, spec, resourceDir, outputPath: crfPath }, events.onIteration);
+    const outputDir = join(workDir, 'trained');
+    await mkdir(outputDir);
+    await runTrainingJob({ kind: 'train', sentences: train.sentences, spec, resourceDir, outputDir }, events.onIteration);
+    const crfPath = join(outputDir, MODEL_FILE);
+    const finalFiles = await readResourceFiles(outputDir);
     let test: EvaluationReport | null = null;
     if (request.evaluateTest) {
       events.onStage?.('evaluating on the test split');
-      const model = modelFromBytes(await readFile(crfPath), spec, resources, version);
+      const model = modelFromBytes(await readFile(crfPath), spec, parseResources(finalFiles, outputDir), version);
       test = evaluateTagger(model, (await readBeHealthySplit(request.corpusDir, 'test')).sentences);
     }
     const card = await saveModel(
@@ -129,7 +131,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
         environment: { node: process.version, crfsuite: crfsuiteVersion() },
       },
       crfPath,
-      resourceFiles,
+      finalFiles,
     );
     return { card, crossValidation, test };
   } finally {

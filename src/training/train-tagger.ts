@@ -9,6 +9,7 @@ import { attributeStrings, planFeatures } from '../core/feature-encoder.js';
 import { resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
 import { encodeLabels, type LabelEncoding } from '../core/label-codec.js';
 import type { LabeledSentence } from '../core/types.js';
+import { outOfFoldRelevance, type RelevanceModel } from '../core/sentence-relevance.js';
 import type { SequenceTagger } from '../core/extract.js';
 
 /** What a training run is defined by, besides its data: recorded in the model card and in runs. */
@@ -22,14 +23,39 @@ export interface TrainedTagger {
   model: CrfNerModel;
   /** The CRFsuite model file's bytes, to be saved as a model version. */
   crfBytes: Buffer;
+  /** The resources the model consults, including those learned here from the training sentences. */
+  resources: FeatureResources;
 }
 
-export function trainingSequences(sentences: readonly LabeledSentence[], spec: TrainingSpec, resources: FeatureResources): TrainingSequence[] {
+/**
+ * Resources learned from the training sentences themselves (the relevance classifier): per sentence, the
+ * variant its attributes are computed with (out of fold), and the full one the tagger ships with.
+ */
+function learnedResources(
+  sentences: readonly LabeledSentence[],
+  spec: TrainingSpec,
+  resources: FeatureResources,
+): { perSentence: (i: number) => FeatureResources; final: FeatureResources } {
+  if (!spec.templates.includes('relevance')) return { perSentence: () => resources, final: resources };
+  const { perSentence, full } = outOfFoldRelevance(
+    sentences.map((s) => ({ lowerWords: s.tokens.map((t) => t.toLowerCase()), relevant: s.labels.some((l) => l !== 'O') })),
+  );
+  const variants = new Map(perSentence.map((model) => [model, { ...resources, relevance: model }]));
+  return { perSentence: (i) => variants.get(perSentence[i] as RelevanceModel) as FeatureResources, final: { ...resources, relevance: full } };
+}
+
+export function trainingSequences(
+  sentences: readonly LabeledSentence[],
+  spec: TrainingSpec,
+  resources: FeatureResources,
+): { sequences: TrainingSequence[]; resources: FeatureResources } {
   const plan = planFeatures(resolveTemplates(spec.templates));
-  return sentences.map((s) => ({
-    attributes: attributeStrings(plan, s.tokens, resources),
+  const learned = learnedResources(sentences, spec, resources);
+  const sequences = sentences.map((s, i) => ({
+    attributes: attributeStrings(plan, s.tokens, learned.perSentence(i)),
     labels: encodeLabels(s.labels, spec.labelEncoding),
   }));
+  return { sequences, resources: learned.final };
 }
 
 /** Trains a CRF on the sentences and returns it loaded through our own reader, as production loads it. */
@@ -42,9 +68,10 @@ export async function trainTagger(
   const workDir = await mkdtemp(join(tmpdir(), 'behealthy-train-'));
   try {
     const crfPath = join(workDir, 'model.crfsuite');
-    trainCrf(trainingSequences(sentences, spec, resources), spec.parameters, crfPath, { log: options.log ?? false });
+    const { sequences, resources: final } = trainingSequences(sentences, spec, resources);
+    trainCrf(sequences, spec.parameters, crfPath, { log: options.log ?? false });
     const crfBytes = await readFile(crfPath);
-    return { model: modelFromBytes(crfBytes, spec, resources, options.version ?? 'candidate'), crfBytes };
+    return { model: modelFromBytes(crfBytes, spec, final, options.version ?? 'candidate'), crfBytes, resources: final };
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

@@ -4,18 +4,21 @@
  * safe in worker threads; children also let cross-validation folds use every core.
  */
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MODEL_FILE } from '../registry/model-store.js';
 import { foldPartition, kFoldIndices } from '../core/folds.js';
-import { readResourceDirectory } from '../corpus/resource-files.js';
+import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
 import { evaluateTagger, trainTagger } from './train-tagger.js';
 import type { FoldReport, TrainingJob } from './training-process.js';
 
 async function run(job: TrainingJob): Promise<FoldReport | { written: string }> {
   const started = performance.now();
-  const resources = await readResourceDirectory(job.resourceDir);
+  const resources = parseResources(await readResourceFiles(job.resourceDir), job.resourceDir);
   if (job.kind === 'train') {
-    const { crfBytes } = await trainTagger(job.sentences, job.spec, resources, { log: true });
-    await writeFile(job.outputPath, crfBytes);
-    return { written: job.outputPath };
+    const trained = await trainTagger(job.sentences, job.spec, resources, { log: true });
+    await writeFile(join(job.outputDir, MODEL_FILE), trained.crfBytes);
+    await writeResourceFiles(job.outputDir, serializeResources(trained.resources));
+    return { written: job.outputDir };
   }
   const { train, heldOut } = foldPartition(job.sentences, kFoldIndices(job.sentences.length, job.folds, job.seed), job.fold);
   const { model } = await trainTagger(train, job.spec, resources, { log: job.log });

@@ -13,10 +13,10 @@ interface JobBase {
   /** A directory holding the serialised resource files (see resource-files.ts). */
   resourceDir: string;
 }
-/** Train on all sentences and write the CRFsuite model file to outputPath. */
+/** Train on all sentences; write the CRFsuite model file and every resource file to outputDir. */
 export interface TrainJob extends JobBase {
   kind: 'train';
-  outputPath: string;
+  outputDir: string;
 }
 /** Train on k-1 folds, evaluate on fold `fold`. */
 export interface FoldJob extends JobBase {

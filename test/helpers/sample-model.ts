@@ -30,7 +30,7 @@ export const sampleGazetteer = buildGazetteer([
 ]);
 
 export const sampleSpec: TrainingSpec = {
-  templates: [...new Set([...DEFAULT_TEMPLATES, 'cluster', 'gazetteer'])],
+  templates: [...new Set([...DEFAULT_TEMPLATES, 'cluster', 'gazetteer', 'relevance'])],
   labelEncoding: 'BIO',
   parameters: { ...DEFAULT_TRAINING_PARAMETERS, maxIterations: 60 },
 };
@@ -41,6 +41,7 @@ export async function sampleResources(): Promise<FeatureResources> {
   return {
     gazetteer: sampleGazetteer,
     clusters: learnWordClusters(text, { ...DEFAULT_CLUSTER_OPTIONS, levels: [16, 4], minCount: 1, dimensions: 32 }),
+    relevance: null,
   };
 }
 
@@ -66,7 +67,7 @@ export async function writeSampleModelsDir(modelsDir: string, version = '2026-01
       metrics: { crossValidation: null, test: null }, environment: { node: process.version, crfsuite: 'test' },
     },
     crfFile,
-    serializeResources(await sampleResources()),
+    serializeResources((await sampleModel()).resources),
   );
   await rm(crfFile);
   await setProductionVersion(modelsDir, version);

@@ -549,9 +549,10 @@ describe('parseCrfsuiteModel rejects malformed buffers with NER_ERR_MODEL_FORMAT
       }
     }
     expect(performance.now() - started).toBeLessThan(30_000);
-    // Outside the weights only fields crfsuite ignores (header num_features, CQDB flags, the two spare
-    // LFRF offsets, empty buckets' hashes) and label ids changed into another valid label can parse.
+    // Outside the weights, only fields crfsuite ignores (header num_features, CQDB flags, the two spare
+    // LFRF offsets, alignment padding) and a label id changed into another valid one can still parse;
+    // crfsuite reads those the same way, so it tags as we do.
     expect(outcomes.rejected).toBeGreaterThan(48 * 8);
-    expect(outcomes.parsedOutsideWeights).toBeLessThan(0.03 * 8 * bytes.length);
+    expect(outcomes.parsedOutsideWeights).toBeLessThan(0.01 * 8 * bytes.length);
   });
 });

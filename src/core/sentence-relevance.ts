@@ -1,0 +1,94 @@
+import { foldPartition, kFoldIndices, mulberry32 } from './folds.js';
+
+/**
+ * How likely a sentence is to carry annotations at all. The corpus's annotators labelled diseases and
+ * treatments only in sentences stating a disease–treatment relation and left other mentions O, so about
+ * half the sentences have no label though many name diseases. A CRF sees only a few tokens around each
+ * word; this bag-of-words logistic regression sees the whole sentence (≈0.82 accuracy, AUC ≈0.90 out of
+ * fold on the train split), and its probability becomes a feature of every token (the `relevance` template).
+ */
+export interface RelevanceModel {
+  bias: number;
+  weights: ReadonlyMap<string, number>;
+}
+
+export interface RelevanceOptions {
+  epochs: number;
+  learningRate: number;
+  l2: number;
+  seed: number;
+}
+
+export const DEFAULT_RELEVANCE_OPTIONS: RelevanceOptions = { epochs: 10, learningRate: 0.1, l2: 1e-4, seed: 1 };
+
+/** Lower-cased words and word pairs of a sentence, each once. */
+export function relevanceFeatures(lowerWords: readonly string[]): string[] {
+  const features = new Set<string>();
+  lowerWords.forEach((word, i) => {
+    features.add(`u:${word}`);
+    if (i > 0) features.add(`b:${lowerWords[i - 1]}|${word}`);
+  });
+  return [...features];
+}
+
+export function relevanceProbability(model: RelevanceModel, lowerWords: readonly string[]): number {
+  let z = model.bias;
+  for (const feature of relevanceFeatures(lowerWords)) z += model.weights.get(feature) ?? 0;
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** Logistic regression by SGD with L2, in a seeded order: the same data always gives the same model. */
+export function trainRelevanceModel(
+  sentences: readonly { lowerWords: readonly string[]; relevant: boolean }[],
+  options: RelevanceOptions = DEFAULT_RELEVANCE_OPTIONS,
+): RelevanceModel {
+  const items = sentences.map((s) => ({ features: relevanceFeatures(s.lowerWords), y: s.relevant ? 1 : 0 }));
+  const weights = new Map<string, number>();
+  let bias = 0;
+  const random = mulberry32(options.seed);
+  const order = items.map((_, i) => i);
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    for (const index of order) {
+      const item = items[index] as (typeof items)[number];
+      let z = bias;
+      for (const f of item.features) z += weights.get(f) ?? 0;
+      const gradient = 1 / (1 + Math.exp(-z)) - item.y;
+      bias -= options.learningRate * gradient;
+      for (const f of item.features) {
+        const w = weights.get(f) ?? 0;
+        weights.set(f, w - options.learningRate * (gradient + options.l2 * w));
+      }
+    }
+  }
+  return { bias, weights };
+}
+
+/**
+ * Relevance models for training a CRF: for each of k folds of the sentences, a model trained on the other
+ * folds, so the CRF learns from probabilities as noisy as those it will see on new text (a model trained on
+ * a sentence is over-confident about it). Returns the model to use for each sentence, and the one trained
+ * on all sentences, which ships with the CRF.
+ */
+export function outOfFoldRelevance(
+  sentences: readonly { lowerWords: readonly string[]; relevant: boolean }[],
+  folds = 5,
+  options: RelevanceOptions = DEFAULT_RELEVANCE_OPTIONS,
+): { perSentence: RelevanceModel[]; full: RelevanceModel } {
+  const perSentence = new Array<RelevanceModel>(sentences.length);
+  const k = Math.min(folds, sentences.length);
+  if (k >= 2) {
+    const indices = kFoldIndices(sentences.length, k, options.seed);
+    for (let fold = 0; fold < k; fold++) {
+      const { train } = foldPartition(sentences, indices, fold);
+      const model = trainRelevanceModel(train, options);
+      for (const i of indices[fold] as number[]) perSentence[i] = model;
+    }
+  }
+  const full = trainRelevanceModel(sentences, options);
+  for (let i = 0; i < perSentence.length; i++) perSentence[i] ??= full;
+  return { perSentence, full };
+}
