@@ -1,0 +1,71 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { isNerError } from '../../src/errors.js';
+import { outOfFoldRelevance, relevanceProbability, trainRelevanceModel } from '../../src/core/sentence-relevance.js';
+import { clusterKey, learnWordClusters, DEFAULT_CLUSTER_OPTIONS } from '../../src/core/word-clusters.js';
+import { parseClusters, parseRelevance, serializeClusters, serializeRelevance } from '../../src/corpus/resource-files.js';
+import { readSample } from '../helpers/sample-model.js';
+
+const relevant = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: true });
+const background = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: false });
+const sentences = [
+  relevant('aspirin was effective in treating stroke'),
+  relevant('patients with asthma were treated with salbutamol'),
+  relevant('chemotherapy improved survival in lung cancer'),
+  relevant('metformin is first-line treatment for diabetes'),
+  background('patients were recruited from three clinics'),
+  background('the study was approved by the ethics committee'),
+  background('data were analysed with logistic regression'),
+  background('follow-up lasted two years'),
+];
+
+describe('sentence relevance', () => {
+  it('learns which sentences state a treatment relation', () => {
+    const model = trainRelevanceModel(sentences);
+    expect(relevanceProbability(model, 'patients were treated with aspirin'.split(' '))).toBeGreaterThan(0.5);
+    expect(relevanceProbability(model, 'the committee approved the study'.split(' '))).toBeLessThan(0.5);
+  });
+
+  it('is deterministic, and out of fold gives each sentence a model that never saw it', () => {
+    expect(trainRelevanceModel(sentences)).toEqual(trainRelevanceModel(sentences));
+    const { perSentence, full } = outOfFoldRelevance(sentences, 4);
+    expect(perSentence).toHaveLength(sentences.length);
+    expect(new Set(perSentence).size).toBe(4);
+    expect(perSentence).not.toContain(full);
+  });
+
+  it('round-trips through its file and rejects a malformed one with the line', () => {
+    const model = trainRelevanceModel(sentences);
+    const parsed = parseRelevance(serializeRelevance(model), 'relevance.tsv.gz');
+    for (const s of sentences) expect(relevanceProbability(parsed, s.lowerWords)).toBeCloseTo(relevanceProbability(model, s.lowerWords), 6);
+    const error = (() => { try { parseRelevance(gzipSync('#bias\t0\nfeature-without-weight'), 'r.gz'); } catch (e) { return e; } })();
+    expect(isNerError(error, 'NER_ERR_LEXICON_INVALID') && String(error)).toContain('r.gz:2');
+  });
+});
+
+describe('word clusters', () => {
+  it('folds case and digits into one key', () => {
+    expect(clusterKey('HbA1c')).toBe(clusterKey('hba2c'));
+  });
+
+  it('gives words used in the same contexts the same cluster, deterministically', () => {
+    const text: string[][] = [];
+    for (const drug of ['aspirin', 'heparin', 'warfarin']) for (let i = 0; i < 5; i++) text.push(['patients', 'received', drug, 'daily', 'for', 'months']);
+    for (const organ of ['liver', 'kidney', 'lung']) for (let i = 0; i < 5; i++) text.push(['the', organ, 'biopsy', 'showed', 'fibrosis']);
+    const options = { ...DEFAULT_CLUSTER_OPTIONS, levels: [2], minCount: 1, dimensions: 64, iterations: 10 };
+    const clusters = learnWordClusters(text, options);
+    const id = (w: string) => clusters.clusters.get(w)?.[0];
+    expect(id('aspirin')).toBe(id('heparin'));
+    expect(id('heparin')).toBe(id('warfarin'));
+    expect(id('liver')).toBe(id('kidney'));
+    expect(id('aspirin')).not.toBe(id('liver'));
+    expect(learnWordClusters(text, options)).toEqual(clusters);
+  });
+
+  it('round-trips through its file and rejects out-of-range ids', async () => {
+    const text = (await readSample('train')).map((s) => s.tokens);
+    const clusters = learnWordClusters(text, { ...DEFAULT_CLUSTER_OPTIONS, levels: [8, 2], minCount: 1, dimensions: 16 });
+    expect(parseClusters(serializeClusters(clusters), 'c.gz')).toEqual(clusters);
+    expect(() => parseClusters(gzipSync('#levels\t4\nword\t9'), 'c.gz')).toThrow(/c\.gz:2/);
+  });
+});
