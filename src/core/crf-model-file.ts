@@ -8,7 +8,8 @@ import { NerError, isNerError } from '../errors.js';
  *   header (48 bytes): "lCRF", file size, "FOMC", version 100, num_features (always 0: the writer never
  *     sets it), num_labels, num_attrs, then offsets of FEAT, label CQDB, attribute CQDB, LFRF, AFRF.
  *   FEAT: "FEAT", chunk size, count, then count × {type, src, dst, float64 weight}.
- *   CQDB (cqdb.c): string <-> id database; we read only its backward array (id -> record offset).
+ *   CQDB (cqdb.c): string <-> id database. Strings are read through its backward array (id -> record);
+ *     its hash tables are only checked, so that crfsuite's own string -> id lookup agrees with ours.
  *   LFRF / AFRF: "LFRF"/"AFRF", chunk size, count, count absolute file offsets, each to {n, n feature ids}:
  *     the transition features leaving each label / the state features of each attribute.
  *
@@ -246,10 +247,10 @@ function readCqdbRecords(m: ModelBytes, db: Cqdb, count: number): CqdbRecords {
     // Records of a valid CQDB do not overlap; bounding their total keeps the work linear on a crafted one.
     recordBytes += 8 + ksize;
     if (recordBytes > db.size) fail(`${db.what} CQDB records add up to more bytes than the ${db.size}-byte CQDB holds`);
-    const key = m.bytes.subarray(db.base + offset + 8, db.base + offset + 8 + ksize);
-    records.strings[id] = decodeKey(key, id, db.what);
+    const keyStart = db.base + offset + 8;
+    records.strings[id] = decodeKey(m.bytes.subarray(keyStart, keyStart + ksize), id, db.what);
     records.offsets[id] = offset;
-    records.hashes[id] = hashlittle(key);
+    records.hashes[id] = hashlittle(m.bytes, keyStart, keyStart + ksize);
   }
   return records;
 }
@@ -269,8 +270,6 @@ function decodeKey(key: Uint8Array, id: number, what: string): string {
  * table h % 256, which has twice as many buckets as records.
  */
 function checkCqdbTables(m: ModelBytes, db: Cqdb, records: CqdbRecords): void {
-  const idAt = new Map<number, number>();
-  records.offsets.forEach((offset, id) => idAt.set(offset, id));
   const filed = new Uint8Array(records.offsets.length);
   for (let i = 0; i < CQDB_NUM_TABLES; i++) {
     const ref = db.base + CQDB_HEADER_SIZE + 8 * i;
@@ -281,7 +280,7 @@ function checkCqdbTables(m: ModelBytes, db: Cqdb, records: CqdbRecords): void {
     if (n === 0 || offset < CQDB_DATA_OFFSET || offset + 8 * n > db.size) {
       fail(`${db.what} CQDB hash table ${i} (offset ${offset}, ${n} buckets) lies outside the CQDB`);
     }
-    checkCqdbTable(m, db, i, db.base + offset, n, records, idAt, filed);
+    checkCqdbTable(m, db, i, db.base + offset, n, records, filed);
   }
   if (filed.includes(0)) fail(`${db.what} ${filed.indexOf(0)}: its record is in no hash table`);
 }
@@ -291,7 +290,7 @@ function checkCqdbTables(m: ModelBytes, db: Cqdb, records: CqdbRecords): void {
  * bucket (h >>> 8) % n until an empty bucket, so a record is found iff no empty bucket lies between its
  * home bucket and its own; `run` (non-empty buckets ending at k) checks that in linear time.
  */
-function checkCqdbTable(m: ModelBytes, db: Cqdb, table: number, at: number, n: number, records: CqdbRecords, idAt: Map<number, number>, filed: Uint8Array): void {
+function checkCqdbTable(m: ModelBytes, db: Cqdb, table: number, at: number, n: number, records: CqdbRecords, filed: Uint8Array): void {
   const ids = new Int32Array(n).fill(-1);
   for (let k = 0; k < n; k++) {
     const offset = m.u32(at + 8 * k + 4, 'CQDB bucket offset');
@@ -300,8 +299,8 @@ function checkCqdbTable(m: ModelBytes, db: Cqdb, table: number, at: number, n: n
       if (bucketHash !== 0) fail(`${db.what} CQDB table ${table}, bucket ${k}: an empty bucket with a hash`);
       continue;
     }
-    const id = idAt.get(offset);
-    if (id === undefined || filed[id] !== 0) fail(`${db.what} CQDB table ${table}, bucket ${k}: offset ${offset} is not a record, or not its only bucket`);
+    const id = recordIdAt(m, db, records, offset);
+    if (id < 0 || filed[id] !== 0) fail(`${db.what} CQDB table ${table}, bucket ${k}: offset ${offset} is not a record, or not its only bucket`);
     const hash = records.hashes[id] ?? 0;
     if (bucketHash !== hash || hash % CQDB_NUM_TABLES !== table) fail(`${db.what} ${id}: filed under a wrong hash or table`);
     filed[id] = 1;
@@ -320,18 +319,24 @@ function checkCqdbTable(m: ModelBytes, db: Cqdb, table: number, at: number, n: n
   }
 }
 
+/** The id of the record at `offset` (relative to the CQDB), or -1 if no record starts there. */
+function recordIdAt(m: ModelBytes, db: Cqdb, records: CqdbRecords, offset: number): number {
+  if (offset + 4 > db.size) return -1;
+  const id = m.u32(db.base + offset, 'CQDB record id');
+  return records.offsets[id] === offset ? id : -1;
+}
+
 /** Bob Jenkins' lookup3 hashlittle(key, length, 0) (lookup3.c), the hash CQDB files its keys under. */
-export function hashlittle(key: Uint8Array): number {
-  let length = key.length;
+export function hashlittle(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let length = end - start;
   let a = (0xdeadbeef + length) | 0;
   let b = a;
   let c = a;
-  let i = 0;
-  const word = (j: number): number => (key[j] ?? 0) | ((key[j + 1] ?? 0) << 8) | ((key[j + 2] ?? 0) << 16) | ((key[j + 3] ?? 0) << 24);
+  let i = start;
   while (length > 12) {
-    a = (a + word(i)) | 0;
-    b = (b + word(i + 4)) | 0;
-    c = (c + word(i + 8)) | 0;
+    a = (a + wordAt(bytes, i, end)) | 0;
+    b = (b + wordAt(bytes, i + 4, end)) | 0;
+    c = (c + wordAt(bytes, i + 8, end)) | 0;
     a = (a - c) ^ rot(c, 4); c = (c + b) | 0;
     b = (b - a) ^ rot(a, 6); a = (a + c) | 0;
     c = (c - b) ^ rot(b, 8); b = (b + a) | 0;
@@ -343,9 +348,9 @@ export function hashlittle(key: Uint8Array): number {
   }
   if (length === 0) return c >>> 0;
   // The last 1..12 bytes are added as little-endian words; bytes past the key read as 0.
-  a = (a + word(i)) | 0;
-  b = (b + word(i + 4)) | 0;
-  c = (c + word(i + 8)) | 0;
+  a = (a + wordAt(bytes, i, end)) | 0;
+  b = (b + wordAt(bytes, i + 4, end)) | 0;
+  c = (c + wordAt(bytes, i + 8, end)) | 0;
   c = (c ^ b) - rot(b, 14);
   a = (a ^ c) - rot(c, 11);
   b = (b ^ a) - rot(a, 25);
@@ -354,6 +359,14 @@ export function hashlittle(key: Uint8Array): number {
   b = (b ^ a) - rot(a, 14);
   c = (c ^ b) - rot(b, 24);
   return c >>> 0;
+}
+
+/** The little-endian uint32 at i, bytes at or past `end` reading as 0. */
+function wordAt(bytes: Uint8Array, i: number, end: number): number {
+  if (i + 4 <= end) return (bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24);
+  let word = 0;
+  for (let j = end - 1; j >= i; j--) word = (word << 8) | (bytes[j] as number);
+  return word;
 }
 
 function rot(x: number, k: number): number {
@@ -484,8 +497,8 @@ function buildAttributeIds(attributes: string[]): Map<string, number> {
   const ids = new Map<string, number>();
   for (let a = 0; a < attributes.length; a++) {
     const name = attributes[a] ?? '';
-    if (ids.has(name)) fail(`attribute ${JSON.stringify(name)} appears twice (ids ${ids.get(name)} and ${a})`);
     ids.set(name, a);
+    if (ids.size !== a + 1) fail(`attribute ${JSON.stringify(name)} appears twice`);
   }
   return ids;
 }

@@ -3,7 +3,7 @@ import type { SequenceTagger } from './extract.js';
 import { attributeStrings, FeatureEncoder, planFeatures, type FeaturePlan } from './feature-encoder.js';
 import type { FeatureResources, FeatureTemplate } from './feature-templates.js';
 import type { LabelEncoding } from './label-codec.js';
-import { viterbi } from './viterbi.js';
+import { addItemStateScores, viterbi } from './viterbi.js';
 
 /**
  * A trained CRF ready to tag: the model's weights, the feature templates it was trained with and the
@@ -28,7 +28,7 @@ export interface CrfNerModelParts {
 export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   const plan: FeaturePlan = planFeatures(parts.templates);
   const encoder = new FeatureEncoder(plan, parts.weights.attributeIds, parts.resources);
-  const { labels, stateStart, stateLabel, stateWeight } = parts.weights;
+  const { labels } = parts.weights;
   const labelCount = labels.length;
   let scores = new Float64Array(64 * labelCount);
 
@@ -37,16 +37,7 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
     const { ids, starts, length } = encoder.encode(words);
     if (scores.length < length * labelCount) scores = new Float64Array(length * labelCount * 2);
     else scores.fill(0, 0, length * labelCount);
-    for (let t = 0; t < length; t++) {
-      const row = t * labelCount;
-      for (let k = starts[t] as number, end = starts[t + 1] as number; k < end; k++) {
-        const attribute = ids[k] as number;
-        for (let f = stateStart[attribute] as number, last = stateStart[attribute + 1] as number; f < last; f++) {
-          const cell = row + (stateLabel[f] as number);
-          scores[cell] = (scores[cell] as number) + (stateWeight[f] as number);
-        }
-      }
-    }
+    for (let t = 0; t < length; t++) addItemStateScores(parts.weights, ids, scores, t, starts[t], starts[t + 1]);
     const path = viterbi(scores, length, parts.weights);
     const tags = new Array<string>(length);
     for (let t = 0; t < length; t++) tags[t] = labels[path[t] as number] as string;

@@ -1,3 +1,4 @@
+import { attributeKey } from './viterbi.js';
 import type { FeatureResources, FeatureTemplate, SentenceTemplate, WordTemplate } from './feature-templates.js';
 
 /**
@@ -6,6 +7,7 @@ import type { FeatureResources, FeatureTemplate, SentenceTemplate, WordTemplate 
  * - `FeatureEncoder` maps the same attributes straight to a model's attribute ids, caching the word-level
  *   part per distinct word, so tagging builds almost no strings (the cost the binding path spends most on).
  * The order matters: CRFsuite sums state weights in attribute order, and we reproduce its scores exactly.
+ * Ids are looked up by CRFsuite's own key of a string (cut at a NUL, lone surrogates as U+FFFD).
  */
 
 export const BIAS_ATTRIBUTE = 'bias';
@@ -147,7 +149,7 @@ export class FeatureEncoder {
       const ids: number[] = [];
       for (const template of slot.templates) {
         for (const value of template.values(word, this.resources)) {
-          const id = this.attributeIds.get(attributeName(template.name, slot.offset, value));
+          const id = this.attributeIds.get(attributeKey(attributeName(template.name, slot.offset, value)));
           if (id !== undefined) ids.push(id);
         }
       }
@@ -162,7 +164,7 @@ export class FeatureEncoder {
     let id = cache.get(value);
     if (id === undefined) {
       if (cache.size >= this.maxCachedWords) cache.clear();
-      id = this.attributeIds.get(attributeName(name, offset, value)) ?? -1;
+      id = this.attributeIds.get(attributeKey(attributeName(name, offset, value))) ?? -1;
       cache.set(value, id);
     }
     return id;

@@ -25,15 +25,23 @@ export function addStateScores(weights: CrfWeights, attributeId: number, scores:
 }
 
 /**
- * addStateScores for all attributes of one token, in order: the hot-path form (one call per token, the
- * weights' fields read once). Negative ids (unknown attributes) are skipped.
+ * addStateScores for the attributes attributeIds[start .. end) of token t, in order: the hot-path form
+ * (one call per token, the weights' fields read once; start/end fit a flat ids array with per-token
+ * offsets). Negative ids (unknown attributes) are skipped.
  */
-export function addItemStateScores(weights: CrfWeights, attributeIds: ArrayLike<number>, scores: Float64Array, t: number): void {
+export function addItemStateScores(
+  weights: CrfWeights,
+  attributeIds: ArrayLike<number>,
+  scores: Float64Array,
+  t: number,
+  start = 0,
+  end = attributeIds.length,
+): void {
   const dense = weights.stateDense;
   const L = weights.labels.length;
   const A = weights.numAttributes;
   const base = t * L;
-  for (let i = 0; i < attributeIds.length; i++) {
+  for (let i = start; i < end; i++) {
     const a = attributeIds[i] as number;
     if (!(a >= 0 && a < A)) continue;
     const row = a * L;
@@ -109,7 +117,9 @@ function bestFinalLabel(alpha: Float64Array, row: number, L: number): number {
 
 /**
  * The key crfsuite looks an attribute up by: the binding converts the JS string to UTF-8 (lone surrogates
- * become U+FFFD) and crfsuite uses it as a C string (cut at the first NUL).
+ * become U+FFFD) and crfsuite uses it as a C string (cut at the first NUL). Nothing else: the binding
+ * gives every attribute the value 1 and never splits "name:value" (only crfsuite's command-line reader
+ * does), so "x:1.5" is just a name.
  */
 export function attributeKey(attribute: string): string {
   const nul = attribute.indexOf('\0');

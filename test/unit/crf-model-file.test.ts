@@ -270,7 +270,13 @@ function hotPathTagger(weights: CrfWeights): (xseq: string[][]) => string[] {
   return (xseq) => {
     if (scores.length < xseq.length * L) scores = new Float64Array(xseq.length * L);
     scores.fill(0, 0, xseq.length * L);
-    xseq.forEach((item, t) => addItemStateScores(weights, Int32Array.from(item, (a) => attributeId(weights, a)), scores, t));
+    // Flat ids with per-token offsets, as a feature encoder produces them.
+    const ids = Int32Array.from(xseq.flat(), (a) => attributeId(weights, a));
+    let start = 0;
+    xseq.forEach((item, t) => {
+      addItemStateScores(weights, ids, scores, t, start, start + item.length);
+      start += item.length;
+    });
     const labels = viterbi(scores, xseq.length, weights, out);
     return Array.from(labels.subarray(0, xseq.length), (label) => weights.labels[label] ?? '?');
   };
