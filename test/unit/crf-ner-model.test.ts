@@ -37,7 +37,7 @@ describe('CRF tagger in JavaScript', () => {
     await writeFile(path, trained.crfBytes);
     const reference = referenceTagger(path);
     const sentences = [...(await readSample('train')), ...(await readSample('test'))];
-    const unseen = [['Pt', 'c/o', 'fever', 'x3d', '.'], ['Rx', ':', 'tab', 'azithromycin', '500', 'mg', 'OD'], ['🙂'], ['\u0001', 'x']];
+    const unseen = [['Pt', 'c/o', 'fever', 'x3d', '.'], ['Rx', ':', 'tab', 'azithromycin', '500', 'mg', 'OD'], ['🙂'], ['\u0001', 'x'], ['\u0000psoriasis', 'responded'], ['\ud800', 'phototherapy', '\udc00x']];
     for (const words of [...sentences.map((s) => s.tokens), ...unseen]) {
       expect(trained.model.tag(words)).toEqual(reference.tag(trained.model.attributes(words)));
     }
