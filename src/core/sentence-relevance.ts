@@ -1,10 +1,11 @@
+import porterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 import { foldPartition, kFoldIndices, mulberry32 } from './folds.js';
 
 /**
  * How likely a sentence is to carry annotations at all. The corpus's annotators labelled diseases and
  * treatments only in sentences stating a disease–treatment relation and left other mentions O, so about
  * half the sentences have no label though many name diseases. A CRF sees only a few tokens around each
- * word; this bag-of-words logistic regression sees the whole sentence (≈0.82 accuracy, AUC ≈0.90 out of
+ * word; this bag-of-words logistic regression sees the whole sentence (0.83 accuracy, AUC 0.91 out of
  * fold on the train split), and its probability becomes a feature of every token (the `relevance` template).
  */
 export interface RelevanceModel {
@@ -19,14 +20,15 @@ export interface RelevanceOptions {
   seed: number;
 }
 
-export const DEFAULT_RELEVANCE_OPTIONS: RelevanceOptions = { epochs: 10, learningRate: 0.1, l2: 1e-4, seed: 1 };
+export const DEFAULT_RELEVANCE_OPTIONS: RelevanceOptions = { epochs: 10, learningRate: 0.1, l2: 1e-3, seed: 1 };
 
-/** Lower-cased words and word pairs of a sentence, each once. */
+/** Porter stems and stem pairs of a sentence, each once (stems: AUC 0.907 against 0.897 for words). */
 export function relevanceFeatures(lowerWords: readonly string[]): string[] {
+  const stems = lowerWords.map((word) => porterStemmer.stem(word));
   const features = new Set<string>();
-  lowerWords.forEach((word, i) => {
-    features.add(`u:${word}`);
-    if (i > 0) features.add(`b:${lowerWords[i - 1]}|${word}`);
+  stems.forEach((stem, i) => {
+    features.add(`u:${stem}`);
+    if (i > 0) features.add(`b:${stems[i - 1]}|${stem}`);
   });
   return [...features];
 }
