@@ -1,7 +1,7 @@
 import porterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 import { createRequire } from 'node:module';
 import type { Gazetteer } from './gazetteer.js';
-import { relevanceProbability, type RelevanceModel } from './sentence-relevance.js';
+import { RELEVANCE_TARGETS, relevanceProbability, type RelevanceModels } from './sentence-relevance.js';
 import { clusterKey, type WordClusters } from './word-clusters.js';
 import { NerError } from '../errors.js';
 
@@ -10,7 +10,7 @@ export interface FeatureResources {
   gazetteer: Gazetteer | null;
   clusters: WordClusters | null;
   /** Learned with the CRF, from the same training sentences (see sentence-relevance.ts). */
-  relevance: RelevanceModel | null;
+  relevance: RelevanceModels | null;
 }
 
 interface TemplateBase {
@@ -163,11 +163,12 @@ const LIBRARY: readonly FeatureTemplate[] = [
   },
   {
     name: 'relevance', scope: 'sentence', offsets: CENTER,
-    description: 'decile of the probability that the sentence states a disease–treatment relation (bag-of-words classifier)',
+    description: 'deciles of the probabilities that the sentence carries any / a disease / a treatment annotation (bag-of-words classifiers)',
     values: (_words, lower, resources) => {
-      if (!resources.relevance) return lower.map(() => []);
-      const decile = [`p${Math.min(9, Math.floor(relevanceProbability(resources.relevance, lower) * 10))}`];
-      return lower.map(() => decile);
+      const models = resources.relevance;
+      if (!models) return lower.map(() => []);
+      const deciles = RELEVANCE_TARGETS.map((target) => `${target}:${Math.min(9, Math.floor(relevanceProbability(models[target], lower) * 10))}`);
+      return lower.map(() => deciles);
     },
   },
   {

@@ -69,6 +69,30 @@ export function trainRelevanceModel(
   return { bias, weights };
 }
 
+/** One classifier per question: does the sentence carry any entity, a disease, a treatment? */
+export interface RelevanceModels {
+  any: RelevanceModel;
+  disease: RelevanceModel;
+  treatment: RelevanceModel;
+}
+export const RELEVANCE_TARGETS = ['any', 'disease', 'treatment'] as const;
+
+export interface RelevanceExample {
+  lowerWords: readonly string[];
+  labels: readonly string[];
+}
+
+function targetOf(target: (typeof RELEVANCE_TARGETS)[number], labels: readonly string[]): boolean {
+  if (target === 'any') return labels.some((l) => l !== 'O');
+  return labels.includes(target === 'disease' ? 'D' : 'T');
+}
+
+export function trainRelevanceModels(sentences: readonly RelevanceExample[], options: RelevanceOptions = DEFAULT_RELEVANCE_OPTIONS): RelevanceModels {
+  const train = (target: (typeof RELEVANCE_TARGETS)[number]) =>
+    trainRelevanceModel(sentences.map((s) => ({ lowerWords: s.lowerWords, relevant: targetOf(target, s.labels) })), options);
+  return { any: train('any'), disease: train('disease'), treatment: train('treatment') };
+}
+
 /**
  * Relevance models for training a CRF: for each of k folds of the sentences, a model trained on the other
  * folds, so the CRF learns from probabilities as noisy as those it will see on new text (a model trained on
@@ -76,21 +100,21 @@ export function trainRelevanceModel(
  * on all sentences, which ships with the CRF.
  */
 export function outOfFoldRelevance(
-  sentences: readonly { lowerWords: readonly string[]; relevant: boolean }[],
+  sentences: readonly RelevanceExample[],
   folds = 5,
   options: RelevanceOptions = DEFAULT_RELEVANCE_OPTIONS,
-): { perSentence: RelevanceModel[]; full: RelevanceModel } {
-  const perSentence = new Array<RelevanceModel>(sentences.length);
+): { perSentence: RelevanceModels[]; full: RelevanceModels } {
+  const perSentence = new Array<RelevanceModels>(sentences.length);
   const k = Math.min(folds, sentences.length);
   if (k >= 2) {
     const indices = kFoldIndices(sentences.length, k, options.seed);
     for (let fold = 0; fold < k; fold++) {
       const { train } = foldPartition(sentences, indices, fold);
-      const model = trainRelevanceModel(train, options);
-      for (const i of indices[fold] as number[]) perSentence[i] = model;
+      const models = trainRelevanceModels(train, options);
+      for (const i of indices[fold] as number[]) perSentence[i] = models;
     }
   }
-  const full = trainRelevanceModel(sentences, options);
+  const full = trainRelevanceModels(sentences, options);
   for (let i = 0; i < perSentence.length; i++) perSentence[i] ??= full;
   return { perSentence, full };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { NerError } from '../errors.js';
 import type { FeatureResources } from '../core/feature-templates.js';
-import type { RelevanceModel } from '../core/sentence-relevance.js';
+import { RELEVANCE_TARGETS, type RelevanceModels } from '../core/sentence-relevance.js';
 import type { WordClusters } from '../core/word-clusters.js';
 import { parseGazetteer, serializeGazetteer } from './lexicons.js';
 
@@ -18,32 +18,45 @@ const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE] as c
 
 export type ResourceFiles = Partial<Record<(typeof RESOURCE_FILE_NAMES)[number], Buffer>>;
 
-/** First line the bias, then one feature and its weight a line (weights under 1e-6 dropped). */
-export function serializeRelevance(model: RelevanceModel): Buffer {
-  const lines = [`#bias\t${model.bias}`];
-  for (const [feature, weight] of model.weights) if (Math.abs(weight) >= 1e-6) lines.push(`${feature}\t${weight}`);
+/**
+ * Per classifier, a line `#model<TAB>name<TAB>bias`, then one feature and its weight a line (weights
+ * under 1e-6 dropped).
+ */
+export function serializeRelevance(models: RelevanceModels): Buffer {
+  const lines: string[] = [];
+  for (const target of RELEVANCE_TARGETS) {
+    lines.push(`#model\t${target}\t${models[target].bias}`);
+    for (const [feature, weight] of models[target].weights) if (Math.abs(weight) >= 1e-6) lines.push(`${feature}\t${weight}`);
+  }
   return gzipSync(Buffer.from(lines.join('\n'), 'utf8'), { level: 9 });
 }
 
-export function parseRelevance(bytes: Uint8Array, file: string): RelevanceModel {
+export function parseRelevance(bytes: Uint8Array, file: string): RelevanceModels {
   let lines: string[];
   try {
     lines = gunzipSync(bytes).toString('utf8').split('\n');
   } catch (cause) {
     throw new NerError('NER_ERR_LEXICON_INVALID', 'not a gzip-compressed relevance model', { file, cause });
   }
-  const [tag, biasText] = (lines[0] ?? '').split('\t');
-  const bias = Number(biasText);
-  if (tag !== '#bias' || !Number.isFinite(bias)) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected a "#bias<TAB>number" header', { file, line: 1 });
-  const weights = new Map<string, number>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
+  const models = new Map<string, { bias: number; weights: Map<string, number> }>();
+  let current: { bias: number; weights: Map<string, number> } | undefined;
+  lines.forEach((line, index) => {
+    const fields = line.split('\t');
+    if (fields[0] === '#model') {
+      const bias = Number(fields[2]);
+      if (fields.length !== 3 || !Number.isFinite(bias)) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "#model<TAB>name<TAB>bias"', { file, line: index + 1 });
+      current = { bias, weights: new Map() };
+      models.set(fields[1] as string, current);
+      return;
+    }
     const tab = line.lastIndexOf('\t');
     const weight = Number(line.slice(tab + 1));
-    if (tab <= 0 || !Number.isFinite(weight)) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "feature<TAB>weight"', { file, line: i + 1 });
-    weights.set(line.slice(0, tab), weight);
-  }
-  return { bias, weights };
+    if (!current || tab <= 0 || !Number.isFinite(weight)) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "feature<TAB>weight" after a #model line', { file, line: index + 1 });
+    current.weights.set(line.slice(0, tab), weight);
+  });
+  const missing = RELEVANCE_TARGETS.filter((t) => !models.has(t));
+  if (missing.length > 0) throw new NerError('NER_ERR_LEXICON_INVALID', `missing relevance model(s): ${missing.join(', ')}`, { file });
+  return { any: models.get('any'), disease: models.get('disease'), treatment: models.get('treatment') } as RelevanceModels;
 }
 
 /** One line a word: the word, then its cluster id per level; the first line names the levels. */

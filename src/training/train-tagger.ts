@@ -9,7 +9,7 @@ import { attributeStrings, planFeatures } from '../core/feature-encoder.js';
 import { resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
 import { encodeLabels, type LabelEncoding } from '../core/label-codec.js';
 import type { LabeledSentence } from '../core/types.js';
-import { outOfFoldRelevance, type RelevanceModel } from '../core/sentence-relevance.js';
+import { outOfFoldRelevance, type RelevanceModels } from '../core/sentence-relevance.js';
 import type { SequenceTagger } from '../core/extract.js';
 
 /** What a training run is defined by, besides its data: recorded in the model card and in runs. */
@@ -38,10 +38,10 @@ function learnedResources(
 ): { perSentence: (i: number) => FeatureResources; final: FeatureResources } {
   if (!spec.templates.includes('relevance')) return { perSentence: () => resources, final: resources };
   const { perSentence, full } = outOfFoldRelevance(
-    sentences.map((s) => ({ lowerWords: s.tokens.map((t) => t.toLowerCase()), relevant: s.labels.some((l) => l !== 'O') })),
+    sentences.map((s) => ({ lowerWords: s.tokens.map((t) => t.toLowerCase()), labels: s.labels })),
   );
   const variants = new Map(perSentence.map((model) => [model, { ...resources, relevance: model }]));
-  return { perSentence: (i) => variants.get(perSentence[i] as RelevanceModel) as FeatureResources, final: { ...resources, relevance: full } };
+  return { perSentence: (i) => variants.get(perSentence[i] as RelevanceModels) as FeatureResources, final: { ...resources, relevance: full } };
 }
 
 export function trainingSequences(

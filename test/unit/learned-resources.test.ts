@@ -1,13 +1,13 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { isNerError } from '../../src/errors.js';
-import { outOfFoldRelevance, relevanceProbability, trainRelevanceModel } from '../../src/core/sentence-relevance.js';
+import { outOfFoldRelevance, relevanceProbability, trainRelevanceModel, trainRelevanceModels } from '../../src/core/sentence-relevance.js';
 import { clusterKey, learnWordClusters, DEFAULT_CLUSTER_OPTIONS } from '../../src/core/word-clusters.js';
 import { parseClusters, parseRelevance, serializeClusters, serializeRelevance } from '../../src/corpus/resource-files.js';
 import { readSample } from '../helpers/sample-model.js';
 
-const relevant = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: true });
-const background = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: false });
+const relevant = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: true, labels: ['D', 'T'] });
+const background = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: false, labels: ['O'] });
 const sentences = [
   relevant('aspirin was effective in treating stroke'),
   relevant('patients with asthma were treated with salbutamol'),
@@ -35,11 +35,12 @@ describe('sentence relevance', () => {
   });
 
   it('round-trips through its file and rejects a malformed one with the line', () => {
-    const model = trainRelevanceModel(sentences);
-    const parsed = parseRelevance(serializeRelevance(model), 'relevance.tsv.gz');
-    for (const s of sentences) expect(relevanceProbability(parsed, s.lowerWords)).toBeCloseTo(relevanceProbability(model, s.lowerWords), 6);
-    const error = (() => { try { parseRelevance(gzipSync('#bias\t0\nfeature-without-weight'), 'r.gz'); } catch (e) { return e; } })();
+    const models = trainRelevanceModels(sentences);
+    const parsed = parseRelevance(serializeRelevance(models), 'relevance.tsv.gz');
+    for (const s of sentences) expect(relevanceProbability(parsed.treatment, s.lowerWords)).toBeCloseTo(relevanceProbability(models.treatment, s.lowerWords), 6);
+    const error = (() => { try { parseRelevance(gzipSync('#model\tany\t0\nfeature-without-weight'), 'r.gz'); } catch (e) { return e; } })();
     expect(isNerError(error, 'NER_ERR_LEXICON_INVALID') && String(error)).toContain('r.gz:2');
+    expect(() => parseRelevance(gzipSync('#model\tany\t0'), 'r.gz')).toThrow(/missing relevance model\(s\): disease, treatment/);
   });
 });
 
