@@ -11,6 +11,8 @@ export interface FeatureResources {
   clusters: WordClusters | null;
   /** Learned with the CRF, from the same training sentences (see sentence-relevance.ts). */
   relevance: RelevanceModels | null;
+  /** lower-cased word -> its most frequent part-of-speech tag in the training text (see partOfSpeech). */
+  posLexicon: ReadonlyMap<string, string> | null;
 }
 
 interface TemplateBase {
@@ -172,6 +174,14 @@ const LIBRARY: readonly FeatureTemplate[] = [
     },
   },
   {
+    name: 'pos-lexicon', scope: 'word', offsets: WINDOW_1,
+    description: "the word's most frequent part-of-speech tag (compromise, run on the training text only), in a window of ±1",
+    values: (word, resources) => {
+      const tag = resources.posLexicon?.get(word.toLowerCase());
+      return tag ? [tag] : [];
+    },
+  },
+  {
     name: 'pos', scope: 'sentence', offsets: WINDOW_1,
     description: 'part-of-speech tag from compromise (slow: ~10x the other templates)',
     values: (words) => partOfSpeech(words),
@@ -185,7 +195,7 @@ function affixes(word: string, take: (w: string, n: number) => string): string[]
 }
 
 /** Runs compromise on the space-joined words and maps its terms back to our tokens by character offset. */
-function partOfSpeech(words: readonly string[]): string[][] {
+export function partOfSpeech(words: readonly string[]): string[][] {
   const starts: number[] = [];
   let text = '';
   for (const word of words) {
@@ -235,4 +245,25 @@ export function resolveTemplates(names: readonly string[]): FeatureTemplate[] {
     );
   }
   return names.map((name) => BY_NAME.get(name) as FeatureTemplate);
+}
+
+/** The most frequent part-of-speech tag of every word of some text: a per-word, cacheable stand-in for tagging. */
+export function learnPosLexicon(sentences: Iterable<readonly string[]>): Map<string, string> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const words of sentences) {
+    partOfSpeech(words).forEach((tags, i) => {
+      const tag = tags[0];
+      if (!tag) return;
+      const word = (words[i] as string).toLowerCase();
+      const perTag = counts.get(word) ?? new Map<string, number>();
+      perTag.set(tag, (perTag.get(tag) ?? 0) + 1);
+      counts.set(word, perTag);
+    });
+  }
+  const lexicon = new Map<string, string>();
+  for (const [word, perTag] of counts) {
+    const [best] = [...perTag.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    if (best) lexicon.set(word, best[0]);
+  }
+  return lexicon;
 }

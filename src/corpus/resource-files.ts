@@ -14,7 +14,30 @@ import { parseGazetteer, serializeGazetteer } from './lexicons.js';
 export const GAZETTEER_FILE = 'gazetteer.tsv.gz';
 export const CLUSTERS_FILE = 'clusters.tsv.gz';
 export const RELEVANCE_FILE = 'relevance.tsv.gz';
-const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE] as const;
+export const POS_LEXICON_FILE = 'pos-lexicon.tsv.gz';
+const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE, POS_LEXICON_FILE] as const;
+
+/** One word and its tag a line. */
+export function serializePosLexicon(lexicon: ReadonlyMap<string, string>): Buffer {
+  return gzipSync(Buffer.from([...lexicon].map(([word, tag]) => `${word}\t${tag}`).join('\n'), 'utf8'), { level: 9 });
+}
+
+export function parsePosLexicon(bytes: Uint8Array, file: string): Map<string, string> {
+  let text: string;
+  try {
+    text = gunzipSync(bytes).toString('utf8');
+  } catch (cause) {
+    throw new NerError('NER_ERR_LEXICON_INVALID', 'not a gzip-compressed part-of-speech lexicon', { file, cause });
+  }
+  const lexicon = new Map<string, string>();
+  text.split('\n').forEach((line, index) => {
+    if (line === '') return;
+    const fields = line.split('\t');
+    if (fields.length !== 2 || !fields[0] || !fields[1]) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "word<TAB>tag"', { file, line: index + 1 });
+    lexicon.set(fields[0], fields[1]);
+  });
+  return lexicon;
+}
 
 export type ResourceFiles = Partial<Record<(typeof RESOURCE_FILE_NAMES)[number], Buffer>>;
 
@@ -95,6 +118,7 @@ export function serializeResources(resources: FeatureResources): ResourceFiles {
     ...(resources.gazetteer ? { [GAZETTEER_FILE]: serializeGazetteer(resources.gazetteer) } : {}),
     ...(resources.clusters ? { [CLUSTERS_FILE]: serializeClusters(resources.clusters) } : {}),
     ...(resources.relevance ? { [RELEVANCE_FILE]: serializeRelevance(resources.relevance) } : {}),
+    ...(resources.posLexicon ? { [POS_LEXICON_FILE]: serializePosLexicon(resources.posLexicon) } : {}),
   };
 }
 
@@ -102,10 +126,12 @@ export function parseResources(files: ResourceFiles, directory: string): Feature
   const gazetteer = files[GAZETTEER_FILE];
   const clusters = files[CLUSTERS_FILE];
   const relevance = files[RELEVANCE_FILE];
+  const posLexicon = files[POS_LEXICON_FILE];
   return {
     gazetteer: gazetteer ? parseGazetteer(gazetteer, join(directory, GAZETTEER_FILE)) : null,
     clusters: clusters ? parseClusters(clusters, join(directory, CLUSTERS_FILE)) : null,
     relevance: relevance ? parseRelevance(relevance, join(directory, RELEVANCE_FILE)) : null,
+    posLexicon: posLexicon ? parsePosLexicon(posLexicon, join(directory, POS_LEXICON_FILE)) : null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { FeatureResources } from '../core/feature-templates.js';
+import { learnPosLexicon, type FeatureResources } from '../core/feature-templates.js';
 import { buildGazetteer } from '../core/gazetteer.js';
 import { splitSentences } from '../core/tokenizer.js';
 import type { LabeledSentence } from '../core/types.js';
@@ -10,10 +10,11 @@ import type { DataFileDigest } from '../registry/model-card.js';
 import { digestFile } from '../registry/model-store.js';
 
 /** Which resources a template list consults. */
-export function requiredResources(templates: readonly string[]): { gazetteer: boolean; clusters: boolean } {
+export function requiredResources(templates: readonly string[]): { gazetteer: boolean; clusters: boolean; posLexicon: boolean } {
   return {
     gazetteer: templates.includes('gazetteer') || templates.includes('sentence-gazetteer'),
     clusters: templates.includes('cluster'),
+    posLexicon: templates.includes('pos-lexicon'),
   };
 }
 
@@ -39,7 +40,7 @@ export async function buildResources(
   onStage?: (stage: string) => void,
 ): Promise<{ resources: FeatureResources; dataFiles: DataFileDigest[] }> {
   const needed = requiredResources(templates);
-  const resources: FeatureResources = { gazetteer: null, clusters: null, relevance: null };
+  const resources: FeatureResources = { gazetteer: null, clusters: null, relevance: null, posLexicon: null };
   const files: string[] = [];
   if (needed.gazetteer) {
     onStage?.('building the gazetteer from the lexicons');
@@ -52,6 +53,10 @@ export async function buildResources(
     const text = [...(await notesSentences(sources.notesFile)), ...sources.trainSentences.map((s) => s.tokens)];
     resources.clusters = learnWordClusters(text);
     files.push(sources.notesFile);
+  }
+  if (needed.posLexicon) {
+    onStage?.('tagging the train split with compromise for the part-of-speech lexicon');
+    resources.posLexicon = learnPosLexicon(sources.trainSentences.map((s) => s.tokens));
   }
   return { resources, dataFiles: await Promise.all(files.map((f) => digestFile(f, basename(f)))) };
 }

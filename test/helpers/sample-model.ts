@@ -8,7 +8,7 @@ import { buildGazetteer } from '../../src/core/gazetteer.js';
 import { parseBeHealthy } from '../../src/corpus/behealthy-format.js';
 import { trainTagger, type TrainedTagger, type TrainingSpec } from '../../src/training/train-tagger.js';
 import type { LabeledSentence } from '../../src/core/types.js';
-import type { FeatureResources } from '../../src/core/feature-templates.js';
+import { learnPosLexicon, type FeatureResources } from '../../src/core/feature-templates.js';
 import { DEFAULT_CLUSTER_OPTIONS, learnWordClusters } from '../../src/core/word-clusters.js';
 
 export const SAMPLE_DIR = join(import.meta.dirname, '../../corpus/sample');
@@ -30,7 +30,7 @@ export const sampleGazetteer = buildGazetteer([
 ]);
 
 export const sampleSpec: TrainingSpec = {
-  templates: [...new Set([...DEFAULT_TEMPLATES, 'cluster', 'gazetteer', 'relevance'])],
+  templates: [...new Set([...DEFAULT_TEMPLATES, 'cluster', 'gazetteer', 'relevance', 'pos-lexicon'])],
   labelEncoding: 'BIO',
   parameters: { ...DEFAULT_TRAINING_PARAMETERS, maxIterations: 60 },
 };
@@ -42,6 +42,7 @@ export async function sampleResources(): Promise<FeatureResources> {
     gazetteer: sampleGazetteer,
     clusters: learnWordClusters(text, { ...DEFAULT_CLUSTER_OPTIONS, levels: [16, 4], minCount: 1, dimensions: 32 }),
     relevance: null,
+    posLexicon: learnPosLexicon(text),
   };
 }
 
