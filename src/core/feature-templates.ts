@@ -1,7 +1,7 @@
 import porterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 import { createRequire } from 'node:module';
 import type { Gazetteer } from './gazetteer.js';
-import { RELEVANCE_TARGETS, relevanceProbability, type RelevanceModels } from './sentence-relevance.js';
+import { relevanceProbability, type RelevanceModels, type RelevanceTarget } from './sentence-relevance.js';
 import { clusterKey, type WordClusters } from './word-clusters.js';
 import { NerError } from '../errors.js';
 
@@ -165,13 +165,13 @@ const LIBRARY: readonly FeatureTemplate[] = [
   },
   {
     name: 'relevance', scope: 'sentence', offsets: CENTER,
-    description: 'deciles of the probabilities that the sentence carries any / a disease / a treatment annotation (bag-of-words classifiers)',
-    values: (_words, lower, resources) => {
-      const models = resources.relevance;
-      if (!models) return lower.map(() => []);
-      const deciles = RELEVANCE_TARGETS.map((target) => `${target}:${Math.min(9, Math.floor(relevanceProbability(models[target], lower) * 10))}`);
-      return lower.map(() => deciles);
-    },
+    description: 'decile of the probability that the sentence carries any annotation (bag-of-words classifier)',
+    values: (_words, lower, resources) => relevanceDeciles(lower, resources, ['any']),
+  },
+  {
+    name: 'relevance-by-type', scope: 'sentence', offsets: CENTER,
+    description: 'deciles of the probabilities that the sentence carries a disease / a treatment annotation',
+    values: (_words, lower, resources) => relevanceDeciles(lower, resources, ['disease', 'treatment']),
   },
   {
     name: 'pos-lexicon', scope: 'word', offsets: WINDOW_1,
@@ -187,6 +187,12 @@ const LIBRARY: readonly FeatureTemplate[] = [
     values: (words) => partOfSpeech(words),
   },
 ];
+
+function relevanceDeciles(lower: readonly string[], resources: FeatureResources, targets: readonly RelevanceTarget[]): string[][] {
+  const models = resources.relevance;
+  const deciles = models ? targets.map((target) => `${target}:${Math.min(9, Math.floor(relevanceProbability(models[target], lower) * 10))}`) : [];
+  return lower.map(() => deciles);
+}
 
 function affixes(word: string, take: (w: string, n: number) => string): string[] {
   const values: string[] = [];
