@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { isNerError } from '../../src/errors.js';
 import { outOfFoldRelevance, relevanceProbability, trainRelevanceModel, trainRelevanceModels } from '../../src/core/sentence-relevance.js';
 import { clusterKey, learnWordClusters, DEFAULT_CLUSTER_OPTIONS } from '../../src/core/word-clusters.js';
-import { parseClusters, parseRelevance, serializeClusters, serializeRelevance } from '../../src/corpus/resource-files.js';
+import { parseClusters, parsePosLexicon, parseRelevance, serializeClusters, serializePosLexicon, serializeRelevance } from '../../src/corpus/resource-files.js';
+import { learnPosLexicon } from '../../src/core/feature-templates.js';
 import { readSample } from '../helpers/sample-model.js';
 
 const relevant = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: true, labels: ['D', 'T'] });
@@ -68,5 +69,19 @@ describe('word clusters', () => {
     const clusters = learnWordClusters(text, { ...DEFAULT_CLUSTER_OPTIONS, levels: [8, 2], minCount: 1, dimensions: 16 });
     expect(parseClusters(serializeClusters(clusters), 'c.gz')).toEqual(clusters);
     expect(() => parseClusters(gzipSync('#levels\t4\nword\t9'), 'c.gz')).toThrow(/c\.gz:2/);
+  });
+});
+
+describe('part-of-speech lexicon', () => {
+  it("keeps each word's most frequent compromise tag and round-trips through its file", () => {
+    const lexicon = learnPosLexicon([
+      ['Patients', 'were', 'treated', 'with', 'aspirin'],
+      ['The', 'treatment', 'of', 'asthma', 'was', 'effective'],
+    ]);
+    expect(lexicon.get('patients')).toBe('Noun');
+    expect(lexicon.get('with')).toBe('Preposition');
+    expect(lexicon.get('effective')).toBe('Adjective');
+    expect(parsePosLexicon(serializePosLexicon(lexicon), 'p.gz')).toEqual(lexicon);
+    expect(() => parsePosLexicon(gzipSync('word-without-tag'), 'p.gz')).toThrow(/p\.gz:1/);
   });
 });

@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { referenceTagger } from '../../src/core/crfsuite-binding.js';
+import { TEMPLATE_LIBRARY } from '../../src/core/feature-templates.js';
+import { readBeHealthySplit } from '../../src/corpus/behealthy-format.js';
+import { loadModel, MODEL_FILE, type LoadedModel } from '../../src/registry/model-store.js';
+import type { LabeledSentence } from '../../src/core/types.js';
+
+/** The model in models/ (what a fresh clone serves), against the shared corpus's test split. */
+describe('the shipped production model', () => {
+  let loaded: LoadedModel;
+  let test: LabeledSentence[];
+  beforeAll(async () => {
+    const config = loadConfig();
+    loaded = await loadModel(config.modelDir);
+    test = (await readBeHealthySplit(config.corpusDir, 'test')).sentences;
+  });
+
+  it('has a card with everything a run is reproduced from', () => {
+    const { card } = loaded;
+    expect(card.version).toMatch(/^\d{4}-\d{2}-\d{2}\.\d+$/);
+    expect(card.gitCommit).toMatch(/^[0-9a-f]{40}$/);
+    expect(card.templates.every((name) => TEMPLATE_LIBRARY.some((t) => t.name === name))).toBe(true);
+    expect(card.data.files.map((f) => f.path)).toEqual(expect.arrayContaining(['train_sent', 'train_label']));
+    expect(card.data.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(card.metrics.crossValidation?.folds).toBeGreaterThanOrEqual(5);
+    expect(card.metrics.test?.strict.micro.f1).toBeGreaterThan(0);
+  });
+
+  it('predicts exactly what CRFsuite predicts for every test sentence', () => {
+    const reference = referenceTagger(join(loaded.directory, MODEL_FILE));
+    let tokens = 0;
+    for (const sentence of test) {
+      expect(loaded.model.tag(sentence.tokens)).toEqual(reference.tag(loaded.model.attributes(sentence.tokens)));
+      tokens += sentence.tokens.length;
+    }
+    reference.close();
+    expect(tokens).toBe(18_618);
+  });
+});
