@@ -19,11 +19,14 @@ import { crossValidate } from '../src/training/cross-validate.js';
 import { buildResources } from '../src/training/build-resources.js';
 
 const BASELINE = ['lower', 'suffix', 'prefix', 'shape', 'flags', 'position'];
+/** The default set before relevance, neighbour suffixes and the POS lexicon were measured and added. */
+const FIRST_SET = ['lower', 'suffix', 'prefix', 'shape', 'flags', 'stem', 'position', 'bigram', 'gazetteer', 'cues'];
 
 function configuration(name: string): { templates: string[]; labelEncoding: LabelEncoding } {
   if (name === 'baseline') return { templates: BASELINE, labelEncoding: 'IO' };
   if (name === 'baseline-bio') return { templates: BASELINE, labelEncoding: 'BIO' };
   if (name === 'full') return { templates: [...DEFAULT_TEMPLATES], labelEncoding: 'BIO' };
+  if (name === 'first-set') return { templates: FIRST_SET, labelEncoding: 'BIO' };
   if (name === 'io') return { templates: [...DEFAULT_TEMPLATES], labelEncoding: 'IO' };
   const changes = [...name.matchAll(/([+-])([a-z-]+)/g)];
   if (changes.length === 0 || changes.map((m) => m[0]).join('') !== name) throw new Error(`unknown configuration ${name}`);
