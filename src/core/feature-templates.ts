@@ -174,6 +174,17 @@ const LIBRARY: readonly FeatureTemplate[] = [
     values: (_words, lower, resources) => relevanceDeciles(lower, resources, ['disease', 'treatment']),
   },
   {
+    name: 'word-x-relevance', scope: 'sentence', offsets: CENTER,
+    description: 'the lower-cased word joined with a low / mid / high bucket of the sentence relevance, so a word may weigh differently in sentences the annotators labelled',
+    values: (_words, lower, resources) => {
+      const models = resources.relevance;
+      if (!models) return lower.map(() => []);
+      const p = relevanceProbability(models.any, lower);
+      const bucket = p < 0.3 ? 'lo' : p < 0.7 ? 'mid' : 'hi';
+      return lower.map((word) => [`${word}|${bucket}`]);
+    },
+  },
+  {
     name: 'pos-lexicon', scope: 'word', offsets: WINDOW_1,
     description: "the word's most frequent part-of-speech tag (compromise, run on the training text only), in a window of ±1",
     values: (word, resources) => {

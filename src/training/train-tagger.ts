@@ -36,7 +36,7 @@ function learnedResources(
   spec: TrainingSpec,
   resources: FeatureResources,
 ): { perSentence: (i: number) => FeatureResources; final: FeatureResources } {
-  if (!spec.templates.some((t) => t.startsWith('relevance'))) return { perSentence: () => resources, final: resources };
+  if (!spec.templates.some((t) => t.includes('relevance'))) return { perSentence: () => resources, final: resources };
   const { perSentence, full } = outOfFoldRelevance(
     sentences.map((s) => ({ lowerWords: s.tokens.map((t) => t.toLowerCase()), labels: s.labels })),
   );
