@@ -4,6 +4,7 @@
  *   node --import tsx scripts/ablation.ts [--folds 5] [--configs baseline,full,-gazetteer,...]
  * "-name" removes a template from the default set, "+name" adds one (combinable: "+relevance-cues");
  * "io" switches the encoding to IO; "baseline" is word, affix, shape and position features only.
+ * Each configuration is scored at every entity (recall) bias of the grid, or at --entity-bias N.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { serializeResources, writeResourceFiles } from '../src/corpus/resource-files.js';
 import { crossValidate } from '../src/training/cross-validate.js';
 import { buildResources } from '../src/training/build-resources.js';
+import { ENTITY_BIAS_GRID } from '../src/training/train-model-version.js';
 
 const BASELINE = ['lower', 'suffix', 'prefix', 'shape', 'flags', 'position'];
 /** The default set before relevance, neighbour suffixes and the POS lexicon were measured and added. */
@@ -41,7 +43,7 @@ const { values } = parseArgs({
   options: {
     folds: { type: 'string', default: '5' },
     configs: { type: 'string', default: 'baseline,baseline-bio,full,io,-gazetteer,-cues,-bigram,-stem,-prefix,+pos' },
-    c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' },
+    c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' }, 'entity-bias': { type: 'string', default: 'auto' },
   },
 });
 const config = loadConfig();
@@ -60,12 +62,15 @@ try {
   for (const name of (values.configs as string).split(',')) {
     const spec = { ...configuration(name), parameters };
     const started = performance.now();
-    const { mean } = await crossValidate({ sentences, folds: Number(values.folds), seed: 42, spec, resourceDir: workDir });
+    const grid = values['entity-bias'] === 'auto' ? ENTITY_BIAS_GRID : [Number(values['entity-bias'])];
+    const { mean, entityBias, entityBiasSearch } = await crossValidate({ sentences, folds: Number(values.folds), seed: 42, spec, resourceDir: workDir, entityBiasGrid: grid });
     console.log(JSON.stringify({
       bench: 'ablation', config: name, encoding: spec.labelEncoding, templates: spec.templates, c1: parameters.c1, c2: parameters.c2,
       strict_micro_f1: mean.strict.micro.f1.mean, strict_micro_f1_sd: mean.strict.micro.f1.sd,
       strict_disease_f1: mean.strict.disease.f1.mean, strict_treatment_f1: mean.strict.treatment.f1.mean,
       partial_micro_f1: mean.partial.micro.f1.mean, token_weighted_f1: mean.token.weighted.f1.mean,
+      entity_bias: entityBias,
+      by_entity_bias: entityBiasSearch.map((s) => [s.entityBias, Number(s.strictMicroF1.mean.toFixed(4))]),
       seconds: Math.round((performance.now() - started) / 1000),
     }));
   }

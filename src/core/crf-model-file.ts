@@ -534,3 +534,36 @@ export function parseCrfsuiteModel(bytes: Uint8Array): CrfWeights {
     throw new NerError('NER_ERR_MODEL_FORMAT', `CRFsuite model: cannot be read (${reason})`, { cause: error });
   }
 }
+
+/**
+ * A copy of a CRFsuite model with `delta[label]` added to the state weight of `attribute` for each label
+ * named. With the attribute every token carries ("bias"), this shifts every label's score by a constant: a
+ * decision threshold (e.g. a recall bias for entity labels) that lives in the model file itself, so
+ * CRFsuite's own tagger and ours still agree on it. Only existing features can be changed: CRFsuite does not
+ * write zero-weight features (L1 can zero a rare label's), so such labels are left as they are and returned.
+ */
+export function withStateWeightOffsets(
+  bytes: Uint8Array,
+  attribute: string,
+  delta: ReadonlyMap<string, number>,
+): { bytes: Uint8Array; unchanged: string[] } {
+  const weights = parseCrfsuiteModel(bytes);
+  const attributeId = weights.attributeIds.get(attribute);
+  if (attributeId === undefined) fail(`no attribute "${attribute}" to adjust`);
+  const labelIds = new Map(weights.labels.map((label, id) => [id, label]));
+  const copy = Uint8Array.from(bytes);
+  const view = new DataView(copy.buffer, copy.byteOffset, copy.byteLength);
+  const featuresAt = view.getUint32(28, true);
+  const count = view.getUint32(featuresAt + 8, true);
+  const pending = new Set([...delta.keys()].filter((label) => delta.get(label) !== 0));
+  for (let fid = 0; fid < count; fid++) {
+    const at = featuresAt + CHUNK_HEADER_SIZE + FEATURE_SIZE * fid;
+    if (view.getUint32(at, true) !== FEATURE_STATE || view.getUint32(at + 4, true) !== attributeId) continue;
+    const label = labelIds.get(view.getUint32(at + 8, true)) as string;
+    const change = delta.get(label);
+    if (!change) continue;
+    view.setFloat64(at + 12, view.getFloat64(at + 12, true) + change, true);
+    pending.delete(label);
+  }
+  return { bytes: copy, unchanged: [...pending] };
+}

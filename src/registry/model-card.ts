@@ -39,7 +39,13 @@ export interface ModelCard {
   /** The CRFsuite file and the resource files its templates consult (gazetteer, clusters). */
   files: { model: FileDigest; resources: FileDigest[] };
   metrics: {
-    crossValidation: { folds: number; seed: number; mean: AveragedReport } | null;
+    crossValidation: {
+      folds: number;
+      seed: number;
+      /** At the chosen training parameters (entity bias included). */
+      mean: AveragedReport;
+      entityBiasSearch: { entityBias: number; strictMicroF1: { mean: number; sd: number } }[];
+    } | null;
     test: MetricsSummary | null;
   };
   environment: { node: string; crfsuite: string };

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { learnPosLexicon, type FeatureResources } from '../core/feature-templates.js';
+import type { FeatureResources } from '../core/feature-templates.js';
 import { buildGazetteer } from '../core/gazetteer.js';
 import { splitSentences } from '../core/tokenizer.js';
 import type { LabeledSentence } from '../core/types.js';
@@ -10,11 +10,14 @@ import type { DataFileDigest } from '../registry/model-card.js';
 import { digestFile } from '../registry/model-store.js';
 
 /** Which resources a template list consults. */
-export function requiredResources(templates: readonly string[]): { gazetteer: boolean; clusters: boolean; posLexicon: boolean } {
+/**
+ * Which external resources a template list consults. Resources learned from the training sentences
+ * themselves (relevance, part-of-speech lexicon) are learned by trainTagger, per fold in cross-validation.
+ */
+export function requiredResources(templates: readonly string[]): { gazetteer: boolean; clusters: boolean } {
   return {
     gazetteer: templates.includes('gazetteer') || templates.includes('sentence-gazetteer'),
     clusters: templates.includes('cluster'),
-    posLexicon: templates.includes('pos-lexicon'),
   };
 }
 
@@ -53,10 +56,6 @@ export async function buildResources(
     const text = [...(await notesSentences(sources.notesFile)), ...sources.trainSentences.map((s) => s.tokens)];
     resources.clusters = learnWordClusters(text);
     files.push(sources.notesFile);
-  }
-  if (needed.posLexicon) {
-    onStage?.('tagging the train split with compromise for the part-of-speech lexicon');
-    resources.posLexicon = learnPosLexicon(sources.trainSentences.map((s) => s.tokens));
   }
   return { resources, dataFiles: await Promise.all(files.map((f) => digestFile(f, basename(f)))) };
 }

@@ -30,9 +30,14 @@ export interface TrainModelVersionRequest {
   folds: number;
   seed: number;
   evaluateTest: boolean;
+  /** 'auto': chosen by cross-validation from ENTITY_BIAS_GRID (0 without cross-validation). */
+  entityBias: number | 'auto';
   version?: string;
   description?: string;
 }
+
+/** The recall biases cross-validation tries when the entity bias is 'auto'. */
+export const ENTITY_BIAS_GRID = [0, 0.125, 0.25, 0.375, 0.5, 0.75];
 
 export interface TrainModelVersionEvents {
   onStage?(stage: string): void;
@@ -70,7 +75,7 @@ function tokenCount(sentences: readonly LabeledSentence[]): number {
 }
 
 export async function trainModelVersion(request: TrainModelVersionRequest, events: TrainModelVersionEvents = {}): Promise<TrainModelVersionResult> {
-  const { spec } = request;
+  let { spec } = request;
   events.onStage?.('reading the corpus');
   const train = await readBeHealthySplit(request.corpusDir, 'train');
   const built = await buildResources(
@@ -88,10 +93,15 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
     if (request.folds > 1) {
       events.onStage?.(`${request.folds}-fold cross-validation on the train split`);
       crossValidation = await crossValidate(
-        { sentences: train.sentences, folds: request.folds, seed: request.seed, spec, resourceDir },
+        {
+          sentences: train.sentences, folds: request.folds, seed: request.seed, spec, resourceDir,
+          entityBiasGrid: request.entityBias === 'auto' ? ENTITY_BIAS_GRID : [request.entityBias],
+        },
         { onFold: (report, done) => events.onFold?.(report, done, request.folds) },
       );
     }
+    const entityBias = request.entityBias === 'auto' ? (crossValidation?.entityBias ?? 0) : request.entityBias;
+    spec = { ...spec, parameters: { ...spec.parameters, entityBias } };
     events.onStage?.('training on the whole train split');
     const version = request.version ?? (await nextVersionName(request.modelDir));
     const outputDir = join(workDir, 'trained');
@@ -125,7 +135,9 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
           sha256: combinedDigest(dataFiles),
         },
         metrics: {
-          crossValidation: crossValidation ? { folds: request.folds, seed: request.seed, mean: crossValidation.mean } : null,
+          crossValidation: crossValidation
+            ? { folds: request.folds, seed: request.seed, mean: crossValidation.mean, entityBiasSearch: crossValidation.entityBiasSearch }
+            : null,
           test: test ? { strict: test.strict, partial: test.partial, token: test.token } : null,
         },
         environment: { node: process.version, crfsuite: crfsuiteVersion() },

@@ -2,11 +2,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
-import { parseCrfsuiteModel } from '../core/crf-model-file.js';
+import { parseCrfsuiteModel, withStateWeightOffsets } from '../core/crf-model-file.js';
 import { trainCrf, type TrainingParameters, type TrainingSequence } from '../core/crfsuite-binding.js';
 import { goldFromLabeled, evaluate, predictionFromTags, type EvaluationReport } from '../core/evaluation.js';
-import { attributeStrings, planFeatures } from '../core/feature-encoder.js';
-import { resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
+import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/feature-encoder.js';
+import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
 import { encodeLabels, type LabelEncoding } from '../core/label-codec.js';
 import type { LabeledSentence } from '../core/types.js';
 import { outOfFoldRelevance, type RelevanceModels } from '../core/sentence-relevance.js';
@@ -28,14 +28,16 @@ export interface TrainedTagger {
 }
 
 /**
- * Resources learned from the training sentences themselves (the relevance classifier): per sentence, the
- * variant its attributes are computed with (out of fold), and the full one the tagger ships with.
+ * Resources learned from the training sentences themselves, so that in cross-validation a fold's held-out
+ * sentences never shape them: the part-of-speech lexicon, and the relevance classifiers (per sentence, the
+ * variant its attributes are computed with, out of fold, and the full one the tagger ships with).
  */
 function learnedResources(
   sentences: readonly LabeledSentence[],
   spec: TrainingSpec,
-  resources: FeatureResources,
+  external: FeatureResources,
 ): { perSentence: (i: number) => FeatureResources; final: FeatureResources } {
+  const resources = spec.templates.includes('pos-lexicon') ? { ...external, posLexicon: learnPosLexicon(sentences.map((s) => s.tokens)) } : external;
   if (!spec.templates.some((t) => t.includes('relevance'))) return { perSentence: () => resources, final: resources };
   const { perSentence, full } = outOfFoldRelevance(
     sentences.map((s) => ({ lowerWords: s.tokens.map((t) => t.toLowerCase()), labels: s.labels })),
@@ -70,11 +72,21 @@ export async function trainTagger(
     const crfPath = join(workDir, 'model.crfsuite');
     const { sequences, resources: final } = trainingSequences(sentences, spec, resources);
     trainCrf(sequences, spec.parameters, crfPath, { log: options.log ?? false });
-    const crfBytes = await readFile(crfPath);
+    const crfBytes = withEntityBias(await readFile(crfPath), spec.parameters.entityBias);
     return { model: modelFromBytes(crfBytes, spec, final, options.version ?? 'candidate'), crfBytes, resources: final };
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The model file with `bias` added to the bias weight of every label but O (see TrainingParameters); a
+ * label whose bias weight L1 zeroed (tiny training sets only) keeps its scores.
+ */
+export function withEntityBias(crfBytes: Buffer, bias: number): Buffer {
+  if (bias === 0) return crfBytes;
+  const labels = parseCrfsuiteModel(crfBytes).labels.filter((label) => label !== 'O');
+  return Buffer.from(withStateWeightOffsets(crfBytes, BIAS_ATTRIBUTE, new Map(labels.map((label) => [label, bias]))).bytes);
 }
 
 export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resources: FeatureResources, version: string): CrfNerModel {

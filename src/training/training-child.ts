@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { MODEL_FILE } from '../registry/model-store.js';
 import { foldPartition, kFoldIndices } from '../core/folds.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
-import { evaluateTagger, trainTagger } from './train-tagger.js';
+import { evaluateTagger, modelFromBytes, trainTagger, withEntityBias } from './train-tagger.js';
 import type { FoldReport, TrainingJob } from './training-process.js';
 
 async function run(job: TrainingJob): Promise<FoldReport | { written: string }> {
@@ -21,9 +21,14 @@ async function run(job: TrainingJob): Promise<FoldReport | { written: string }> 
     return { written: job.outputDir };
   }
   const { train, heldOut } = foldPartition(job.sentences, kFoldIndices(job.sentences.length, job.folds, job.seed), job.fold);
-  const { model } = await trainTagger(train, job.spec, resources, { log: job.log });
-  const { errors: _errors, ...report } = evaluateTagger(model, heldOut);
-  return { ...report, fold: job.fold, seconds: (performance.now() - started) / 1000 };
+  const unbiased = { ...job.spec, parameters: { ...job.spec.parameters, entityBias: 0 } };
+  const trained = await trainTagger(train, unbiased, resources, { log: job.log });
+  const byEntityBias = job.entityBiasGrid.map((entityBias) => {
+    const model = modelFromBytes(withEntityBias(trained.crfBytes, entityBias), unbiased, trained.resources, 'fold');
+    const { errors: _errors, ...report } = evaluateTagger(model, heldOut);
+    return { entityBias, report };
+  });
+  return { fold: job.fold, seconds: (performance.now() - started) / 1000, byEntityBias };
 }
 
 process.once('message', (job: TrainingJob) => {

@@ -18,17 +18,23 @@ export interface TrainJob extends JobBase {
   kind: 'train';
   outputDir: string;
 }
-/** Train on k-1 folds, evaluate on fold `fold`. */
+/** Train on k-1 folds, evaluate on fold `fold` at each entity bias of the grid (one training). */
 export interface FoldJob extends JobBase {
   kind: 'fold';
   folds: number;
   fold: number;
   seed: number;
   log: boolean;
+  entityBiasGrid: number[];
 }
 export type TrainingJob = TrainJob | FoldJob;
 
-export type FoldReport = Omit<EvaluationReport, 'errors'> & { fold: number; seconds: number };
+export type ScoreReport = Omit<EvaluationReport, 'errors'>;
+export interface FoldReport {
+  fold: number;
+  seconds: number;
+  byEntityBias: { entityBias: number; report: ScoreReport }[];
+}
 
 function childModule(): { path: string; execArgv: string[] } {
   const self = fileURLToPath(import.meta.url);

@@ -6,7 +6,7 @@ import { referenceTagger } from '../../src/core/crfsuite-binding.js';
 import { attributeStrings, FeatureEncoder, planFeatures } from '../../src/core/feature-encoder.js';
 import { resolveTemplates } from '../../src/core/feature-templates.js';
 import { readSample, sampleModel, sampleResources, sampleSpec } from '../helpers/sample-model.js';
-import type { TrainedTagger } from '../../src/training/train-tagger.js';
+import { modelFromBytes, withEntityBias, type TrainedTagger } from '../../src/training/train-tagger.js';
 
 describe('CRF tagger in JavaScript', () => {
   let trained: TrainedTagger;
@@ -46,5 +46,24 @@ describe('CRF tagger in JavaScript', () => {
 
   it('tags an empty sentence as nothing', () => {
     expect(trained.model.tag([])).toEqual([]);
+  });
+});
+
+describe('entity bias written into the model file', () => {
+  it('shifts entity labels by the bias, and CRFsuite reads the patched file the same way we do', async () => {
+    const trained = await sampleModel();
+    const dir = await mkdtemp(join(tmpdir(), 'entity-bias-'));
+    const spec = sampleSpec;
+    const sentences = [...(await readSample('train')), ...(await readSample('test'))];
+    const entityTokens = (model: { tag(w: string[]): string[] }) => sentences.reduce((n, s) => n + model.tag(s.tokens).filter((t) => t !== 'O').length, 0);
+    const biased = withEntityBias(trained.crfBytes, 2);
+    const model = modelFromBytes(biased, spec, trained.resources, 'biased');
+    expect(entityTokens(model)).toBeGreaterThan(entityTokens(trained.model));
+    await writeFile(join(dir, 'biased.crfsuite'), biased);
+    const reference = referenceTagger(join(dir, 'biased.crfsuite'));
+    for (const s of sentences) expect(model.tag(s.tokens)).toEqual(reference.tag(model.attributes(s.tokens)));
+    reference.close();
+    expect(withEntityBias(trained.crfBytes, 0)).toBe(trained.crfBytes);
+    await rm(dir, { recursive: true, force: true });
   });
 });
