@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { NerError } from '../errors.js';
 import { buildGazetteer, type Gazetteer, type GazetteerEntry, type GazetteerKind } from '../core/gazetteer.js';
 import { tokenize } from '../core/tokenizer.js';
+import { gunzipLines, gzipLines } from './resource-files.js';
 
 /**
  * Reads the open vocabularies of ../shared/lexicons (drugs.tsv, doid.tsv) into gazetteer entries, and
@@ -56,19 +56,12 @@ export async function readLexiconEntries(lexiconDir: string): Promise<{ entries:
 
 /** One line per entry: kind, TAB, the tokens joined by single spaces; gzip-compressed. */
 export function serializeGazetteer(gazetteer: Gazetteer): Buffer {
-  const lines = gazetteer.entries().map((e) => `${e.kind}\t${e.tokens.join(' ')}`);
-  return gzipSync(Buffer.from(lines.join('\n'), 'utf8'), { level: 9 });
+  return gzipLines(gazetteer.entries().map((e) => `${e.kind}\t${e.tokens.join(' ')}`));
 }
 
 export function parseGazetteer(bytes: Uint8Array, file: string): Gazetteer {
-  let text: string;
-  try {
-    text = gunzipSync(bytes).toString('utf8');
-  } catch (cause) {
-    throw new NerError('NER_ERR_LEXICON_INVALID', 'not a gzip-compressed gazetteer', { file, cause });
-  }
   const entries: GazetteerEntry[] = [];
-  text.split('\n').forEach((line, index) => {
+  gunzipLines(bytes, file, 'gazetteer').forEach((line, index) => {
     if (line.length === 0) return;
     const [kind, phrase] = line.split('\t');
     if ((kind !== 'drug' && kind !== 'disease') || !phrase) {

@@ -19,24 +19,31 @@ const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE, POS_
 
 /** One word and its tag a line. */
 export function serializePosLexicon(lexicon: ReadonlyMap<string, string>): Buffer {
-  return gzipSync(Buffer.from([...lexicon].map(([word, tag]) => `${word}\t${tag}`).join('\n'), 'utf8'), { level: 9 });
+  return gzipLines([...lexicon].map(([word, tag]) => `${word}\t${tag}`));
 }
 
 export function parsePosLexicon(bytes: Uint8Array, file: string): Map<string, string> {
-  let text: string;
-  try {
-    text = gunzipSync(bytes).toString('utf8');
-  } catch (cause) {
-    throw new NerError('NER_ERR_LEXICON_INVALID', 'not a gzip-compressed part-of-speech lexicon', { file, cause });
-  }
   const lexicon = new Map<string, string>();
-  text.split('\n').forEach((line, index) => {
+  gunzipLines(bytes, file, 'part-of-speech lexicon').forEach((line, index) => {
     if (line === '') return;
     const fields = line.split('\t');
     if (fields.length !== 2 || !fields[0] || !fields[1]) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "word<TAB>tag"', { file, line: index + 1 });
     lexicon.set(fields[0], fields[1]);
   });
   return lexicon;
+}
+
+/** gzip-compressed UTF-8 lines: the shape of every resource file. */
+export function gzipLines(lines: readonly string[]): Buffer {
+  return gzipSync(Buffer.from(lines.join('\n'), 'utf8'), { level: 9 });
+}
+
+export function gunzipLines(bytes: Uint8Array, file: string, what: string): string[] {
+  try {
+    return gunzipSync(bytes).toString('utf8').split('\n');
+  } catch (cause) {
+    throw new NerError('NER_ERR_LEXICON_INVALID', `not a gzip-compressed ${what}`, { file, cause });
+  }
 }
 
 export type ResourceFiles = Partial<Record<(typeof RESOURCE_FILE_NAMES)[number], Buffer>>;
@@ -51,16 +58,11 @@ export function serializeRelevance(models: RelevanceModels): Buffer {
     lines.push(`#model\t${target}\t${models[target].bias}`);
     for (const [feature, weight] of models[target].weights) if (Math.abs(weight) >= 1e-6) lines.push(`${feature}\t${weight}`);
   }
-  return gzipSync(Buffer.from(lines.join('\n'), 'utf8'), { level: 9 });
+  return gzipLines(lines);
 }
 
 export function parseRelevance(bytes: Uint8Array, file: string): RelevanceModels {
-  let lines: string[];
-  try {
-    lines = gunzipSync(bytes).toString('utf8').split('\n');
-  } catch (cause) {
-    throw new NerError('NER_ERR_LEXICON_INVALID', 'not a gzip-compressed relevance model', { file, cause });
-  }
+  const lines = gunzipLines(bytes, file, 'relevance model');
   const models = new Map<string, { bias: number; weights: Map<string, number> }>();
   let current: { bias: number; weights: Map<string, number> } | undefined;
   lines.forEach((line, index) => {
@@ -86,16 +88,11 @@ export function parseRelevance(bytes: Uint8Array, file: string): RelevanceModels
 export function serializeClusters(clusters: WordClusters): Buffer {
   const lines = [`#levels\t${clusters.levels.join('\t')}`];
   for (const [word, ids] of clusters.clusters) lines.push(`${word}\t${ids.join('\t')}`);
-  return gzipSync(Buffer.from(lines.join('\n'), 'utf8'), { level: 9 });
+  return gzipLines(lines);
 }
 
 export function parseClusters(bytes: Uint8Array, file: string): WordClusters {
-  let lines: string[];
-  try {
-    lines = gunzipSync(bytes).toString('utf8').split('\n');
-  } catch (cause) {
-    throw new NerError('NER_ERR_LEXICON_INVALID', 'not a gzip-compressed cluster file', { file, cause });
-  }
+  const lines = gunzipLines(bytes, file, 'cluster file');
   const header = (lines[0] ?? '').split('\t');
   const levels = header.slice(1).map(Number);
   if (header[0] !== '#levels' || levels.length === 0 || !levels.every((n) => Number.isInteger(n) && n > 0)) {

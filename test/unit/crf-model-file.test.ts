@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/core/folds.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -27,17 +28,8 @@ const binding = createRequire(import.meta.url)('crfsuite') as {
 
 type Sequence = { xseq: string[][]; yseq: string[] };
 
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG so failures reproduce. */
+const prng = mulberry32;
 
 const UNICODE_WORDS = ['naïve', '日本語', '😀', 'Ωmega', 'e\u0301', '\uFEFFbom', 'straße', 'ﬁ', '𝔘', ''];
 
