@@ -44,12 +44,13 @@ const { values } = parseArgs({
     folds: { type: 'string', default: '5' },
     configs: { type: 'string', default: 'baseline,baseline-bio,full,io,-gazetteer,-cues,-bigram,-stem,-prefix,+pos' },
     c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' }, 'entity-bias': { type: 'string', default: 'auto' },
+    resources: { type: 'string', default: TEMPLATE_LIBRARY.map((t) => t.name).join(',') },
   },
 });
 const config = loadConfig();
 const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
 const workDir = await mkdtemp(join(tmpdir(), 'behealthy-ablation-'));
-const allTemplates = TEMPLATE_LIBRARY.map((t) => t.name);
+const allTemplates = (values.resources as string).split(',');
 const { resources } = await buildResources(allTemplates, { lexiconDir: config.lexiconDir, notesFile: config.notesFile, trainSentences: sentences });
 await writeResourceFiles(workDir, serializeResources(resources));
 const parameters = {

@@ -13,6 +13,8 @@ export interface FeatureResources {
   relevance: RelevanceModels | null;
   /** lower-cased word -> its most frequent part-of-speech tag in the training text (see partOfSpeech). */
   posLexicon: ReadonlyMap<string, string> | null;
+  /** The same from the unlabelled notes: covers words the annotated corpus never uses. */
+  notesPosLexicon: ReadonlyMap<string, string> | null;
 }
 
 interface TemplateBase {
@@ -189,6 +191,14 @@ const LIBRARY: readonly FeatureTemplate[] = [
     description: "the word's most frequent part-of-speech tag (compromise, run on the training text only), in a window of ±1",
     values: (word, resources) => {
       const tag = resources.posLexicon?.get(word.toLowerCase());
+      return tag ? [tag] : [];
+    },
+  },
+  {
+    name: 'pos-notes', scope: 'word', offsets: WINDOW_1,
+    description: "the word's most frequent part-of-speech tag in the unlabelled MTSamples notes (compromise), in a window of ±1",
+    values: (word, resources) => {
+      const tag = resources.notesPosLexicon?.get(word.toLowerCase());
       return tag ? [tag] : [];
     },
   },

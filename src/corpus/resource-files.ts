@@ -15,7 +15,8 @@ export const GAZETTEER_FILE = 'gazetteer.tsv.gz';
 export const CLUSTERS_FILE = 'clusters.tsv.gz';
 export const RELEVANCE_FILE = 'relevance.tsv.gz';
 export const POS_LEXICON_FILE = 'pos-lexicon.tsv.gz';
-const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE, POS_LEXICON_FILE] as const;
+export const NOTES_POS_LEXICON_FILE = 'pos-notes.tsv.gz';
+const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE, POS_LEXICON_FILE, NOTES_POS_LEXICON_FILE] as const;
 
 /** One word and its tag a line. */
 export function serializePosLexicon(lexicon: ReadonlyMap<string, string>): Buffer {
@@ -116,6 +117,7 @@ export function serializeResources(resources: FeatureResources): ResourceFiles {
     ...(resources.clusters ? { [CLUSTERS_FILE]: serializeClusters(resources.clusters) } : {}),
     ...(resources.relevance ? { [RELEVANCE_FILE]: serializeRelevance(resources.relevance) } : {}),
     ...(resources.posLexicon ? { [POS_LEXICON_FILE]: serializePosLexicon(resources.posLexicon) } : {}),
+    ...(resources.notesPosLexicon ? { [NOTES_POS_LEXICON_FILE]: serializePosLexicon(resources.notesPosLexicon) } : {}),
   };
 }
 
@@ -124,11 +126,13 @@ export function parseResources(files: ResourceFiles, directory: string): Feature
   const clusters = files[CLUSTERS_FILE];
   const relevance = files[RELEVANCE_FILE];
   const posLexicon = files[POS_LEXICON_FILE];
+  const notesPosLexicon = files[NOTES_POS_LEXICON_FILE];
   return {
     gazetteer: gazetteer ? parseGazetteer(gazetteer, join(directory, GAZETTEER_FILE)) : null,
     clusters: clusters ? parseClusters(clusters, join(directory, CLUSTERS_FILE)) : null,
     relevance: relevance ? parseRelevance(relevance, join(directory, RELEVANCE_FILE)) : null,
     posLexicon: posLexicon ? parsePosLexicon(posLexicon, join(directory, POS_LEXICON_FILE)) : null,
+    notesPosLexicon: notesPosLexicon ? parsePosLexicon(notesPosLexicon, join(directory, NOTES_POS_LEXICON_FILE)) : null,
   };
 }
 

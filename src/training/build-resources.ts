@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { FeatureResources } from '../core/feature-templates.js';
+import { learnPosLexicon, type FeatureResources } from '../core/feature-templates.js';
 import { buildGazetteer } from '../core/gazetteer.js';
 import { splitSentences } from '../core/tokenizer.js';
 import type { LabeledSentence } from '../core/types.js';
@@ -14,10 +14,11 @@ import { digestFile } from '../registry/model-store.js';
  * Which external resources a template list consults. Resources learned from the training sentences
  * themselves (relevance, part-of-speech lexicon) are learned by trainTagger, per fold in cross-validation.
  */
-export function requiredResources(templates: readonly string[]): { gazetteer: boolean; clusters: boolean } {
+export function requiredResources(templates: readonly string[]): { gazetteer: boolean; clusters: boolean; notesPos: boolean } {
   return {
     gazetteer: templates.includes('gazetteer') || templates.includes('sentence-gazetteer'),
     clusters: templates.includes('cluster'),
+    notesPos: templates.includes('pos-notes'),
   };
 }
 
@@ -43,7 +44,7 @@ export async function buildResources(
   onStage?: (stage: string) => void,
 ): Promise<{ resources: FeatureResources; dataFiles: DataFileDigest[] }> {
   const needed = requiredResources(templates);
-  const resources: FeatureResources = { gazetteer: null, clusters: null, relevance: null, posLexicon: null };
+  const resources: FeatureResources = { gazetteer: null, clusters: null, relevance: null, posLexicon: null, notesPosLexicon: null };
   const files: string[] = [];
   if (needed.gazetteer) {
     onStage?.('building the gazetteer from the lexicons');
@@ -51,11 +52,15 @@ export async function buildResources(
     resources.gazetteer = buildGazetteer(lexicons.entries);
     files.push(...lexicons.files);
   }
+  const notes = needed.clusters || needed.notesPos ? await notesSentences(sources.notesFile) : [];
   if (needed.clusters) {
     onStage?.('learning word clusters from the unlabelled notes and the train split');
-    const text = [...(await notesSentences(sources.notesFile)), ...sources.trainSentences.map((s) => s.tokens)];
-    resources.clusters = learnWordClusters(text);
-    files.push(sources.notesFile);
+    resources.clusters = learnWordClusters([...notes, ...sources.trainSentences.map((s) => s.tokens)]);
   }
+  if (needed.notesPos) {
+    onStage?.('tagging the unlabelled notes with compromise for their part-of-speech lexicon (about two minutes)');
+    resources.notesPosLexicon = learnPosLexicon(notes);
+  }
+  if (notes.length > 0) files.push(sources.notesFile);
   return { resources, dataFiles: await Promise.all(files.map((f) => digestFile(f, basename(f)))) };
 }

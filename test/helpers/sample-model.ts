@@ -30,7 +30,7 @@ export const sampleGazetteer = buildGazetteer([
 ]);
 
 export const sampleSpec: TrainingSpec = {
-  templates: [...new Set([...DEFAULT_TEMPLATES, 'cluster', 'gazetteer', 'relevance', 'pos-lexicon'])],
+  templates: [...new Set([...DEFAULT_TEMPLATES, 'cluster', 'gazetteer', 'relevance', 'pos-lexicon', 'pos-notes'])],
   labelEncoding: 'BIO',
   parameters: { ...DEFAULT_TRAINING_PARAMETERS, maxIterations: 60 },
 };
@@ -43,6 +43,7 @@ export async function sampleResources(): Promise<FeatureResources> {
     clusters: learnWordClusters(text, { ...DEFAULT_CLUSTER_OPTIONS, levels: [16, 4], minCount: 1, dimensions: 32 }),
     relevance: null,
     posLexicon: learnPosLexicon(text),
+    notesPosLexicon: learnPosLexicon(text.slice(0, 10)),
   };
 }
 
