@@ -63,7 +63,8 @@ try {
   for (const name of (values.configs as string).split(',')) {
     const spec = { ...configuration(name), parameters };
     const started = performance.now();
-    const grid = values['entity-bias'] === 'auto' ? ENTITY_BIAS_GRID : [Number(values['entity-bias'])];
+    const fixed = Number(values['entity-bias']);
+    const grid = values['entity-bias'] === 'auto' ? ENTITY_BIAS_GRID : [{ D: fixed, T: fixed }];
     const { mean, entityBias, entityBiasSearch } = await crossValidate({ sentences, folds: Number(values.folds), seed: 42, spec, resourceDir: workDir, entityBiasGrid: grid });
     console.log(JSON.stringify({
       bench: 'ablation', config: name, encoding: spec.labelEncoding, templates: spec.templates, c1: parameters.c1, c2: parameters.c2,
@@ -71,7 +72,8 @@ try {
       strict_disease_f1: mean.strict.disease.f1.mean, strict_treatment_f1: mean.strict.treatment.f1.mean,
       partial_micro_f1: mean.partial.micro.f1.mean, token_weighted_f1: mean.token.weighted.f1.mean,
       entity_bias: entityBias,
-      by_entity_bias: entityBiasSearch.map((s) => [s.entityBias, Number(s.strictMicroF1.mean.toFixed(4))]),
+      unbiased_strict_micro_f1: entityBiasSearch[0]?.strictMicroF1.mean,
+      by_entity_bias: entityBiasSearch.map((s) => [s.entityBias.D, s.entityBias.T, Number(s.strictMicroF1.mean.toFixed(4))]),
       seconds: Math.round((performance.now() - started) / 1000),
     }));
   }

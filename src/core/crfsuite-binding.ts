@@ -29,6 +29,12 @@ function loadBinding(): Binding {
   return binding;
 }
 
+/** Added to the bias weight of the labels of each entity type (D: disease, T: treatment). */
+export interface EntityBias {
+  D: number;
+  T: number;
+}
+
 /** L-BFGS with elastic-net regularisation: the parameters we search over and record in model cards. */
 export interface TrainingParameters {
   c1: number;
@@ -41,7 +47,7 @@ export interface TrainingParameters {
    * Added after training to the `bias` attribute's weight of every entity label (a recall bias: the CRF's
    * precision runs well above its recall). Chosen by cross-validation; written into the model file.
    */
-  entityBias: number;
+  entityBias: EntityBias;
 }
 
 export const DEFAULT_TRAINING_PARAMETERS: TrainingParameters = {
@@ -50,7 +56,7 @@ export const DEFAULT_TRAINING_PARAMETERS: TrainingParameters = {
   maxIterations: 150,
   possibleTransitions: true,
   possibleStates: false,
-  entityBias: 0,
+  entityBias: { D: 0, T: 0 },
 };
 
 export interface TrainingSequence {

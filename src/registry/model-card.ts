@@ -1,6 +1,6 @@
 import { NerError } from '../errors.js';
 import { LABEL_ENCODINGS, type LabelEncoding } from '../core/label-codec.js';
-import type { TrainingParameters } from '../core/crfsuite-binding.js';
+import type { EntityBias, TrainingParameters } from '../core/crfsuite-binding.js';
 import type { AveragedReport, EvaluationReport } from '../core/evaluation.js';
 
 /** sha256 and size of a file, so a model file is verified before the CRFsuite binding ever sees it. */
@@ -44,7 +44,7 @@ export interface ModelCard {
       seed: number;
       /** At the chosen training parameters (entity bias included). */
       mean: AveragedReport;
-      entityBiasSearch: { entityBias: number; strictMicroF1: { mean: number; sd: number } }[];
+      entityBiasSearch: { entityBias: EntityBias; strictMicroF1: { mean: number; sd: number } }[];
     } | null;
     test: MetricsSummary | null;
   };

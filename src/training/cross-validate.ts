@@ -1,14 +1,15 @@
 import { cpus } from 'node:os';
+import type { EntityBias } from '../core/crfsuite-binding.js';
 import { averageReports, type AveragedReport } from '../core/evaluation.js';
 import { runTrainingJob, type FoldJob, type FoldReport } from './training-process.js';
 
 export interface CrossValidationResult {
   folds: FoldReport[];
   /** The entity bias with the best mean strict micro F1, and the mean report there. */
-  entityBias: number;
+  entityBias: EntityBias;
   mean: AveragedReport;
   /** Mean ± sd strict micro F1 at every entity bias tried. */
-  entityBiasSearch: { entityBias: number; strictMicroF1: { mean: number; sd: number } }[];
+  entityBiasSearch: { entityBias: EntityBias; strictMicroF1: { mean: number; sd: number } }[];
 }
 
 function averageAt(folds: readonly FoldReport[], index: number): AveragedReport {
@@ -17,7 +18,7 @@ function averageAt(folds: readonly FoldReport[], index: number): AveragedReport 
 
 /** k-fold cross-validation, folds in parallel child processes (one per core by default). */
 export async function crossValidate(
-  base: Omit<FoldJob, 'fold' | 'kind' | 'log' | 'entityBiasGrid'> & { entityBiasGrid?: number[] },
+  base: Omit<FoldJob, 'fold' | 'kind' | 'log' | 'entityBiasGrid'> & { entityBiasGrid?: EntityBias[] },
   options: { concurrency?: number; onFold?: (report: FoldReport, done: number) => void } = {},
 ): Promise<CrossValidationResult> {
   const concurrency = Math.max(1, options.concurrency ?? cpus().length);

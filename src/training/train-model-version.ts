@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { TrainingProgress } from '../core/crfsuite-binding.js';
+import type { EntityBias, TrainingProgress } from '../core/crfsuite-binding.js';
 import type { LabeledSentence } from '../core/types.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
@@ -30,14 +30,15 @@ export interface TrainModelVersionRequest {
   folds: number;
   seed: number;
   evaluateTest: boolean;
-  /** 'auto': chosen by cross-validation from ENTITY_BIAS_GRID (0 without cross-validation). */
-  entityBias: number | 'auto';
+  /** 'auto': chosen by cross-validation from ENTITY_BIAS_GRID (none without cross-validation). */
+  entityBias: EntityBias | 'auto';
   version?: string;
   description?: string;
 }
 
-/** The recall biases cross-validation tries when the entity bias is 'auto'. */
-export const ENTITY_BIAS_GRID = [0, 0.125, 0.25, 0.375, 0.5, 0.75];
+const BIAS_STEPS = [0, 0.125, 0.25, 0.375, 0.5];
+/** The recall biases cross-validation tries when the entity bias is 'auto': every disease × treatment pair. */
+export const ENTITY_BIAS_GRID: EntityBias[] = BIAS_STEPS.flatMap((D) => BIAS_STEPS.map((T) => ({ D, T })));
 
 export interface TrainModelVersionEvents {
   onStage?(stage: string): void;
@@ -100,7 +101,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
         { onFold: (report, done) => events.onFold?.(report, done, request.folds) },
       );
     }
-    const entityBias = request.entityBias === 'auto' ? (crossValidation?.entityBias ?? 0) : request.entityBias;
+    const entityBias = request.entityBias === 'auto' ? (crossValidation?.entityBias ?? { D: 0, T: 0 }) : request.entityBias;
     spec = { ...spec, parameters: { ...spec.parameters, entityBias } };
     events.onStage?.('training on the whole train split');
     const version = request.version ?? (await nextVersionName(request.modelDir));

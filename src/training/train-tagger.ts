@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
 import { parseCrfsuiteModel, withStateWeightOffsets } from '../core/crf-model-file.js';
-import { trainCrf, type TrainingParameters, type TrainingSequence } from '../core/crfsuite-binding.js';
+import { trainCrf, type EntityBias, type TrainingParameters, type TrainingSequence } from '../core/crfsuite-binding.js';
 import { goldFromLabeled, evaluate, predictionFromTags, type EvaluationReport } from '../core/evaluation.js';
 import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/feature-encoder.js';
 import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
@@ -80,13 +80,19 @@ export async function trainTagger(
 }
 
 /**
- * The model file with `bias` added to the bias weight of every label but O (see TrainingParameters); a
- * label whose bias weight L1 zeroed (tiny training sets only) keeps its scores.
+ * The model file with the entity bias added to the bias weight of each entity label (D, B-D, I-D by the
+ * disease bias; T, B-T, I-T by the treatment bias; see TrainingParameters); a label whose bias weight L1
+ * zeroed (tiny training sets only) keeps its scores.
  */
-export function withEntityBias(crfBytes: Buffer, bias: number): Buffer {
-  if (bias === 0) return crfBytes;
-  const labels = parseCrfsuiteModel(crfBytes).labels.filter((label) => label !== 'O');
-  return Buffer.from(withStateWeightOffsets(crfBytes, BIAS_ATTRIBUTE, new Map(labels.map((label) => [label, bias]))).bytes);
+export function withEntityBias(crfBytes: Buffer, bias: EntityBias | number): Buffer {
+  const { D, T } = typeof bias === 'number' ? { D: bias, T: bias } : bias;
+  if (D === 0 && T === 0) return crfBytes;
+  const offsets = new Map<string, number>();
+  for (const label of parseCrfsuiteModel(crfBytes).labels) {
+    if (label === 'D' || label.endsWith('-D')) offsets.set(label, D);
+    if (label === 'T' || label.endsWith('-T')) offsets.set(label, T);
+  }
+  return Buffer.from(withStateWeightOffsets(crfBytes, BIAS_ATTRIBUTE, offsets).bytes);
 }
 
 export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resources: FeatureResources, version: string): CrfNerModel {

@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { NerError } from '../errors.js';
-import { createTrainingLogParser, type TrainingProgress } from '../core/crfsuite-binding.js';
+import { createTrainingLogParser, type EntityBias, type TrainingProgress } from '../core/crfsuite-binding.js';
 import type { EvaluationReport } from '../core/evaluation.js';
 import type { LabeledSentence } from '../core/types.js';
 import type { TrainingSpec } from './train-tagger.js';
@@ -25,7 +25,7 @@ export interface FoldJob extends JobBase {
   fold: number;
   seed: number;
   log: boolean;
-  entityBiasGrid: number[];
+  entityBiasGrid: EntityBias[];
 }
 export type TrainingJob = TrainJob | FoldJob;
 
@@ -33,7 +33,7 @@ export type ScoreReport = Omit<EvaluationReport, 'errors'>;
 export interface FoldReport {
   fold: number;
   seconds: number;
-  byEntityBias: { entityBias: number; report: ScoreReport }[];
+  byEntityBias: { entityBias: EntityBias; report: ScoreReport }[];
 }
 
 function childModule(): { path: string; execArgv: string[] } {
