@@ -18,6 +18,7 @@ import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { serializeResources, writeResourceFiles } from '../src/corpus/resource-files.js';
 import { crossValidate } from '../src/training/cross-validate.js';
 import { buildResources } from '../src/training/build-resources.js';
+import { DEFAULT_SPAN_RULES } from '../src/core/span-rules.js';
 import { ENTITY_BIAS_GRID } from '../src/training/train-model-version.js';
 
 const BASELINE = ['lower', 'suffix', 'prefix', 'shape', 'flags', 'position'];
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     folds: { type: 'string', default: '5' },
     configs: { type: 'string', default: 'baseline,baseline-bio,full,io,-gazetteer,-cues,-bigram,-stem,-prefix,+pos' },
     c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' }, 'entity-bias': { type: 'string', default: 'auto' },
+    'span-rules': { type: 'string', default: 'default' },
     resources: { type: 'string', default: TEMPLATE_LIBRARY.map((t) => t.name).join(',') },
   },
 });
@@ -61,7 +63,7 @@ const parameters = {
 };
 try {
   for (const name of (values.configs as string).split(',')) {
-    const spec = { ...configuration(name), parameters };
+    const spec = { ...configuration(name), parameters, spanRules: values['span-rules'] === 'none' ? [] : [...DEFAULT_SPAN_RULES] };
     const started = performance.now();
     const fixed = Number(values['entity-bias']);
     const grid = values['entity-bias'] === 'auto' ? ENTITY_BIAS_GRID : [{ D: fixed, T: fixed }];
@@ -71,6 +73,7 @@ try {
       strict_micro_f1: mean.strict.micro.f1.mean, strict_micro_f1_sd: mean.strict.micro.f1.sd,
       strict_disease_f1: mean.strict.disease.f1.mean, strict_treatment_f1: mean.strict.treatment.f1.mean,
       partial_micro_f1: mean.partial.micro.f1.mean, token_weighted_f1: mean.token.weighted.f1.mean,
+      span_rules: spec.spanRules,
       entity_bias: entityBias,
       unbiased_strict_micro_f1: entityBiasSearch[0]?.strictMicroF1.mean,
       by_entity_bias: entityBiasSearch.map((s) => [s.entityBias.D, s.entityBias.T, Number(s.strictMicroF1.mean.toFixed(4))]),

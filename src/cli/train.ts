@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_TRAINING_PARAMETERS, type EntityBias } from '../core/crfsuite-binding.js';
 import { formatAveragedReport, formatReport } from '../core/evaluation.js';
 import { DEFAULT_TEMPLATES, resolveTemplates } from '../core/feature-templates.js';
+import { DEFAULT_SPAN_RULES } from '../core/span-rules.js';
 import { LABEL_ENCODINGS, type LabelEncoding } from '../core/label-codec.js';
 import { NerError } from '../errors.js';
 import { setProductionVersion } from '../registry/model-store.js';
@@ -13,7 +14,7 @@ export const DEFAULT_LABEL_ENCODING: LabelEncoding = 'BIO';
 
 const usage =
   'behealthy train [--corpus DIR] [--lexicons DIR] [--models DIR] [--templates a,b,...] [--encoding IO|BIO] ' +
-  '[--c1 N] [--c2 N] [--iterations N] [--entity-bias auto|N|D,T] [--folds K] [--seed N] [--no-test] [--version NAME] [--promote] [--json]';
+  '[--span-rules none|a,b,...] [--c1 N] [--c2 N] [--iterations N] [--entity-bias auto|N|D,T] [--folds K] [--seed N] [--no-test] [--version NAME] [--promote] [--json]';
 
 /** `auto`, one bias for both types (`0.25`), or disease,treatment (`0.25,0.5`). */
 function parseEntityBias(value: string | undefined): EntityBias | 'auto' {
@@ -34,7 +35,7 @@ export const trainCommand: Command = {
         corpus: { type: 'string' }, lexicons: { type: 'string' }, models: { type: 'string' },
         templates: { type: 'string' }, encoding: { type: 'string' },
         c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' },
-        folds: { type: 'string' }, seed: { type: 'string' }, version: { type: 'string' }, 'entity-bias': { type: 'string' },
+        folds: { type: 'string' }, seed: { type: 'string' }, version: { type: 'string' }, 'entity-bias': { type: 'string' }, 'span-rules': { type: 'string' },
         'no-test': { type: 'boolean' }, promote: { type: 'boolean' }, json: { type: 'boolean' },
       },
       usage,
@@ -58,7 +59,7 @@ export const trainCommand: Command = {
         lexiconDir: values.lexicons ? resolve(values.lexicons) : config.lexiconDir,
         notesFile: config.notesFile,
         modelDir,
-        spec: { templates, labelEncoding: encoding, parameters },
+        spec: { templates, labelEncoding: encoding, parameters, spanRules: values['span-rules'] === 'none' ? [] : values['span-rules'] ? values['span-rules'].split(',') : [...DEFAULT_SPAN_RULES] },
         folds,
         seed: numberOption(values.seed, 'seed', 42),
         evaluateTest: !values['no-test'],

@@ -3,6 +3,7 @@ import type { SequenceTagger } from './extract.js';
 import { attributeStrings, FeatureEncoder, planFeatures, type FeaturePlan } from './feature-encoder.js';
 import type { FeatureResources, FeatureTemplate } from './feature-templates.js';
 import type { LabelEncoding } from './label-codec.js';
+import type { SpanRule } from './span-rules.js';
 import { addItemStateScores, viterbi } from './viterbi.js';
 
 /**
@@ -23,6 +24,7 @@ export interface CrfNerModelParts {
   templates: readonly FeatureTemplate[];
   weights: CrfWeights;
   resources: FeatureResources;
+  spanRules: readonly SpanRule[];
 }
 
 export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
@@ -47,6 +49,7 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   return {
     version: parts.version,
     labelEncoding: parts.labelEncoding,
+    spanRules: parts.spanRules,
     templates: parts.templates,
     weights: parts.weights,
     tag,

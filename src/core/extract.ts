@@ -1,5 +1,6 @@
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './label-codec.js';
 import { pairsBySentence } from './relations.js';
+import { applySpanRules, type SpanRule } from './span-rules.js';
 import { splitSentences } from './tokenizer.js';
 import type { Entity, EntityType, ExtractionRecord, Sentence } from './types.js';
 
@@ -9,6 +10,13 @@ export interface SequenceTagger {
   readonly labelEncoding: LabelEncoding;
   /** One tag per word, in the model's encoding; must not throw for any list of non-empty words. */
   tag(words: readonly string[]): string[];
+  /** Repairs applied to the decoded spans, in order (see span-rules.ts). */
+  readonly spanRules: readonly SpanRule[];
+}
+
+/** The entity spans of one sentence: tags decoded, then the model's span rules applied. */
+export function tagSpans(model: SequenceTagger, words: readonly string[]): TokenSpan[] {
+  return applySpanRules(model.spanRules, words, spansFromTags(model.tag(words), model.labelEncoding));
 }
 
 const ENTITY_TYPE: Record<TokenSpan['type'], EntityType> = { D: 'disease', T: 'treatment' };
@@ -22,7 +30,7 @@ export interface SentenceEntities {
 export function tagSentences(text: string, model: SequenceTagger): SentenceEntities[] {
   return splitSentences(text).map((sentence) => {
     const words = sentence.tokens.map((t) => t.text);
-    const spans = spansFromTags(model.tag(words), model.labelEncoding);
+    const spans = tagSpans(model, words);
     const entities = spans.map((span): Entity => {
       const start = (sentence.tokens[span.start] as { start: number }).start;
       const end = (sentence.tokens[span.end - 1] as { end: number }).end;

@@ -26,6 +26,8 @@ export interface ModelCard {
   description: string;
   labelEncoding: LabelEncoding;
   templates: string[];
+  /** Span repairs after decoding, in order (absent in cards written before they existed: none). */
+  spanRules?: string[];
   trainingParameters: TrainingParameters;
   data: {
     corpus: string;
@@ -73,6 +75,7 @@ export function parseModelCard(json: string, file: string): ModelCard {
   if (typeof card.version !== 'string' || card.version.length === 0) fail(file, 'missing "version"');
   if (!LABEL_ENCODINGS.includes(card.labelEncoding)) fail(file, `"labelEncoding" must be one of ${LABEL_ENCODINGS.join(', ')}`);
   if (!Array.isArray(card.templates) || !card.templates.every((t) => typeof t === 'string')) fail(file, '"templates" must be a list of names');
+  if (card.spanRules !== undefined && !(Array.isArray(card.spanRules) && card.spanRules.every((t) => typeof t === 'string'))) fail(file, '"spanRules" must be a list of names');
   if (typeof card.files !== 'object' || card.files === null || !isDigest(card.files.model)) fail(file, '"files.model" must be { path, sha256, bytes }');
   if (!Array.isArray(card.files.resources) || !card.files.resources.every(isDigest)) fail(file, '"files.resources" must be a list of { path, sha256, bytes }');
   return card;

@@ -5,6 +5,7 @@ import { NerError } from '../errors.js';
 import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
 import { parseCrfsuiteModel } from '../core/crf-model-file.js';
 import { resolveTemplates } from '../core/feature-templates.js';
+import { resolveSpanRules } from '../core/span-rules.js';
 import { parseResources, writeResourceFiles, type ResourceFiles } from '../corpus/resource-files.js';
 import { parseModelCard, type FileDigest, type ModelCard } from './model-card.js';
 
@@ -86,7 +87,8 @@ export async function loadModel(modelsDir: string, version?: string): Promise<Lo
     (resourceFiles as Record<string, Buffer>)[basename(digest.path)] = await readVerified(directory, digest, `resource file ${digest.path}`);
   }
   const resources = parseResources(resourceFiles, directory);
-  const model = createCrfNerModel({ version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources });
+  const spanRules = resolveSpanRules(card.spanRules ?? []);
+  const model = createCrfNerModel({ version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules });
   return { card, model, directory };
 }
 

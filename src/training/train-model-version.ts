@@ -126,6 +126,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
         description: request.description ?? 'CRF disease/treatment tagger trained on the BeHealthy train split',
         labelEncoding: spec.labelEncoding,
         templates: spec.templates,
+        spanRules: spec.spanRules,
         trainingParameters: spec.parameters,
         data: {
           corpus: basename(request.corpusDir),

@@ -4,17 +4,20 @@ import { join } from 'node:path';
 import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
 import { parseCrfsuiteModel, withStateWeightOffsets } from '../core/crf-model-file.js';
 import { trainCrf, type EntityBias, type TrainingParameters, type TrainingSequence } from '../core/crfsuite-binding.js';
-import { goldFromLabeled, evaluate, predictionFromTags, type EvaluationReport } from '../core/evaluation.js';
+import { goldFromLabeled, evaluate, type EvaluationReport } from '../core/evaluation.js';
 import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/feature-encoder.js';
 import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
-import { encodeLabels, type LabelEncoding } from '../core/label-codec.js';
+import { encodeLabels, labelsFromSpans, type LabelEncoding } from '../core/label-codec.js';
+import { resolveSpanRules } from '../core/span-rules.js';
 import type { LabeledSentence } from '../core/types.js';
 import { outOfFoldRelevance, type RelevanceModels } from '../core/sentence-relevance.js';
-import type { SequenceTagger } from '../core/extract.js';
+import { tagSpans, type SequenceTagger } from '../core/extract.js';
 
 /** What a training run is defined by, besides its data: recorded in the model card and in runs. */
 export interface TrainingSpec {
   templates: string[];
+  /** Span repairs applied after decoding (see span-rules.ts); part of the model, recorded in its card. */
+  spanRules: string[];
   labelEncoding: LabelEncoding;
   parameters: TrainingParameters;
 }
@@ -102,11 +105,15 @@ export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resourc
     templates: resolveTemplates(spec.templates),
     weights: parseCrfsuiteModel(crfBytes),
     resources,
+    spanRules: resolveSpanRules(spec.spanRules),
   });
 }
 
 /** Tags every sentence (gold tokens) and scores the predictions against the gold labels. */
 export function evaluateTagger(tagger: SequenceTagger, sentences: readonly LabeledSentence[]): EvaluationReport {
-  const predicted = sentences.map((s) => predictionFromTags(tagger.tag(s.tokens), tagger.labelEncoding));
+  const predicted = sentences.map((s) => {
+    const spans = tagSpans(tagger, s.tokens);
+    return { spans, labels: labelsFromSpans(s.tokens.length, spans) };
+  });
   return evaluate(goldFromLabeled([...sentences]), predicted);
 }

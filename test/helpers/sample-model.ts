@@ -4,6 +4,7 @@ import { saveModel, setProductionVersion } from '../../src/registry/model-store.
 import { join } from 'node:path';
 import { DEFAULT_TRAINING_PARAMETERS } from '../../src/core/crfsuite-binding.js';
 import { DEFAULT_TEMPLATES } from '../../src/core/feature-templates.js';
+import { DEFAULT_SPAN_RULES } from '../../src/core/span-rules.js';
 import { buildGazetteer } from '../../src/core/gazetteer.js';
 import { parseBeHealthy } from '../../src/corpus/behealthy-format.js';
 import { trainTagger, type TrainedTagger, type TrainingSpec } from '../../src/training/train-tagger.js';
@@ -32,6 +33,7 @@ export const sampleGazetteer = buildGazetteer([
 export const sampleSpec: TrainingSpec = {
   templates: [...new Set([...DEFAULT_TEMPLATES, 'cluster', 'gazetteer', 'relevance', 'pos-lexicon', 'pos-notes'])],
   labelEncoding: 'BIO',
+  spanRules: [...DEFAULT_SPAN_RULES],
   parameters: { ...DEFAULT_TRAINING_PARAMETERS, maxIterations: 60 },
 };
 
@@ -64,7 +66,7 @@ export async function writeSampleModelsDir(modelsDir: string, version = '2026-01
     modelsDir,
     {
       schemaVersion: 1, version, created: '2026-01-01T00:00:00.000Z', gitCommit: null, description: 'sample model for tests',
-      labelEncoding: sampleSpec.labelEncoding, templates: sampleSpec.templates, trainingParameters: sampleSpec.parameters,
+      labelEncoding: sampleSpec.labelEncoding, templates: sampleSpec.templates, spanRules: sampleSpec.spanRules, trainingParameters: sampleSpec.parameters,
       data: { corpus: 'sample', split: 'train', sentences: 1, tokens: 1, files: [], sha256: '0'.repeat(64) },
       metrics: { crossValidation: null, test: null }, environment: { node: process.version, crfsuite: 'test' },
     },
