@@ -260,7 +260,7 @@ export const TEMPLATE_LIBRARY: readonly FeatureTemplate[] = LIBRARY;
 /** The templates the shipped model is trained with (chosen by cross-validation; see models/README.md). */
 export const DEFAULT_TEMPLATES: readonly string[] = [
   'lower', 'suffix', 'prefix', 'shape', 'flags', 'stem', 'position', 'bigram', 'gazetteer', 'cues',
-  'relevance', 'neighbour-suffix', 'pos-lexicon',
+  'relevance', 'neighbour-suffix', 'pos-notes',
 ];
 
 /** Looks templates up by name, in the order given; names this code lacks are one clear error. */
