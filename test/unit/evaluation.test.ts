@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isNerError, type ErrorCode } from '../../src/errors.js';
 import {
   averageReports,
   countErrors,
@@ -22,6 +21,7 @@ import {
 } from '../../src/core/evaluation.js';
 import { encodeLabels, type TokenSpan } from '../../src/core/label-codec.js';
 import { CORPUS_LABELS, type CorpusLabel } from '../../src/core/types.js';
+import { expectNerError } from '../helpers/errors.js';
 
 const L = (s: string): CorpusLabel[] => [...s] as CorpusLabel[];
 const D = (start: number, end: number): TokenSpan => ({ type: 'D', start, end });
@@ -35,15 +35,6 @@ function expectPrf(actual: Prf, precision: number, recall: number, f1: number, s
   expect(actual.support).toBe(support);
 }
 
-function expectNerError(fn: () => unknown, code: ErrorCode): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(isNerError(caught, code)).toBe(true);
-}
 
 /** Every P/R/F1 of a report, with a name, for properties. */
 function allPrfs(report: EvaluationReport): [string, Prf][] {

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isNerError } from '../../src/errors.js';
 import {
   decodeLabels,
   encodeLabels,
@@ -11,6 +10,7 @@ import {
   type TokenSpan,
 } from '../../src/core/label-codec.js';
 import { CORPUS_LABELS, type CorpusLabel } from '../../src/core/types.js';
+import { expectNerError } from '../helpers/errors.js';
 
 const L = (s: string): CorpusLabel[] => [...s] as CorpusLabel[];
 const labelArb = fc.constantFrom<CorpusLabel>(...CORPUS_LABELS);
@@ -38,15 +38,6 @@ function expectOrderedDisjoint(spans: TokenSpan[], length: number): void {
   });
 }
 
-function expectNerError(fn: () => unknown, code: Parameters<typeof isNerError>[1]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(isNerError(caught, code)).toBe(true);
-}
 
 describe('encodeLabels', () => {
   it('IO keeps the labels', () => {
