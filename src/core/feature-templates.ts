@@ -203,6 +203,19 @@ const LIBRARY: readonly FeatureTemplate[] = [
     },
   },
   {
+    name: 'pos-notes-wide', scope: 'word', offsets: [-2, 2],
+    description: 'pos-notes two tokens away',
+    values: (word, resources) => {
+      const tag = resources.notesPosLexicon?.get(word.toLowerCase());
+      return tag ? [tag] : [];
+    },
+  },
+  {
+    name: 'gazetteer-wide', scope: 'sentence', offsets: [-2, 2],
+    description: 'gazetteer matches two tokens away',
+    values: (_words, lower, resources) => resources.gazetteer?.match(lower) ?? lower.map(() => []),
+  },
+  {
     name: 'pos', scope: 'sentence', offsets: WINDOW_1,
     description: 'part-of-speech tag from compromise (slow: ~10x the other templates)',
     values: (words) => partOfSpeech(words),

@@ -16,9 +16,9 @@ import { digestFile } from '../registry/model-store.js';
  */
 export function requiredResources(templates: readonly string[]): { gazetteer: boolean; clusters: boolean; notesPos: boolean } {
   return {
-    gazetteer: templates.includes('gazetteer') || templates.includes('sentence-gazetteer'),
+    gazetteer: templates.some((t) => t.includes('gazetteer')),
     clusters: templates.includes('cluster'),
-    notesPos: templates.includes('pos-notes'),
+    notesPos: templates.some((t) => t.startsWith('pos-notes')),
   };
 }
 
