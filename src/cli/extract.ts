@@ -47,6 +47,15 @@ async function extractJsonl(input: NodeJS.ReadableStream, source: string, model:
   return 0;
 }
 
+/** A read stream once the file is open, so a missing file is a clear error before any output (and nothing is read twice). */
+function openForReading(file: string): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolveStream, reject) => {
+    const stream = createReadStream(file);
+    stream.once('open', () => resolveStream(stream));
+    stream.once('error', (cause) => reject(new NerError('NER_ERR_INPUT_INVALID', 'cannot read the input file', { file, cause })));
+  });
+}
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
@@ -69,10 +78,7 @@ export const extractCommand: Command = {
     const jsonl = values.jsonl || values.file?.endsWith('.jsonl') || values.file?.endsWith('.ndjson');
     if (jsonl) {
       const source = values.file ?? 'stdin';
-      const input = values.file ? createReadStream(values.file) : context.stdin;
-      if (values.file) await readFile(values.file, { flag: 'r' }).catch((cause: unknown) => {
-        throw new NerError('NER_ERR_INPUT_INVALID', 'cannot read the input file', { file: values.file as string, cause });
-      });
+      const input = values.file ? await openForReading(values.file) : context.stdin;
       return extractJsonl(input, source, model, context);
     }
     let text: string;

@@ -58,6 +58,13 @@ describe('behealthy CLI', () => {
     expect(stderr).toContain('3 record(s) written, 2 line(s) skipped');
   });
 
+  it('names a JSONL input file that cannot be read, and exits 1', async () => {
+    const missing = join(workDir, 'missing.jsonl');
+    const { code, stderr } = await run(['extract', '--models', modelsDir, '--file', missing]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${missing}: cannot read the input file [NER_ERR_INPUT_INVALID]`);
+  });
+
   it('evaluates a model on a corpus split as JSON with strict, partial and token scores', async () => {
     const { code, stdout } = await run(['evaluate', '--models', modelsDir, '--corpus', SAMPLE_DIR, '--split', 'test', '--json']);
     expect(code).toBe(0);
