@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { NerError } from '../errors.js';
 import { buildGazetteer, type Gazetteer, type GazetteerEntry, type GazetteerKind } from '../core/gazetteer.js';
 import { tokenize } from '../core/tokenizer.js';
-import { gunzipLines, gzipLines } from './resource-files.js';
+import { gunzipLines, gzipLines } from './gzip-lines.js';
 
 /**
  * Reads the open vocabularies of ../shared/lexicons (drugs.tsv, doid.tsv) into gazetteer entries, and

@@ -1,10 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { NerError } from '../errors.js';
 import type { FeatureResources } from '../core/feature-templates.js';
 import { RELEVANCE_TARGETS, type RelevanceModels } from '../core/sentence-relevance.js';
 import type { WordClusters } from '../core/word-clusters.js';
+import { gunzipLines, gzipLines } from './gzip-lines.js';
 import { parseGazetteer, serializeGazetteer } from './lexicons.js';
 
 /**
@@ -32,19 +32,6 @@ export function parsePosLexicon(bytes: Uint8Array, file: string): Map<string, st
     lexicon.set(fields[0], fields[1]);
   });
   return lexicon;
-}
-
-/** gzip-compressed UTF-8 lines: the shape of every resource file. */
-export function gzipLines(lines: readonly string[]): Buffer {
-  return gzipSync(Buffer.from(lines.join('\n'), 'utf8'), { level: 9 });
-}
-
-export function gunzipLines(bytes: Uint8Array, file: string, what: string): string[] {
-  try {
-    return gunzipSync(bytes).toString('utf8').split('\n');
-  } catch (cause) {
-    throw new NerError('NER_ERR_LEXICON_INVALID', `not a gzip-compressed ${what}`, { file, cause });
-  }
 }
 
 export type ResourceFiles = Partial<Record<(typeof RESOURCE_FILE_NAMES)[number], Buffer>>;
