@@ -7,24 +7,26 @@ import { NerError } from '../errors.js';
  * tagging with a tagger that failed to open, and silently stringifies non-string features.
  */
 
-interface BindingTrainer {
+// The binding is CommonJS and its .d.ts is wrong about tag() (it returns the labels), so it is typed here.
+export interface BindingTrainer {
   append(xseq: string[][], yseq: string[], group?: number): void;
   set_params(params: Record<string, string>): void;
   train(modelPath: string): number;
 }
-interface BindingTagger {
+export interface BindingTagger {
   open(modelPath: string): boolean;
   tag(xseq: string[][]): string[];
   get_labels(): string[];
   close(): boolean;
 }
-interface Binding {
+export interface Binding {
   Trainer: new (options?: { debug?: boolean }) => BindingTrainer;
   Tagger: new () => BindingTagger;
 }
 
 let binding: Binding | undefined;
-function loadBinding(): Binding {
+/** The raw binding, for code that must compare against CRFsuite itself (tests); everything else uses the functions below. */
+export function loadBinding(): Binding {
   binding ??= createRequire(import.meta.url)('crfsuite') as Binding;
   return binding;
 }

@@ -1,6 +1,5 @@
 import { mulberry32 } from '../../src/core/folds.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -8,23 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ABS_WEIGHT, hashlittle, parseCrfsuiteModel, type CrfWeights } from '../../src/core/crf-model-file.js';
 import { addItemStateScores, addStateScores, attributeId, attributeKey, tagAttributes, viterbi } from '../../src/core/viterbi.js';
 import { isNerError } from '../../src/errors.js';
+import { loadBinding, type BindingTagger } from '../../src/core/crfsuite-binding.js';
 
-// The binding is CommonJS and its .d.ts is wrong about tag() (it returns the labels), so type it here.
-interface BindingTrainer {
-  set_params(params: Record<string, string>): void;
-  append(xseq: string[][], yseq: string[]): void;
-  train(path: string): number;
-}
-interface BindingTagger {
-  open(path: string): boolean;
-  tag(xseq: string[][]): string[];
-  get_labels(): string[];
-  close(): boolean;
-}
-const binding = createRequire(import.meta.url)('crfsuite') as {
-  Trainer: new (options?: { debug?: boolean }) => BindingTrainer;
-  Tagger: new () => BindingTagger;
-};
+const binding = loadBinding();
 
 type Sequence = { xseq: string[][]; yseq: string[] };
 
