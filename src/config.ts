@@ -20,11 +20,41 @@ export interface Config {
   /** Unlabelled clinical notes (MTSamples CSV) for benchmarks. */
   notesFile: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** HTTP server. */
+  host: string;
+  port: number;
+  /** API keys; empty means the /v1 routes are open (local use). */
+  apiKeys: string[];
+  /** Requests per minute per API key (or per client address when keys are off); 0 turns limiting off. */
+  rateLimitPerMinute: number;
+  /** Longest note accepted, in characters (UTF-16 code units). */
+  maxNoteChars: number;
+  /** Most notes in one POST /v1/extract/batch. */
+  maxBatchNotes: number;
+  /** Largest request body, in bytes. */
+  bodyLimitBytes: number;
+  /** How long a SIGTERM waits for in-flight requests before exiting anyway. */
+  shutdownTimeoutMs: number;
+  redisUrl: string;
+  databaseUrl: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS: readonly Config['logLevel'][] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const MIN_API_KEY_LENGTH = 16;
+
+/** A URL with its password replaced, safe to print in errors and logs. */
+export function redactUrl(value: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return value.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
 
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
@@ -41,12 +71,52 @@ export function loadConfig(env: Env = process.env): Config {
     return fallback;
   };
 
+  const integer = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      problems.push(`${name}: must be an integer from ${min} to ${max}, got "${value}"`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const url = (name: string, protocols: readonly string[], fallback: string): string => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(value);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !protocols.includes(parsed.protocol)) {
+      problems.push(`${name}: must be a ${protocols.join(' or ')}// URL, got "${redactUrl(value)}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const apiKeys = (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  if (apiKeys.some((k) => k.length < MIN_API_KEY_LENGTH)) {
+    problems.push(`API_KEYS: every key must be at least ${MIN_API_KEY_LENGTH} characters (comma-separated)`);
+  }
+
   const config: Config = {
     corpusDir: path('CORPUS_DIR', '../shared/corpus/behealthy'),
     modelDir: path('MODEL_DIR', 'models'),
     lexiconDir: path('LEXICON_DIR', '../shared/lexicons'),
     notesFile: path('NOTES_FILE', '../shared/notes/mtsamples.csv'),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    host: env.HOST && env.HOST.trim() !== '' ? env.HOST.trim() : '127.0.0.1',
+    port: integer('PORT', 3000, 0, 65535),
+    apiKeys,
+    rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 600_000, 0),
+    maxNoteChars: integer('MAX_NOTE_CHARS', 100_000, 1),
+    maxBatchNotes: integer('MAX_BATCH_NOTES', 100, 1),
+    bodyLimitBytes: integer('BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024),
+    shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0),
+    redisUrl: url('REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432/test'),
   };
   if (problems.length > 0) {
     throw new NerError('NER_ERR_CONFIG_INVALID', `invalid environment:\n  ${problems.join('\n  ')}`);

@@ -20,6 +20,20 @@ export const ERROR_CATALOGUE = {
   NER_ERR_INPUT_INVALID: { statusCode: 400, summary: 'An input line or argument is not valid (e.g. a JSONL line without text).' },
   NER_ERR_CLI_USAGE: { statusCode: 400, summary: 'A command-line call has unknown or missing arguments.' },
   NER_ERR_CONFIG_INVALID: { statusCode: 500, summary: 'One or more environment variables are invalid.' },
+  NER_ERR_HTTP_MALFORMED_JSON: { statusCode: 400, summary: 'The request body is not valid JSON (or is empty where JSON is required).' },
+  NER_ERR_HTTP_VALIDATION: { statusCode: 400, summary: 'The request does not match its schema: a missing field, a wrong type, an empty notes array.' },
+  NER_ERR_HTTP_NOTE_TOO_LONG: { statusCode: 413, summary: 'A note is longer than MAX_NOTE_CHARS; the message gives the limit.' },
+  NER_ERR_HTTP_TOO_MANY_NOTES: { statusCode: 413, summary: 'A batch holds more notes than MAX_BATCH_NOTES; the message gives the limit.' },
+  NER_ERR_HTTP_BODY_TOO_LARGE: { statusCode: 413, summary: 'The request body is larger than BODY_LIMIT_BYTES.' },
+  NER_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, summary: 'The Content-Type is not one the route accepts (application/json).' },
+  NER_ERR_HTTP_NOT_FOUND: { statusCode: 404, summary: 'No route matches the method and path.' },
+  NER_ERR_HTTP_UNAUTHORIZED: { statusCode: 401, summary: 'API keys are configured and the request has no valid key (Authorization: Bearer or x-api-key).' },
+  NER_ERR_HTTP_RATE_LIMITED: { statusCode: 429, summary: 'The API key (or client address) sent more requests per minute than RATE_LIMIT_PER_MINUTE.' },
+  NER_ERR_HTTP_SHUTTING_DOWN: { statusCode: 503, summary: 'The server is shutting down and takes no new requests; retry on another instance.' },
+  NER_ERR_HTTP_BAD_REQUEST: { statusCode: 400, summary: 'The request is malformed in a way no more specific code covers (e.g. a bad header).' },
+  NER_ERR_QUEUE_UNAVAILABLE: { statusCode: 503, summary: 'The route needs the job queue and Redis is not reachable at REDIS_URL.' },
+  NER_ERR_STORE_UNAVAILABLE: { statusCode: 503, summary: 'The route needs the record store and PostgreSQL is not reachable at DATABASE_URL.' },
+  NER_ERR_INTERNAL: { statusCode: 500, summary: 'An unexpected server error; the server log has the details under the request id.' },
 } as const satisfies Record<string, { statusCode: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -3,9 +3,10 @@ import { isNerError } from '../errors.js';
 import type { CliContext, Command } from './command.js';
 import { evaluateCommand } from './evaluate.js';
 import { extractCommand } from './extract.js';
+import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand, serveCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { NerError } from '../errors.js';
+import type { Extractor } from '../extractor.js';
+import type { ServiceMetrics } from '../monitoring/metrics.js';
+import { createApiKeyCheck, presentedKey } from './api-keys.js';
+import { toApiError } from './error-reply.js';
+import { extractRoutes } from './routes/extract-routes.js';
+import { healthRoutes, type DependencyCheck } from './routes/health-routes.js';
+import { EntitySchema, ErrorSchema, RecordSchema } from './schemas.js';
+
+export type AppConfig = Pick<Config, 'logLevel' | 'apiKeys' | 'rateLimitPerMinute' | 'maxNoteChars' | 'maxBatchNotes' | 'bodyLimitBytes'>;
+
+export interface AppDeps {
+  config: AppConfig;
+  extractor: Extractor;
+  metrics: ServiceMetrics;
+  /** Optional services reported by /ready (Redis, PostgreSQL). */
+  dependencies?: readonly DependencyCheck[];
+  /** Where logs go (default stdout); tests pass a stream to read them. */
+  logStream?: NodeJS.WritableStream;
+}
+
+/**
+ * The HTTP API as a Fastify instance, not listening: main-api.ts listens, tests call app.inject().
+ * Logs carry ids, sizes and timings, never a note: bodies are not logged, and error messages that
+ * could quote a body are replaced (see error-reply.ts).
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, extractor, metrics } = deps;
+  const limits = { maxNoteChars: config.maxNoteChars, maxBatchNotes: config.maxBatchNotes, bodyLimitBytes: config.bodyLimitBytes };
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+      redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.body', 'body'], censor: '[redacted]' },
+    },
+    // One line per request, written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // Only JSON: a text/plain body is refused with 415 instead of failing schema validation.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  app.removeContentTypeParser(['text/plain']);
+  for (const schema of [EntitySchema, RecordSchema, ErrorSchema]) app.addSchema(schema);
+
+  app.setErrorHandler((error, request, reply) => {
+    const { statusCode, code, message } = toApiError(error as Error, limits);
+    if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed');
+    else request.log.info({ code, statusCode }, 'request rejected');
+    if (code === 'NER_ERR_HTTP_NOTE_TOO_LONG' || code === 'NER_ERR_HTTP_TOO_MANY_NOTES') metrics.notes.inc({ outcome: 'rejected' });
+    return reply.code(statusCode).send({ error: { code, message } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'NER_ERR_HTTP_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}; the routes are listed at /docs` } }),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    request.log.info({ method: request.method, route, statusCode: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)), bytesIn: request.headers['content-length'] }, 'request completed');
+  });
+
+  await app.register(helmet, { global: true, contentSecurityPolicy: false });
+  await app.register(swagger, {
+    // Components keep their $id names (Record, Entity, Error) instead of def-0, def-1…
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    openapi: {
+      info: { title: 'BeHealthy clinical NER', version: extractor.modelVersion, description: 'Disease and treatment extraction from clinical notes. Errors are { error: { code, message } } (docs/errors.md).' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  healthRoutes(app, { extractor, metrics, dependencies: deps.dependencies ?? [] });
+
+  const apiKeys = createApiKeyCheck(config.apiKeys);
+  await app.register(
+    async (v1) => {
+      if (apiKeys.enabled) {
+        v1.addHook('onRequest', async (request) => {
+          const bucket = apiKeys.authenticate(request.headers);
+          if (bucket === undefined) {
+            const problem = presentedKey(request.headers) === undefined ? 'an API key is required' : 'the API key is not valid';
+            throw new NerError('NER_ERR_HTTP_UNAUTHORIZED', `${problem}: send Authorization: Bearer <key> or x-api-key: <key>`);
+          }
+          request.rateLimitBucket = bucket;
+        });
+      }
+      if (config.rateLimitPerMinute > 0) {
+        await v1.register(rateLimit, {
+          max: config.rateLimitPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request) => request.rateLimitBucket ?? request.ip,
+          errorResponseBuilder: (_request, context) =>
+            new NerError('NER_ERR_HTTP_RATE_LIMITED', `more than ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`),
+        });
+      }
+      extractRoutes(v1, { extractor, limits });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Which rate-limit bucket the request counts against: its API key's digest prefix. */
+    rateLimitBucket?: string;
+  }
+}

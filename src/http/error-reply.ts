@@ -1,0 +1,46 @@
+import type { FastifyError } from 'fastify';
+import { ERROR_CATALOGUE, isNerError, type ErrorCode } from '../errors.js';
+import type { SchemaLimits } from './schemas.js';
+
+export interface ApiError {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+}
+
+const apiError = (code: ErrorCode, message: string): ApiError => ({ statusCode: ERROR_CATALOGUE[code].statusCode, code, message });
+
+/** Fastify's own error codes, translated into the catalogue. */
+const FASTIFY_CODES: Partial<Record<string, (limits: SchemaLimits & { bodyLimitBytes: number }) => ApiError>> = {
+  // The parser's message quotes the body (a note), so it is never passed on.
+  FST_ERR_CTP_INVALID_JSON_BODY: () => apiError('NER_ERR_HTTP_MALFORMED_JSON', 'the request body is not valid JSON'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => apiError('NER_ERR_HTTP_MALFORMED_JSON', 'the request body is empty; send a JSON object'),
+  FST_ERR_CTP_BODY_TOO_LARGE: ({ bodyLimitBytes }) =>
+    apiError('NER_ERR_HTTP_BODY_TOO_LARGE', `the request body is larger than the limit of ${bodyLimitBytes} bytes (BODY_LIMIT_BYTES)`),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => apiError('NER_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type; send application/json'),
+};
+
+/**
+ * Any error a request raised, as the catalogue's { statusCode, code, message }. Validation failures of a
+ * note's length or a batch's size get codes of their own with the limit in the message; other schema
+ * failures name the field (Ajv messages never quote the value).
+ */
+export function toApiError(error: FastifyError | Error, limits: SchemaLimits & { bodyLimitBytes: number }): ApiError {
+  if (isNerError(error)) return { statusCode: error.statusCode, code: error.code, message: error.message };
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const tooLong = fastifyError.validation.find((v) => v.keyword === 'maxLength' && /\/text$/.test(v.instancePath));
+    if (tooLong) {
+      return apiError('NER_ERR_HTTP_NOTE_TOO_LONG', `${tooLong.instancePath.slice(1)} is longer than the limit of ${limits.maxNoteChars} characters (MAX_NOTE_CHARS)`);
+    }
+    if (fastifyError.validation.some((v) => v.keyword === 'maxItems' && v.instancePath === '/notes')) {
+      return apiError('NER_ERR_HTTP_TOO_MANY_NOTES', `a batch holds at most ${limits.maxBatchNotes} notes (MAX_BATCH_NOTES); send several batches or use POST /v1/jobs`);
+    }
+    return apiError('NER_ERR_HTTP_VALIDATION', fastifyError.message);
+  }
+  const translate = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (translate) return translate(limits);
+  const status = fastifyError.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { ...apiError('NER_ERR_HTTP_BAD_REQUEST', fastifyError.message), statusCode: status };
+  return apiError('NER_ERR_INTERNAL', 'internal error; the server log has the details under this request\'s x-request-id');
+}

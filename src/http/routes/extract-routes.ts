@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import type { Extractor } from '../../extractor.js';
+import {
+  batchRequestSchema,
+  extractRequestSchema,
+  V1_ERROR_RESPONSES,
+  type BatchRequest,
+  type ExtractRequest,
+  type SchemaLimits,
+} from '../schemas.js';
+import { Type } from 'typebox';
+
+/** POST /v1/extract (one note) and POST /v1/extract/batch (records in input order). */
+export function extractRoutes(app: FastifyInstance, { extractor, limits }: { extractor: Extractor; limits: SchemaLimits }): void {
+  app.post<{ Body: ExtractRequest }>(
+    '/extract',
+    {
+      schema: {
+        summary: 'Extract diseases, treatments and their pairs from one clinical note',
+        tags: ['extraction'],
+        body: extractRequestSchema(limits),
+        response: { 200: Type.Ref('Record'), ...V1_ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      request.log.info({ chars: request.body.text.length, noteId: request.body.noteId }, 'extract');
+      return extractor.extract(request.body.text, request.body.noteId);
+    },
+  );
+
+  app.post<{ Body: BatchRequest }>(
+    '/extract/batch',
+    {
+      schema: {
+        summary: 'Extract from up to MAX_BATCH_NOTES notes; records come back in input order',
+        tags: ['extraction'],
+        body: batchRequestSchema(limits),
+        response: { 200: Type.Object({ records: Type.Array(Type.Ref('Record')) }), ...V1_ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { notes } = request.body;
+      request.log.info({ notes: notes.length, chars: notes.reduce((sum, n) => sum + n.text.length, 0) }, 'extract batch');
+      const records = [];
+      for (const note of notes) records.push(await extractor.extract(note.text, note.id));
+      return { records };
+    },
+  );
+}

@@ -1,0 +1,82 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * Request and response schemas: they validate requests (Ajv, no type coercion), serialize responses
+ * (fast-json-stringify) and are the OpenAPI document at /docs. Limits come from the configuration.
+ */
+
+export interface SchemaLimits {
+  maxNoteChars: number;
+  maxBatchNotes: number;
+}
+
+const noteId = Type.String({ minLength: 1, maxLength: 256, description: 'The caller\'s id for the note; echoed in the record' });
+
+export const EntitySchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('disease'), Type.Literal('treatment')]),
+    text: Type.String({ description: 'Exactly text.slice(start, end)' }),
+    start: Type.Integer({ minimum: 0, description: 'UTF-16 offset of the first character' }),
+    end: Type.Integer({ minimum: 0, description: 'UTF-16 offset after the last character' }),
+  },
+  { $id: 'Entity' },
+);
+
+export const RecordSchema = Type.Object(
+  {
+    noteId: Type.Optional(Type.String()),
+    modelVersion: Type.String(),
+    diseases: Type.Array(Type.Ref('Entity')),
+    treatments: Type.Array(Type.Ref('Entity')),
+    pairs: Type.Array(Type.Object({ disease: Type.String(), treatment: Type.String() }), {
+      description: 'A treatment paired with each disease named in the same sentence',
+    }),
+    entities: Type.Array(Type.Ref('Entity'), { description: 'Every entity in note order' }),
+  },
+  { $id: 'Record' },
+);
+
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'A stable NER_ERR_* code (docs/errors.md)' }),
+      message: Type.String(),
+    }),
+  },
+  { $id: 'Error' },
+);
+
+export function extractRequestSchema({ maxNoteChars }: SchemaLimits) {
+  return Type.Object(
+    {
+      text: Type.String({ maxLength: maxNoteChars, description: `The note, at most ${maxNoteChars} characters` }),
+      noteId: Type.Optional(noteId),
+    },
+    { additionalProperties: false },
+  );
+}
+
+export function batchRequestSchema({ maxNoteChars, maxBatchNotes }: SchemaLimits) {
+  return Type.Object(
+    {
+      notes: Type.Array(
+        Type.Object({ id: noteId, text: Type.String({ maxLength: maxNoteChars }) }, { additionalProperties: false }),
+        { minItems: 1, maxItems: maxBatchNotes, description: `1 to ${maxBatchNotes} notes; records come back in this order` },
+      ),
+    },
+    { additionalProperties: false },
+  );
+}
+
+export type ExtractRequest = Static<ReturnType<typeof extractRequestSchema>>;
+export type BatchRequest = Static<ReturnType<typeof batchRequestSchema>>;
+
+/** Error responses every /v1 route can give, for the OpenAPI document. */
+export const V1_ERROR_RESPONSES = {
+  400: Type.Ref('Error'),
+  401: Type.Ref('Error'),
+  413: Type.Ref('Error'),
+  415: Type.Ref('Error'),
+  429: Type.Ref('Error'),
+  503: Type.Ref('Error'),
+} as const;

@@ -1,0 +1,34 @@
+import { Redis } from 'ioredis';
+import { redactUrl } from '../config.js';
+import type { DependencyCheck } from '../http/routes/health-routes.js';
+
+/**
+ * A Redis connection that tolerates Redis being absent: it connects lazily, retries in the background,
+ * and fails commands at once instead of queueing them while disconnected, so a route that needs the queue
+ * can answer 503 immediately. `maxRetriesPerRequest: null` is what BullMQ requires of its connections.
+ */
+export function createRedisConnection(url: string, options: { forBullmq?: boolean } = {}): Redis {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    enableOfflineQueue: options.forBullmq ?? false,
+    maxRetriesPerRequest: options.forBullmq ? null : 1,
+    retryStrategy: (attempt) => Math.min(attempt * 250, 2_000),
+  });
+  // Without a listener an unreachable Redis would be an unhandled 'error' event; /ready reports the state.
+  redis.on('error', () => {});
+  return redis;
+}
+
+export function redisDependency(redis: Redis, url: string): DependencyCheck {
+  return {
+    name: 'redis',
+    neededBy: 'the bulk job queue (POST /v1/jobs) and the nightly batch',
+    hint: `start Redis at ${redactUrl(url)} or set REDIS_URL`,
+    async check() {
+      if (redis.status === 'wait') await redis.connect().catch(() => {});
+      if (redis.status !== 'ready') throw new Error(`not connected (${redis.status})`);
+      await redis.ping();
+    },
+  };
+}

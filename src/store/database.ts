@@ -1,0 +1,22 @@
+import pg from 'pg';
+import { redactUrl } from '../config.js';
+import type { DependencyCheck } from '../http/routes/health-routes.js';
+
+/** A PostgreSQL pool that tolerates the server being absent: connections are made on demand and time out fast. */
+export function createDatabasePool(url: string, options: { max?: number } = {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 2_000, idleTimeoutMillis: 30_000 });
+  // An idle client whose server went away emits 'error' on the pool; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export function databaseDependency(pool: pg.Pool, url: string): DependencyCheck {
+  return {
+    name: 'postgres',
+    neededBy: 'stored records (GET /v1/records, /v1/jobs/:id/records, insights)',
+    hint: `start PostgreSQL at ${redactUrl(url)} or set DATABASE_URL`,
+    async check() {
+      await pool.query('SELECT 1');
+    },
+  };
+}
