@@ -1,0 +1,49 @@
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { SequenceTagger } from '../../src/core/extract.js';
+import { createExtractor } from '../../src/extractor.js';
+import { buildApp, type AppConfig } from '../../src/http/build-app.js';
+import type { DependencyCheck } from '../../src/http/routes/health-routes.js';
+import { createServiceMetrics, type ServiceMetrics } from '../../src/monitoring/metrics.js';
+
+/**
+ * A dictionary tagger standing in for the CRF in route tests: the routes are under test here, not the
+ * model, so the expected entities are known exactly. (The shipped model is served in http-server.test.ts.)
+ */
+export const dictionaryTagger: SequenceTagger = {
+  version: 'dictionary-1',
+  labelEncoding: 'IO',
+  spanRules: [],
+  tag: (words) => words.map((w) => (/^(cancer|diabetes|typhoid|asthma)$/i.test(w) ? 'D' : /^(cisplatin|metformin|azithromycin|chemotherapy)$/i.test(w) ? 'T' : 'O')),
+};
+
+export const TEST_CONFIG: AppConfig = {
+  logLevel: 'info',
+  apiKeys: [],
+  rateLimitPerMinute: 0,
+  maxNoteChars: 2_000,
+  maxBatchNotes: 5,
+  bodyLimitBytes: 64 * 1024,
+};
+
+export interface TestApp {
+  app: FastifyInstance;
+  metrics: ServiceMetrics;
+  /** Every log line written so far. */
+  logs(): string;
+}
+
+export async function testApp(options: { config?: Partial<AppConfig>; dependencies?: DependencyCheck[]; tagger?: SequenceTagger } = {}): Promise<TestApp> {
+  const metrics = createServiceMetrics({ processMetrics: false });
+  const logStream = new PassThrough();
+  const lines: string[] = [];
+  logStream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+  const app = await buildApp({
+    config: { ...TEST_CONFIG, ...options.config },
+    extractor: createExtractor(options.tagger ?? dictionaryTagger, metrics),
+    metrics,
+    dependencies: options.dependencies ?? [],
+    logStream,
+  });
+  return { app, metrics, logs: () => lines.join('') };
+}
