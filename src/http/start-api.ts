@@ -27,6 +27,15 @@ export async function startApi(config: Config, options: { modelVersion?: string 
     metrics,
     dependencies: [redisDependency(redis, config.redisUrl), databaseDependency(pool, config.databaseUrl)],
   });
+  // Responses finished after close() began tell the client to drop the connection; otherwise a
+  // kept-alive connection that goes idle after close() would hold the server open until it times out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onClose', async () => {
     redis.disconnect();
     await pool.end();
