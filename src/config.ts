@@ -33,6 +33,8 @@ export interface Config {
   maxBatchNotes: number;
   /** Largest request body, in bytes. */
   bodyLimitBytes: number;
+  /** Tokens tagged between turns of the event loop on a long note; 0 tags a note in one go. */
+  extractSliceTokens: number;
   /** How long a SIGTERM waits for in-flight requests before exiting anyway. */
   shutdownTimeoutMs: number;
   redisUrl: string;
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxNoteChars: integer('MAX_NOTE_CHARS', 100_000, 1),
     maxBatchNotes: integer('MAX_BATCH_NOTES', 100, 1),
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024),
+    extractSliceTokens: integer('EXTRACT_SLICE_TOKENS', 2_000, 0),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432/test'),

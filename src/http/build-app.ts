@@ -49,6 +49,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   app.removeContentTypeParser(['text/plain']);
+  app.decorateRequest('rateLimitBucket', undefined);
+  app.decorateRequest('noteStats', undefined);
   for (const schema of [EntitySchema, RecordSchema, ErrorSchema]) app.addSchema(schema);
 
   app.setErrorHandler((error, request, reply) => {
@@ -68,7 +70,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    request.log.info({ method: request.method, route, statusCode: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)), bytesIn: request.headers['content-length'] }, 'request completed');
+    request.log.info(
+      { method: request.method, route, statusCode: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)), bytesIn: request.headers['content-length'], ...request.noteStats },
+      'request completed',
+    );
   });
 
   await app.register(helmet, { global: true, contentSecurityPolicy: false });
@@ -122,5 +127,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Which rate-limit bucket the request counts against: its API key's digest prefix. */
     rateLimitBucket?: string;
+    /** How many notes and characters the request carried, for its log line (never the text). */
+    noteStats?: { notes: number; chars: number };
   }
 }

@@ -23,7 +23,7 @@ export async function startApi(config: Config, options: { modelVersion?: string 
   const pool = createDatabasePool(config.databaseUrl, { max: 2 });
   const app = await buildApp({
     config,
-    extractor: createExtractor(model, metrics),
+    extractor: createExtractor(model, metrics, config.extractSliceTokens || Infinity),
     metrics,
     dependencies: [redisDependency(redis, config.redisUrl), databaseDependency(pool, config.databaseUrl)],
   });

@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testApp, type TestApp } from '../helpers/test-app.js';
 
@@ -66,7 +67,7 @@ describe('POST /v1/extract/batch', () => {
 
 /** Each bad input: its status and stable code. */
 describe('bad input', () => {
-  const cases: { name: string; request: Parameters<import('fastify').FastifyInstance['inject']>[0]; status: number; code: string; message?: RegExp }[] = [
+  const cases: { name: string; request: InjectOptions; status: number; code: string; message?: RegExp }[] = [
     { name: 'malformed JSON', request: { method: 'POST', url: '/v1/extract', headers: { 'content-type': 'application/json' }, payload: '{"text": "unterminated' }, status: 400, code: 'NER_ERR_HTTP_MALFORMED_JSON' },
     { name: 'an empty JSON body', request: { method: 'POST', url: '/v1/extract', headers: { 'content-type': 'application/json' }, payload: '' }, status: 400, code: 'NER_ERR_HTTP_MALFORMED_JSON' },
     { name: 'a JSON array body', request: { method: 'POST', url: '/v1/extract', payload: [1, 2] }, status: 400, code: 'NER_ERR_HTTP_VALIDATION' },

@@ -94,6 +94,7 @@ describe('logs', () => {
     for (const request of requests) await current.app.inject(request);
     const logs = current.logs();
     expect(logs).toContain('request completed');
+    expect(logs).toMatch(/"notes":1,"chars":\d+/);
     expect(logs).not.toContain('Quokka');
     expect(logs).not.toContain(KEY_A);
   });

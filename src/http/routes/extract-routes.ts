@@ -23,7 +23,7 @@ export function extractRoutes(app: FastifyInstance, { extractor, limits }: { ext
       },
     },
     async (request) => {
-      request.log.info({ chars: request.body.text.length, noteId: request.body.noteId }, 'extract');
+      request.noteStats = { notes: 1, chars: request.body.text.length };
       return extractor.extract(request.body.text, request.body.noteId);
     },
   );
@@ -40,7 +40,7 @@ export function extractRoutes(app: FastifyInstance, { extractor, limits }: { ext
     },
     async (request) => {
       const { notes } = request.body;
-      request.log.info({ notes: notes.length, chars: notes.reduce((sum, n) => sum + n.text.length, 0) }, 'extract batch');
+      request.noteStats = { notes: notes.length, chars: notes.reduce((sum, n) => sum + n.text.length, 0) };
       const records = [];
       for (const note of notes) records.push(await extractor.extract(note.text, note.id));
       return { records };

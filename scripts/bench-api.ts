@@ -1,0 +1,156 @@
+/**
+ * Part of npm run bench (scripts/bench.ts); alone: node --import tsx scripts/bench-api.ts [--only api-extract]
+ *
+ * api-extract: a server (node dist/main-api.js, default configuration: info logs, rate limits, helmet) in a
+ * process of its own; autocannon here posts realistic single notes (test-split sentences joined into
+ * ~60-token notes) over 32 connections, then, in the same run, GET /health as the ceiling.
+ * long-note: short notes over 8 connections while another client posts 30,000-character notes back to
+ * back; the short requests' p99 with EXTRACT_SLICE_TOKENS at its default and with slicing off (0).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { loadConfig, PROJECT_ROOT } from '../src/config.js';
+import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
+import { readMtSamples } from '../src/corpus/mtsamples.js';
+
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '20' }, connections: { type: 'string', default: '32' }, only: { type: 'string' } } });
+const only = values.only?.split(',');
+const wanted = (name: string): boolean => !only || only.includes(name);
+const config = loadConfig();
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function startServer(env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/main-api.js')], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 300; attempt++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { url, child };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('server did not start');
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Test-split sentences joined into notes of about 60 tokens. */
+const notes: string[] = [];
+let current: string[] = [];
+let tokens = 0;
+for (const sentence of (await readBeHealthySplit(config.corpusDir, 'test')).sentences) {
+  current.push(sentence.tokens.join(' '));
+  tokens += sentence.tokens.length;
+  if (tokens >= 60) {
+    notes.push(current.join(' '));
+    current = [];
+    tokens = 0;
+  }
+}
+const bodies = notes.map((text, i) => JSON.stringify({ text, noteId: `bench-${i}` }));
+
+function run(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+function postNotes(url: string, texts: readonly string[], connections: number, duration: number): Promise<autocannon.Result> {
+  let next = 0;
+  const payloads = texts.map((text, i) => JSON.stringify({ text, noteId: `n-${i}` }));
+  return run({
+    url,
+    connections,
+    duration,
+    requests: [{ method: 'POST', path: '/v1/extract', headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: payloads[next++ % payloads.length] }) }],
+  });
+}
+
+const errorsOf = (result: autocannon.Result): number => result.errors + result.timeouts + result.non2xx;
+
+if (wanted('api-extract')) {
+  const duration = Number(values.duration);
+  const connections = Number(values.connections);
+  const { url, child } = await startServer();
+  try {
+    await postNotes(url, notes, connections, 3); // warm-up
+    const extract = await postNotes(url, notes, connections, duration);
+    const health = await run({ url: `${url}/health`, connections, duration: Math.max(10, Math.round(duration / 2)) });
+    console.log(JSON.stringify({
+      bench: 'api-extract',
+      req_per_s: Math.round(extract.requests.average),
+      p50_ms: extract.latency.p50,
+      p99_ms: extract.latency.p99,
+      errors: errorsOf(extract),
+      health_req_per_s: Math.round(health.requests.average),
+      health_p99_ms: health.latency.p99,
+      health_errors: errorsOf(health),
+      extract_share_of_health: Number((extract.requests.average / health.requests.average).toFixed(3)),
+      requests: extract.requests.total,
+      connections,
+      duration_s: duration,
+      note_tokens_mean: Math.round(bodies.reduce((sum, b) => sum + b.split(' ').length, 0) / bodies.length),
+      notes: notes.length,
+      node: process.version,
+    }));
+  } finally {
+    await stopServer(child);
+  }
+}
+
+if (wanted('long-note')) {
+  let longNote = '';
+  for await (const note of readMtSamples(config.notesFile)) {
+    longNote += `${note.text}\n`;
+    if (longNote.length >= 30_000) break;
+  }
+  longNote = longNote.slice(0, 30_000);
+  const figures: Record<string, number> = {};
+  for (const slice of ['2000', '0']) {
+    const { url, child } = await startServer({ EXTRACT_SLICE_TOKENS: slice });
+    try {
+      const alone = performance.now();
+      await fetch(`${url}/v1/extract`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: longNote }) });
+      const aloneMs = performance.now() - alone;
+      let stop = false;
+      let longRequests = 0;
+      const longLoop = (async () => {
+        while (!stop) {
+          await fetch(`${url}/v1/extract`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: longNote }) });
+          longRequests++;
+        }
+      })();
+      const short = await postNotes(url, notes, 8, 10);
+      stop = true;
+      await longLoop;
+      const label = slice === '0' ? 'unsliced' : 'sliced';
+      figures[`${label}_short_p50_ms`] = short.latency.p50;
+      figures[`${label}_short_p99_ms`] = short.latency.p99;
+      figures[`${label}_short_req_per_s`] = Math.round(short.requests.average);
+      figures[`${label}_long_notes_done`] = longRequests;
+      figures[`${label}_long_note_alone_ms`] = Math.round(aloneMs);
+      figures[`${label}_errors`] = errorsOf(short);
+    } finally {
+      await stopServer(child);
+    }
+  }
+  console.log(JSON.stringify({ bench: 'long-note', note_chars: longNote.length, slice_tokens: 2000, ...figures }));
+}

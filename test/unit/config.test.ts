@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, redactUrl } from '../../src/config.js';
+import { isNerError } from '../../src/errors.js';
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (isNerError(error, 'NER_ERR_CONFIG_INVALID')) return error.message;
+    throw error;
+  }
+  throw new Error('expected NER_ERR_CONFIG_INVALID');
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for every variable', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1', port: 3000, apiKeys: [], maxNoteChars: 100_000, maxBatchNotes: 100, extractSliceTokens: 2_000,
+      redisUrl: 'redis://127.0.0.1:6379', logLevel: 'info',
+    });
+    expect(config.databaseUrl).toMatch(/^postgres:\/\//);
+  });
+
+  it('parses the server variables', () => {
+    const config = loadConfig({ PORT: '8080', HOST: '0.0.0.0', API_KEYS: ' aaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbb ,', RATE_LIMIT_PER_MINUTE: '0', MAX_NOTE_CHARS: '500', REDIS_URL: 'rediss://r:6380' });
+    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', apiKeys: ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb'], rateLimitPerMinute: 0, maxNoteChars: 500, redisUrl: 'rediss://r:6380' });
+  });
+
+  it('fails listing every bad variable at once, without printing a password', () => {
+    const message = problemsOf({ PORT: 'eighty', MAX_NOTE_CHARS: '0', API_KEYS: 'short', REDIS_URL: 'http://x', DATABASE_URL: 'mysql://u:hunter2@db/x', LOG_LEVEL: 'loud', CORPUS_DIR: ' ' });
+    for (const name of ['PORT', 'MAX_NOTE_CHARS', 'API_KEYS', 'REDIS_URL', 'DATABASE_URL', 'LOG_LEVEL', 'CORPUS_DIR']) expect(message).toContain(`${name}:`);
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('redacts passwords in URLs', () => {
+    expect(redactUrl('postgres://u:secret@h:5432/db')).toBe('postgres://u:***@h:5432/db');
+    expect(redactUrl('not a url://u:secret@h')).not.toContain('secret');
+  });
+});
