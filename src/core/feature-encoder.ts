@@ -73,13 +73,19 @@ export interface EncodedSentence {
 
 const EMPTY_IDS = new Int32Array(0);
 
+interface CachedWord {
+  /** Per word slot, the attribute ids the word contributes there. */
+  slots: Int32Array[];
+  lower: string;
+}
+
 export interface FeatureEncoderOptions {
   /** Distinct words kept in the per-word cache before it is cleared (bounds memory on open vocabularies). */
   maxCachedWords?: number;
 }
 
 export class FeatureEncoder {
-  private readonly wordCache = new Map<string, Int32Array[]>();
+  private readonly wordCache = new Map<string, CachedWord>();
   private readonly sentenceValueCache: Map<string, number>[][];
   private readonly maxCachedWords: number;
   private readonly biasId: number;
@@ -99,8 +105,10 @@ export class FeatureEncoder {
   encode(words: readonly string[]): EncodedSentence {
     const length = words.length;
     const starts = new Int32Array(length + 1);
-    const perWord = words.map((w) => this.wordIds(w));
-    const lower = this.plan.sentenceTemplates.length > 0 ? lowerAll(words) : [];
+    const cachedWords = words.map((w) => this.cachedWord(w));
+    const perWord = cachedWords.map((c) => c.slots);
+    // The cached lower-case strings: map lookups on them reuse their computed hashes.
+    const lower = this.plan.sentenceTemplates.length > 0 ? cachedWords.map((c) => c.lower) : [];
     const sentenceValues = this.plan.sentenceTemplates.map((t) => t.values(words, lower, this.resources));
     let n = 0;
     for (let i = 0; i < length; i++) {
@@ -141,7 +149,7 @@ export class FeatureEncoder {
   }
 
   /** Per word slot, the known attribute ids this word contributes, computed once per distinct word. */
-  private wordIds(word: string): Int32Array[] {
+  private cachedWord(word: string): CachedWord {
     const cached = this.wordCache.get(word);
     if (cached) return cached;
     if (this.wordCache.size >= this.maxCachedWords) this.wordCache.clear();
@@ -155,8 +163,9 @@ export class FeatureEncoder {
       }
       return ids.length === 0 ? EMPTY_IDS : Int32Array.from(ids);
     });
-    this.wordCache.set(word, slots);
-    return slots;
+    const entry = { slots, lower: word.toLowerCase() };
+    this.wordCache.set(word, entry);
+    return entry;
   }
 
   private sentenceAttributeId(k: number, o: number, name: string, offset: number, value: string): number {

@@ -16,7 +16,7 @@ export interface GazetteerEntry {
 
 export interface Gazetteer {
   /** Per token: the match tags covering it, e.g. ['B-drug'] or ['I-disease', 'I-drug']; empty when none. */
-  match(lowerTokens: readonly string[]): string[][];
+  match(lowerTokens: readonly string[]): (readonly string[])[];
   /** Number of distinct (name, kind) entries. */
   readonly size: number;
   /** The entries, for serialising the gazetteer next to a model. */
@@ -56,24 +56,43 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>): Gazetteer {
   };
 }
 
+const NO_TAGS: readonly string[] = Object.freeze([]);
+// Shared tag strings: the encoder looks them up in maps, and a string made once keeps its hash.
+const TAG = { B: { disease: 'B-disease', drug: 'B-drug' }, I: { disease: 'I-disease', drug: 'I-drug' } } as const;
+
 /** For each kind separately, greedy left-to-right longest match; tags of both kinds may cover one token. */
-function matchLongest(root: TrieNode, tokens: readonly string[]): string[][] {
-  const tags: string[][] = tokens.map(() => []);
-  const nextFree: Record<GazetteerKind, number> = { drug: 0, disease: 0 };
+function matchLongest(root: TrieNode, tokens: readonly string[]): (readonly string[])[] {
+  const tags: (readonly string[])[] = new Array<readonly string[]>(tokens.length).fill(NO_TAGS);
+  let nextFreeDisease = 0;
+  let nextFreeDrug = 0;
   for (let start = 0; start < tokens.length; start++) {
     let node: TrieNode | undefined = root;
-    const longest: Record<GazetteerKind, number> = { drug: 0, disease: 0 };
+    let longestDisease = 0;
+    let longestDrug = 0;
     for (let end = start; end < tokens.length && end - start < MAX_PHRASE_TOKENS; end++) {
       node = node.children.get(tokens[end] as string);
       if (!node) break;
-      for (const kind of node.kinds) longest[kind] = end + 1;
+      for (const kind of node.kinds) {
+        if (kind === 'disease') longestDisease = end + 1;
+        else longestDrug = end + 1;
+      }
     }
-    for (const kind of ['disease', 'drug'] as const) {
-      const end = longest[kind];
-      if (end === 0 || start < nextFree[kind]) continue;
-      for (let i = start; i < end; i++) (tags[i] as string[]).push(`${i === start ? 'B' : 'I'}-${kind}`);
-      nextFree[kind] = end;
+    if (longestDisease !== 0 && start >= nextFreeDisease) {
+      markSpan(tags, start, longestDisease, 'disease');
+      nextFreeDisease = longestDisease;
+    }
+    if (longestDrug !== 0 && start >= nextFreeDrug) {
+      markSpan(tags, start, longestDrug, 'drug');
+      nextFreeDrug = longestDrug;
     }
   }
   return tags;
+}
+
+function markSpan(tags: (readonly string[])[], start: number, end: number, kind: GazetteerKind): void {
+  for (let i = start; i < end; i++) {
+    const tag = i === start ? TAG.B[kind] : TAG.I[kind];
+    const current = tags[i] as readonly string[];
+    tags[i] = current === NO_TAGS ? [tag] : [...current, tag];
+  }
 }

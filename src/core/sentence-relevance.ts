@@ -35,9 +35,70 @@ export function relevanceFeatures(lowerWords: readonly string[]): string[] {
 }
 
 export function relevanceProbability(model: RelevanceModel, lowerWords: readonly string[]): number {
+  const index = weightIndex(model);
+  if (!index) {
+    let z = model.bias;
+    for (const feature of relevanceFeatures(lowerWords)) z += model.weights.get(feature) ?? 0;
+    return 1 / (1 + Math.exp(-z));
+  }
+  // The same sum without building a feature string per word: each known unigram and bigram counts once.
+  // A weight counted in this call carries this call's mark (no set to allocate per sentence).
+  const mark = ++index.calls;
   let z = model.bias;
-  for (const feature of relevanceFeatures(lowerWords)) z += model.weights.get(feature) ?? 0;
+  for (let i = 0; i < lowerWords.length; i++) {
+    const word = lowerWords[i] as string;
+    const unigram = index.unigrams.get(word);
+    if (unigram && unigram.mark !== mark) {
+      unigram.mark = mark;
+      z += unigram.value;
+    }
+    if (i > 0) {
+      const bigram = index.bigrams.get(lowerWords[i - 1] as string)?.get(word);
+      if (bigram && bigram.mark !== mark) {
+        bigram.mark = mark;
+        z += bigram.value;
+      }
+    }
+  }
   return 1 / (1 + Math.exp(-z));
+}
+
+interface Weight {
+  value: number;
+  mark: number;
+}
+interface WeightIndex {
+  calls: number;
+  unigrams: Map<string, Weight>;
+  bigrams: Map<string, Map<string, Weight>>;
+}
+const weightIndexes = new WeakMap<RelevanceModel, WeightIndex | null>();
+
+/**
+ * The weights keyed by word and by word pair, built once per model. Null (use the feature strings) when a
+ * bigram key holds more than one '|', where the split into the two words would be ambiguous.
+ */
+function weightIndex(model: RelevanceModel): WeightIndex | null {
+  let index = weightIndexes.get(model);
+  if (index !== undefined) return index;
+  index = { calls: 0, unigrams: new Map(), bigrams: new Map() };
+  for (const [feature, value] of model.weights) {
+    if (feature.startsWith('u:')) index.unigrams.set(feature.slice(2), { value, mark: 0 });
+    else if (feature.startsWith('b:')) {
+      const pair = feature.slice(2);
+      const bar = pair.indexOf('|');
+      if (bar < 0 || pair.indexOf('|', bar + 1) >= 0) {
+        index = null;
+        break;
+      }
+      const first = pair.slice(0, bar);
+      let seconds = index.bigrams.get(first);
+      if (!seconds) index.bigrams.set(first, (seconds = new Map()));
+      seconds.set(pair.slice(bar + 1), { value, mark: 0 });
+    }
+  }
+  weightIndexes.set(model, index);
+  return index;
 }
 
 /** Logistic regression by SGD with L2, in a seeded order: the same data always gives the same model. */
