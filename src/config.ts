@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NerError } from './errors.js';
@@ -22,6 +23,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** HTTP server. */
   host: string;
+  /** API worker processes (node:cluster) sharing the port; 1 serves from the one process. */
+  webConcurrency: number;
   port: number;
   /** API keys; empty means the /v1 routes are open (local use). */
   apiKeys: string[];
@@ -111,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     host: env.HOST && env.HOST.trim() !== '' ? env.HOST.trim() : '127.0.0.1',
     port: integer('PORT', 3000, 0, 65535),
+    webConcurrency: integer('WEB_CONCURRENCY', availableParallelism(), 1, 64),
     apiKeys,
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 600_000, 0),
     maxNoteChars: integer('MAX_NOTE_CHARS', 100_000, 1),

@@ -1,4 +1,4 @@
-import { closeOnSignals, startApi } from '../http/start-api.js';
+import { runApi } from '../http/api-cluster.js';
 import { parseCommandArgs, numberOption, type Command } from './command.js';
 
 const usage = 'behealthy serve [--port N] [--host ADDR] [--model VERSION]   (environment: see README, Configuration)';
@@ -10,8 +10,7 @@ export const serveCommand: Command = {
   async run(argv, context) {
     const { values } = parseCommandArgs(argv, { port: { type: 'string' }, host: { type: 'string' }, model: { type: 'string' } }, usage);
     const config = { ...context.config, port: numberOption(values.port, 'port', context.config.port), host: values.host ?? context.config.host };
-    const api = await startApi(config, values.model ? { modelVersion: values.model } : {});
-    closeOnSignals(api, config.shutdownTimeoutMs);
+    await runApi(config, values.model ? { modelVersion: values.model } : {});
     await new Promise(() => {});
     return 0;
   },

@@ -22,6 +22,8 @@ export interface AppDeps {
   metrics: ServiceMetrics;
   /** Optional services reported by /ready (Redis, PostgreSQL). */
   dependencies?: readonly DependencyCheck[];
+  /** What GET /metrics answers (default: metrics.registry); a cluster worker answers for every worker. */
+  exposition?: () => Promise<string>;
   /** Where logs go (default stdout); tests pass a stream to read them. */
   logStream?: NodeJS.WritableStream;
 }
@@ -92,7 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  healthRoutes(app, { extractor, metrics, dependencies: deps.dependencies ?? [] });
+  healthRoutes(app, { extractor, metrics, dependencies: deps.dependencies ?? [], exposition: deps.exposition ?? (() => metrics.registry.metrics()) });
 
   const apiKeys = createApiKeyCheck(config.apiKeys);
   await app.register(

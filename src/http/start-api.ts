@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { createExtractor } from '../extractor.js';
 import { createServiceMetrics } from '../monitoring/metrics.js';
@@ -16,9 +17,17 @@ export interface RunningApi {
 }
 
 /** Loads the production model, wires the dependencies and listens. Redis and PostgreSQL may be absent. */
-export async function startApi(config: Config, options: { modelVersion?: string } = {}): Promise<RunningApi> {
+export interface StartApiOptions {
+  modelVersion?: string;
+  /** What GET /metrics answers (default: this process's registry); the cluster passes all workers' metrics. */
+  exposition?: () => Promise<string>;
+  onMetricsRegistry?: (registry: Registry) => void;
+}
+
+export async function startApi(config: Config, options: StartApiOptions = {}): Promise<RunningApi> {
   const { model } = await loadModel(config.modelDir, options.modelVersion);
   const metrics = createServiceMetrics();
+  options.onMetricsRegistry?.(metrics.registry);
   const redis = createRedisConnection(config.redisUrl);
   const pool = createDatabasePool(config.databaseUrl, { max: 2 });
   const app = await buildApp({
@@ -26,6 +35,7 @@ export async function startApi(config: Config, options: { modelVersion?: string 
     extractor: createExtractor(model, metrics, config.extractSliceTokens || Infinity),
     metrics,
     dependencies: [redisDependency(redis, config.redisUrl), databaseDependency(pool, config.databaseUrl)],
+    ...(options.exposition ? { exposition: options.exposition } : {}),
   });
   // Responses finished after close() began tell the client to drop the connection; otherwise a
   // kept-alive connection that goes idle after close() would hold the server open until it times out.

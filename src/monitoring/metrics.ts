@@ -35,6 +35,13 @@ export function createServiceMetrics(options: { processMetrics?: boolean } = {})
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers: [registry],
     }),
-    modelInfo: new Gauge({ name: 'behealthy_model_info', help: 'The model version serving extraction (value 1)', labelNames: ['version'], registers: [registry] }),
+    modelInfo: new Gauge({
+      name: 'behealthy_model_info',
+      help: 'The model version serving extraction (value 1)',
+      labelNames: ['version'],
+      registers: [registry],
+      // Across cluster workers: one series per version, not a count of workers.
+      aggregator: 'max',
+    }),
   };
 }

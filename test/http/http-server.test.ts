@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,32 +61,61 @@ describe('dependency checks against the real services', () => {
   });
 });
 
+/** `node src/main-api.ts` as a child process; resolves once it serves, with its URL and everything it logged. */
+async function spawnApi(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/main-api.ts')], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const urls = [...output.matchAll(/"url":"(http:\/\/[^"]+)"/g)].map((m) => m[1] as string);
+      if (urls.length >= Number(env.WEB_CONCURRENCY ?? 1)) resolve(urls[0] as string);
+    });
+  });
+  return { child, url, output: () => output };
+}
+
 describe('graceful shutdown', () => {
-  it('on SIGTERM finishes the request in flight, refuses new connections and exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/main-api.ts')], {
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', MAX_NOTE_CHARS: '1000000', BODY_LIMIT_BYTES: '4000000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  for (const workers of ['1', '2']) {
+    it(`on SIGTERM finishes the request in flight, refuses new connections and exits 0 (${workers} worker(s))`, async () => {
+      const { child, url, output } = await spawnApi({ WEB_CONCURRENCY: workers, MAX_NOTE_CHARS: '1000000', BODY_LIMIT_BYTES: '4000000' });
+      // A long note keeps the request in flight for a while (hundreds of ms).
+      const text = 'Patients with lung cancer were treated with cisplatin. '.repeat(8_000);
+      const inFlight = fetch(`${url}/v1/extract`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      child.kill('SIGTERM');
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { entities: unknown[] }).entities.length).toBeGreaterThan(1_000);
+      const [code] = await once(child, 'exit');
+      expect(code, output()).toBe(0);
+      expect(output()).toMatch(/shutting down/);
+      await expect(fetch(`${url}/health`)).rejects.toThrow();
     });
-    let output = '';
-    const listening = new Promise<string>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
-        if (match) resolve(match[1] as string);
-      });
-    });
-    const url = await listening;
-    // A long note keeps the request in flight for a while (hundreds of ms).
-    const text = 'Patients with lung cancer were treated with cisplatin. '.repeat(8_000);
-    const inFlight = fetch(`${url}/v1/extract`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    child.kill('SIGTERM');
-    const response = await inFlight;
-    expect(response.status).toBe(200);
-    expect(((await response.json()) as { entities: unknown[] }).entities.length).toBeGreaterThan(1_000);
-    const [code] = await once(child, 'exit');
-    expect(code, output).toBe(0);
-    expect(output).toMatch(/shutting down/);
-    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  }
+});
+
+describe('WEB_CONCURRENCY', () => {
+  it('serves from several processes on one port, and /metrics counts for all of them', async () => {
+    const { child, url } = await spawnApi({ WEB_CONCURRENCY: '2' });
+    try {
+      const requests = 12;
+      await Promise.all(
+        Array.from({ length: requests }, () =>
+          fetch(`${url}/v1/extract`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Asthma treated with salbutamol.' }) }).then((r) => r.text()),
+        ),
+      );
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`behealthy_notes_total\\{outcome="ok"\\} ${requests}\\b`));
+      expect(metrics).toMatch(/behealthy_model_info\{version="[^"]+"\} 1\b/);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
   });
 });

@@ -37,7 +37,12 @@ const DependencyState = Type.Object({
  */
 export function healthRoutes(
   app: FastifyInstance,
-  { extractor, metrics, dependencies }: { extractor: Extractor; metrics: ServiceMetrics; dependencies: readonly DependencyCheck[] },
+  {
+    extractor,
+    metrics,
+    dependencies,
+    exposition,
+  }: { extractor: Extractor; metrics: ServiceMetrics; dependencies: readonly DependencyCheck[]; exposition: () => Promise<string> },
 ): void {
   app.get('/health', { schema: { tags: ['operations'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
     status: 'ok' as const,
@@ -80,6 +85,6 @@ export function healthRoutes(
 
   app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return exposition();
   });
 }
