@@ -42,6 +42,20 @@ export interface Config {
   shutdownTimeoutMs: number;
   redisUrl: string;
   databaseUrl: string;
+  /** PostgreSQL schema of the tables (tests use a fresh one per run). */
+  databaseSchema: string;
+  /** Prefix of every BullMQ key in Redis (tests use their own). */
+  queuePrefix: string;
+  /** Notes per `extract` job when a submission is split. */
+  jobBatchSize: number;
+  /** Most notes in one POST /v1/jobs. */
+  maxJobNotes: number;
+  /** Largest POST /v1/jobs body, in bytes. */
+  jobBodyLimitBytes: number;
+  /** Batches a worker process works on at once. */
+  workerConcurrency: number;
+  /** A batch's lock: a worker that dies mid-batch gives it up to another worker after about this long. */
+  queueLockMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -101,6 +115,13 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return value;
   };
+  const identifier = (name: string, fallback: string): string => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    if (/^[a-z_][a-z0-9_]{0,62}$/.test(value)) return value;
+    problems.push(`${name}: must be lower-case letters, digits and underscores (starting with a letter or _), got "${value}"`);
+    return fallback;
+  };
   const apiKeys = (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
   if (apiKeys.some((k) => k.length < MIN_API_KEY_LENGTH)) {
     problems.push(`API_KEYS: every key must be at least ${MIN_API_KEY_LENGTH} characters (comma-separated)`);
@@ -124,6 +145,13 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432/test'),
+    databaseSchema: identifier('DATABASE_SCHEMA', 'public'),
+    queuePrefix: identifier('QUEUE_PREFIX', 'behealthy'),
+    jobBatchSize: integer('JOB_BATCH_SIZE', 100, 1, 10_000),
+    maxJobNotes: integer('MAX_JOB_NOTES', 10_000, 1),
+    jobBodyLimitBytes: integer('JOB_BODY_LIMIT_BYTES', 256 * 1024 * 1024, 1024),
+    workerConcurrency: integer('WORKER_CONCURRENCY', 2, 1, 64),
+    queueLockMs: integer('QUEUE_LOCK_MS', 30_000, 500),
   };
   if (problems.length > 0) {
     throw new NerError('NER_ERR_CONFIG_INVALID', `invalid environment:\n  ${problems.join('\n  ')}`);

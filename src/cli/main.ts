@@ -3,10 +3,12 @@ import { isNerError } from '../errors.js';
 import type { CliContext, Command } from './command.js';
 import { evaluateCommand } from './evaluate.js';
 import { extractCommand } from './extract.js';
+import { dbCommand } from './db.js';
 import { serveCommand } from './serve.js';
+import { workerCommand } from './worker.js';
 import { trainCommand } from './train.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand, serveCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, dbCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

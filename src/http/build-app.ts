@@ -11,15 +11,30 @@ import type { ServiceMetrics } from '../monitoring/metrics.js';
 import { createApiKeyCheck, presentedKey } from './api-keys.js';
 import { toApiError } from './error-reply.js';
 import { extractRoutes } from './routes/extract-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
+import { recordRoutes } from './routes/record-routes.js';
+import { queueUnavailable, storeUnavailable, type JobService } from '../queue/job-service.js';
+import type { RecordStore } from '../store/record-store.js';
+import type { Queue } from 'bullmq';
+import { registerQueueDashboard } from './queue-dashboard.js';
 import { healthRoutes, type DependencyCheck } from './routes/health-routes.js';
 import { EntitySchema, ErrorSchema, RecordSchema } from './schemas.js';
 
-export type AppConfig = Pick<Config, 'logLevel' | 'apiKeys' | 'rateLimitPerMinute' | 'maxNoteChars' | 'maxBatchNotes' | 'bodyLimitBytes'>;
+export type AppConfig = Pick<
+  Config,
+  'logLevel' | 'apiKeys' | 'rateLimitPerMinute' | 'maxNoteChars' | 'maxBatchNotes' | 'bodyLimitBytes' | 'maxJobNotes' | 'jobBodyLimitBytes' | 'redisUrl' | 'databaseUrl'
+>;
 
 export interface AppDeps {
   config: AppConfig;
   extractor: Extractor;
   metrics: ServiceMetrics;
+  /** Bulk jobs (Redis + PostgreSQL); without it the /v1/jobs routes answer 503. */
+  jobs?: JobService;
+  /** Stored records (PostgreSQL); without it the /v1/records and insights routes answer 503. */
+  store?: RecordStore;
+  /** Queues shown by the dashboard at /admin/queues. */
+  queues?: readonly Queue[];
   /** Optional services reported by /ready (Redis, PostgreSQL). */
   dependencies?: readonly DependencyCheck[];
   /** What GET /metrics answers (default: metrics.registry); a cluster worker answers for every worker. */
@@ -97,32 +112,51 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   healthRoutes(app, { extractor, metrics, dependencies: deps.dependencies ?? [], exposition: deps.exposition ?? (() => metrics.registry.metrics()) });
 
   const apiKeys = createApiKeyCheck(config.apiKeys);
+  /** Every /v1 route and the queue dashboard: an API key when keys are configured, then a rate limit per key. */
+  const guarded = async (scope: FastifyInstance): Promise<void> => {
+    if (apiKeys.enabled) {
+      scope.addHook('onRequest', async (request) => {
+        const bucket = apiKeys.authenticate(request.headers);
+        if (bucket === undefined) {
+          const problem = presentedKey(request.headers) === undefined ? 'an API key is required' : 'the API key is not valid';
+          throw new NerError('NER_ERR_HTTP_UNAUTHORIZED', `${problem}: send Authorization: Bearer <key> or x-api-key: <key>`);
+        }
+        request.rateLimitBucket = bucket;
+      });
+    }
+    if (config.rateLimitPerMinute > 0) {
+      await scope.register(rateLimit, {
+        max: config.rateLimitPerMinute,
+        timeWindow: 60_000,
+        keyGenerator: (request) => request.rateLimitBucket ?? request.ip,
+        errorResponseBuilder: (_request, context) =>
+          new NerError('NER_ERR_HTTP_RATE_LIMITED', `more than ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`),
+      });
+    }
+  };
+  if (deps.queues && deps.queues.length > 0) {
+    const queues = deps.queues;
+    await app.register(async (admin) => {
+      await guarded(admin);
+      await registerQueueDashboard(admin, queues);
+    });
+  }
   await app.register(
     async (v1) => {
-      if (apiKeys.enabled) {
-        v1.addHook('onRequest', async (request) => {
-          const bucket = apiKeys.authenticate(request.headers);
-          if (bucket === undefined) {
-            const problem = presentedKey(request.headers) === undefined ? 'an API key is required' : 'the API key is not valid';
-            throw new NerError('NER_ERR_HTTP_UNAUTHORIZED', `${problem}: send Authorization: Bearer <key> or x-api-key: <key>`);
-          }
-          request.rateLimitBucket = bucket;
-        });
-      }
-      if (config.rateLimitPerMinute > 0) {
-        await v1.register(rateLimit, {
-          max: config.rateLimitPerMinute,
-          timeWindow: 60_000,
-          keyGenerator: (request) => request.rateLimitBucket ?? request.ip,
-          errorResponseBuilder: (_request, context) =>
-            new NerError('NER_ERR_HTTP_RATE_LIMITED', `more than ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`),
-        });
-      }
+      await guarded(v1);
       extractRoutes(v1, { extractor, limits });
+      const jobs = (): JobService => deps.jobs ?? unconfigured(queueUnavailable(config.redisUrl));
+      const store = (): RecordStore => deps.store ?? unconfigured(storeUnavailable(config.databaseUrl));
+      jobRoutes(v1, { jobs, limits: { maxJobNotes: config.maxJobNotes, jobBodyLimitBytes: config.jobBodyLimitBytes } });
+      recordRoutes(v1, { store, databaseUrl: config.databaseUrl });
     },
     { prefix: '/v1' },
   );
   return app;
+}
+
+function unconfigured(error: Error): never {
+  throw error;
 }
 
 declare module 'fastify' {

@@ -7,6 +7,12 @@ import { createRedisConnection, redisDependency } from '../queue/redis-connectio
 import { loadModel } from '../registry/model-store.js';
 import { createDatabasePool, databaseDependency } from '../store/database.js';
 import { buildApp } from './build-app.js';
+import { Queue } from 'bullmq';
+import { registerQueueMetrics } from '../monitoring/queue-metrics.js';
+import { createJobService } from '../queue/job-service.js';
+import { EXTRACT_QUEUE, type ExtractBatchData } from '../queue/queues.js';
+import { migrate } from '../store/migrate.js';
+import { createPgRecordStore } from '../store/record-store.js';
 
 export interface RunningApi {
   app: FastifyInstance;
@@ -29,11 +35,19 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const metrics = createServiceMetrics();
   options.onMetricsRegistry?.(metrics.registry);
   const redis = createRedisConnection(config.redisUrl);
-  const pool = createDatabasePool(config.databaseUrl, { max: 2 });
+  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: 4 });
+  const store = createPgRecordStore(pool);
+  const extractQueue = new Queue<ExtractBatchData>(EXTRACT_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  extractQueue.on('error', () => {}); // Redis down: /ready reports it, POST /v1/jobs answers 503.
+  registerQueueMetrics(metrics.registry, { queues: [extractQueue], redis, prefix: config.queuePrefix });
+  const jobs = createJobService({ queue: extractQueue, redis, store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
   const app = await buildApp({
     config,
     extractor: createExtractor(model, metrics, config.extractSliceTokens || Infinity),
     metrics,
+    jobs,
+    store,
+    queues: [extractQueue],
     dependencies: [redisDependency(redis, config.redisUrl), databaseDependency(pool, config.databaseUrl)],
     ...(options.exposition ? { exposition: options.exposition } : {}),
   });
@@ -47,9 +61,12 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     if (closing) reply.header('connection', 'close');
   });
   app.addHook('onClose', async () => {
+    await extractQueue.close().catch(() => {});
     redis.disconnect();
     await pool.end();
   });
+  // Workers migrate too; the API does it so that the record routes work before any worker has started.
+  migrate(pool, config.databaseSchema).catch((error: unknown) => app.log.warn({ error: (error as Error).message }, 'database not migrated (PostgreSQL unreachable?)'));
   const url = await app.listen({ host: config.host, port: config.port });
   app.log.info({ url, modelVersion: model.version, auth: config.apiKeys.length > 0 }, 'serving');
   return { app, url, close: () => app.close() };

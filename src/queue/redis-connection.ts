@@ -32,3 +32,8 @@ export function redisDependency(redis: Redis, url: string): DependencyCheck {
     },
   };
 }
+
+/** Redis key counting notes the workers processed (the API exports it as a Prometheus counter). */
+export function notesProcessedKey(prefix: string): string {
+  return `${prefix}:behealthy:notes-processed`;
+}

@@ -24,6 +24,10 @@ export const TEST_CONFIG: AppConfig = {
   maxNoteChars: 2_000,
   maxBatchNotes: 5,
   bodyLimitBytes: 64 * 1024,
+  maxJobNotes: 50,
+  jobBodyLimitBytes: 256 * 1024,
+  redisUrl: 'redis://127.0.0.1:1',
+  databaseUrl: 'postgres://127.0.0.1:1/none',
 };
 
 export interface TestApp {

@@ -1,0 +1,5 @@
+import { loadConfig } from './config.js';
+import { closeWorkerOnSignals, startWorker } from './queue/start-worker.js';
+
+/** The worker process: `node dist/main-worker.js` (behealthy worker). Configuration comes from the environment. */
+closeWorkerOnSignals(await startWorker(loadConfig()));

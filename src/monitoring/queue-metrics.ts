@@ -1,0 +1,43 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { notesProcessedKey } from '../queue/redis-connection.js';
+
+const STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
+
+/**
+ * Queue figures read from Redis at scrape time: jobs per queue and state, and the notes the workers
+ * processed (a counter kept in Redis by every worker; notes/s is its rate). Nothing is reported while
+ * Redis is down (the scrape still succeeds).
+ */
+export function registerQueueMetrics(registry: Registry, { queues, redis, prefix }: { queues: readonly Queue[]; redis: Redis; prefix: string }): void {
+  new Gauge({
+    name: 'behealthy_queue_jobs',
+    help: 'Jobs per queue and state (a job of the extract queue is a batch of notes)',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    aggregator: 'max',
+    async collect() {
+      this.reset();
+      if (redis.status !== 'ready') return;
+      for (const queue of queues) {
+        const counts = await queue.getJobCounts(...STATES).catch(() => undefined);
+        if (!counts) continue;
+        for (const state of STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+      }
+    },
+  });
+  let seen = 0;
+  new Counter({
+    name: 'behealthy_queue_notes_processed_total',
+    help: 'Notes processed by the queue workers (done or failed); rate() gives notes/s',
+    registers: [registry],
+    aggregator: 'max',
+    async collect() {
+      if (redis.status !== 'ready') return;
+      const total = Number((await redis.get(notesProcessedKey(prefix)).catch(() => null)) ?? 0);
+      if (total > seen) this.inc(total - seen);
+      seen = Math.max(seen, total);
+    },
+  });
+}

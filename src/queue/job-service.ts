@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { redactUrl } from '../config.js';
+import { NerError } from '../errors.js';
+import type { RecordStore, StoredRecord, SubmissionProgress } from '../store/record-store.js';
+import { batchJobId, EXTRACT_JOB_OPTIONS, type ExtractBatchData, type SubmittedNote } from './queues.js';
+
+export type JobState = 'queued' | 'running' | 'completed' | 'failed';
+
+export interface JobStatus extends Omit<SubmissionProgress, 'failures'> {
+  state: JobState;
+  /** Batches BullMQ gave up on after every retry (their notes are neither done nor failed). */
+  failedBatches: { batch: number; reason: string }[];
+  failures: SubmissionProgress['failures'];
+}
+
+/** Bulk submissions: split into batches on the `extract` queue, tracked in PostgreSQL. */
+export interface JobService {
+  submit(notes: readonly SubmittedNote[], source?: string): Promise<{ jobId: string; notes: number; batches: number }>;
+  status(jobId: string): Promise<JobStatus | null>;
+  records(jobId: string): AsyncGenerator<StoredRecord>;
+}
+
+const FAILURES_SHOWN = 1_000;
+
+export function queueUnavailable(redisUrl: string, cause?: unknown): NerError {
+  const detail = cause instanceof Error ? ` (${cause.message})` : '';
+  return new NerError('NER_ERR_QUEUE_UNAVAILABLE', `the job queue is unavailable: Redis at ${redactUrl(redisUrl)} is not reachable${detail}; start Redis or set REDIS_URL`, { cause });
+}
+
+export function storeUnavailable(databaseUrl: string, cause?: unknown): NerError {
+  const detail = cause instanceof Error ? ` (${cause.message})` : '';
+  return new NerError('NER_ERR_STORE_UNAVAILABLE', `the record store is unavailable: PostgreSQL at ${redactUrl(databaseUrl)} is not reachable${detail}; start PostgreSQL or set DATABASE_URL`, { cause });
+}
+
+export async function ensureRedisReady(redis: Redis, redisUrl: string): Promise<void> {
+  if (redis.status === 'wait') await redis.connect().catch(() => {});
+  if (redis.status !== 'ready') throw queueUnavailable(redisUrl);
+}
+
+export function createJobService(deps: {
+  queue: Queue<ExtractBatchData>;
+  redis: Redis;
+  store: RecordStore;
+  batchSize: number;
+  redisUrl: string;
+  databaseUrl: string;
+}): JobService {
+  const { queue, redis, store, batchSize } = deps;
+  const fromStore = <T>(promise: Promise<T>): Promise<T> => promise.catch((cause: unknown) => Promise.reject(storeError(cause, deps.databaseUrl)));
+  return {
+    async submit(notes, source = 'api') {
+      await ensureRedisReady(redis, deps.redisUrl);
+      const jobId = randomUUID();
+      const batches: ExtractBatchData[] = [];
+      for (let start = 0; start < notes.length; start += batchSize) {
+        batches.push({ jobId, batch: batches.length, notes: notes.slice(start, start + batchSize) });
+      }
+      await fromStore(store.createSubmission({ jobId, notes: notes.length, batches: batches.length, source }));
+      try {
+        await queue.addBulk(batches.map((data) => ({ name: 'extract-batch', data, opts: { ...EXTRACT_JOB_OPTIONS, jobId: batchJobId(jobId, data.batch) } })));
+      } catch (cause) {
+        await store.deleteSubmission(jobId).catch(() => {});
+        throw queueUnavailable(deps.redisUrl, cause);
+      }
+      return { jobId, notes: notes.length, batches: batches.length };
+    },
+
+    async status(jobId) {
+      const progress = await fromStore(store.progress(jobId, FAILURES_SHOWN));
+      if (!progress) return null;
+      const finished = progress.done + progress.failed;
+      const failedBatches: JobStatus['failedBatches'] = [];
+      if (finished < progress.notes && redis.status === 'ready') {
+        for (let batch = 0; batch < progress.batches; batch++) {
+          const job = await queue.getJob(batchJobId(jobId, batch));
+          if (job && (await job.isFailed())) failedBatches.push({ batch, reason: job.failedReason });
+        }
+      }
+      const state: JobState = finished >= progress.notes ? 'completed' : failedBatches.length > 0 ? 'failed' : finished === 0 ? 'queued' : 'running';
+      return { ...progress, state, failedBatches };
+    },
+
+    async *records(jobId) {
+      try {
+        yield* store.jobRecords(jobId, 500);
+      } catch (cause) {
+        throw storeError(cause, deps.databaseUrl);
+      }
+    },
+  };
+}
+
+/** Connection failures become NER_ERR_STORE_UNAVAILABLE (503); SQL errors stay what they are (500). */
+export function storeError(cause: unknown, databaseUrl: string): unknown {
+  if (cause instanceof TypeError || cause instanceof RangeError || cause instanceof NerError) return cause;
+  const code = (cause as { code?: unknown })?.code;
+  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const connectionClass = sqlState !== undefined && (sqlState.startsWith('08') || sqlState.startsWith('57') || sqlState === '53300');
+  return sqlState === undefined || connectionClass ? storeUnavailable(databaseUrl, cause) : cause;
+}

@@ -1,0 +1,84 @@
+import { Worker } from 'bullmq';
+import { pino, type Logger } from 'pino';
+import type { Config } from '../config.js';
+import { createExtractor } from '../extractor.js';
+import { loadModel } from '../registry/model-store.js';
+import { createDatabasePool } from '../store/database.js';
+import { migrate } from '../store/migrate.js';
+import { createPgRecordStore } from '../store/record-store.js';
+import { processExtractBatch } from './extract-batch-processor.js';
+import { EXTRACT_QUEUE, type ExtractBatchData, type ExtractBatchResult } from './queues.js';
+import { createRedisConnection, notesProcessedKey } from './redis-connection.js';
+
+export interface RunningWorker {
+  worker: Worker<ExtractBatchData, ExtractBatchResult>;
+  logger: Logger;
+  /** Finishes the batches in hand, then closes Redis and PostgreSQL. */
+  close(): Promise<void>;
+}
+
+/**
+ * The worker process: migrates the database, then processes `extract` batches. A worker that dies
+ * mid-batch (SIGKILL, OOM) leaves the batch's lock to expire after QUEUE_LOCK_MS; another worker then
+ * takes it up again (BullMQ's stalled-job check), and the upserts make the second run harmless.
+ */
+export async function startWorker(config: Config, options: { logger?: Logger } = {}): Promise<RunningWorker> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { role: 'worker', pid: process.pid } });
+  const { model } = await loadModel(config.modelDir);
+  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: config.workerConcurrency + 1 });
+  const applied = await migrate(pool, config.databaseSchema);
+  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  const store = createPgRecordStore(pool);
+  const extractor = createExtractor(model, undefined, config.extractSliceTokens || Infinity);
+  const connection = createRedisConnection(config.redisUrl, { forBullmq: true });
+  const counters = createRedisConnection(config.redisUrl, { forBullmq: true });
+  const worker = new Worker<ExtractBatchData, ExtractBatchResult>(
+    EXTRACT_QUEUE,
+    async (job) => {
+      const result = await processExtractBatch(job.data, { extractor, store, maxNoteChars: config.maxNoteChars });
+      await counters.incrby(notesProcessedKey(config.queuePrefix), result.done + result.failed);
+      return result;
+    },
+    {
+      connection,
+      prefix: config.queuePrefix,
+      concurrency: config.workerConcurrency,
+      lockDuration: config.queueLockMs,
+      stalledInterval: config.queueLockMs,
+      maxStalledCount: 3,
+    },
+  );
+  worker.on('completed', (job, result) => logger.info({ job: job.id, ...result, ms: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined }, 'batch done'));
+  worker.on('failed', (job, error) => logger.warn({ job: job?.id, attempt: job?.attemptsMade, error: error.message }, 'batch failed; BullMQ retries it with backoff'));
+  worker.on('error', (error) => logger.error({ error: error.message }, 'worker error'));
+  logger.info({ queue: EXTRACT_QUEUE, concurrency: config.workerConcurrency, modelVersion: model.version }, 'worker started');
+  return {
+    worker,
+    logger,
+    async close() {
+      await worker.close();
+      counters.disconnect();
+      connection.disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/** SIGTERM / SIGINT: finish the batches in hand (their records are written), then exit 0. */
+export function closeWorkerOnSignals(running: RunningWorker, exit: (code: number) => void = (code) => process.exit(code)): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    running.logger.info({ signal }, 'worker shutting down: finishing the batches in hand');
+    running.close().then(
+      () => exit(0),
+      (error: unknown) => {
+        running.logger.error({ error: String(error) }, 'worker shutdown failed');
+        exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}

@@ -1,0 +1,71 @@
+/**
+ * The schema, as ordered migrations. Applied by `behealthy db migrate` and at worker start (migrate.ts),
+ * each once, recorded in schema_migrations. Never edit an applied migration: add the next one.
+ */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: '001_records',
+    sql: `
+      -- A submission: POST /v1/jobs or a nightly run; its notes are processed in batches.
+      CREATE TABLE submissions (
+        id uuid PRIMARY KEY,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        notes integer NOT NULL CHECK (notes >= 0),
+        batches integer NOT NULL CHECK (batches >= 0),
+        source text NOT NULL DEFAULT 'api'
+      );
+
+      -- The latest record of each note (re-submitting a note id updates it).
+      CREATE TABLE records (
+        note_id text PRIMARY KEY,
+        job_id uuid NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
+        model_version text NOT NULL,
+        processed_at timestamptz NOT NULL,
+        record jsonb NOT NULL
+      );
+      CREATE INDEX records_processed_at ON records (processed_at);
+      CREATE INDEX records_job_id ON records (job_id);
+
+      -- Entities and pairs of each record, for analytics; replaced with the record.
+      CREATE TABLE entities (
+        note_id text NOT NULL REFERENCES records (note_id) ON DELETE CASCADE,
+        type text NOT NULL CHECK (type IN ('disease', 'treatment')),
+        text text NOT NULL,
+        start_offset integer NOT NULL,
+        end_offset integer NOT NULL
+      );
+      CREATE INDEX entities_note_id ON entities (note_id);
+      CREATE INDEX entities_type_text ON entities (type, lower(text));
+
+      CREATE TABLE pairs (
+        note_id text NOT NULL REFERENCES records (note_id) ON DELETE CASCADE,
+        disease text NOT NULL,
+        treatment text NOT NULL
+      );
+      CREATE INDEX pairs_note_id ON pairs (note_id);
+      CREATE INDEX pairs_disease ON pairs (lower(disease));
+
+      -- Which notes each submission processed, and when: its progress and its records.
+      CREATE TABLE job_notes (
+        job_id uuid NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
+        note_id text NOT NULL,
+        processed_at timestamptz NOT NULL,
+        PRIMARY KEY (job_id, note_id)
+      );
+
+      -- Notes that could not be processed (bad input), with the reason.
+      CREATE TABLE note_failures (
+        job_id uuid NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
+        note_id text NOT NULL,
+        reason text NOT NULL,
+        failed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (job_id, note_id)
+      );
+    `,
+  },
+];

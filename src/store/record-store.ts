@@ -1,0 +1,201 @@
+import type pg from 'pg';
+import type { ExtractionRecord } from '../core/types.js';
+
+/** A note the worker could not process, and why (bad input; never the note's text). */
+export interface NoteFailure {
+  noteId: string;
+  reason: string;
+}
+
+export interface BatchResult {
+  jobId: string;
+  records: ExtractionRecord[];
+  failures: NoteFailure[];
+  processedAt: Date;
+}
+
+export interface SubmissionProgress {
+  jobId: string;
+  source: string;
+  createdAt: Date;
+  notes: number;
+  batches: number;
+  done: number;
+  failed: number;
+  firstProcessedAt: Date | null;
+  lastProcessedAt: Date | null;
+  failures: NoteFailure[];
+}
+
+export interface RecordQuery {
+  disease?: string;
+  treatment?: string;
+  since?: Date;
+  limit: number;
+}
+
+export interface StoredRecord {
+  record: ExtractionRecord;
+  jobId: string;
+  processedAt: Date;
+}
+
+/** Everything the service keeps in PostgreSQL, behind one interface (tests may hand in another). */
+export interface RecordStore {
+  createSubmission(submission: { jobId: string; notes: number; batches: number; source: string }): Promise<void>;
+  deleteSubmission(jobId: string): Promise<void>;
+  /** One transaction: records upserted by note id (entities and pairs replaced), failures recorded. */
+  saveBatch(batch: BatchResult): Promise<void>;
+  progress(jobId: string, failureLimit: number): Promise<SubmissionProgress | null>;
+  /** The records a submission processed, in note-id order, a page at a time (keyset pagination). */
+  jobRecords(jobId: string, pageSize: number): AsyncGenerator<StoredRecord>;
+  findRecords(query: RecordQuery): Promise<StoredRecord[]>;
+  treatmentsForDisease(disease: string, limit: number): Promise<{ treatment: string; notes: number; pairs: number }[]>;
+}
+
+interface RecordRow {
+  record: ExtractionRecord;
+  job_id: string;
+  processed_at: Date;
+}
+const toStored = (row: RecordRow): StoredRecord => ({ record: row.record, jobId: row.job_id, processedAt: row.processed_at });
+
+function lastById<T>(items: readonly T[], id: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [id(item), item])).values()];
+}
+
+export function createPgRecordStore(pool: pg.Pool): RecordStore {
+  return {
+    async createSubmission({ jobId, notes, batches, source }) {
+      await pool.query('INSERT INTO submissions (id, notes, batches, source) VALUES ($1, $2, $3, $4)', [jobId, notes, batches, source]);
+    },
+
+    async deleteSubmission(jobId) {
+      await pool.query('DELETE FROM submissions WHERE id = $1', [jobId]);
+    },
+
+    async saveBatch(batch) {
+      const { jobId, processedAt } = batch;
+      // A note id twice in one batch: the later note wins (one statement may not upsert a row twice).
+      const records = lastById(batch.records, (r) => r.noteId as string);
+      const failures = lastById(batch.failures, (f) => f.noteId);
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        if (records.length > 0) {
+          const noteIds = records.map((r) => r.noteId as string);
+          // Rows go in as arrays (unnest): one statement per table whatever the batch size.
+          await client.query(
+            `INSERT INTO records (note_id, job_id, model_version, processed_at, record)
+             SELECT note_id, $2, model_version, $3, record FROM unnest($1::text[], $4::text[], $5::jsonb[]) AS t (note_id, model_version, record)
+             ON CONFLICT (note_id) DO UPDATE SET job_id = EXCLUDED.job_id, model_version = EXCLUDED.model_version,
+               processed_at = EXCLUDED.processed_at, record = EXCLUDED.record`,
+            [noteIds, jobId, processedAt, records.map((r) => r.modelVersion), records.map((r) => JSON.stringify(r))],
+          );
+          await client.query('DELETE FROM entities WHERE note_id = ANY($1::text[])', [noteIds]);
+          await client.query('DELETE FROM pairs WHERE note_id = ANY($1::text[])', [noteIds]);
+          const entities = records.flatMap((r) => r.entities.map((e) => [r.noteId as string, e.type, e.text, e.start, e.end] as const));
+          if (entities.length > 0) {
+            await client.query(
+              `INSERT INTO entities (note_id, type, text, start_offset, end_offset)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[])`,
+              [0, 1, 2, 3, 4].map((k) => entities.map((row) => row[k])),
+            );
+          }
+          const pairs = records.flatMap((r) => r.pairs.map((p) => [r.noteId as string, p.disease, p.treatment] as const));
+          if (pairs.length > 0) {
+            await client.query('INSERT INTO pairs (note_id, disease, treatment) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])', [0, 1, 2].map((k) => pairs.map((row) => row[k])));
+          }
+          await client.query(
+            `INSERT INTO job_notes (job_id, note_id, processed_at) SELECT $1, note_id, $3 FROM unnest($2::text[]) AS t (note_id)
+             ON CONFLICT (job_id, note_id) DO UPDATE SET processed_at = EXCLUDED.processed_at`,
+            [jobId, noteIds, processedAt],
+          );
+        }
+        if (failures.length > 0) {
+          await client.query(
+            `INSERT INTO note_failures (job_id, note_id, reason, failed_at) SELECT $1, note_id, reason, $4 FROM unnest($2::text[], $3::text[]) AS t (note_id, reason)
+             ON CONFLICT (job_id, note_id) DO UPDATE SET reason = EXCLUDED.reason, failed_at = EXCLUDED.failed_at`,
+            [jobId, failures.map((f) => f.noteId), failures.map((f) => f.reason), processedAt],
+          );
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+
+    async progress(jobId, failureLimit) {
+      const { rows } = await pool.query<{
+        source: string; created_at: Date; notes: number; batches: number; done: string; failed: string; first: Date | null; last: Date | null;
+      }>(
+        `SELECT s.source, s.created_at, s.notes, s.batches,
+           (SELECT count(*) FROM job_notes j WHERE j.job_id = s.id) AS done,
+           (SELECT count(*) FROM note_failures f WHERE f.job_id = s.id) AS failed,
+           (SELECT min(processed_at) FROM job_notes j WHERE j.job_id = s.id) AS first,
+           (SELECT max(processed_at) FROM job_notes j WHERE j.job_id = s.id) AS last
+         FROM submissions s WHERE s.id = $1`,
+        [jobId],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      const failures = await pool.query<{ note_id: string; reason: string }>(
+        'SELECT note_id, reason FROM note_failures WHERE job_id = $1 ORDER BY note_id LIMIT $2',
+        [jobId, failureLimit],
+      );
+      return {
+        jobId, source: row.source, createdAt: row.created_at, notes: row.notes, batches: row.batches,
+        done: Number(row.done), failed: Number(row.failed), firstProcessedAt: row.first, lastProcessedAt: row.last,
+        failures: failures.rows.map((f) => ({ noteId: f.note_id, reason: f.reason })),
+      };
+    },
+
+    async *jobRecords(jobId, pageSize) {
+      let after = '';
+      for (;;) {
+        const { rows } = await pool.query<RecordRow & { note_id: string }>(
+          `SELECT r.note_id, r.record, r.job_id, r.processed_at FROM job_notes j JOIN records r ON r.note_id = j.note_id
+           WHERE j.job_id = $1 AND j.note_id > $2 ORDER BY j.note_id LIMIT $3`,
+          [jobId, after, pageSize],
+        );
+        for (const row of rows) yield toStored(row);
+        if (rows.length < pageSize) return;
+        after = (rows[rows.length - 1] as { note_id: string }).note_id;
+      }
+    },
+
+    async findRecords({ disease, treatment, since, limit }) {
+      const conditions: string[] = [];
+      const values: unknown[] = [];
+      const entityFilter = (type: string, text: string): void => {
+        values.push(type, text.toLowerCase());
+        conditions.push(`EXISTS (SELECT 1 FROM entities e WHERE e.note_id = r.note_id AND e.type = $${values.length - 1} AND lower(e.text) = $${values.length})`);
+      };
+      if (disease) entityFilter('disease', disease);
+      if (treatment) entityFilter('treatment', treatment);
+      if (since) {
+        values.push(since);
+        conditions.push(`r.processed_at >= $${values.length}`);
+      }
+      values.push(limit);
+      const { rows } = await pool.query<RecordRow>(
+        `SELECT r.record, r.job_id, r.processed_at FROM records r ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+         ORDER BY r.processed_at DESC, r.note_id LIMIT $${values.length}`,
+        values,
+      );
+      return rows.map(toStored);
+    },
+
+    async treatmentsForDisease(disease, limit) {
+      const { rows } = await pool.query<{ treatment: string; notes: string; pairs: string }>(
+        `SELECT min(treatment) AS treatment, count(DISTINCT note_id) AS notes, count(*) AS pairs
+         FROM pairs WHERE lower(disease) = lower($1) GROUP BY lower(treatment) ORDER BY count(DISTINCT note_id) DESC, min(treatment) LIMIT $2`,
+        [disease, limit],
+      );
+      return rows.map((r) => ({ treatment: r.treatment, notes: Number(r.notes), pairs: Number(r.pairs) }));
+    },
+  };
+}
