@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExtractionRecord } from '../../src/core/types.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createPgRecordStore, type RecordStore } from '../../src/store/record-store.js';
+import { freshSchema } from '../helpers/services.js';
+
+function record(noteId: string, diseases: string[], treatments: string[]): ExtractionRecord {
+  let offset = 0;
+  const entity = (type: 'disease' | 'treatment', text: string) => ({ type, text, start: offset, end: (offset += text.length + 1) - 1 });
+  const d = diseases.map((t) => entity('disease', t));
+  const t = treatments.map((x) => entity('treatment', x));
+  return { noteId, modelVersion: 'm1', diseases: d, treatments: t, entities: [...d, ...t], pairs: d.flatMap((x) => t.map((y) => ({ disease: x.text, treatment: y.text }))) };
+}
+
+describe('PostgreSQL record store', () => {
+  let db: Awaited<ReturnType<typeof freshSchema>>;
+  let store: RecordStore;
+  beforeAll(async () => {
+    db = await freshSchema();
+    store = createPgRecordStore(db.pool);
+  });
+  afterAll(() => db.drop());
+
+  it('migrates once: a second run applies nothing', async () => {
+    expect(await migrate(db.pool, db.schema)).toEqual([]);
+  });
+
+  it('upserts by note id: a re-submitted note replaces its record, entities and pairs', async () => {
+    const first = randomUUID();
+    const second = randomUUID();
+    await store.createSubmission({ jobId: first, notes: 2, batches: 1, source: 'api' });
+    await store.createSubmission({ jobId: second, notes: 1, batches: 1, source: 'api' });
+    await store.saveBatch({ jobId: first, records: [record('u1', ['asthma'], ['salbutamol']), record('u2', ['gout'], [])], failures: [], processedAt: new Date() });
+    await store.saveBatch({ jobId: second, records: [record('u1', ['copd'], ['tiotropium'])], failures: [], processedAt: new Date() });
+    const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM records WHERE note_id = 'u1'");
+    expect(rows[0].n).toBe(1);
+    const entities = await db.pool.query("SELECT text FROM entities WHERE note_id = 'u1' ORDER BY text");
+    expect(entities.rows.map((r) => r.text)).toEqual(['copd', 'tiotropium']);
+    expect(await store.treatmentsForDisease('asthma', 10)).toEqual([]);
+    expect(await store.treatmentsForDisease('COPD', 10)).toEqual([{ treatment: 'tiotropium', notes: 1, pairs: 1 }]);
+  });
+
+  it('keeps the later of two notes with the same id in one batch', async () => {
+    const jobId = randomUUID();
+    await store.createSubmission({ jobId, notes: 2, batches: 1, source: 'api' });
+    await store.saveBatch({ jobId, records: [record('dup', ['flu'], []), record('dup', ['measles'], [])], failures: [], processedAt: new Date() });
+    const [stored] = await store.findRecords({ disease: 'measles', limit: 10 });
+    expect(stored?.record.noteId).toBe('dup');
+  });
+
+  it('reports progress, failures and timings; a retried batch counts once', async () => {
+    const jobId = randomUUID();
+    await store.createSubmission({ jobId, notes: 4, batches: 2, source: 'api' });
+    expect(await store.progress(jobId, 10)).toMatchObject({ notes: 4, done: 0, failed: 0, firstProcessedAt: null });
+    const batch = { jobId, records: [record('p1', [], []), record('p2', [], [])], failures: [{ noteId: 'p3', reason: 'text must be a string, got number' }], processedAt: new Date() };
+    await store.saveBatch(batch);
+    await store.saveBatch(batch);
+    const progress = await store.progress(jobId, 10);
+    expect(progress).toMatchObject({ notes: 4, batches: 2, done: 2, failed: 1, failures: [{ noteId: 'p3', reason: 'text must be a string, got number' }] });
+    expect(progress?.firstProcessedAt).toBeInstanceOf(Date);
+    expect(await store.progress(randomUUID(), 10)).toBeNull();
+  });
+
+  it('streams a job\'s records page by page in note-id order', async () => {
+    const jobId = randomUUID();
+    const ids = Array.from({ length: 23 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    await store.createSubmission({ jobId, notes: ids.length, batches: 1, source: 'api' });
+    await store.saveBatch({ jobId, records: ids.map((id) => record(id, [], [])), failures: [], processedAt: new Date() });
+    const seen: string[] = [];
+    for await (const stored of store.jobRecords(jobId, 5)) seen.push(stored.record.noteId as string);
+    expect(seen).toEqual(ids);
+  });
+
+  it('finds records by disease, treatment and time, newest first', async () => {
+    const jobId = randomUUID();
+    await store.createSubmission({ jobId, notes: 3, batches: 1, source: 'api' });
+    await store.saveBatch({ jobId, records: [record('f1', ['Lung Cancer'], ['cisplatin'])], failures: [], processedAt: new Date('2026-01-01T00:00:00Z') });
+    await store.saveBatch({ jobId, records: [record('f2', ['lung cancer'], ['surgery'])], failures: [], processedAt: new Date('2026-02-01T00:00:00Z') });
+    const both = await store.findRecords({ disease: 'LUNG CANCER', limit: 10 });
+    expect(both.map((r) => r.record.noteId)).toEqual(['f2', 'f1']);
+    expect((await store.findRecords({ disease: 'lung cancer', treatment: 'cisplatin', limit: 10 })).map((r) => r.record.noteId)).toEqual(['f1']);
+    expect((await store.findRecords({ disease: 'lung cancer', since: new Date('2026-01-15T00:00:00Z'), limit: 10 })).map((r) => r.record.noteId)).toEqual(['f2']);
+    expect(await store.treatmentsForDisease('lung cancer', 10)).toEqual([
+      { treatment: 'cisplatin', notes: 1, pairs: 1 },
+      { treatment: 'surgery', notes: 1, pairs: 1 },
+    ]);
+  });
+});
