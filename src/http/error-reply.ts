@@ -33,8 +33,11 @@ export function toApiError(error: FastifyError | Error, limits: SchemaLimits & {
     if (tooLong) {
       return apiError('NER_ERR_HTTP_NOTE_TOO_LONG', `${tooLong.instancePath.slice(1)} is longer than the limit of ${limits.maxNoteChars} characters (MAX_NOTE_CHARS)`);
     }
-    if (fastifyError.validation.some((v) => v.keyword === 'maxItems' && v.instancePath === '/notes')) {
-      return apiError('NER_ERR_HTTP_TOO_MANY_NOTES', `a batch holds at most ${limits.maxBatchNotes} notes (MAX_BATCH_NOTES); send several batches or use POST /v1/jobs`);
+    const tooMany = fastifyError.validation.find((v) => v.keyword === 'maxItems' && v.instancePath === '/notes');
+    if (tooMany) {
+      const limit = Number((tooMany.params as { limit?: unknown }).limit);
+      const advice = limit === limits.maxBatchNotes ? 'MAX_BATCH_NOTES; send several batches or use POST /v1/jobs' : 'MAX_JOB_NOTES; split the submission';
+      return apiError('NER_ERR_HTTP_TOO_MANY_NOTES', `a request holds at most ${limit} notes (${advice})`);
     }
     return apiError('NER_ERR_HTTP_VALIDATION', fastifyError.message);
   }
