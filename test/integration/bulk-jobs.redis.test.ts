@@ -16,7 +16,7 @@ import { createPgRecordStore } from '../../src/store/record-store.js';
 import { createDatabasePool } from '../../src/store/database.js';
 import { pino } from 'pino';
 import { dictionaryTagger } from '../helpers/test-app.js';
-import { freshSchema, services, tcpProxy, uniqueName } from '../helpers/services.js';
+import { freshSchema, tcpProxy, uniqueName } from '../helpers/services.js';
 
 /**
  * The bulk path against the real Redis and PostgreSQL: the API (app.inject) submits, real workers
