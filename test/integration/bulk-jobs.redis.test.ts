@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../src/config.js';
 import { createExtractor } from '../../src/extractor.js';
 import { buildApp } from '../../src/http/build-app.js';
+import { startApi } from '../../src/http/start-api.js';
 import { createServiceMetrics } from '../../src/monitoring/metrics.js';
 import { createJobService } from '../../src/queue/job-service.js';
 import { EXTRACT_QUEUE, type ExtractBatchData } from '../../src/queue/queues.js';
@@ -173,6 +174,26 @@ describe('bulk jobs through BullMQ into PostgreSQL', () => {
       await queue.close();
       await submitter.close();
       await proxy.close();
+    }
+  });
+
+  it('shows the queues on Bull Board behind the API key, and queue figures on /metrics', async () => {
+    const key = 'board-key-0123456789abcdef';
+    const guarded = await harness({ ...config, apiKeys: [key] });
+    const metricsApp = await startApi({ ...config, port: 0, logLevel: 'silent', webConcurrency: 1 });
+    try {
+      expect((await guarded.app.inject({ url: '/admin/queues' })).statusCode).toBe(401);
+      const board = await guarded.app.inject({ url: '/admin/queues', headers: { 'x-api-key': key } });
+      expect(board.statusCode).toBe(200);
+      expect(board.headers['content-type']).toMatch(/text\/html/);
+      const queues = await guarded.app.inject({ url: '/admin/queues/api/queues', headers: { 'x-api-key': key } });
+      expect(queues.json().queues.map((q: { name: string }) => q.name)).toContain(EXTRACT_QUEUE);
+      const metrics = await (await fetch(`${metricsApp.url}/metrics`)).text();
+      expect(metrics).toMatch(/behealthy_queue_jobs\{queue="extract",state="completed"\} \d+/);
+      expect(metrics).toMatch(/behealthy_queue_notes_processed_total [1-9]\d*/);
+    } finally {
+      await metricsApp.close();
+      await guarded.close();
     }
   });
 
