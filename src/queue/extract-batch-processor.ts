@@ -30,6 +30,7 @@ export function checkNote(note: SubmittedNote, maxNoteChars: number): { id: stri
  * retry harmless.
  */
 export async function processExtractBatch(data: ExtractBatchData, deps: ExtractBatchDeps): Promise<ExtractBatchResult> {
+  const started = performance.now();
   const records: ExtractionRecord[] = [];
   const failures: NoteFailure[] = [];
   for (const [index, note] of data.notes.entries()) {
@@ -42,6 +43,8 @@ export async function processExtractBatch(data: ExtractBatchData, deps: ExtractB
     }
     records.push(await deps.extractor.extract(checked.text, checked.id));
   }
+  const extracted = performance.now();
   await deps.store.saveBatch({ jobId: data.jobId, records, failures, processedAt: (deps.now ?? (() => new Date()))() });
-  return { done: records.length, failed: failures.length };
+  const saved = performance.now();
+  return { done: records.length, failed: failures.length, extractMs: Math.round(extracted - started), saveMs: Math.round(saved - extracted) };
 }

@@ -19,6 +19,9 @@ export interface ExtractBatchData {
 export interface ExtractBatchResult {
   done: number;
   failed: number;
+  /** Time spent extracting the notes and writing the batch to PostgreSQL. */
+  extractMs: number;
+  saveMs: number;
 }
 
 /** BullMQ's id of a batch job: derived, so a submission's batches can be looked up without an index. */

@@ -33,7 +33,7 @@ describe('processExtractBatch', () => {
       null,
     ];
     const result = await processExtractBatch({ jobId: 'j', batch: 3, notes: notes as never }, { extractor: createExtractor(dictionaryTagger), store, maxNoteChars: 100, now: () => new Date(0) });
-    expect(result).toEqual({ done: 2, failed: 5 });
+    expect(result).toMatchObject({ done: 2, failed: 5 });
     expect(batches).toHaveLength(1);
     const [batch] = batches;
     expect(batch?.records.map((r) => r.noteId)).toEqual(['a', '7']);
