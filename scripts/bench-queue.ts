@@ -19,6 +19,7 @@ import { createDatabasePool } from '../src/store/database.js';
 import { quoteIdentifier } from '../src/store/migrate.js';
 
 const { values } = parseArgs({ options: { notes: { type: 'string', default: '100000' }, workers: { type: 'string', default: '2' }, only: { type: 'string' } } });
+if (values.only && !values.only.split(',').includes('queue')) process.exit(0);
 const total = Number(values.notes);
 const config = loadConfig();
 const suffix = `${Date.now().toString(36)}${process.pid}`;
