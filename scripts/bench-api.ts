@@ -9,8 +9,8 @@
  * slicing off (0).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { loadConfig, PROJECT_ROOT } from '../src/config.js';
@@ -21,16 +21,6 @@ const { values } = parseArgs({ options: { duration: { type: 'string', default: '
 const only = values.only?.split(',');
 const wanted = (name: string): boolean => !only || only.includes(name);
 const config = loadConfig();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 async function startServer(env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();

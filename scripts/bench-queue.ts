@@ -7,8 +7,8 @@
  * afterwards. lost = notes without a record; duplicated = records beyond one per note id.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { loadConfig, PROJECT_ROOT } from '../src/config.js';
@@ -26,16 +26,6 @@ const suffix = `${Date.now().toString(36)}${process.pid}`;
 const schema = `bench_${suffix}`;
 const prefix = `bench${suffix}`;
 const env = { ...process.env, DATABASE_SCHEMA: schema, QUEUE_PREFIX: prefix, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', WEB_CONCURRENCY: '1' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 const children: ChildProcess[] = [];
 function start(script: string, extra: Record<string, string> = {}): ChildProcess {
