@@ -4,6 +4,7 @@ FROM node:20-bookworm AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json ./
+COPY stubs ./stubs
 COPY src ./src
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
@@ -12,6 +13,7 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production MODEL_DIR=/app/models HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/stubs ./stubs
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node models ./models
