@@ -72,6 +72,12 @@ function wordFlags(word: string): string[] {
 }
 
 /** Words that, anywhere in a sentence, signal a disease–treatment statement (the corpus labels only those). */
+// Shared value lists: most tokens get the same few, and the encoder only reads them.
+const NONE: readonly string[] = Object.freeze([]);
+const FIRST: readonly string[] = Object.freeze(['first']);
+const LAST: readonly string[] = Object.freeze(['last']);
+const FIRST_AND_LAST: readonly string[] = Object.freeze(['first', 'last']);
+
 const RELATION_CUES = new Map<string, string>([
   ['treat', 'treat'], ['treated', 'treat'], ['treating', 'treat'], ['treatment', 'treat'], ['treatments', 'treat'],
   ['therapy', 'therapy'], ['therapies', 'therapy'], ['therapeutic', 'therapy'],
@@ -118,7 +124,7 @@ const LIBRARY: readonly FeatureTemplate[] = [
   {
     name: 'position', scope: 'sentence', offsets: CENTER,
     description: 'first and last token of the sentence',
-    values: (words) => words.map((_, i) => [...(i === 0 ? ['first'] : []), ...(i === words.length - 1 ? ['last'] : [])]),
+    values: (words) => words.map((_, i) => (i === 0 ? (words.length === 1 ? FIRST_AND_LAST : FIRST) : i === words.length - 1 ? LAST : NONE)),
   },
   {
     name: 'bigram', scope: 'sentence', offsets: CENTER,
@@ -134,7 +140,12 @@ const LIBRARY: readonly FeatureTemplate[] = [
     name: 'cues', scope: 'sentence', offsets: CENTER,
     description: 'relation cue words present anywhere in the sentence (treat, therapy, patients, trial, ...)',
     values: (_words, lower) => {
-      const cues = [...new Set(lower.map((w) => RELATION_CUES.get(w)).filter((c): c is string => c !== undefined))].sort();
+      let found: Set<string> | undefined;
+      for (const word of lower) {
+        const cue = RELATION_CUES.get(word);
+        if (cue !== undefined) (found ??= new Set()).add(cue);
+      }
+      const cues = found ? [...found].sort() : NONE;
       return lower.map(() => cues);
     },
   },
