@@ -97,6 +97,9 @@ export function storeError(cause: unknown, databaseUrl: string): unknown {
   if (cause instanceof TypeError || cause instanceof RangeError || cause instanceof NerError) return cause;
   const code = (cause as { code?: unknown })?.code;
   const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  if (sqlState === '42P01' || sqlState === '3F000') {
+    return new NerError('NER_ERR_STORE_UNAVAILABLE', 'the record store has no tables yet: run `behealthy db migrate` (or start a worker, which migrates)', { cause });
+  }
   const connectionClass = sqlState !== undefined && (sqlState.startsWith('08') || sqlState.startsWith('57') || sqlState === '53300');
   return sqlState === undefined || connectionClass ? storeUnavailable(databaseUrl, cause) : cause;
 }

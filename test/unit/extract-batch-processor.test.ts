@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createExtractor } from '../../src/extractor.js';
 import { parseNdjsonNotes } from '../../src/http/routes/job-routes.js';
 import { checkNote, processExtractBatch } from '../../src/queue/extract-batch-processor.js';
+import { storeError } from '../../src/queue/job-service.js';
 import type { BatchResult, RecordStore } from '../../src/store/record-store.js';
 import { isNerError } from '../../src/errors.js';
 import { dictionaryTagger } from '../helpers/test-app.js';
@@ -75,5 +76,20 @@ describe('parseNdjsonNotes', () => {
       expect(isNerError(error, 'NER_ERR_HTTP_MALFORMED_JSON')).toBe(true);
       expect((error as Error).message).toBe('line 2 of the NDJSON body is not valid JSON');
     }
+  });
+});
+
+describe('storeError', () => {
+  it('turns connection failures and missing tables into NER_ERR_STORE_UNAVAILABLE, and leaves SQL and program errors alone', () => {
+    const url = 'postgres://u:secret@db:5432/x';
+    const code = (error: unknown) => (isNerError(error) ? error.code : 'other');
+    expect(code(storeError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), url))).toBe('NER_ERR_STORE_UNAVAILABLE');
+    expect(code(storeError(new Error('timeout exceeded when trying to connect'), url))).toBe('NER_ERR_STORE_UNAVAILABLE');
+    expect(code(storeError(Object.assign(new Error('terminating connection'), { code: '57P01' }), url))).toBe('NER_ERR_STORE_UNAVAILABLE');
+    const missing = storeError(Object.assign(new Error('relation "records" does not exist'), { code: '42P01' }), url);
+    expect((missing as Error).message).toMatch(/db migrate/);
+    expect(code(storeError(Object.assign(new Error('syntax error'), { code: '42601' }), url))).toBe('other');
+    expect(code(storeError(new TypeError('x is undefined'), url))).toBe('other');
+    expect((storeError(new Error('down'), url) as Error).message).not.toContain('secret');
   });
 });
