@@ -90,6 +90,7 @@ export class FeatureEncoder {
   private readonly maxCachedWords: number;
   private readonly biasId: number;
   private ids = new Int32Array(4096);
+  private readonly sentenceSlots: number;
 
   constructor(
     private readonly plan: FeaturePlan,
@@ -100,6 +101,7 @@ export class FeatureEncoder {
     this.maxCachedWords = options.maxCachedWords ?? 200_000;
     this.biasId = attributeIds.get(BIAS_ATTRIBUTE) ?? -1;
     this.sentenceValueCache = plan.sentenceTemplates.map((t) => t.offsets.map(() => new Map()));
+    this.sentenceSlots = plan.sentenceTemplates.reduce((sum, t) => sum + t.offsets.length, 0);
   }
 
   encode(words: readonly string[]): EncodedSentence {
@@ -110,6 +112,8 @@ export class FeatureEncoder {
     // The cached lower-case strings: map lookups on them reuse their computed hashes.
     const lower = this.plan.sentenceTemplates.length > 0 ? cachedWords.map((c) => c.lower) : [];
     const sentenceValues = this.plan.sentenceTemplates.map((t) => t.values(words, lower, this.resources));
+    const lastLists: (readonly string[] | undefined)[] = new Array(this.sentenceSlots).fill(undefined);
+    const lastIds: (number[] | undefined)[] = new Array(this.sentenceSlots).fill(undefined);
     let n = 0;
     for (let i = 0; i < length; i++) {
       starts[i] = n;
@@ -120,17 +124,26 @@ export class FeatureEncoder {
         const slotIds = neighbour[s] as Int32Array;
         for (let k = 0; k < slotIds.length; k++) n = this.push(n, slotIds[k] as number);
       }
+      let slot = 0;
       for (let k = 0; k < this.plan.sentenceTemplates.length; k++) {
         const template = this.plan.sentenceTemplates[k] as SentenceTemplate;
         const values = sentenceValues[k] as readonly (readonly string[])[];
-        for (let o = 0; o < template.offsets.length; o++) {
+        for (let o = 0; o < template.offsets.length; o++, slot++) {
           const offset = template.offsets[o] as number;
           const at = values[i + offset];
           if (at === undefined) continue;
-          for (const value of at) {
-            const id = this.sentenceAttributeId(k, o, template.name, offset, value);
-            if (id >= 0) n = this.push(n, id);
+          // Templates hand many tokens the same list (a sentence's cues, "no gazetteer match"): its ids once.
+          let ids = lastLists[slot] === at ? lastIds[slot] : undefined;
+          if (ids === undefined) {
+            ids = [];
+            for (const value of at) {
+              const id = this.sentenceAttributeId(k, o, template.name, offset, value);
+              if (id >= 0) ids.push(id);
+            }
+            lastLists[slot] = at;
+            lastIds[slot] = ids;
           }
+          for (let v = 0; v < ids.length; v++) n = this.push(n, ids[v] as number);
         }
       }
     }
