@@ -14,8 +14,9 @@ export interface Extractor {
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** tokensPerSlice: EXTRACT_SLICE_TOKENS (see the "long-note" benchmark for what it buys). */
-export function createExtractor(model: SequenceTagger, metrics?: ServiceMetrics, tokensPerSlice = Infinity): Extractor {
+/** tokensPerSlice: EXTRACT_SLICE_TOKENS, where 0 (the default here) tags every note in one go. */
+export function createExtractor(model: SequenceTagger, metrics?: ServiceMetrics, slice = 0): Extractor {
+  const tokensPerSlice = slice > 0 ? slice : Infinity;
   metrics?.modelInfo.set({ version: model.version }, 1);
   return {
     modelVersion: model.version,

@@ -43,7 +43,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const jobs = createJobService({ queue: extractQueue, redis, store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
   const app = await buildApp({
     config,
-    extractor: createExtractor(model, metrics, config.extractSliceTokens || Infinity),
+    extractor: createExtractor(model, metrics, config.extractSliceTokens),
     metrics,
     jobs,
     store,

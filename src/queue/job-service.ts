@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../config.js';
 import { NerError } from '../errors.js';
+import { redisReady } from './redis-connection.js';
 import type { RecordStore, StoredRecord, SubmissionProgress } from '../store/record-store.js';
 import { batchJobId, EXTRACT_JOB_OPTIONS, type ExtractBatchData, type SubmittedNote } from './queues.js';
 
@@ -34,9 +35,9 @@ export function storeUnavailable(databaseUrl: string, cause?: unknown): NerError
   return new NerError('NER_ERR_STORE_UNAVAILABLE', `the record store is unavailable: PostgreSQL at ${redactUrl(databaseUrl)} is not reachable${detail}; start PostgreSQL or set DATABASE_URL`, { cause });
 }
 
-export async function ensureRedisReady(redis: Redis, redisUrl: string): Promise<void> {
-  if (redis.status === 'wait') await redis.connect().catch(() => {});
-  if (redis.status !== 'ready') throw queueUnavailable(redisUrl);
+/** A store call whose connection failures become NER_ERR_STORE_UNAVAILABLE (see storeError). */
+export function withStoreErrors<T>(promise: Promise<T>, databaseUrl: string): Promise<T> {
+  return promise.catch((cause: unknown) => Promise.reject(storeError(cause, databaseUrl)));
 }
 
 export function createJobService(deps: {
@@ -48,10 +49,10 @@ export function createJobService(deps: {
   databaseUrl: string;
 }): JobService {
   const { queue, redis, store, batchSize } = deps;
-  const fromStore = <T>(promise: Promise<T>): Promise<T> => promise.catch((cause: unknown) => Promise.reject(storeError(cause, deps.databaseUrl)));
+  const fromStore = <T>(promise: Promise<T>): Promise<T> => withStoreErrors(promise, deps.databaseUrl);
   return {
     async submit(notes, source = 'api') {
-      await ensureRedisReady(redis, deps.redisUrl);
+      if (!(await redisReady(redis))) throw queueUnavailable(deps.redisUrl);
       const jobId = randomUUID();
       const batches: ExtractBatchData[] = [];
       for (let start = 0; start < notes.length; start += batchSize) {
@@ -72,7 +73,8 @@ export function createJobService(deps: {
       if (!progress) return null;
       const finished = progress.done + progress.failed;
       const failedBatches: JobStatus['failedBatches'] = [];
-      if (finished < progress.notes && redis.status === 'ready') {
+      // Looking batches up one by one only when the queue holds failed jobs at all (polls are frequent).
+      if (finished < progress.notes && redis.status === 'ready' && (await queue.getFailedCount()) > 0) {
         for (let batch = 0; batch < progress.batches; batch++) {
           const job = await queue.getJob(batchJobId(jobId, batch));
           if (job && (await job.isFailed())) failedBatches.push({ batch, reason: job.failedReason });

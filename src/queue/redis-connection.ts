@@ -20,14 +20,19 @@ export function createRedisConnection(url: string, options: { forBullmq?: boolea
   return redis;
 }
 
+/** Starts a lazy connection that has not been used yet; whether it is connected now. */
+export async function redisReady(redis: Redis): Promise<boolean> {
+  if (redis.status === 'wait') await redis.connect().catch(() => {});
+  return redis.status === 'ready';
+}
+
 export function redisDependency(redis: Redis, url: string): DependencyCheck {
   return {
     name: 'redis',
     neededBy: 'the bulk job queue (POST /v1/jobs) and the nightly batch',
     hint: `start Redis at ${redactUrl(url)} or set REDIS_URL`,
     async check() {
-      if (redis.status === 'wait') await redis.connect().catch(() => {});
-      if (redis.status !== 'ready') throw new Error(`not connected (${redis.status})`);
+      if (!(await redisReady(redis))) throw new Error(`not connected (${redis.status})`);
       await redis.ping();
     },
   };

@@ -29,7 +29,7 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   const applied = await migrate(pool, config.databaseSchema);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
   const store = createPgRecordStore(pool);
-  const extractor = createExtractor(model, undefined, config.extractSliceTokens || Infinity);
+  const extractor = createExtractor(model, undefined, config.extractSliceTokens);
   const connection = createRedisConnection(config.redisUrl, { forBullmq: true });
   const counters = createRedisConnection(config.redisUrl, { forBullmq: true });
   const worker = new Worker<ExtractBatchData, ExtractBatchResult>(

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { NerError } from '../../errors.js';
-import { storeError } from '../../queue/job-service.js';
+import { withStoreErrors } from '../../queue/job-service.js';
 import type { RecordStore } from '../../store/record-store.js';
 import { V1_ERROR_RESPONSES } from '../schemas.js';
 
@@ -28,7 +28,7 @@ function parseLimit(value: string | undefined, max: number, fallback: number): n
 
 /** Analytics over stored records: GET /v1/records and GET /v1/insights/treatments. */
 export function recordRoutes(app: FastifyInstance, { store, databaseUrl }: { store: () => RecordStore; databaseUrl: string }): void {
-  const fromStore = <T>(promise: Promise<T>): Promise<T> => promise.catch((cause: unknown) => Promise.reject(storeError(cause, databaseUrl)));
+  const fromStore = <T>(promise: Promise<T>): Promise<T> => withStoreErrors(promise, databaseUrl);
 
   app.get<{ Querystring: { disease?: string; treatment?: string; since?: string; limit?: string } }>(
     '/records',
