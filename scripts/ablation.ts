@@ -6,7 +6,7 @@
  * "io" switches the encoding to IO; "baseline" is word, affix, shape and position features only.
  * Each configuration is scored at every entity (recall) bias of the grid, or at --entity-bias N.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,14 +47,20 @@ const { values } = parseArgs({
     c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' }, 'entity-bias': { type: 'string', default: 'auto' },
     'span-rules': { type: 'string', default: 'default' },
     resources: { type: 'string', default: TEMPLATE_LIBRARY.map((t) => t.name).join(',') },
+    // A directory already holding the resource files (e.g. a model version's): skips building them (minutes).
+    'resource-dir': { type: 'string' },
   },
 });
 const config = loadConfig();
 const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
 const workDir = await mkdtemp(join(tmpdir(), 'behealthy-ablation-'));
-const allTemplates = (values.resources as string).split(',');
-const { resources } = await buildResources(allTemplates, { lexiconDir: config.lexiconDir, notesFile: config.notesFile, trainSentences: sentences });
-await writeResourceFiles(workDir, serializeResources(resources));
+if (values['resource-dir']) {
+  await cp(values['resource-dir'], workDir, { recursive: true });
+} else {
+  const allTemplates = (values.resources as string).split(',');
+  const { resources } = await buildResources(allTemplates, { lexiconDir: config.lexiconDir, notesFile: config.notesFile, trainSentences: sentences });
+  await writeResourceFiles(workDir, serializeResources(resources));
+}
 const parameters = {
   ...DEFAULT_TRAINING_PARAMETERS,
   ...(values.c1 ? { c1: Number(values.c1) } : {}),

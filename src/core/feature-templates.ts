@@ -2,6 +2,7 @@ import porterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 import { createRequire } from 'node:module';
 import type { Gazetteer } from './gazetteer.js';
 import { relevanceProbability, type RelevanceModels, type RelevanceTarget } from './sentence-relevance.js';
+import type { SpanLexicon } from './span-lexicon.js';
 import { clusterKey, type WordClusters } from './word-clusters.js';
 import { NerError } from '../errors.js';
 
@@ -15,6 +16,8 @@ export interface FeatureResources {
   posLexicon: ReadonlyMap<string, string> | null;
   /** The same from the unlabelled notes: covers words the annotated corpus never uses. */
   notesPosLexicon: ReadonlyMap<string, string> | null;
+  /** The names labelled in the training sentences, with how often each is labelled (see span-lexicon.ts). */
+  spanLexicon: SpanLexicon | null;
 }
 
 interface TemplateBase {
@@ -150,6 +153,11 @@ const LIBRARY: readonly FeatureTemplate[] = [
     },
   },
   {
+    name: 'train-spans', scope: 'sentence', offsets: WINDOW_1,
+    description: 'longest match of the names labelled in the training sentences (B-/I- and label), with how often the name is labelled where it occurs (lo / mid / hi), in a window of ±1',
+    values: (_words, lower, resources) => resources.spanLexicon?.match(lower) ?? lower.map(() => []),
+  },
+  {
     name: 'neighbour-suffix', scope: 'word', offsets: [-1, 1],
     description: 'lower-cased 3-character suffix of the previous and next word',
     values: (word) => (word.length > 3 ? [word.toLowerCase().slice(-3)] : []),
@@ -190,12 +198,20 @@ const LIBRARY: readonly FeatureTemplate[] = [
     name: 'word-x-relevance', scope: 'sentence', offsets: CENTER,
     description: 'the lower-cased word joined with a low / mid / high bucket of the sentence relevance, so a word may weigh differently in sentences the annotators labelled',
     values: (_words, lower, resources) => {
-      const models = resources.relevance;
-      if (!models) return lower.map(() => []);
-      const p = relevanceProbability(models.any, lower);
-      const bucket = p < 0.3 ? 'lo' : p < 0.7 ? 'mid' : 'hi';
-      return lower.map((word) => [`${word}|${bucket}`]);
+      const bucket = relevanceBucket(lower, resources);
+      if (bucket === null) return lower.map(() => NONE);
+      return lower.map((word) => wordWithBucket(word)[bucket]);
     },
+  },
+  {
+    name: 'train-spans-x-relevance', scope: 'sentence', offsets: CENTER,
+    description: 'train-spans matches joined with a low / mid / high bucket of the sentence relevance: a name weighs more in sentences like those the annotators labelled',
+    values: (_words, lower, resources) => crossWithRelevance(resources.spanLexicon?.match(lower), lower, resources),
+  },
+  {
+    name: 'gazetteer-x-relevance', scope: 'sentence', offsets: CENTER,
+    description: 'gazetteer matches joined with a low / mid / high bucket of the sentence relevance',
+    values: (_words, lower, resources) => crossWithRelevance(resources.gazetteer?.match(lower), lower, resources),
   },
   {
     name: 'pos-lexicon', scope: 'word', offsets: WINDOW_1,
@@ -233,9 +249,51 @@ const LIBRARY: readonly FeatureTemplate[] = [
   },
 ];
 
+type RelevanceBucket = 'lo' | 'mid' | 'hi';
+
+// Several templates ask for the same sentence's probability in a row; the encoder passes them one array.
+let lastLower: readonly string[] | null = null;
+let lastModels: RelevanceModels | null = null;
+let lastProbability = 0;
+function anyRelevance(lower: readonly string[], models: RelevanceModels): number {
+  if (lower !== lastLower || models !== lastModels) {
+    lastProbability = relevanceProbability(models.any, lower);
+    lastLower = lower;
+    lastModels = models;
+  }
+  return lastProbability;
+}
+
+function relevanceBucket(lower: readonly string[], resources: FeatureResources): RelevanceBucket | null {
+  const models = resources.relevance;
+  if (!models) return null;
+  const p = anyRelevance(lower, models);
+  return p < 0.3 ? 'lo' : p < 0.7 ? 'mid' : 'hi';
+}
+
+// "word|bucket" strings made once per word: the encoder's lookups then reuse their hashes.
+const MAX_CACHED_WORDS = 200_000;
+const bucketedWords = new Map<string, Record<RelevanceBucket, readonly string[]>>();
+function wordWithBucket(word: string): Record<RelevanceBucket, readonly string[]> {
+  let values = bucketedWords.get(word);
+  if (!values) {
+    if (bucketedWords.size >= MAX_CACHED_WORDS) bucketedWords.clear();
+    values = { lo: [`${word}|lo`], mid: [`${word}|mid`], hi: [`${word}|hi`] };
+    bucketedWords.set(word, values);
+  }
+  return values;
+}
+
+function crossWithRelevance(tags: (readonly string[])[] | undefined, lower: readonly string[], resources: FeatureResources): (readonly string[])[] {
+  const bucket = relevanceBucket(lower, resources);
+  if (!tags || !bucket) return lower.map(() => NONE);
+  return tags.map((values) => (values.length === 0 ? NONE : values.map((v) => `${v}|${bucket}`)));
+}
+
 function relevanceDeciles(lower: readonly string[], resources: FeatureResources, targets: readonly RelevanceTarget[]): string[][] {
   const models = resources.relevance;
-  const deciles = models ? targets.map((target) => `${target}:${Math.min(9, Math.floor(relevanceProbability(models[target], lower) * 10))}`) : [];
+  const probability = (target: RelevanceTarget, m: RelevanceModels) => (target === 'any' ? anyRelevance(lower, m) : relevanceProbability(m[target], lower));
+  const deciles = models ? targets.map((target) => `${target}:${Math.min(9, Math.floor(probability(target, models) * 10))}`) : [];
   return lower.map(() => deciles);
 }
 
@@ -284,7 +342,7 @@ export const TEMPLATE_LIBRARY: readonly FeatureTemplate[] = LIBRARY;
 /** The templates the shipped model is trained with (chosen by cross-validation; see models/README.md). */
 export const DEFAULT_TEMPLATES: readonly string[] = [
   'lower', 'suffix', 'prefix', 'shape', 'flags', 'stem', 'position', 'bigram', 'gazetteer', 'cues',
-  'relevance', 'neighbour-suffix', 'pos-notes',
+  'relevance', 'neighbour-suffix', 'pos-notes', 'train-spans', 'word-x-relevance',
 ];
 
 /** Looks templates up by name, in the order given; names this code lacks are one clear error. */

@@ -4,6 +4,7 @@ import { NerError } from '../errors.js';
 import type { FeatureResources } from '../core/feature-templates.js';
 import { RELEVANCE_TARGETS, type RelevanceModels } from '../core/sentence-relevance.js';
 import type { WordClusters } from '../core/word-clusters.js';
+import { buildSpanLexicon, type SpanLexicon, type SpanLexiconEntry } from '../core/span-lexicon.js';
 import { gunzipLines, gzipLines } from './gzip-lines.js';
 import { parseGazetteer, serializeGazetteer } from './lexicons.js';
 
@@ -16,7 +17,8 @@ export const CLUSTERS_FILE = 'clusters.tsv.gz';
 export const RELEVANCE_FILE = 'relevance.tsv.gz';
 export const POS_LEXICON_FILE = 'pos-lexicon.tsv.gz';
 export const NOTES_POS_LEXICON_FILE = 'pos-notes.tsv.gz';
-const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE, POS_LEXICON_FILE, NOTES_POS_LEXICON_FILE] as const;
+export const SPAN_LEXICON_FILE = 'train-spans.tsv.gz';
+const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE, POS_LEXICON_FILE, NOTES_POS_LEXICON_FILE, SPAN_LEXICON_FILE] as const;
 
 /** One word and its tag a line. */
 export function serializePosLexicon(lexicon: ReadonlyMap<string, string>): Buffer {
@@ -32,6 +34,25 @@ export function parsePosLexicon(bytes: Uint8Array, file: string): Map<string, st
     lexicon.set(fields[0], fields[1]);
   });
   return lexicon;
+}
+
+/** One name a line: its space-joined tokens, label, times labelled and times seen. */
+export function serializeSpanLexicon(lexicon: SpanLexicon): Buffer {
+  return gzipLines(lexicon.entries().map((e) => `${e.tokens.join(' ')}\t${e.label}\t${e.labelled}\t${e.seen}`));
+}
+
+export function parseSpanLexicon(bytes: Uint8Array, file: string): SpanLexicon {
+  const entries: SpanLexiconEntry[] = [];
+  gunzipLines(bytes, file, 'span lexicon').forEach((line, index) => {
+    if (line === '') return;
+    const [name, label, labelled, seen, ...rest] = line.split('\t');
+    const counts = [Number(labelled), Number(seen)];
+    if (!name || (label !== 'D' && label !== 'T') || rest.length > 0 || !counts.every((n) => Number.isInteger(n) && n > 0)) {
+      throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "name<TAB>D|T<TAB>labelled<TAB>seen"', { file, line: index + 1 });
+    }
+    entries.push({ tokens: name.split(' '), label, labelled: counts[0] as number, seen: counts[1] as number });
+  });
+  return buildSpanLexicon(entries);
 }
 
 export type ResourceFiles = Partial<Record<(typeof RESOURCE_FILE_NAMES)[number], Buffer>>;
@@ -105,6 +126,7 @@ export function serializeResources(resources: FeatureResources): ResourceFiles {
     ...(resources.relevance ? { [RELEVANCE_FILE]: serializeRelevance(resources.relevance) } : {}),
     ...(resources.posLexicon ? { [POS_LEXICON_FILE]: serializePosLexicon(resources.posLexicon) } : {}),
     ...(resources.notesPosLexicon ? { [NOTES_POS_LEXICON_FILE]: serializePosLexicon(resources.notesPosLexicon) } : {}),
+    ...(resources.spanLexicon ? { [SPAN_LEXICON_FILE]: serializeSpanLexicon(resources.spanLexicon) } : {}),
   };
 }
 
@@ -114,12 +136,14 @@ export function parseResources(files: ResourceFiles, directory: string): Feature
   const relevance = files[RELEVANCE_FILE];
   const posLexicon = files[POS_LEXICON_FILE];
   const notesPosLexicon = files[NOTES_POS_LEXICON_FILE];
+  const spanLexicon = files[SPAN_LEXICON_FILE];
   return {
     gazetteer: gazetteer ? parseGazetteer(gazetteer, join(directory, GAZETTEER_FILE)) : null,
     clusters: clusters ? parseClusters(clusters, join(directory, CLUSTERS_FILE)) : null,
     relevance: relevance ? parseRelevance(relevance, join(directory, RELEVANCE_FILE)) : null,
     posLexicon: posLexicon ? parsePosLexicon(posLexicon, join(directory, POS_LEXICON_FILE)) : null,
     notesPosLexicon: notesPosLexicon ? parsePosLexicon(notesPosLexicon, join(directory, NOTES_POS_LEXICON_FILE)) : null,
+    spanLexicon: spanLexicon ? parseSpanLexicon(spanLexicon, join(directory, SPAN_LEXICON_FILE)) : null,
   };
 }
 

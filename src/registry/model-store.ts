@@ -146,13 +146,16 @@ export async function listModelVersions(modelsDir: string): Promise<string[]> {
   return versions.sort();
 }
 
-/** The next free version name for today: YYYY-MM-DD.N. */
+/** The next version name for today: YYYY-MM-DD.N, N one past the highest of the day. */
 export async function nextVersionName(modelsDir: string, now = new Date()): Promise<string> {
   const day = now.toISOString().slice(0, 10);
-  const taken = new Set(await listModelVersions(modelsDir));
-  let n = 1;
-  while (taken.has(`${day}.${n}`)) n++;
-  return `${day}.${n}`;
+  // One past the highest of the day, never a gap: a version name once used (in records, runs) is never reused.
+  let highest = 0;
+  for (const version of await listModelVersions(modelsDir)) {
+    const match = /^(\d{4}-\d{2}-\d{2})\.(\d+)$/.exec(version);
+    if (match?.[1] === day) highest = Math.max(highest, Number(match[2]));
+  }
+  return `${day}.${highest + 1}`;
 }
 
 async function exists(path: string): Promise<boolean> {

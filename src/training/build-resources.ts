@@ -44,7 +44,7 @@ export async function buildResources(
   onStage?: (stage: string) => void,
 ): Promise<{ resources: FeatureResources; dataFiles: DataFileDigest[] }> {
   const needed = requiredResources(templates);
-  const resources: FeatureResources = { gazetteer: null, clusters: null, relevance: null, posLexicon: null, notesPosLexicon: null };
+  const resources: FeatureResources = { gazetteer: null, clusters: null, relevance: null, posLexicon: null, notesPosLexicon: null, spanLexicon: null };
   const files: string[] = [];
   if (needed.gazetteer) {
     onStage?.('building the gazetteer from the lexicons');

@@ -12,6 +12,7 @@ import { resolveSpanRules } from '../core/span-rules.js';
 import type { LabeledSentence } from '../core/types.js';
 import { outOfFoldRelevance, type RelevanceModels } from '../core/sentence-relevance.js';
 import { tagSpans, type SequenceTagger } from '../core/extract.js';
+import { outOfFoldSpanLexicon, type SpanLexicon } from '../core/span-lexicon.js';
 
 /** What a training run is defined by, besides its data: recorded in the model card and in runs. */
 export interface TrainingSpec {
@@ -32,8 +33,9 @@ export interface TrainedTagger {
 
 /**
  * Resources learned from the training sentences themselves, so that in cross-validation a fold's held-out
- * sentences never shape them: the part-of-speech lexicon, and the relevance classifiers (per sentence, the
- * variant its attributes are computed with, out of fold, and the full one the tagger ships with).
+ * sentences never shape them: the part-of-speech lexicon, the relevance classifiers and the span lexicon
+ * (per sentence, the variant its attributes are computed with, learned out of fold, and the full one the
+ * tagger ships with).
  */
 function learnedResources(
   sentences: readonly LabeledSentence[],
@@ -41,12 +43,27 @@ function learnedResources(
   external: FeatureResources,
 ): { perSentence: (i: number) => FeatureResources; final: FeatureResources } {
   const resources = spec.templates.includes('pos-lexicon') ? { ...external, posLexicon: learnPosLexicon(sentences.map((s) => s.tokens)) } : external;
-  if (!spec.templates.some((t) => t.includes('relevance'))) return { perSentence: () => resources, final: resources };
-  const { perSentence, full } = outOfFoldRelevance(
-    sentences.map((s) => ({ lowerWords: s.tokens.map((t) => t.toLowerCase()), labels: s.labels })),
-  );
-  const variants = new Map(perSentence.map((model) => [model, { ...resources, relevance: model }]));
-  return { perSentence: (i) => variants.get(perSentence[i] as RelevanceModels) as FeatureResources, final: { ...resources, relevance: full } };
+  const examples = sentences.map((s) => ({ lowerWords: s.tokens.map((t) => t.toLowerCase()), labels: s.labels }));
+  const relevance = spec.templates.some((t) => t.includes('relevance')) ? outOfFoldRelevance(examples) : null;
+  const spans = spec.templates.some((t) => t.startsWith('train-spans')) ? outOfFoldSpanLexicon(examples) : null;
+  if (!relevance && !spans) return { perSentence: () => resources, final: resources };
+  const variants = new Map<RelevanceModels | SpanLexicon | null, Map<RelevanceModels | SpanLexicon | null, FeatureResources>>();
+  const variant = (i: number): FeatureResources => {
+    const r = relevance?.perSentence[i] ?? null;
+    const l = spans?.perSentence[i] ?? null;
+    let byLexicon = variants.get(r);
+    if (!byLexicon) variants.set(r, (byLexicon = new Map()));
+    let found = byLexicon.get(l);
+    if (!found) {
+      found = { ...resources, ...(r ? { relevance: r } : {}), ...(l ? { spanLexicon: l } : {}) };
+      byLexicon.set(l, found);
+    }
+    return found;
+  };
+  return {
+    perSentence: variant,
+    final: { ...resources, ...(relevance ? { relevance: relevance.full } : {}), ...(spans ? { spanLexicon: spans.full } : {}) },
+  };
 }
 
 export function trainingSequences(

@@ -46,6 +46,7 @@ export async function sampleResources(): Promise<FeatureResources> {
     relevance: null,
     posLexicon: learnPosLexicon(text),
     notesPosLexicon: learnPosLexicon(text.slice(0, 10)),
+    spanLexicon: null,
   };
 }
 

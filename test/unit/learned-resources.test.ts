@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { isNerError } from '../../src/errors.js';
 import { outOfFoldRelevance, relevanceProbability, trainRelevanceModel, trainRelevanceModels } from '../../src/core/sentence-relevance.js';
 import { clusterKey, learnWordClusters, DEFAULT_CLUSTER_OPTIONS } from '../../src/core/word-clusters.js';
-import { parseClusters, parsePosLexicon, parseRelevance, serializeClusters, serializePosLexicon, serializeRelevance } from '../../src/corpus/resource-files.js';
+import { parseClusters, parsePosLexicon, parseRelevance, parseSpanLexicon, serializeClusters, serializePosLexicon, serializeRelevance, serializeSpanLexicon } from '../../src/corpus/resource-files.js';
+import { learnSpanLexicon, outOfFoldSpanLexicon, rateBucket } from '../../src/core/span-lexicon.js';
 import { learnPosLexicon } from '../../src/core/feature-templates.js';
 import { readSample } from '../helpers/sample-model.js';
 
@@ -83,5 +84,42 @@ describe('part-of-speech lexicon', () => {
     expect(lexicon.get('effective')).toBe('Adjective');
     expect(parsePosLexicon(serializePosLexicon(lexicon), 'p.gz')).toEqual(lexicon);
     expect(() => parsePosLexicon(gzipSync('word-without-tag'), 'p.gz')).toThrow(/p\.gz:1/);
+  });
+});
+
+describe('span lexicon', () => {
+  const labelled = (text: string, labels: string) => ({ lowerWords: text.toLowerCase().split(' '), labels: labels.split(' ') });
+  const examples = [
+    labelled('aspirin reduced stroke in patients', 'T O D O O'),
+    labelled('stroke is common', 'O O O'),
+    labelled('lung cancer treated with radiotherapy', 'D D O O T'),
+    labelled('lung function was measured', 'O O O O'),
+    labelled('cancer patients received aspirin', 'O O O T'),
+  ];
+
+  it('counts how often each labelled name is labelled where it occurs, and matches the longest name', () => {
+    const lexicon = learnSpanLexicon(examples);
+    const byName = new Map(lexicon.entries().map((e) => [e.tokens.join(' '), e]));
+    expect(byName.get('aspirin')).toMatchObject({ label: 'T', labelled: 2, seen: 2 });
+    expect(byName.get('stroke')).toMatchObject({ label: 'D', labelled: 1, seen: 2 });
+    expect(byName.get('lung cancer')).toMatchObject({ label: 'D', labelled: 1, seen: 1 });
+    expect(byName.has('cancer')).toBe(false);
+    expect(lexicon.match(['severe', 'lung', 'cancer', 'and', 'stroke'])).toEqual([
+      [], ['B-D', 'B-D:hi'], ['I-D', 'I-D:hi'], [], ['B-D', 'B-D:mid'],
+    ]);
+    expect(rateBucket(1, 4)).toBe('lo');
+  });
+
+  it('out of fold never gives a sentence a lexicon learned from it', () => {
+    const { perSentence, full } = outOfFoldSpanLexicon(examples, 5);
+    expect(perSentence[2]?.match(['lung', 'cancer'])).toEqual([[], []]);
+    expect(full.match(['lung', 'cancer'])[0]).toEqual(['B-D', 'B-D:hi']);
+  });
+
+  it('round-trips through its file and rejects a malformed line with its number', () => {
+    const lexicon = learnSpanLexicon(examples);
+    expect(parseSpanLexicon(serializeSpanLexicon(lexicon), 's.gz').entries()).toEqual(lexicon.entries());
+    expect(() => parseSpanLexicon(gzipSync('aspirin\tT\t2\t2\nstroke\tX\t1\t1'), 's.gz')).toThrow(/s\.gz:2/);
+    expect(() => parseSpanLexicon(gzipSync('aspirin\tT\t0\t2'), 's.gz')).toThrow(/s\.gz:1/);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -51,6 +51,20 @@ describe('model store', () => {
     for (const sentence of await readSample('test')) expect(model.tag(sentence.tokens)).toEqual(trained.tag(sentence.tokens));
     expect(await listModelVersions(modelsDir)).toEqual([VERSION]);
     expect(await nextVersionName(modelsDir, new Date('2026-01-01T12:00:00Z'))).toBe('2026-01-01.2');
+    expect(await nextVersionName(modelsDir, new Date('2026-01-02T12:00:00Z'))).toBe('2026-01-02.1');
+  });
+
+  it('never reuses a gap in the day\'s version numbers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'behealthy-versions-'));
+    try {
+      for (const version of ['2026-01-01.2', '2026-01-01.9', '2025-12-31.40']) await mkdir(join(dir, version));
+      await writeFile(join(dir, '2026-01-01.2', CARD_FILE), '{}');
+      await writeFile(join(dir, '2026-01-01.9', CARD_FILE), '{}');
+      await writeFile(join(dir, '2025-12-31.40', CARD_FILE), '{}');
+      expect(await nextVersionName(dir, new Date('2026-01-01T12:00:00Z'))).toBe('2026-01-01.10');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a missing version, directory or pointer', async () => {
