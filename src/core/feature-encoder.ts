@@ -1,5 +1,5 @@
 import { attributeKey } from './viterbi.js';
-import type { FeatureResources, FeatureTemplate, SentenceTemplate, WordTemplate } from './feature-templates.js';
+import { SENTENCE_END, SENTENCE_START, type FeatureResources, type FeatureTemplate, type SentenceTemplate, type WordTemplate } from './feature-templates.js';
 
 /**
  * Turns words into CRF attributes. Two paths share one attribute order:
@@ -87,6 +87,9 @@ export interface FeatureEncoderOptions {
 export class FeatureEncoder {
   private readonly wordCache = new Map<string, CachedWord>();
   private readonly sentenceValueCache: Map<string, number>[][];
+  /** For pair templates, per template, offset and pair: left word -> right word -> attribute id (-1 unknown). */
+  private readonly pairIdCache: Map<string, Map<string, number>>[][][];
+  private cachedPairs = 0;
   private readonly maxCachedWords: number;
   private readonly biasId: number;
   private ids = new Int32Array(4096);
@@ -101,6 +104,7 @@ export class FeatureEncoder {
     this.maxCachedWords = options.maxCachedWords ?? 200_000;
     this.biasId = attributeIds.get(BIAS_ATTRIBUTE) ?? -1;
     this.sentenceValueCache = plan.sentenceTemplates.map((t) => t.offsets.map(() => new Map()));
+    this.pairIdCache = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.pairs ?? []).map(() => new Map())));
     this.sentenceSlots = plan.sentenceTemplates.reduce((sum, t) => sum + t.offsets.length, 0);
   }
 
@@ -111,7 +115,7 @@ export class FeatureEncoder {
     const perWord = cachedWords.map((c) => c.slots);
     // The cached lower-case strings: map lookups on them reuse their computed hashes.
     const lower = this.plan.sentenceTemplates.length > 0 ? cachedWords.map((c) => c.lower) : [];
-    const sentenceValues = this.plan.sentenceTemplates.map((t) => t.values(words, lower, this.resources));
+    const sentenceValues = this.plan.sentenceTemplates.map((t) => (t.pairs ? null : t.values(words, lower, this.resources)));
     const lastLists: (readonly string[] | undefined)[] = new Array(this.sentenceSlots).fill(undefined);
     const lastIds: (number[] | undefined)[] = new Array(this.sentenceSlots).fill(undefined);
     let n = 0;
@@ -127,7 +131,11 @@ export class FeatureEncoder {
       let slot = 0;
       for (let k = 0; k < this.plan.sentenceTemplates.length; k++) {
         const template = this.plan.sentenceTemplates[k] as SentenceTemplate;
-        const values = sentenceValues[k] as readonly (readonly string[])[];
+        const values = sentenceValues[k];
+        if (!values) {
+          for (let o = 0; o < template.offsets.length; o++, slot++) n = this.pushPairIds(n, k, o, template, lower, i);
+          continue;
+        }
         for (let o = 0; o < template.offsets.length; o++, slot++) {
           const offset = template.offsets[o] as number;
           const at = values[i + offset];
@@ -149,6 +157,43 @@ export class FeatureEncoder {
     }
     starts[length] = n;
     return { ids: this.ids.subarray(0, n), starts, length };
+  }
+
+  /** The ids of a pair template's values at token i (see SentenceTemplate.pairs), in value order. */
+  private pushPairIds(n: number, k: number, o: number, template: SentenceTemplate, lower: readonly string[], i: number): number {
+    const offset = template.offsets[o] as number;
+    const at = i + offset;
+    if (at < 0 || at >= lower.length) return n;
+    const pairs = template.pairs as readonly (readonly [number, number])[];
+    const caches = (this.pairIdCache[k] as Map<string, Map<string, number>>[][])[o] as Map<string, Map<string, number>>[];
+    for (let p = 0; p < pairs.length; p++) {
+      const [leftOffset, rightOffset] = pairs[p] as readonly [number, number];
+      const left = this.wordAt(lower, at + leftOffset);
+      const right = this.wordAt(lower, at + rightOffset);
+      const cache = caches[p] as Map<string, Map<string, number>>;
+      let rights = cache.get(left);
+      if (!rights) {
+        rights = new Map();
+        cache.set(left, rights);
+      }
+      let id = rights.get(right);
+      if (id === undefined) {
+        if (++this.cachedPairs > this.maxCachedWords) this.clearPairCaches();
+        id = this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${left}|${right}`))) ?? -1;
+        rights.set(right, id);
+      }
+      if (id >= 0) n = this.push(n, id);
+    }
+    return n;
+  }
+
+  private clearPairCaches(): void {
+    for (const byOffset of this.pairIdCache) for (const byPair of byOffset) for (const cache of byPair) cache.clear();
+    this.cachedPairs = 1;
+  }
+
+  private wordAt(lower: readonly string[], index: number): string {
+    return index < 0 ? SENTENCE_START : index >= lower.length ? SENTENCE_END : (lower[index] as string);
   }
 
   private push(n: number, id: number): number {

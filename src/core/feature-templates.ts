@@ -38,7 +38,16 @@ export interface WordTemplate extends TemplateBase {
 export interface SentenceTemplate extends TemplateBase {
   scope: 'sentence';
   values(words: readonly string[], lowerWords: readonly string[], resources: FeatureResources): readonly (readonly string[])[];
+  /**
+   * Set when every value is two lower-cased words joined by '|', the words at these offsets from the
+   * token ('<s>' / '</s>' beyond the sentence), in this order: the encoder then looks ids up by the pair of
+   * words and builds no string. values() must give exactly those strings.
+   */
+  pairs?: readonly (readonly [number, number])[];
 }
+
+export const SENTENCE_START = '<s>';
+export const SENTENCE_END = '</s>';
 
 export type FeatureTemplate = WordTemplate | SentenceTemplate;
 
@@ -132,7 +141,8 @@ const LIBRARY: readonly FeatureTemplate[] = [
   {
     name: 'bigram', scope: 'sentence', offsets: CENTER,
     description: 'lower-cased word pairs (previous|this, this|next)',
-    values: (_words, lower) => lower.map((w, i) => [`${lower[i - 1] ?? '<s>'}|${w}`, `${w}|${lower[i + 1] ?? '</s>'}`]),
+    pairs: [[-1, 0], [0, 1]],
+    values: (_words, lower) => lower.map((w, i) => [`${lower[i - 1] ?? SENTENCE_START}|${w}`, `${w}|${lower[i + 1] ?? SENTENCE_END}`]),
   },
   {
     name: 'gazetteer', scope: 'sentence', offsets: WINDOW_1,
