@@ -73,10 +73,18 @@ export interface EncodedSentence {
 
 const EMPTY_IDS = new Int32Array(0);
 
+/** A distinct lower-cased word: pair templates' ids are kept on the first word, keyed by the second's serial. */
+interface LowerWord {
+  text: string;
+  serial: number;
+  /** Per pair slot (template, offset, pair), the second word's serial -> attribute id (-1 unknown). */
+  pairIds: (Map<number, number> | undefined)[];
+}
+
 interface CachedWord {
   /** Per word slot, the attribute ids the word contributes there. */
   slots: Int32Array[];
-  lower: string;
+  lower: LowerWord;
 }
 
 export interface FeatureEncoderOptions {
@@ -87,8 +95,12 @@ export interface FeatureEncoderOptions {
 export class FeatureEncoder {
   private readonly wordCache = new Map<string, CachedWord>();
   private readonly sentenceValueCache: Map<string, number>[][];
-  /** For pair templates, per template, offset and pair: left word -> right word -> attribute id (-1 unknown). */
-  private readonly pairIdCache: Map<string, Map<string, number>>[][][];
+  private readonly lowerWords = new Map<string, LowerWord>();
+  private readonly sentenceStart: LowerWord = { text: SENTENCE_START, serial: 0, pairIds: [] };
+  private readonly sentenceEnd: LowerWord = { text: SENTENCE_END, serial: 1, pairIds: [] };
+  private nextSerial = 2;
+  /** Per sentence template and offset, the index of its first pair slot. */
+  private readonly pairSlotBase: number[][];
   private cachedPairs = 0;
   private readonly maxCachedWords: number;
   private readonly biasId: number;
@@ -104,17 +116,26 @@ export class FeatureEncoder {
     this.maxCachedWords = options.maxCachedWords ?? 200_000;
     this.biasId = attributeIds.get(BIAS_ATTRIBUTE) ?? -1;
     this.sentenceValueCache = plan.sentenceTemplates.map((t) => t.offsets.map(() => new Map()));
-    this.pairIdCache = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.pairs ?? []).map(() => new Map())));
+    let pairSlots = 0;
+    this.pairSlotBase = plan.sentenceTemplates.map((t) =>
+      t.offsets.map(() => {
+        const base = pairSlots;
+        pairSlots += t.pairs?.length ?? 0;
+        return base;
+      }),
+    );
     this.sentenceSlots = plan.sentenceTemplates.reduce((sum, t) => sum + t.offsets.length, 0);
   }
 
   encode(words: readonly string[]): EncodedSentence {
     const length = words.length;
     const starts = new Int32Array(length + 1);
+    if (this.wordCache.size + words.length > this.maxCachedWords || this.cachedPairs > 4 * this.maxCachedWords) this.clearWordCaches();
     const cachedWords = words.map((w) => this.cachedWord(w));
     const perWord = cachedWords.map((c) => c.slots);
     // The cached lower-case strings: map lookups on them reuse their computed hashes.
-    const lower = this.plan.sentenceTemplates.length > 0 ? cachedWords.map((c) => c.lower) : [];
+    const lowerWords = cachedWords.map((c) => c.lower);
+    const lower = this.plan.sentenceTemplates.length > 0 ? lowerWords.map((l) => l.text) : [];
     const sentenceValues = this.plan.sentenceTemplates.map((t) => (t.pairs ? null : t.values(words, lower, this.resources)));
     const lastLists: (readonly string[] | undefined)[] = new Array(this.sentenceSlots).fill(undefined);
     const lastIds: (number[] | undefined)[] = new Array(this.sentenceSlots).fill(undefined);
@@ -133,7 +154,7 @@ export class FeatureEncoder {
         const template = this.plan.sentenceTemplates[k] as SentenceTemplate;
         const values = sentenceValues[k];
         if (!values) {
-          for (let o = 0; o < template.offsets.length; o++, slot++) n = this.pushPairIds(n, k, o, template, lower, i);
+          for (let o = 0; o < template.offsets.length; o++, slot++) n = this.pushPairIds(n, k, o, template, lowerWords, i);
           continue;
         }
         for (let o = 0; o < template.offsets.length; o++, slot++) {
@@ -160,40 +181,50 @@ export class FeatureEncoder {
   }
 
   /** The ids of a pair template's values at token i (see SentenceTemplate.pairs), in value order. */
-  private pushPairIds(n: number, k: number, o: number, template: SentenceTemplate, lower: readonly string[], i: number): number {
+  private pushPairIds(n: number, k: number, o: number, template: SentenceTemplate, words: readonly LowerWord[], i: number): number {
     const offset = template.offsets[o] as number;
     const at = i + offset;
-    if (at < 0 || at >= lower.length) return n;
+    if (at < 0 || at >= words.length) return n;
     const pairs = template.pairs as readonly (readonly [number, number])[];
-    const caches = (this.pairIdCache[k] as Map<string, Map<string, number>>[][])[o] as Map<string, Map<string, number>>[];
+    const base = (this.pairSlotBase[k] as number[])[o] as number;
     for (let p = 0; p < pairs.length; p++) {
-      const [leftOffset, rightOffset] = pairs[p] as readonly [number, number];
-      const left = this.wordAt(lower, at + leftOffset);
-      const right = this.wordAt(lower, at + rightOffset);
-      const cache = caches[p] as Map<string, Map<string, number>>;
-      let rights = cache.get(left);
-      if (!rights) {
-        rights = new Map();
-        cache.set(left, rights);
-      }
-      let id = rights.get(right);
+      const [firstOffset, secondOffset] = pairs[p] as readonly [number, number];
+      const first = this.lowerWordAt(words, at + firstOffset);
+      const second = this.lowerWordAt(words, at + secondOffset);
+      let ids = first.pairIds[base + p];
+      if (!ids) first.pairIds[base + p] = ids = new Map();
+      let id = ids.get(second.serial);
       if (id === undefined) {
-        if (++this.cachedPairs > this.maxCachedWords) this.clearPairCaches();
-        id = this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${left}|${right}`))) ?? -1;
-        rights.set(right, id);
+        id = this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${first.text}|${second.text}`))) ?? -1;
+        ids.set(second.serial, id);
+        this.cachedPairs++;
       }
       if (id >= 0) n = this.push(n, id);
     }
     return n;
   }
 
-  private clearPairCaches(): void {
-    for (const byOffset of this.pairIdCache) for (const byPair of byOffset) for (const cache of byPair) cache.clear();
-    this.cachedPairs = 1;
+  private lowerWordAt(words: readonly LowerWord[], index: number): LowerWord {
+    return index < 0 ? this.sentenceStart : index >= words.length ? this.sentenceEnd : (words[index] as LowerWord);
   }
 
-  private wordAt(lower: readonly string[], index: number): string {
-    return index < 0 ? SENTENCE_START : index >= lower.length ? SENTENCE_END : (lower[index] as string);
+  private lowerWord(text: string): LowerWord {
+    let entry = this.lowerWords.get(text);
+    if (!entry) {
+      entry = { text, serial: this.nextSerial++, pairIds: [] };
+      this.lowerWords.set(text, entry);
+    }
+    return entry;
+  }
+
+  /** Drops every cached word and pair (bounds memory on open vocabularies); called between sentences only. */
+  private clearWordCaches(): void {
+    this.wordCache.clear();
+    this.lowerWords.clear();
+    this.sentenceStart.pairIds = [];
+    this.sentenceEnd.pairIds = [];
+    this.nextSerial = 2;
+    this.cachedPairs = 0;
   }
 
   private push(n: number, id: number): number {
@@ -210,7 +241,6 @@ export class FeatureEncoder {
   private cachedWord(word: string): CachedWord {
     const cached = this.wordCache.get(word);
     if (cached) return cached;
-    if (this.wordCache.size >= this.maxCachedWords) this.wordCache.clear();
     const slots = this.plan.wordSlots.map((slot) => {
       const ids: number[] = [];
       for (const template of slot.templates) {
@@ -221,7 +251,7 @@ export class FeatureEncoder {
       }
       return ids.length === 0 ? EMPTY_IDS : Int32Array.from(ids);
     });
-    const entry = { slots, lower: word.toLowerCase() };
+    const entry = { slots, lower: this.lowerWord(word.toLowerCase()) };
     this.wordCache.set(word, entry);
     return entry;
   }
