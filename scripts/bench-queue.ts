@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import { loadConfig, PROJECT_ROOT } from '../src/config.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { EXTRACT_QUEUE } from '../src/queue/queues.js';
-import { createRedisConnection } from '../src/queue/redis-connection.js';
+import { createRedisConnection, notesProcessedKey } from '../src/queue/redis-connection.js';
 import { createDatabasePool } from '../src/store/database.js';
 import { quoteIdentifier } from '../src/store/migrate.js';
 
@@ -29,7 +29,9 @@ const env = { ...process.env, DATABASE_SCHEMA: schema, QUEUE_PREFIX: prefix, LOG
 
 const children: ChildProcess[] = [];
 function start(script: string, extra: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', script)], { env: { ...env, ...extra }, stdio: ['ignore', process.env.BENCH_LOGS ? 'inherit' : 'ignore', 'inherit'] });
+  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the API and workers (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, join(PROJECT_ROOT, 'dist', script)], { env: { ...env, ...extra }, stdio: ['ignore', process.env.BENCH_LOGS ? 'inherit' : 'ignore', 'inherit'] });
   children.push(child);
   return child;
 }
@@ -52,7 +54,8 @@ start('main-api.js', { PORT: String(port) });
 const workerCount = Number(values.workers);
 for (let i = 0; i < workerCount; i++) start('main-worker.js');
 const pool = createDatabasePool(config.databaseUrl, { schema, max: 2 });
-const queue = new Queue(EXTRACT_QUEUE, { connection: createRedisConnection(config.redisUrl, { forBullmq: true }), prefix });
+const redis = createRedisConnection(config.redisUrl, { forBullmq: true });
+const queue = new Queue(EXTRACT_QUEUE, { connection: redis, prefix });
 try {
   for (let attempt = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); attempt++) {
     if (attempt > 300) throw new Error('API did not start');
@@ -113,6 +116,9 @@ try {
   await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
   await queue.obliterate({ force: true }).catch(() => {});
   await queue.close();
+  // The queue does not close a connection it was handed, and the workers' counter outlives the queue.
+  await redis.del(notesProcessedKey(prefix)).catch(() => {});
+  redis.disconnect();
   await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
   await pool.end();
 }
