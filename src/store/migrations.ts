@@ -68,4 +68,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: '002_submission_progress',
+    sql: `
+      -- Progress kept on the submission as batches commit, so polling a job reads one row instead of
+      -- counting its job_notes (which cost milliseconds per poll on a 10,000-note job).
+      ALTER TABLE submissions
+        ADD COLUMN done integer NOT NULL DEFAULT 0,
+        ADD COLUMN failed integer NOT NULL DEFAULT 0,
+        ADD COLUMN first_processed_at timestamptz,
+        ADD COLUMN last_processed_at timestamptz;
+      UPDATE submissions s SET
+        done = (SELECT count(*) FROM job_notes j WHERE j.job_id = s.id),
+        failed = (SELECT count(*) FROM note_failures f WHERE f.job_id = s.id),
+        first_processed_at = (SELECT min(processed_at) FROM job_notes j WHERE j.job_id = s.id),
+        last_processed_at = (SELECT max(processed_at) FROM job_notes j WHERE j.job_id = s.id);
+    `,
+  },
 ];

@@ -80,20 +80,31 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
       const records = lastById(batch.records, (r) => r.noteId as string);
       const failures = lastById(batch.failures, (f) => f.noteId);
       const client = await pool.connect();
+      let done = 0;
+      let failed = 0;
       try {
         await client.query('BEGIN');
         if (records.length > 0) {
           const noteIds = records.map((r) => r.noteId as string);
           // Rows go in as arrays (unnest): one statement per table whatever the batch size.
-          await client.query(
+          const upserted = await client.query<{ note_id: string; replaced: boolean }>(
             `INSERT INTO records (note_id, job_id, model_version, processed_at, record)
              SELECT note_id, $2, model_version, $3, record FROM unnest($1::text[], $4::text[], $5::jsonb[]) AS t (note_id, model_version, record)
              ON CONFLICT (note_id) DO UPDATE SET job_id = EXCLUDED.job_id, model_version = EXCLUDED.model_version,
-               processed_at = EXCLUDED.processed_at, record = EXCLUDED.record`,
+               processed_at = EXCLUDED.processed_at, record = EXCLUDED.record
+             RETURNING note_id, xmax <> 0 AS replaced`,
             [noteIds, jobId, processedAt, records.map((r) => r.modelVersion), records.map((r) => JSON.stringify(r))],
           );
-          await client.query('DELETE FROM entities WHERE note_id = ANY($1::text[])', [noteIds]);
-          await client.query('DELETE FROM pairs WHERE note_id = ANY($1::text[])', [noteIds]);
+          // Only replaced records have entities and pairs to remove. Before autovacuum has analyzed the
+          // tables (a first bulk import) the planner guesses hundreds of rows per note id and scans both
+          // tables whole for every batch; the note_id indexes are always the right plan here.
+          const replaced = upserted.rows.filter((row) => row.replaced).map((row) => row.note_id);
+          if (replaced.length > 0) {
+            await client.query('SET LOCAL enable_seqscan = off');
+            await client.query('DELETE FROM entities WHERE note_id IN (SELECT unnest($1::text[]))', [replaced]);
+            await client.query('DELETE FROM pairs WHERE note_id IN (SELECT unnest($1::text[]))', [replaced]);
+            await client.query('SET LOCAL enable_seqscan = on');
+          }
           const entities = records.flatMap((r) => r.entities.map((e) => [r.noteId as string, e.type, e.text, e.start, e.end] as const));
           if (entities.length > 0) {
             await client.query(
@@ -106,19 +117,35 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
           if (pairs.length > 0) {
             await client.query('INSERT INTO pairs (note_id, disease, treatment) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])', [0, 1, 2].map((k) => pairs.map((row) => row[k])));
           }
-          await client.query(
-            `INSERT INTO job_notes (job_id, note_id, processed_at) SELECT $1, note_id, $3 FROM unnest($2::text[]) AS t (note_id)
-             ON CONFLICT (job_id, note_id) DO UPDATE SET processed_at = EXCLUDED.processed_at`,
+          // xmax = 0 on a returned row means it was inserted, not updated: only notes new to the job count.
+          const { rows } = await client.query<{ added: number }>(
+            `WITH upserted AS (
+               INSERT INTO job_notes (job_id, note_id, processed_at) SELECT $1, note_id, $3 FROM unnest($2::text[]) AS t (note_id)
+               ON CONFLICT (job_id, note_id) DO UPDATE SET processed_at = EXCLUDED.processed_at
+               RETURNING xmax = 0 AS inserted)
+             SELECT count(*) FILTER (WHERE inserted)::int AS added FROM upserted`,
             [jobId, noteIds, processedAt],
           );
+          done = rows[0]?.added ?? 0;
         }
         if (failures.length > 0) {
-          await client.query(
-            `INSERT INTO note_failures (job_id, note_id, reason, failed_at) SELECT $1, note_id, reason, $4 FROM unnest($2::text[], $3::text[]) AS t (note_id, reason)
-             ON CONFLICT (job_id, note_id) DO UPDATE SET reason = EXCLUDED.reason, failed_at = EXCLUDED.failed_at`,
+          const { rows } = await client.query<{ added: number }>(
+            `WITH upserted AS (
+               INSERT INTO note_failures (job_id, note_id, reason, failed_at) SELECT $1, note_id, reason, $4 FROM unnest($2::text[], $3::text[]) AS t (note_id, reason)
+               ON CONFLICT (job_id, note_id) DO UPDATE SET reason = EXCLUDED.reason, failed_at = EXCLUDED.failed_at
+               RETURNING xmax = 0 AS inserted)
+             SELECT count(*) FILTER (WHERE inserted)::int AS added FROM upserted`,
             [jobId, failures.map((f) => f.noteId), failures.map((f) => f.reason), processedAt],
           );
+          failed = rows[0]?.added ?? 0;
         }
+        // Last, so concurrent batches of one job wait on the submission's row only while committing.
+        await client.query(
+          `UPDATE submissions SET done = done + $2, failed = failed + $3,
+             first_processed_at = LEAST(first_processed_at, $4), last_processed_at = GREATEST(last_processed_at, $4)
+           WHERE id = $1`,
+          [jobId, done, failed, processedAt],
+        );
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
@@ -130,25 +157,21 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
 
     async progress(jobId, failureLimit) {
       const { rows } = await pool.query<{
-        source: string; created_at: Date; notes: number; batches: number; done: string; failed: string; first: Date | null; last: Date | null;
+        source: string; created_at: Date; notes: number; batches: number; done: number; failed: number; first: Date | null; last: Date | null;
       }>(
-        `SELECT s.source, s.created_at, s.notes, s.batches,
-           (SELECT count(*) FROM job_notes j WHERE j.job_id = s.id) AS done,
-           (SELECT count(*) FROM note_failures f WHERE f.job_id = s.id) AS failed,
-           (SELECT min(processed_at) FROM job_notes j WHERE j.job_id = s.id) AS first,
-           (SELECT max(processed_at) FROM job_notes j WHERE j.job_id = s.id) AS last
-         FROM submissions s WHERE s.id = $1`,
+        `SELECT source, created_at, notes, batches, done, failed, first_processed_at AS first, last_processed_at AS last
+         FROM submissions WHERE id = $1`,
         [jobId],
       );
       const row = rows[0];
       if (!row) return null;
-      const failures = await pool.query<{ note_id: string; reason: string }>(
+      const failures = row.failed === 0 ? { rows: [] } : await pool.query<{ note_id: string; reason: string }>(
         'SELECT note_id, reason FROM note_failures WHERE job_id = $1 ORDER BY note_id LIMIT $2',
         [jobId, failureLimit],
       );
       return {
         jobId, source: row.source, createdAt: row.created_at, notes: row.notes, batches: row.batches,
-        done: Number(row.done), failed: Number(row.failed), firstProcessedAt: row.first, lastProcessedAt: row.last,
+        done: row.done, failed: row.failed, firstProcessedAt: row.first, lastProcessedAt: row.last,
         failures: failures.rows.map((f) => ({ noteId: f.note_id, reason: f.reason })),
       };
     },

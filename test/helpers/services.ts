@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { createDatabasePool } from '../../src/store/database.js';
 import { migrate, quoteIdentifier } from '../../src/store/migrate.js';
+import type { Migration } from '../../src/store/migrations.js';
 
 /** The machine's services, as configured for the tests (REDIS_URL, DATABASE_URL or their defaults). */
 export const services = (() => {
@@ -17,10 +18,10 @@ export function uniqueName(stem: string): string {
 }
 
 /** A fresh, migrated schema; drop() removes it and everything in it. */
-export async function freshSchema(): Promise<{ schema: string; pool: pg.Pool; drop(): Promise<void> }> {
+export async function freshSchema(options: { migrations?: readonly Migration[] } = {}): Promise<{ schema: string; pool: pg.Pool; drop(): Promise<void> }> {
   const schema = uniqueName('test');
   const pool = createDatabasePool(services.databaseUrl, { schema, max: 4 });
-  await migrate(pool, schema);
+  await migrate(pool, schema, options.migrations);
   return {
     schema,
     pool,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExtractionRecord } from '../../src/core/types.js';
 import { migrate } from '../../src/store/migrate.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 import { createPgRecordStore, type RecordStore } from '../../src/store/record-store.js';
 import { freshSchema } from '../helpers/services.js';
 
@@ -60,6 +61,34 @@ describe('PostgreSQL record store', () => {
     expect(progress).toMatchObject({ notes: 4, batches: 2, done: 2, failed: 1, failures: [{ noteId: 'p3', reason: 'text must be a string, got number' }] });
     expect(progress?.firstProcessedAt).toBeInstanceOf(Date);
     expect(await store.progress(randomUUID(), 10)).toBeNull();
+  });
+
+  it('counts each note once when batches of one job commit concurrently', async () => {
+    const jobId = randomUUID();
+    const ids = Array.from({ length: 40 }, (_, i) => `c${i}`);
+    await store.createSubmission({ jobId, notes: ids.length, batches: 4, source: 'api' });
+    const batches = [0, 1, 2, 3].map((b) => ({ jobId, records: ids.slice(b * 10, b * 10 + 10).map((id) => record(id, [], [])), failures: [], processedAt: new Date(Date.UTC(2026, 0, 1 + b)) }));
+    // Every batch twice, all at once: a retried batch must not count its notes again.
+    await Promise.all([...batches, ...batches].map((batch) => store.saveBatch(batch)));
+    expect(await store.progress(jobId, 10)).toMatchObject({
+      done: 40, failed: 0, firstProcessedAt: new Date(Date.UTC(2026, 0, 1)), lastProcessedAt: new Date(Date.UTC(2026, 0, 4)),
+    });
+  });
+
+  it('migration 002 fills in the progress of submissions stored before it', async () => {
+    const old = await freshSchema({ migrations: MIGRATIONS.slice(0, 1) });
+    try {
+      const jobId = randomUUID();
+      await old.pool.query("INSERT INTO submissions (id, notes, batches) VALUES ($1, 3, 1)", [jobId]);
+      await old.pool.query("INSERT INTO job_notes (job_id, note_id, processed_at) VALUES ($1, 'a', '2026-01-01Z'), ($1, 'b', '2026-01-02Z')", [jobId]);
+      await old.pool.query("INSERT INTO note_failures (job_id, note_id, reason) VALUES ($1, 'c', 'text must be a string, got number')", [jobId]);
+      expect(await migrate(old.pool, old.schema)).toEqual(['002_submission_progress']);
+      expect(await createPgRecordStore(old.pool).progress(jobId, 10)).toMatchObject({
+        done: 2, failed: 1, firstProcessedAt: new Date('2026-01-01Z'), lastProcessedAt: new Date('2026-01-02Z'), failures: [{ noteId: 'c' }],
+      });
+    } finally {
+      await old.drop();
+    }
   });
 
   it('streams a job\'s records page by page in note-id order', async () => {
