@@ -56,6 +56,16 @@ export interface Config {
   workerConcurrency: number;
   /** A batch's lock: a worker that dies mid-batch gives it up to another worker after about this long. */
   queueLockMs: number;
+  /** Where the platform exports each day's notes: <inboxDir>/<YYYY-MM-DD>/*.jsonl|*.csv. */
+  inboxDir: string;
+  /** Where a nightly run writes records.jsonl, report.json and report.html: <outboxDir>/<YYYY-MM-DD>/. */
+  outboxDir: string;
+  /** When the nightly run starts (cron: minute hour day month weekday), in nightlyTimeZone. */
+  nightlyCron: string;
+  /** IANA time zone of nightlyCron, and of the day a run processes. */
+  nightlyTimeZone: string;
+  /** Drift thresholds on the drift score (0–1): below watch nothing; watch, retrain, alert above each. */
+  driftThresholds: { watch: number; retrain: number; alert: number };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -122,6 +132,34 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`${name}: must be lower-case letters, digits and underscores (starting with a letter or _), got "${value}"`);
     return fallback;
   };
+  const fraction = (name: string, fallback: number): number => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+      problems.push(`${name}: must be a number from 0 to 1, got "${value}"`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const cron = (name: string, fallback: string): string => {
+    const value = env[name]?.trim();
+    if (value === undefined || value === '') return fallback;
+    if (/^(\S+\s+){4}\S+$/.test(value) && value.split(/\s+/).every((field) => /^[\d*,/-]+$/.test(field))) return value;
+    problems.push(`${name}: must be a five-field cron expression (minute hour day month weekday), got "${value}"`);
+    return fallback;
+  };
+  const timeZone = (name: string, fallback: string): string => {
+    const value = env[name]?.trim().replace(/^:/, '');
+    if (value === undefined || value === '') return fallback;
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: value });
+      return value;
+    } catch {
+      problems.push(`${name}: must be an IANA time zone such as Europe/Paris or UTC, got "${value}"`);
+      return fallback;
+    }
+  };
   const apiKeys = (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
   if (apiKeys.some((k) => k.length < MIN_API_KEY_LENGTH)) {
     problems.push(`API_KEYS: every key must be at least ${MIN_API_KEY_LENGTH} characters (comma-separated)`);
@@ -152,7 +190,20 @@ export function loadConfig(env: Env = process.env): Config {
     jobBodyLimitBytes: integer('JOB_BODY_LIMIT_BYTES', 256 * 1024 * 1024, 1024),
     workerConcurrency: integer('WORKER_CONCURRENCY', 2, 1, 64),
     queueLockMs: integer('QUEUE_LOCK_MS', 30_000, 500),
+    inboxDir: path('INBOX_DIR', 'var/inbox'),
+    outboxDir: path('OUTBOX_DIR', 'var/outbox'),
+    nightlyCron: cron('NIGHTLY_CRON', '0 2 * * *'),
+    nightlyTimeZone: timeZone('TZ', 'UTC'),
+    driftThresholds: {
+      watch: fraction('DRIFT_WATCH_AT', 0.02),
+      retrain: fraction('DRIFT_RETRAIN_AT', 0.05),
+      alert: fraction('DRIFT_ALERT_AT', 0.1),
+    },
   };
+  const { watch, retrain, alert } = config.driftThresholds;
+  if (!(watch <= retrain && retrain <= alert)) {
+    problems.push(`DRIFT_WATCH_AT, DRIFT_RETRAIN_AT, DRIFT_ALERT_AT: must not decrease, got ${watch}, ${retrain}, ${alert}`);
+  }
   if (problems.length > 0) {
     throw new NerError('NER_ERR_CONFIG_INVALID', `invalid environment:\n  ${problems.join('\n  ')}`);
   }

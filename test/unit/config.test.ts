@@ -33,6 +33,15 @@ describe('loadConfig', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  it('parses the nightly and drift variables, and rejects bad ones together', () => {
+    const config = loadConfig({ NIGHTLY_CRON: '30 1 * * 1-5', TZ: 'Asia/Kolkata', DRIFT_RETRAIN_AT: '0.06' });
+    expect(config).toMatchObject({ nightlyCron: '30 1 * * 1-5', nightlyTimeZone: 'Asia/Kolkata', driftThresholds: { watch: 0.02, retrain: 0.06, alert: 0.1 } });
+    expect(loadConfig({})).toMatchObject({ nightlyCron: '0 2 * * *', nightlyTimeZone: 'UTC' });
+    const message = problemsOf({ NIGHTLY_CRON: 'at two', TZ: 'Mars/Olympus', DRIFT_ALERT_AT: '1.5' });
+    for (const name of ['NIGHTLY_CRON', 'TZ', 'DRIFT_ALERT_AT']) expect(message).toContain(`${name}:`);
+    expect(problemsOf({ DRIFT_WATCH_AT: '0.2' })).toContain('must not decrease');
+  });
+
   it('redacts passwords in URLs', () => {
     expect(redactUrl('postgres://u:secret@h:5432/db')).toBe('postgres://u:***@h:5432/db');
     expect(redactUrl('not a url://u:secret@h')).not.toContain('secret');
