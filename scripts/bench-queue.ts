@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { loadConfig, PROJECT_ROOT } from '../src/config.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { EXTRACT_QUEUE } from '../src/queue/queues.js';
+import { EXTRACT_QUEUE, NIGHTLY_QUEUE } from '../src/queue/queues.js';
 import { createRedisConnection, notesProcessedKey } from '../src/queue/redis-connection.js';
 import { createDatabasePool } from '../src/store/database.js';
 import { quoteIdentifier } from '../src/store/migrate.js';
@@ -116,6 +116,10 @@ try {
   await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
   await queue.obliterate({ force: true }).catch(() => {});
   await queue.close();
+  // The workers registered the nightly scheduler under the bench's prefix too.
+  const nightly = new Queue(NIGHTLY_QUEUE, { connection: redis, prefix });
+  await nightly.obliterate({ force: true }).catch(() => {});
+  await nightly.close();
   // The queue does not close a connection it was handed, and the workers' counter outlives the queue.
   await redis.del(notesProcessedKey(prefix)).catch(() => {});
   redis.disconnect();

@@ -3,26 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { extract, type SequenceTagger } from '../core/extract.js';
+import { parseNoteLine } from '../corpus/inbox.js';
 import { NerError } from '../errors.js';
 import { loadModel } from '../registry/model-store.js';
 import { parseCommandArgs, type CliContext, type Command } from './command.js';
 
 const usage = 'behealthy extract [TEXT | --file FILE | < stdin] [--jsonl] [--models DIR] [--model VERSION] [--pretty]';
-
-/** Parses one JSONL input line into a note, or says what is wrong with it. */
-export function parseNoteLine(line: string): { id: string; text: string } | { problem: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (cause) {
-    return { problem: `not valid JSON (${(cause as Error).message})` };
-  }
-  const note = value as { id?: unknown; text?: unknown };
-  if (typeof note !== 'object' || note === null || Array.isArray(note)) return { problem: 'expected an object {"id", "text"}' };
-  if (typeof note.text !== 'string') return { problem: '"text" must be a string' };
-  if (note.id !== undefined && typeof note.id !== 'string' && typeof note.id !== 'number') return { problem: '"id" must be a string or a number' };
-  return { id: note.id === undefined ? '' : String(note.id), text: note.text };
-}
 
 /** JSONL in, JSONL out, in input order, one line at a time; a bad line is reported and skipped. */
 async function extractJsonl(input: NodeJS.ReadableStream, source: string, model: SequenceTagger, { stdout, stderr }: CliContext): Promise<number> {

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config.js';
 import { isNerError } from '../errors.js';
 import type { CliContext, Command } from './command.js';
+import { batchCommand } from './batch.js';
 import { evaluateCommand } from './evaluate.js';
 import { extractCommand } from './extract.js';
 import { dbCommand } from './db.js';
@@ -8,7 +9,7 @@ import { serveCommand } from './serve.js';
 import { workerCommand } from './worker.js';
 import { trainCommand } from './train.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, dbCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, batchCommand, dbCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -10,7 +10,7 @@ export const workerCommand: Command = {
   async run(argv, context) {
     const { values } = parseCommandArgs(argv, { concurrency: { type: 'string' } }, usage);
     const config = { ...context.config, workerConcurrency: numberOption(values.concurrency, 'concurrency', context.config.workerConcurrency) };
-    closeWorkerOnSignals(await startWorker(config));
+    closeWorkerOnSignals(await startWorker(config, { nightly: true }));
     await new Promise(() => {});
     return 0;
   },

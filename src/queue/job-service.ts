@@ -18,7 +18,12 @@ export interface JobStatus extends Omit<SubmissionProgress, 'failures'> {
 
 /** Bulk submissions: split into batches on the `extract` queue, tracked in PostgreSQL. */
 export interface JobService {
-  submit(notes: readonly SubmittedNote[], source?: string): Promise<{ jobId: string; notes: number; batches: number }>;
+  /**
+   * Splits the notes into batches on the queue. With options.jobId (a nightly day's fixed id) submitting
+   * again is harmless: batches still queued or done are not added twice, and batches that failed every
+   * retry are retried.
+   */
+  submit(notes: readonly SubmittedNote[], source?: string, options?: { jobId?: string }): Promise<{ jobId: string; notes: number; batches: number }>;
   status(jobId: string): Promise<JobStatus | null>;
   records(jobId: string): AsyncGenerator<StoredRecord>;
 }
@@ -51,9 +56,9 @@ export function createJobService(deps: {
   const { queue, redis, store, batchSize } = deps;
   const fromStore = <T>(promise: Promise<T>): Promise<T> => withStoreErrors(promise, deps.databaseUrl);
   return {
-    async submit(notes, source = 'api') {
+    async submit(notes, source = 'api', options = {}) {
       if (!(await redisReady(redis))) throw queueUnavailable(deps.redisUrl);
-      const jobId = randomUUID();
+      const jobId = options.jobId ?? randomUUID();
       const batches: ExtractBatchData[] = [];
       for (let start = 0; start < notes.length; start += batchSize) {
         batches.push({ jobId, batch: batches.length, notes: notes.slice(start, start + batchSize) });
@@ -62,8 +67,14 @@ export function createJobService(deps: {
       try {
         await queue.addBulk(batches.map((data) => ({ name: 'extract-batch', data, opts: { ...EXTRACT_JOB_OPTIONS, jobId: batchJobId(jobId, data.batch) } })));
       } catch (cause) {
-        await store.deleteSubmission(jobId).catch(() => {});
+        if (!options.jobId) await store.deleteSubmission(jobId).catch(() => {});
         throw queueUnavailable(deps.redisUrl, cause);
+      }
+      if (options.jobId) {
+        for (const data of batches) {
+          const job = await queue.getJob(batchJobId(jobId, data.batch));
+          if (job && (await job.isFailed())) await job.retry('failed');
+        }
       }
       return { jobId, notes: notes.length, batches: batches.length };
     },

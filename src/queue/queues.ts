@@ -2,6 +2,14 @@ import type { JobsOptions } from 'bullmq';
 
 /** Queue names (ARCHITECTURE.md): a job of `extract` is one batch of notes of a submission. */
 export const EXTRACT_QUEUE = 'extract';
+/** A job of `nightly` is one day's run (queued by the job scheduler, NIGHTLY_CRON in TZ). */
+export const NIGHTLY_QUEUE = 'nightly';
+export const NIGHTLY_SCHEDULER_ID = 'nightly-run';
+
+export interface NightlyJobData {
+  /** The day to process, YYYY-MM-DD; absent when the scheduler queued it: the day before, in TZ. */
+  day?: string;
+}
 
 /** A note as submitted: checked by the worker, so that a bad note fails alone, with its reason. */
 export interface SubmittedNote {

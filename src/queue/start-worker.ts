@@ -7,6 +7,9 @@ import { createDatabasePool } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
 import { processExtractBatch } from './extract-batch-processor.js';
+import { createNightlyDeps, startNightlyWorker } from './nightly-service.js';
+import type { DriftCheck } from './nightly-run.js';
+import type { CrfNerModel } from '../core/crf-ner-model.js';
 import { EXTRACT_QUEUE, type ExtractBatchData, type ExtractBatchResult } from './queues.js';
 import { createRedisConnection, notesProcessedKey } from './redis-connection.js';
 
@@ -22,7 +25,7 @@ export interface RunningWorker {
  * mid-batch (SIGKILL, OOM) leaves the batch's lock to expire after QUEUE_LOCK_MS; another worker then
  * takes it up again (BullMQ's stalled-job check), and the upserts make the second run harmless.
  */
-export async function startWorker(config: Config, options: { logger?: Logger } = {}): Promise<RunningWorker> {
+export async function startWorker(config: Config, options: { logger?: Logger; /** Also run the nightly queue and its scheduler. */ nightly?: boolean } = {}): Promise<RunningWorker> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { role: 'worker', pid: process.pid } });
   const { model } = await loadModel(config.modelDir);
   const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: config.workerConcurrency + 1 });
@@ -51,11 +54,16 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   worker.on('completed', (job, result) => logger.info({ job: job.id, ...result, ms: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined }, 'batch done'));
   worker.on('failed', (job, error) => logger.warn({ job: job?.id, attempt: job?.attemptsMade, error: error.message }, 'batch failed; BullMQ retries it with backoff'));
   worker.on('error', (error) => logger.error({ error: error.message }, 'worker error'));
-  logger.info({ queue: EXTRACT_QUEUE, concurrency: config.workerConcurrency, modelVersion: model.version }, 'worker started');
+  // The nightly queue, its scheduler and processor: in worker processes (behealthy batch runs a day itself).
+  const nightlyDeps = !options.nightly ? undefined : createNightlyDeps(config, { redis: counters, pool, store, drift: await nightlyDriftCheck(config, model, logger) });
+  const nightly = nightlyDeps ? await startNightlyWorker(config, { connection, nightly: nightlyDeps, logger }) : undefined;
+  logger.info({ queue: EXTRACT_QUEUE, concurrency: config.workerConcurrency, modelVersion: model.version, nightly: nightly ? { cron: config.nightlyCron, tz: config.nightlyTimeZone } : false }, 'worker started');
   return {
     worker,
     logger,
     async close() {
+      await nightly?.close();
+      await nightlyDeps?.close();
       await worker.close();
       counters.disconnect();
       connection.disconnect();
@@ -81,4 +89,9 @@ export function closeWorkerOnSignals(running: RunningWorker, exit: (code: number
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+}
+
+/** The drift check of nightly runs; until the model card carries a training profile there is none. */
+async function nightlyDriftCheck(_config: Config, _model: CrfNerModel, _logger: Logger): Promise<DriftCheck | undefined> {
+  return undefined;
 }

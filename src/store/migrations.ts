@@ -85,4 +85,20 @@ export const MIGRATIONS: readonly Migration[] = [
         last_processed_at = (SELECT max(processed_at) FROM job_notes j WHERE j.job_id = s.id);
     `,
   },
+  {
+    id: '003_nightly_runs',
+    sql: `
+      -- One row per day processed by the nightly job (or behealthy batch --date): its submission, its state
+      -- and, once finished, its report (drift included). A re-run of a day replaces the row.
+      CREATE TABLE nightly_runs (
+        day date PRIMARY KEY,
+        job_id uuid NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
+        state text NOT NULL CHECK (state IN ('running', 'completed', 'failed')),
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        report jsonb
+      );
+      CREATE INDEX nightly_runs_finished_at ON nightly_runs (finished_at);
+    `,
+  },
 ];

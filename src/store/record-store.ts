@@ -67,7 +67,12 @@ function lastById<T>(items: readonly T[], id: (item: T) => string): T[] {
 export function createPgRecordStore(pool: pg.Pool): RecordStore {
   return {
     async createSubmission({ jobId, notes, batches, source }) {
-      await pool.query('INSERT INTO submissions (id, notes, batches, source) VALUES ($1, $2, $3, $4)', [jobId, notes, batches, source]);
+      // A nightly run of a day reuses its submission id: submitting it again keeps the progress counted so far.
+      await pool.query(
+        `INSERT INTO submissions (id, notes, batches, source) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET notes = EXCLUDED.notes, batches = EXCLUDED.batches, source = EXCLUDED.source`,
+        [jobId, notes, batches, source],
+      );
     },
 
     async deleteSubmission(jobId) {

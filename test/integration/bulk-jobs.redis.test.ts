@@ -10,7 +10,7 @@ import { buildApp } from '../../src/http/build-app.js';
 import { startApi } from '../../src/http/start-api.js';
 import { createServiceMetrics } from '../../src/monitoring/metrics.js';
 import { createJobService } from '../../src/queue/job-service.js';
-import { EXTRACT_QUEUE, type ExtractBatchData } from '../../src/queue/queues.js';
+import { EXTRACT_QUEUE, NIGHTLY_QUEUE, type ExtractBatchData } from '../../src/queue/queues.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { startWorker, type RunningWorker } from '../../src/queue/start-worker.js';
 import { createPgRecordStore } from '../../src/store/record-store.js';
@@ -243,6 +243,11 @@ describe('bulk jobs through BullMQ into PostgreSQL', () => {
       await successor?.close();
       await queue.obliterate({ force: true });
       await queue.close();
+      // The spawned worker also registered the nightly scheduler under this prefix.
+      const nightly = new Queue(NIGHTLY_QUEUE, { connection: createRedisConnection(config.redisUrl, { forBullmq: true }), prefix });
+      await nightly.obliterate({ force: true });
+      await nightly.close();
+      await nightly.disconnect();
       await submitter.close();
     }
   });
