@@ -36,6 +36,8 @@ export const ERROR_CATALOGUE = {
   NER_ERR_STORE_UNAVAILABLE: { statusCode: 503, summary: 'The route needs the record store and PostgreSQL is not reachable at DATABASE_URL.' },
   NER_ERR_INBOX_DAY_MISSING: { statusCode: 404, summary: 'A nightly run was asked for a day that has no folder in INBOX_DIR.' },
   NER_ERR_DRIFT_NO_PROFILE: { statusCode: 500, summary: 'The model card has no training profile this code can compare with (none, or written with other bins): no drift check.' },
+  NER_ERR_NIGHTLY_RUN_NOT_FOUND: { statusCode: 404, summary: 'No nightly run has processed this day.' },
+  NER_ERR_DRIFT_NOT_MEASURED: { statusCode: 404, summary: 'No finished nightly run has measured drift yet.' },
   NER_ERR_INTERNAL: { statusCode: 500, summary: 'An unexpected server error; the server log has the details under the request id.' },
 } as const satisfies Record<string, { statusCode: number; summary: string }>;
 

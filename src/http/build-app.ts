@@ -13,6 +13,8 @@ import { toApiError } from './error-reply.js';
 import { extractRoutes } from './routes/extract-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { recordRoutes } from './routes/record-routes.js';
+import { nightlyRoutes } from './routes/nightly-routes.js';
+import type { NightlyRunStore } from '../store/nightly-run-store.js';
 import { queueUnavailable, storeUnavailable, type JobService } from '../queue/job-service.js';
 import type { RecordStore } from '../store/record-store.js';
 import type { Queue } from 'bullmq';
@@ -33,6 +35,8 @@ export interface AppDeps {
   jobs?: JobService;
   /** Stored records (PostgreSQL); without it the /v1/records and insights routes answer 503. */
   store?: RecordStore;
+  /** Nightly runs (PostgreSQL); without it /v1/drift and /v1/nightly answer 503. */
+  nightlyRuns?: NightlyRunStore;
   /** Queues shown by the dashboard at /admin/queues. */
   queues?: readonly Queue[];
   /** Optional services reported by /ready (Redis, PostgreSQL). */
@@ -149,6 +153,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const store = (): RecordStore => deps.store ?? unconfigured(storeUnavailable(config.databaseUrl));
       jobRoutes(v1, { jobs, limits: { maxJobNotes: config.maxJobNotes, jobBodyLimitBytes: config.jobBodyLimitBytes } });
       recordRoutes(v1, { store, databaseUrl: config.databaseUrl });
+      const runs = (): NightlyRunStore => deps.nightlyRuns ?? unconfigured(storeUnavailable(config.databaseUrl));
+      nightlyRoutes(v1, { runs, databaseUrl: config.databaseUrl });
     },
     { prefix: '/v1' },
   );

@@ -9,8 +9,10 @@ import { createDatabasePool, databaseDependency } from '../store/database.js';
 import { buildApp } from './build-app.js';
 import { Queue } from 'bullmq';
 import { registerQueueMetrics } from '../monitoring/queue-metrics.js';
+import { registerNightlyMetrics } from '../monitoring/nightly-metrics.js';
+import { createPgNightlyRunStore } from '../store/nightly-run-store.js';
 import { createJobService } from '../queue/job-service.js';
-import { EXTRACT_QUEUE, type ExtractBatchData } from '../queue/queues.js';
+import { EXTRACT_QUEUE, NIGHTLY_QUEUE, type ExtractBatchData } from '../queue/queues.js';
 import { migrate } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
 
@@ -39,7 +41,11 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const store = createPgRecordStore(pool);
   const extractQueue = new Queue<ExtractBatchData>(EXTRACT_QUEUE, { connection: redis, prefix: config.queuePrefix });
   extractQueue.on('error', () => {}); // Redis down: /ready reports it, POST /v1/jobs answers 503.
-  registerQueueMetrics(metrics.registry, { queues: [extractQueue], redis, prefix: config.queuePrefix });
+  const nightlyQueue = new Queue(NIGHTLY_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  nightlyQueue.on('error', () => {});
+  registerQueueMetrics(metrics.registry, { queues: [extractQueue, nightlyQueue], redis, prefix: config.queuePrefix });
+  const nightlyRuns = createPgNightlyRunStore(pool);
+  registerNightlyMetrics(metrics.registry, nightlyRuns);
   const jobs = createJobService({ queue: extractQueue, redis, store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
   const app = await buildApp({
     config,
@@ -47,7 +53,8 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     metrics,
     jobs,
     store,
-    queues: [extractQueue],
+    nightlyRuns,
+    queues: [extractQueue, nightlyQueue],
     dependencies: [redisDependency(redis, config.redisUrl), databaseDependency(pool, config.databaseUrl)],
     ...(options.exposition ? { exposition: options.exposition } : {}),
   });
@@ -62,6 +69,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   });
   app.addHook('onClose', async () => {
     await extractQueue.close().catch(() => {});
+    await nightlyQueue.close().catch(() => {});
     redis.disconnect();
     await pool.end();
   });

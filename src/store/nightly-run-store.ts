@@ -19,6 +19,8 @@ export interface NightlyRunStore {
   get(day: string): Promise<NightlyRun | null>;
   /** The run that finished last (completed or failed), or null before the first. */
   latestFinished(): Promise<NightlyRun | null>;
+  /** The run that completed last, or null. */
+  latestCompleted(): Promise<NightlyRun | null>;
 }
 
 interface Row {
@@ -51,6 +53,10 @@ export function createPgNightlyRunStore(pool: pg.Pool): NightlyRunStore {
     },
     async latestFinished() {
       const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM nightly_runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1`);
+      return rows[0] ? toRun(rows[0]) : null;
+    },
+    async latestCompleted() {
+      const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM nightly_runs WHERE state = 'completed' ORDER BY finished_at DESC LIMIT 1`);
       return rows[0] ? toRun(rows[0]) : null;
     },
   };

@@ -5,6 +5,7 @@ import { createExtractor } from '../../src/extractor.js';
 import { buildApp, type AppConfig } from '../../src/http/build-app.js';
 import type { DependencyCheck } from '../../src/http/routes/health-routes.js';
 import { createServiceMetrics, type ServiceMetrics } from '../../src/monitoring/metrics.js';
+import type { NightlyRunStore } from '../../src/store/nightly-run-store.js';
 
 /**
  * A dictionary tagger standing in for the CRF in route tests: the routes are under test here, not the
@@ -37,7 +38,7 @@ export interface TestApp {
   logs(): string;
 }
 
-export async function testApp(options: { config?: Partial<AppConfig>; dependencies?: DependencyCheck[]; tagger?: SequenceTagger } = {}): Promise<TestApp> {
+export async function testApp(options: { config?: Partial<AppConfig>; dependencies?: DependencyCheck[]; tagger?: SequenceTagger; nightlyRuns?: NightlyRunStore } = {}): Promise<TestApp> {
   const metrics = createServiceMetrics({ processMetrics: false });
   const logStream = new PassThrough();
   const lines: string[] = [];
@@ -47,6 +48,7 @@ export async function testApp(options: { config?: Partial<AppConfig>; dependenci
     extractor: createExtractor(options.tagger ?? dictionaryTagger, metrics),
     metrics,
     dependencies: options.dependencies ?? [],
+    ...(options.nightlyRuns ? { nightlyRuns: options.nightlyRuns } : {}),
     logStream,
   });
   return { app, metrics, logs: () => lines.join('') };
