@@ -5,11 +5,12 @@ import { batchCommand } from './batch.js';
 import { evaluateCommand } from './evaluate.js';
 import { extractCommand } from './extract.js';
 import { dbCommand } from './db.js';
+import { driftCommand } from './drift.js';
 import { serveCommand } from './serve.js';
 import { workerCommand } from './worker.js';
 import { trainCommand } from './train.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, batchCommand, dbCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, batchCommand, dbCommand, driftCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

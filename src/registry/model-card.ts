@@ -1,6 +1,7 @@
 import { NerError } from '../errors.js';
 import { LABEL_ENCODINGS, type LabelEncoding } from '../core/label-codec.js';
 import type { EntityBias, TrainingParameters } from '../core/crfsuite-binding.js';
+import { trainingProfileProblem, type TrainingProfile } from '../core/drift.js';
 import type { AveragedReport, EvaluationReport } from '../core/evaluation.js';
 
 /** sha256 and size of a file, so a model file is verified before the CRFsuite binding ever sees it. */
@@ -51,6 +52,8 @@ export interface ModelCard {
     test: MetricsSummary | null;
   };
   environment: { node: string; crfsuite: string };
+  /** The train split profiled for drift checks (core/drift.ts); absent in cards written before it existed. */
+  trainingProfile?: TrainingProfile;
 }
 
 function fail(file: string, message: string): never {
@@ -60,6 +63,18 @@ function fail(file: string, message: string): never {
 function isDigest(value: unknown): value is FileDigest {
   const d = value as FileDigest;
   return typeof d === 'object' && d !== null && typeof d.path === 'string' && /^[0-9a-f]{64}$/.test(d.sha256) && Number.isInteger(d.bytes);
+}
+
+/**
+ * The card as written to model-card.json: indented JSON, but the training profile's vocabulary (a few
+ * thousand word counts) on one line rather than one line per word.
+ */
+export function formatModelCard(card: ModelCard): string {
+  const profile = card.trainingProfile;
+  if (!profile) return `${JSON.stringify(card, null, 2)}\n`;
+  const marker = '<vocabulary words>';
+  const text = JSON.stringify({ ...card, trainingProfile: { ...profile, vocabulary: { ...profile.vocabulary, words: marker } } }, null, 2);
+  return `${text.replace(JSON.stringify(marker), () => JSON.stringify(profile.vocabulary.words))}\n`;
 }
 
 /** Checks the fields the loader relies on; the rest is informative and passes through. */
@@ -78,5 +93,9 @@ export function parseModelCard(json: string, file: string): ModelCard {
   if (card.spanRules !== undefined && !(Array.isArray(card.spanRules) && card.spanRules.every((t) => typeof t === 'string'))) fail(file, '"spanRules" must be a list of names');
   if (typeof card.files !== 'object' || card.files === null || !isDigest(card.files.model)) fail(file, '"files.model" must be { path, sha256, bytes }');
   if (!Array.isArray(card.files.resources) || !card.files.resources.every(isDigest)) fail(file, '"files.resources" must be a list of { path, sha256, bytes }');
+  if (card.trainingProfile !== undefined) {
+    const problem = trainingProfileProblem(card.trainingProfile);
+    if (problem) fail(file, `"trainingProfile": ${problem}`);
+  }
   return card;
 }

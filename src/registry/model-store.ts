@@ -7,7 +7,7 @@ import { parseCrfsuiteModel } from '../core/crf-model-file.js';
 import { resolveTemplates } from '../core/feature-templates.js';
 import { resolveSpanRules } from '../core/span-rules.js';
 import { parseResources, writeResourceFiles, type ResourceFiles } from '../corpus/resource-files.js';
-import { parseModelCard, type FileDigest, type ModelCard } from './model-card.js';
+import { formatModelCard, parseModelCard, type FileDigest, type ModelCard } from './model-card.js';
 
 /**
  * Model versions on disk: `<modelsDir>/<version>/{model-card.json, model.crfsuite, resource files}` and
@@ -121,7 +121,7 @@ export async function saveModel(
       resources: await Promise.all(Object.keys(resourceFiles).sort().map((name) => digestFile(join(staging, name), name))),
     },
   };
-  await writeFile(join(staging, CARD_FILE), `${JSON.stringify(full, null, 2)}\n`);
+  await writeFile(join(staging, CARD_FILE), formatModelCard(full));
   await rename(staging, directory);
   return full;
 }

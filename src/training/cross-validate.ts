@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import type { EntityBias } from '../core/crfsuite-binding.js';
+import { mergePredictionCounts, type PredictionCounts } from '../core/drift.js';
 import { averageReports, type AveragedReport } from '../core/evaluation.js';
 import { runTrainingJob, type FoldJob, type FoldReport } from './training-process.js';
 
@@ -10,6 +11,8 @@ export interface CrossValidationResult {
   mean: AveragedReport;
   /** Mean ± sd strict micro F1 at every entity bias tried. */
   entityBiasSearch: { entityBias: EntityBias; strictMicroF1: { mean: number; sd: number } }[];
+  /** What the folds' models predicted on their held-out sentences at the chosen bias: every sentence once (drift profile). */
+  outOfFold: PredictionCounts | null;
 }
 
 function averageAt(folds: readonly FoldReport[], index: number): AveragedReport {
@@ -37,10 +40,12 @@ export async function crossValidate(
   reports.sort((a, b) => a.fold - b.fold);
   const search = grid.map((entityBias, index) => ({ entityBias, mean: averageAt(reports, index) }));
   const best = search.reduce((a, b) => (b.mean.strict.micro.f1.mean > a.mean.strict.micro.f1.mean ? b : a));
+  const predictions = reports.map((r) => r.byEntityBias[search.indexOf(best)]?.predictions);
   return {
     folds: reports,
     entityBias: best.entityBias,
     mean: best.mean,
     entityBiasSearch: search.map((s) => ({ entityBias: s.entityBias, strictMicroF1: s.mean.strict.micro.f1 })),
+    outOfFold: predictions.every((p) => p !== undefined) ? mergePredictionCounts(predictions as PredictionCounts[]) : null,
   };
 }

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { EntityBias, TrainingProgress } from '../core/crfsuite-binding.js';
+import { buildTrainingProfile } from '../core/drift.js';
 import type { LabeledSentence } from '../core/types.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
@@ -52,7 +53,8 @@ export interface TrainModelVersionResult {
   test: EvaluationReport | null;
 }
 
-function combinedDigest(files: readonly DataFileDigest[]): string {
+/** One digest over the training-data files' names and digests: the card's `data.sha256`. */
+export function combinedDigest(files: readonly DataFileDigest[]): string {
   const hash = createHash('sha256');
   for (const file of files) hash.update(`${basename(file.path)} ${file.sha256}\n`);
   return hash.digest('hex');
@@ -143,6 +145,10 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
           test: test ? { strict: test.strict, partial: test.partial, token: test.token } : null,
         },
         environment: { node: process.version, crfsuite: crfsuiteVersion() },
+        trainingProfile: buildTrainingProfile({
+          sentences: train.sentences,
+          outOfFold: crossValidation?.outOfFold ? { counts: crossValidation.outOfFold, folds: request.folds, seed: request.seed } : null,
+        }),
       },
       crfPath,
       finalFiles,

@@ -7,7 +7,7 @@ import { trainCrf, type EntityBias, type TrainingParameters, type TrainingSequen
 import { goldFromLabeled, evaluate, type EvaluationReport } from '../core/evaluation.js';
 import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/feature-encoder.js';
 import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
-import { encodeLabels, labelsFromSpans, type LabelEncoding } from '../core/label-codec.js';
+import { encodeLabels, labelsFromSpans, type LabelEncoding, type TokenSpan } from '../core/label-codec.js';
 import { resolveSpanRules } from '../core/span-rules.js';
 import type { LabeledSentence } from '../core/types.js';
 import { outOfFoldRelevance, type RelevanceModels } from '../core/sentence-relevance.js';
@@ -126,10 +126,18 @@ export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resourc
   });
 }
 
-/** Tags every sentence (gold tokens) and scores the predictions against the gold labels. */
-export function evaluateTagger(tagger: SequenceTagger, sentences: readonly LabeledSentence[]): EvaluationReport {
+/**
+ * Tags every sentence (gold tokens) and scores the predictions against the gold labels; `observe`, when given,
+ * sees each sentence's predicted spans (cross-validation counts them for the drift profile).
+ */
+export function evaluateTagger(
+  tagger: SequenceTagger,
+  sentences: readonly LabeledSentence[],
+  observe?: (sentence: LabeledSentence, spans: TokenSpan[]) => void,
+): EvaluationReport {
   const predicted = sentences.map((s) => {
     const spans = tagSpans(tagger, s.tokens);
+    observe?.(s, spans);
     return { spans, labels: labelsFromSpans(s.tokens.length, spans) };
   });
   return evaluate(goldFromLabeled([...sentences]), predicted);

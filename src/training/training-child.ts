@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_FILE } from '../registry/model-store.js';
+import { addPredictedSentence, emptyPredictionCounts } from '../core/drift.js';
 import { foldPartition, kFoldIndices } from '../core/folds.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
 import { evaluateTagger, modelFromBytes, trainTagger, withEntityBias } from './train-tagger.js';
@@ -25,8 +26,9 @@ async function run(job: TrainingJob): Promise<FoldReport | { written: string }> 
   const trained = await trainTagger(train, unbiased, resources, { log: job.log });
   const byEntityBias = job.entityBiasGrid.map((entityBias) => {
     const model = modelFromBytes(withEntityBias(trained.crfBytes, entityBias), unbiased, trained.resources, 'fold');
-    const { errors: _errors, ...report } = evaluateTagger(model, heldOut);
-    return { entityBias, report };
+    const predictions = emptyPredictionCounts();
+    const { errors: _errors, ...report } = evaluateTagger(model, heldOut, (sentence, spans) => addPredictedSentence(predictions, sentence.tokens.length, spans));
+    return { entityBias, report, predictions };
   });
   return { fold: job.fold, seconds: (performance.now() - started) / 1000, byEntityBias };
 }

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { NerError } from '../errors.js';
 import { createTrainingLogParser, type EntityBias, type TrainingProgress } from '../core/crfsuite-binding.js';
+import type { PredictionCounts } from '../core/drift.js';
 import type { EvaluationReport } from '../core/evaluation.js';
 import type { LabeledSentence } from '../core/types.js';
 import type { TrainingSpec } from './train-tagger.js';
@@ -33,7 +34,8 @@ export type ScoreReport = Omit<EvaluationReport, 'errors'>;
 export interface FoldReport {
   fold: number;
   seconds: number;
-  byEntityBias: { entityBias: EntityBias; report: ScoreReport }[];
+  /** predictions: what the fold's model predicted on its held-out sentences, as counts (for the drift profile). */
+  byEntityBias: { entityBias: EntityBias; report: ScoreReport; predictions?: PredictionCounts }[];
 }
 
 function childModule(): { path: string; execArgv: string[] } {

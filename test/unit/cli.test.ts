@@ -93,6 +93,9 @@ describe('behealthy CLI', () => {
     expect(card.templates).toEqual(['lower', 'suffix', 'shape']);
     expect(card.data.files.map((f: { path: string }) => f.path)).toEqual(['train_sent', 'train_label']);
     expect(card.data.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // The drift profile: the train split, and every train sentence once in the out-of-fold predictions.
+    expect(card.trainingProfile).toMatchObject({ sentences: card.data.sentences, tokens: card.data.tokens });
+    expect(card.trainingProfile.predictions).toMatchObject({ source: 'out-of-fold', folds: 2, sentences: card.data.sentences, tokens: card.data.tokens });
     expect(JSON.parse(await readFile(join(out, 'production.json'), 'utf8')).version).toBe('cli-test.1');
     expect((await readdir(out)).sort()).toEqual(['cli-test.1', 'production.json']);
   });
