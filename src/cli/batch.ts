@@ -2,7 +2,8 @@ import { pino } from 'pino';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { createNightlyDeps } from '../queue/nightly-service.js';
 import { previousDay, runNightly } from '../queue/nightly-run.js';
-import { startWorker } from '../queue/start-worker.js';
+import { nightlyDriftCheck, startWorker } from '../queue/start-worker.js';
+import { loadModel } from '../registry/model-store.js';
 import { assertDay } from '../corpus/inbox.js';
 import { createDatabasePool } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
@@ -31,7 +32,8 @@ export const batchCommand: Command = {
     // The in-process worker logs to stderr, warnings only unless LOG_LEVEL asks for more: stdout is the summary.
     const logger = pino({ level: ['debug', 'trace'].includes(config.logLevel) ? config.logLevel : 'warn', base: { role: 'batch' } }, pino.destination(2));
     const worker = values['no-worker'] ? undefined : await startWorker(config, { logger });
-    const nightly = createNightlyDeps(config, { redis, pool, store: createPgRecordStore(pool) });
+    const drift = nightlyDriftCheck(config, await loadModel(config.modelDir), logger);
+    const nightly = createNightlyDeps(config, { redis, pool, store: createPgRecordStore(pool), ...(drift ? { drift } : {}) });
     let progress: Progress | undefined;
     try {
       await migrate(pool, config.databaseSchema);
@@ -45,7 +47,7 @@ export const batchCommand: Command = {
       progress?.finish(`${report.notesPerSecond} notes/s`);
       const summary = {
         day, jobId: report.jobId, notes: report.notes, notesPerSecond: report.notesPerSecond, seconds: report.seconds,
-        entities: report.entities, drift: report.drift, outbox: `${config.outboxDir}/${day}`,
+        entities: report.entities, drift: driftSummary(report.drift), outbox: `${config.outboxDir}/${day}`,
       };
       stdout.write(`${JSON.stringify(values.json ? report : summary, null, values.json ? 2 : undefined)}\n`);
       return report.notes.done + report.notes.failed === report.notes.read ? 0 : 1;
@@ -57,3 +59,10 @@ export const batchCommand: Command = {
     }
   },
 };
+
+/** The drift headline for the summary line (report.json keeps the bins). */
+function driftSummary(drift: unknown): unknown {
+  const d = drift as { score?: number; level?: string; drivenBy?: string; features?: { name: string; score: number }[] } | null;
+  if (!d || typeof d.score !== 'number') return drift;
+  return { score: Number(d.score.toFixed(4)), level: d.level, drivenBy: d.drivenBy, features: Object.fromEntries((d.features ?? []).map((f) => [f.name, Number(f.score.toFixed(4))])) };
+}

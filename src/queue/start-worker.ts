@@ -2,14 +2,14 @@ import { Worker } from 'bullmq';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createExtractor } from '../extractor.js';
-import { loadModel } from '../registry/model-store.js';
+import { loadModel, type LoadedModel } from '../registry/model-store.js';
 import { createDatabasePool } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
 import { processExtractBatch } from './extract-batch-processor.js';
 import { createNightlyDeps, startNightlyWorker } from './nightly-service.js';
 import type { DriftCheck } from './nightly-run.js';
-import type { CrfNerModel } from '../core/crf-ner-model.js';
+import { driftOfNotes, notesWithRecords, trainingProfileOf } from '../monitoring/drift-check.js';
 import { EXTRACT_QUEUE, type ExtractBatchData, type ExtractBatchResult } from './queues.js';
 import { createRedisConnection, notesProcessedKey } from './redis-connection.js';
 
@@ -27,7 +27,8 @@ export interface RunningWorker {
  */
 export async function startWorker(config: Config, options: { logger?: Logger; /** Also run the nightly queue and its scheduler. */ nightly?: boolean } = {}): Promise<RunningWorker> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { role: 'worker', pid: process.pid } });
-  const { model } = await loadModel(config.modelDir);
+  const loaded = await loadModel(config.modelDir);
+  const { model } = loaded;
   const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: config.workerConcurrency + 1 });
   const applied = await migrate(pool, config.databaseSchema);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
@@ -55,7 +56,7 @@ export async function startWorker(config: Config, options: { logger?: Logger; /*
   worker.on('failed', (job, error) => logger.warn({ job: job?.id, attempt: job?.attemptsMade, error: error.message }, 'batch failed; BullMQ retries it with backoff'));
   worker.on('error', (error) => logger.error({ error: error.message }, 'worker error'));
   // The nightly queue, its scheduler and processor: in worker processes (behealthy batch runs a day itself).
-  const nightlyDeps = !options.nightly ? undefined : createNightlyDeps(config, { redis: counters, pool, store, drift: await nightlyDriftCheck(config, model, logger) });
+  const nightlyDeps = !options.nightly ? undefined : createNightlyDeps(config, { redis: counters, pool, store, drift: nightlyDriftCheck(config, loaded, logger) });
   const nightly = nightlyDeps ? await startNightlyWorker(config, { connection, nightly: nightlyDeps, logger }) : undefined;
   logger.info({ queue: EXTRACT_QUEUE, concurrency: config.workerConcurrency, modelVersion: model.version, nightly: nightly ? { cron: config.nightlyCron, tz: config.nightlyTimeZone } : false }, 'worker started');
   return {
@@ -91,7 +92,15 @@ export function closeWorkerOnSignals(running: RunningWorker, exit: (code: number
   process.once('SIGINT', shutdown);
 }
 
-/** The drift check of nightly runs; until the model card carries a training profile there is none. */
-async function nightlyDriftCheck(_config: Config, _model: CrfNerModel, _logger: Logger): Promise<DriftCheck | undefined> {
-  return undefined;
+/**
+ * The drift check of nightly runs: the day's notes (with their records, so nothing is extracted twice)
+ * against the training profile in the model card. A card without one gives none, said once in the log.
+ */
+export function nightlyDriftCheck(config: Pick<Config, 'driftThresholds'>, loaded: LoadedModel, logger?: Logger): DriftCheck | undefined {
+  if (!loaded.card.trainingProfile) {
+    logger?.warn({ modelVersion: loaded.card.version }, 'the model card has no training profile: nightly runs will not measure drift');
+    return undefined;
+  }
+  const profile = trainingProfileOf(loaded.card);
+  return async (notes, records) => driftOfNotes(loaded.model, profile, notesWithRecords(notes, records), config.driftThresholds);
 }
