@@ -82,7 +82,7 @@ describe('PostgreSQL record store', () => {
       await old.pool.query("INSERT INTO submissions (id, notes, batches) VALUES ($1, 3, 1)", [jobId]);
       await old.pool.query("INSERT INTO job_notes (job_id, note_id, processed_at) VALUES ($1, 'a', '2026-01-01Z'), ($1, 'b', '2026-01-02Z')", [jobId]);
       await old.pool.query("INSERT INTO note_failures (job_id, note_id, reason) VALUES ($1, 'c', 'text must be a string, got number')", [jobId]);
-      expect(await migrate(old.pool, old.schema)).toEqual(['002_submission_progress']);
+      expect(await migrate(old.pool, old.schema)).toContain('002_submission_progress');
       expect(await createPgRecordStore(old.pool).progress(jobId, 10)).toMatchObject({
         done: 2, failed: 1, firstProcessedAt: new Date('2026-01-01Z'), lastProcessedAt: new Date('2026-01-02Z'), failures: [{ noteId: 'c' }],
       });
