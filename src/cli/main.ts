@@ -2,6 +2,7 @@ import { loadConfig } from '../config.js';
 import { isNerError } from '../errors.js';
 import type { CliContext, Command } from './command.js';
 import { batchCommand } from './batch.js';
+import { correctionsCommand } from './corrections.js';
 import { evaluateCommand } from './evaluate.js';
 import { extractCommand } from './extract.js';
 import { dbCommand } from './db.js';
@@ -10,7 +11,7 @@ import { serveCommand } from './serve.js';
 import { workerCommand } from './worker.js';
 import { trainCommand } from './train.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, batchCommand, dbCommand, driftCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, batchCommand, correctionsCommand, dbCommand, driftCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

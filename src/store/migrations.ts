@@ -101,4 +101,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX nightly_runs_finished_at ON nightly_runs (finished_at);
     `,
   },
+  {
+    id: '004_corrections',
+    sql: `
+      -- Reviewers' corrections: the entities a note should have (offsets into its text), with who and when,
+      -- and what the model had found before. Training data for retraining: the latest correction of a note wins.
+      CREATE TABLE corrections (
+        id bigserial PRIMARY KEY,
+        note_id text NOT NULL,
+        text text NOT NULL,
+        entities jsonb NOT NULL,
+        before jsonb,
+        reviewer text NOT NULL,
+        source text NOT NULL DEFAULT 'review' CHECK (source IN ('review', 'import')),
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX corrections_note_id ON corrections (note_id, created_at DESC, id DESC);
+      CREATE INDEX corrections_created_at ON corrections (created_at);
+    `,
+  },
 ];

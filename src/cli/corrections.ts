@@ -1,0 +1,58 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { labeledSentencesOf } from '../core/annotated-sentences.js';
+import { formatBeHealthy } from '../corpus/behealthy-format.js';
+import { readAnnotationsJsonl } from '../corpus/jsonl-annotations.js';
+import { NerError } from '../errors.js';
+import { storeError } from '../queue/job-service.js';
+import { createPgCorrectionStore } from '../store/correction-store.js';
+import { createDatabasePool } from '../store/database.js';
+import { migrate } from '../store/migrate.js';
+import { parseCommandArgs, type Command } from './command.js';
+
+const usage =
+  'behealthy corrections import FILE.jsonl [--reviewer NAME]   |   behealthy corrections export [--out DIR]   (DATABASE_URL)';
+
+/**
+ * Reviewers' corrections as training data. `import` stores annotated notes (the corpus's JSONL annotation
+ * format: {"id", "text", "entities": [{"type", "start", "end"}]}), all or none: a bad line names its file and
+ * line and nothing is stored. `export` writes the latest correction of every note as corrections.jsonl (that
+ * format) and corrections_sent / corrections_label (the BeHealthy corpus format), what retraining consumes.
+ */
+export const correctionsCommand: Command = {
+  name: 'corrections',
+  summary: 'import reviewed notes as corrections, or export the corrections as training data (JSONL and corpus format)',
+  usage,
+  async run(argv, { config, stdout }) {
+    const { values, positionals } = parseCommandArgs(argv, { reviewer: { type: 'string' }, out: { type: 'string' } }, usage, true);
+    const [action, file] = positionals;
+    if (!((action === 'import' && file && positionals.length === 2) || (action === 'export' && positionals.length === 1))) {
+      throw new NerError('NER_ERR_CLI_USAGE', `usage: ${usage}`);
+    }
+    const notes = action === 'import' ? (await readAnnotationsJsonl(resolve(file as string))).notes : [];
+    const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: 1 });
+    try {
+      await migrate(pool, config.databaseSchema).catch((cause: unknown) => Promise.reject(storeError(cause, config.databaseUrl)));
+      const store = createPgCorrectionStore(pool);
+      if (action === 'import') {
+        const reviewer = values.reviewer ?? 'import';
+        const added = await store.add(notes.map((note) => ({ noteId: note.id, text: note.text, entities: note.entities, reviewer, source: 'import' as const })));
+        stdout.write(`${JSON.stringify({ imported: added, file, reviewer })}\n`);
+        return 0;
+      }
+      const corrections = await store.latestPerNote();
+      const out = resolve(values.out ?? 'corrections-export');
+      await mkdir(out, { recursive: true });
+      const jsonl = corrections.map((c) => JSON.stringify({ id: c.noteId, text: c.text, entities: c.entities, reviewer: c.reviewer, correctedAt: c.createdAt.toISOString() }));
+      await writeFile(join(out, 'corrections.jsonl'), jsonl.length > 0 ? `${jsonl.join('\n')}\n` : '');
+      const sentences = corrections.flatMap((c) => labeledSentencesOf(c.text, c.entities));
+      const corpus = formatBeHealthy(sentences);
+      await writeFile(join(out, 'corrections_sent'), sentences.length > 0 ? `${corpus.sent}\n` : '');
+      await writeFile(join(out, 'corrections_label'), sentences.length > 0 ? `${corpus.label}\n` : '');
+      stdout.write(`${JSON.stringify({ exported: corrections.length, sentences: sentences.length, out })}\n`);
+      return 0;
+    } finally {
+      await pool.end();
+    }
+  },
+};
