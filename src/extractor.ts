@@ -8,32 +8,61 @@ import type { ServiceMetrics } from './monitoring/metrics.js';
  * tokensPerSlice tokens so a very long note does not stall the other requests of a server.
  */
 export interface Extractor {
+  /** The version serving now (it changes when a hot reload swaps the model). */
   readonly modelVersion: string;
+  /** One note, on the model serving when the call starts, to the end (a swap meanwhile does not affect it). */
   extract(text: string, noteId?: string): Promise<ExtractionRecord>;
+  /** An extractor fixed on the model serving now: a batch takes one, so all its notes come from one version. */
+  pinned(): Extractor;
+}
+
+/** The extractor a process serves with: swap() replaces its model atomically (hot reload). */
+export interface SwappableExtractor extends Extractor {
+  /** Calls started before keep the model they started with; every call after uses this one. */
+  swap(model: SequenceTagger): void;
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** tokensPerSlice: EXTRACT_SLICE_TOKENS, where 0 (the default here) tags every note in one go. */
-export function createExtractor(model: SequenceTagger, metrics?: ServiceMetrics, slice = 0): Extractor {
+export function createExtractor(initial: SequenceTagger, metrics?: ServiceMetrics, slice = 0): SwappableExtractor {
   const tokensPerSlice = slice > 0 ? slice : Infinity;
-  metrics?.modelInfo.set({ version: model.version }, 1);
-  return {
+  let current = initial;
+  metrics?.modelInfo.set({ version: initial.version }, 1);
+
+  async function extractWith(model: SequenceTagger, text: string, noteId: string | undefined): Promise<ExtractionRecord> {
+    const steps = extractInSteps(text, model, { ...(noteId === undefined ? {} : { noteId }), tokensPerStep: tokensPerSlice });
+    // Time spent extracting, not waiting for turns between slices.
+    let started = performance.now();
+    let step = steps.next();
+    let milliseconds = performance.now() - started;
+    while (!step.done) {
+      await nextTurn();
+      started = performance.now();
+      step = steps.next();
+      milliseconds += performance.now() - started;
+    }
+    if (metrics) record(metrics, step.value, milliseconds / 1000);
+    return step.value.record;
+  }
+
+  const fixedOn = (model: SequenceTagger): Extractor => ({
     modelVersion: model.version,
-    async extract(text, noteId) {
-      const steps = extractInSteps(text, model, { ...(noteId === undefined ? {} : { noteId }), tokensPerStep: tokensPerSlice });
-      // Time spent extracting, not waiting for turns between slices.
-      let started = performance.now();
-      let step = steps.next();
-      let milliseconds = performance.now() - started;
-      while (!step.done) {
-        await nextTurn();
-        started = performance.now();
-        step = steps.next();
-        milliseconds += performance.now() - started;
-      }
-      if (metrics) record(metrics, step.value, milliseconds / 1000);
-      return step.value.record;
+    extract: (text, noteId) => extractWith(model, text, noteId),
+    pinned: () => fixedOn(model),
+  });
+
+  return {
+    get modelVersion() {
+      return current.version;
+    },
+    extract: (text, noteId) => extractWith(current, text, noteId),
+    pinned: () => fixedOn(current),
+    swap(model) {
+      current = model;
+      // One series: the version this process serves now (the cluster's aggregate shows both during a rollout).
+      metrics?.modelInfo.reset();
+      metrics?.modelInfo.set({ version: model.version }, 1);
     },
   };
 }

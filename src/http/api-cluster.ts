@@ -2,11 +2,14 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { closeOnSignals, startApi } from './start-api.js';
+import type { ProcessModelState } from './routes/model-routes.js';
 
 /**
  * The API on WEB_CONCURRENCY processes sharing one port (node:cluster): extraction is CPU-bound, so one
  * process per core. The primary only forks, restarts a worker that dies, gathers metrics and relays
  * SIGTERM; each worker is a whole API (startApi). GET /metrics on any worker answers for all of them.
+ * Each worker follows the production pointer itself (hot reload); the primary relays which version each
+ * worker serves, so GET /v1/models on any worker lists them all.
  */
 export async function runApi(config: Config, options: { modelVersion?: string } = {}): Promise<void> {
   if (config.webConcurrency <= 1) {
@@ -19,6 +22,19 @@ export async function runApi(config: Config, options: { modelVersion?: string } 
 
 const METRICS_REQUEST = 'behealthy:metrics-request';
 const METRICS_RESPONSE = 'behealthy:metrics-response';
+/** A worker's model state (worker → primary), and every worker's (primary → workers), for GET /v1/models. */
+const MODEL_STATE = 'behealthy:model-state';
+const MODEL_STATES = 'behealthy:model-states';
+
+interface ModelStateMessage {
+  type: typeof MODEL_STATE;
+  state: ProcessModelState;
+}
+
+interface ModelStatesMessage {
+  type: typeof MODEL_STATES;
+  states: ProcessModelState[];
+}
 
 interface MetricsMessage {
   type: typeof METRICS_REQUEST | typeof METRICS_RESPONSE;
@@ -30,9 +46,19 @@ interface MetricsMessage {
 function runPrimary(config: Config): void {
   const aggregator = new AggregatorRegistry();
   let stopping = false;
+  const modelStates = new Map<number, ProcessModelState>();
+  const broadcastModelStates = (): void => {
+    const message: ModelStatesMessage = { type: MODEL_STATES, states: [...modelStates.values()] };
+    for (const worker of Object.values(cluster.workers ?? {})) if (worker?.isConnected()) worker.send(message);
+  };
   const fork = (): Worker => {
     const worker = cluster.fork();
-    worker.on('message', (message: MetricsMessage) => {
+    worker.on('message', (message: MetricsMessage | ModelStateMessage) => {
+      if (message?.type === MODEL_STATE) {
+        modelStates.set(worker.id, message.state);
+        broadcastModelStates();
+        return;
+      }
       if (message?.type !== METRICS_REQUEST) return;
       aggregator.clusterMetrics().then(
         (text) => worker.send({ type: METRICS_RESPONSE, id: message.id, text }),
@@ -44,12 +70,14 @@ function runPrimary(config: Config): void {
   for (let i = 0; i < config.webConcurrency; i++) fork();
   let failed = false;
   cluster.on('exit', (worker, code, signal) => {
+    modelStates.delete(worker.id);
     if (stopping) {
       failed ||= code !== 0;
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(failed ? 1 : 0);
       return;
     }
     console.error(JSON.stringify({ level: 50, msg: 'API worker died; starting another', pid: worker.process.pid, code, signal }));
+    broadcastModelStates();
     fork();
   });
   const stop = (signal: NodeJS.Signals): void => {
@@ -64,7 +92,12 @@ function runPrimary(config: Config): void {
 async function runWorker(config: Config, options: { modelVersion?: string }): Promise<void> {
   let nextId = 0;
   const pending = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
-  process.on('message', (message: MetricsMessage) => {
+  let modelStates: ProcessModelState[] = [];
+  process.on('message', (message: MetricsMessage | ModelStatesMessage) => {
+    if (message?.type === MODEL_STATES) {
+      modelStates = message.states;
+      return;
+    }
     if (message?.type !== METRICS_RESPONSE) return;
     const waiting = pending.get(message.id);
     pending.delete(message.id);
@@ -82,6 +115,14 @@ async function runWorker(config: Config, options: { modelVersion?: string }): Pr
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries(registry);
   };
-  const api = await startApi(config, { ...options, exposition: clusterMetrics, onMetricsRegistry: shareWithPrimary });
+  const api = await startApi(config, {
+    ...options,
+    exposition: clusterMetrics,
+    onMetricsRegistry: shareWithPrimary,
+    // Every worker reloads on its own (each watches the pointer); the primary relays who serves what.
+    onModelState: (state) => process.send?.({ type: MODEL_STATE, state } satisfies ModelStateMessage),
+    // This process's own state is always its latest; the others' as the primary last relayed them.
+    modelProcesses: (own) => [...modelStates.filter((state) => state.pid !== own.pid), own],
+  });
   closeOnSignals(api, config.shutdownTimeoutMs);
 }

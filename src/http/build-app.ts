@@ -14,6 +14,7 @@ import { extractRoutes } from './routes/extract-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { recordRoutes } from './routes/record-routes.js';
 import { nightlyRoutes } from './routes/nightly-routes.js';
+import { modelRoutes, type ModelRouteDeps } from './routes/model-routes.js';
 import type { NightlyRunStore } from '../store/nightly-run-store.js';
 import { queueUnavailable, storeUnavailable, type JobService } from '../queue/job-service.js';
 import type { RecordStore } from '../store/record-store.js';
@@ -37,6 +38,8 @@ export interface AppDeps {
   store?: RecordStore;
   /** Nightly runs (PostgreSQL); without it /v1/drift and /v1/nightly answer 503. */
   nightlyRuns?: NightlyRunStore;
+  /** The model registry (GET /v1/models); without it the route is not served. */
+  models?: ModelRouteDeps;
   /** Queues shown by the dashboard at /admin/queues. */
   queues?: readonly Queue[];
   /** Optional services reported by /ready (Redis, PostgreSQL). */
@@ -155,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       recordRoutes(v1, { store, databaseUrl: config.databaseUrl });
       const runs = (): NightlyRunStore => deps.nightlyRuns ?? unconfigured(storeUnavailable(config.databaseUrl));
       nightlyRoutes(v1, { runs, databaseUrl: config.databaseUrl });
+      if (deps.models) modelRoutes(v1, deps.models);
     },
     { prefix: '/v1' },
   );

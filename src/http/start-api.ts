@@ -5,6 +5,8 @@ import { createExtractor } from '../extractor.js';
 import { createServiceMetrics } from '../monitoring/metrics.js';
 import { createRedisConnection, redisDependency } from '../queue/redis-connection.js';
 import { loadModel } from '../registry/model-store.js';
+import { watchProductionModel, type ModelReloader, type ModelState } from '../registry/model-reloader.js';
+import type { ProcessModelState } from './routes/model-routes.js';
 import { createDatabasePool, databaseDependency } from '../store/database.js';
 import { buildApp } from './build-app.js';
 import { Queue } from 'bullmq';
@@ -22,6 +24,8 @@ export interface RunningApi {
   url: string;
   /** Stops accepting, finishes in-flight requests, closes connections to Redis and PostgreSQL. */
   close(): Promise<void>;
+  /** Follows the production pointer (absent when the version is fixed or MODEL_RELOAD_POLL_MS=0). */
+  reloader: ModelReloader | undefined;
 }
 
 /** Loads the production model, wires the dependencies and listens. Redis and PostgreSQL may be absent. */
@@ -30,10 +34,15 @@ export interface StartApiOptions {
   /** What GET /metrics answers (default: this process's registry); the cluster passes all workers' metrics. */
   exposition?: () => Promise<string>;
   onMetricsRegistry?: (registry: Registry) => void;
+  /** This process's model state, at start and at every reload or refusal (the cluster relays it to the other processes). */
+  onModelState?: (state: ProcessModelState) => void;
+  /** Every API process's model state for GET /v1/models (default: this process's own). */
+  modelProcesses?: (own: ProcessModelState) => ProcessModelState[];
 }
 
 export async function startApi(config: Config, options: StartApiOptions = {}): Promise<RunningApi> {
-  const { model } = await loadModel(config.modelDir, options.modelVersion);
+  const loaded = await loadModel(config.modelDir, options.modelVersion);
+  const { model } = loaded;
   const metrics = createServiceMetrics();
   options.onMetricsRegistry?.(metrics.registry);
   const redis = createRedisConnection(config.redisUrl);
@@ -47,10 +56,20 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const nightlyRuns = createPgNightlyRunStore(pool);
   registerNightlyMetrics(metrics.registry, nightlyRuns);
   const jobs = createJobService({ queue: extractQueue, redis, store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
+  const extractor = createExtractor(model, metrics, config.extractSliceTokens);
+  // A version given at start (serve --model) stays; otherwise the process follows the production pointer.
+  const hotReload = options.modelVersion === undefined && config.modelReloadPollMs > 0;
+  let modelState: ProcessModelState = { pid: process.pid, version: model.version, loadedAt: new Date().toISOString(), refused: null, hotReload };
+  const publishModelState = (state: ModelState): void => {
+    modelState = { ...state, pid: process.pid, hotReload };
+    options.onModelState?.(modelState);
+  };
+  options.onModelState?.(modelState);
   const app = await buildApp({
     config,
-    extractor: createExtractor(model, metrics, config.extractSliceTokens),
+    extractor,
     metrics,
+    models: { modelsDir: config.modelDir, processes: () => options.modelProcesses?.(modelState) ?? [modelState] },
     jobs,
     store,
     nightlyRuns,
@@ -67,7 +86,25 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
+  const reloader = !hotReload
+    ? undefined
+    : watchProductionModel({
+        modelsDir: config.modelDir,
+        initial: loaded,
+        pollMs: config.modelReloadPollMs,
+        log: app.log,
+        onSwap: (next) => {
+          extractor.swap(next.model);
+          metrics.modelReloads.inc();
+        },
+        onRefused: (refusal) => metrics.modelReloadRefusals.inc({ code: refusal.code }),
+        onState: (state) => {
+          metrics.modelReloadRefused.set(state.refused ? 1 : 0);
+          publishModelState(state);
+        },
+      });
   app.addHook('onClose', async () => {
+    await reloader?.close();
     await extractQueue.close().catch(() => {});
     await nightlyQueue.close().catch(() => {});
     redis.disconnect();
@@ -76,8 +113,8 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   // Workers migrate too; the API does it so that the record routes work before any worker has started.
   migrate(pool, config.databaseSchema).catch((error: unknown) => app.log.warn({ error: (error as Error).message }, 'database not migrated (PostgreSQL unreachable?)'));
   const url = await app.listen({ host: config.host, port: config.port });
-  app.log.info({ url, modelVersion: model.version, auth: config.apiKeys.length > 0 }, 'serving');
-  return { app, url, close: () => app.close() };
+  app.log.info({ url, modelVersion: extractor.modelVersion, hotReload, auth: config.apiKeys.length > 0 }, 'serving');
+  return { app, url, close: () => app.close(), reloader };
 }
 
 /**

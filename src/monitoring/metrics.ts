@@ -12,6 +12,11 @@ export interface ServiceMetrics {
   readonly entities: Counter<'type'>;
   readonly extractionDuration: Histogram;
   readonly modelInfo: Gauge<'version'>;
+  /** Hot reloads: versions swapped in, and versions refused (by error code) while the old model kept serving. */
+  readonly modelReloads: Counter;
+  readonly modelReloadRefusals: Counter<'code'>;
+  /** 1 while the production pointer names a version this process refused (it serves the previous one). */
+  readonly modelReloadRefused: Gauge;
 }
 
 export function createServiceMetrics(options: { processMetrics?: boolean } = {}): ServiceMetrics {
@@ -41,6 +46,19 @@ export function createServiceMetrics(options: { processMetrics?: boolean } = {})
       labelNames: ['version'],
       registers: [registry],
       // Across cluster workers: one series per version, not a count of workers.
+      aggregator: 'max',
+    }),
+    modelReloads: new Counter({ name: 'behealthy_model_reloads_total', help: 'Model versions swapped in by hot reload (per process)', registers: [registry] }),
+    modelReloadRefusals: new Counter({
+      name: 'behealthy_model_reload_refusals_total',
+      help: 'Promoted model versions a process refused to load (failed verification), by error code; the previous model kept serving',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    modelReloadRefused: new Gauge({
+      name: 'behealthy_model_reload_refused',
+      help: '1 while the production pointer names a version this process refused to load: it serves the previous version, and a restarted process would fail to start',
+      registers: [registry],
       aggregator: 'max',
     }),
   };

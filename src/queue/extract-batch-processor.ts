@@ -33,6 +33,8 @@ export async function processExtractBatch(data: ExtractBatchData, deps: ExtractB
   const started = performance.now();
   const records: ExtractionRecord[] = [];
   const failures: NoteFailure[] = [];
+  // One model version for the whole batch, even if a hot reload swaps the model meanwhile.
+  const extractor = deps.extractor.pinned();
   for (const [index, note] of data.notes.entries()) {
     const checked = checkNote(note, deps.maxNoteChars);
     if ('problem' in checked) {
@@ -41,7 +43,7 @@ export async function processExtractBatch(data: ExtractBatchData, deps: ExtractB
       failures.push({ noteId: noteId || `(batch ${data.batch}, note ${index + 1})`, reason: checked.problem });
       continue;
     }
-    records.push(await deps.extractor.extract(checked.text, checked.id));
+    records.push(await extractor.extract(checked.text, checked.id));
   }
   const extracted = performance.now();
   await deps.store.saveBatch({ jobId: data.jobId, records, failures, processedAt: (deps.now ?? (() => new Date()))() });

@@ -1,8 +1,9 @@
 import { Worker } from 'bullmq';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config.js';
-import { createExtractor } from '../extractor.js';
+import { createExtractor, type Extractor } from '../extractor.js';
 import { loadModel, type LoadedModel } from '../registry/model-store.js';
+import { watchProductionModel, type ModelReloader } from '../registry/model-reloader.js';
 import { createDatabasePool } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
@@ -16,6 +17,10 @@ import { createRedisConnection, notesProcessedKey } from './redis-connection.js'
 export interface RunningWorker {
   worker: Worker<ExtractBatchData, ExtractBatchResult>;
   logger: Logger;
+  /** Extracts with the production model, swapped by the reloader when another version is promoted. */
+  extractor: Extractor;
+  /** Follows the production pointer (absent when MODEL_RELOAD_POLL_MS=0). */
+  reloader: ModelReloader | undefined;
   /** Finishes the batches in hand, then closes Redis and PostgreSQL. */
   close(): Promise<void>;
 }
@@ -34,6 +39,21 @@ export async function startWorker(config: Config, options: { logger?: Logger; /*
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
   const store = createPgRecordStore(pool);
   const extractor = createExtractor(model, undefined, config.extractSliceTokens);
+  // The nightly drift check follows the model too: the training profile is the serving version's.
+  let driftCheck = options.nightly ? nightlyDriftCheck(config, loaded, logger) : undefined;
+  const reloader =
+    config.modelReloadPollMs > 0
+      ? watchProductionModel({
+          modelsDir: config.modelDir,
+          initial: loaded,
+          pollMs: config.modelReloadPollMs,
+          log: logger,
+          onSwap: (next) => {
+            extractor.swap(next.model);
+            if (options.nightly) driftCheck = nightlyDriftCheck(config, next, logger);
+          },
+        })
+      : undefined;
   const connection = createRedisConnection(config.redisUrl, { forBullmq: true });
   const counters = createRedisConnection(config.redisUrl, { forBullmq: true });
   const worker = new Worker<ExtractBatchData, ExtractBatchResult>(
@@ -56,13 +76,18 @@ export async function startWorker(config: Config, options: { logger?: Logger; /*
   worker.on('failed', (job, error) => logger.warn({ job: job?.id, attempt: job?.attemptsMade, error: error.message }, 'batch failed; BullMQ retries it with backoff'));
   worker.on('error', (error) => logger.error({ error: error.message }, 'worker error'));
   // The nightly queue, its scheduler and processor: in worker processes (behealthy batch runs a day itself).
-  const nightlyDeps = !options.nightly ? undefined : createNightlyDeps(config, { redis: counters, pool, store, drift: nightlyDriftCheck(config, loaded, logger) });
+  const nightlyDeps = !options.nightly
+    ? undefined
+    : createNightlyDeps(config, { redis: counters, pool, store, drift: (notes, records) => (driftCheck ? driftCheck(notes, records) : Promise.resolve(null)) });
   const nightly = nightlyDeps ? await startNightlyWorker(config, { connection, nightly: nightlyDeps, logger }) : undefined;
-  logger.info({ queue: EXTRACT_QUEUE, concurrency: config.workerConcurrency, modelVersion: model.version, nightly: nightly ? { cron: config.nightlyCron, tz: config.nightlyTimeZone } : false }, 'worker started');
+  logger.info({ queue: EXTRACT_QUEUE, concurrency: config.workerConcurrency, modelVersion: extractor.modelVersion, hotReload: reloader !== undefined, nightly: nightly ? { cron: config.nightlyCron, tz: config.nightlyTimeZone } : false }, 'worker started');
   return {
     worker,
     logger,
+    extractor,
+    reloader,
     async close() {
+      await reloader?.close();
       await nightly?.close();
       await nightlyDeps?.close();
       await worker.close();

@@ -4,7 +4,8 @@ import { basename, join } from 'node:path';
 import { NerError } from '../errors.js';
 import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
 import { parseCrfsuiteModel } from '../core/crf-model-file.js';
-import { resolveTemplates } from '../core/feature-templates.js';
+import { resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
+import { decodeLabels, type LabelEncoding } from '../core/label-codec.js';
 import { resolveSpanRules } from '../core/span-rules.js';
 import { parseResources, writeResourceFiles, type ResourceFiles } from '../corpus/resource-files.js';
 import { formatModelCard, parseModelCard, type FileDigest, type ModelCard } from './model-card.js';
@@ -24,6 +25,16 @@ export interface LoadedModel {
   card: ModelCard;
   model: CrfNerModel;
   directory: string;
+  /** Each resource file as parsed, by name and sha256: loading another version reuses those whose bytes are the same. */
+  parsedResources?: ReadonlyMap<string, Partial<FeatureResources>>;
+}
+
+export interface LoadOptions {
+  /**
+   * A model already loaded (the one serving, on a hot reload): a resource file of the new version whose
+   * verified bytes have the same sha256 is not parsed again (parsed resources are read-only, so sharing is safe).
+   */
+  reuse?: LoadedModel;
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -57,39 +68,78 @@ async function readVerified(directory: string, digest: FileDigest, what: string)
   return bytes;
 }
 
-export async function readProductionVersion(modelsDir: string): Promise<string> {
+/** production.json: the version in production and when it was promoted (null in a pointer written by hand). */
+export interface ProductionPointer {
+  version: string;
+  promotedAt: string | null;
+}
+
+export async function readProductionPointer(modelsDir: string): Promise<ProductionPointer> {
   const path = join(modelsDir, PRODUCTION_POINTER);
   const bytes = await readOrNotFound(path, 'production pointer');
-  let version: unknown;
+  let pointer: { version?: unknown; promotedAt?: unknown } | undefined;
   try {
-    version = (JSON.parse(bytes.toString('utf8')) as { version?: unknown }).version;
+    pointer = JSON.parse(bytes.toString('utf8')) as { version?: unknown; promotedAt?: unknown };
   } catch {
-    version = undefined;
+    pointer = undefined;
   }
-  if (typeof version !== 'string') {
+  if (typeof pointer?.version !== 'string') {
     throw new NerError('NER_ERR_MODEL_PRODUCTION_POINTER', 'expected {"version": "<model version>"}', { file: path });
   }
-  return version;
+  return { version: pointer.version, promotedAt: typeof pointer.promotedAt === 'string' ? pointer.promotedAt : null };
+}
+
+export async function readProductionVersion(modelsDir: string): Promise<string> {
+  return (await readProductionPointer(modelsDir)).version;
 }
 
 /** Loads and verifies a model version (default: the production one). Never hands an unchecked file to CRFsuite. */
-export async function loadModel(modelsDir: string, version?: string): Promise<LoadedModel> {
+export async function loadModel(modelsDir: string, version?: string, options: LoadOptions = {}): Promise<LoadedModel> {
   const chosen = version ?? (await readProductionVersion(modelsDir));
   assertVersionName(chosen);
   const directory = join(modelsDir, chosen);
   const cardPath = join(directory, CARD_FILE);
   const card = parseModelCard((await readOrNotFound(cardPath, 'model card')).toString('utf8'), cardPath);
+  // Records carry card.version: a card copied under another directory name would serve under a name it was never promoted as.
+  if (card.version !== chosen) throw new NerError('NER_ERR_MODEL_CARD_INVALID', `the card names version ${card.version}, not ${chosen} (its directory)`, { file: cardPath });
   const templates = resolveTemplates(card.templates);
+  const spanRules = resolveSpanRules(card.spanRules ?? []);
   const crfBytes = await readVerified(directory, card.files.model, 'model file');
-  const weights = parseCrfsuiteModel(crfBytes);
   const resourceFiles: ResourceFiles = {};
   for (const digest of card.files.resources) {
     (resourceFiles as Record<string, Buffer>)[basename(digest.path)] = await readVerified(directory, digest, `resource file ${digest.path}`);
   }
-  const resources = parseResources(resourceFiles, directory);
-  const spanRules = resolveSpanRules(card.spanRules ?? []);
+  const weights = parseCrfsuiteModel(crfBytes);
+  checkLabels(weights.labels, card.labelEncoding, join(directory, MODEL_FILE));
+  // One resource file at a time, with a turn of the event loop between them (and after the CRF file): a
+  // serving process that reloads a model keeps answering, stalled at most one file's parse at a time.
+  const resources = parseResources({}, directory);
+  const parsedResources = new Map<string, Partial<FeatureResources>>();
+  for (const [name, bytes] of Object.entries(resourceFiles)) {
+    // The bytes were checked against the card's digest above.
+    const key = `${name}\0${card.files.resources.find((digest) => basename(digest.path) === name)?.sha256 ?? sha256(bytes)}`;
+    let parsed = options.reuse?.parsedResources?.get(key);
+    if (!parsed) {
+      await nextTurn();
+      const all = parseResources({ [name]: bytes }, directory);
+      parsed = Object.fromEntries(Object.entries(all).filter(([, value]) => value !== null)) as Partial<FeatureResources>;
+    }
+    parsedResources.set(key, parsed);
+    Object.assign(resources, parsed);
+  }
   const model = createCrfNerModel({ version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules });
-  return { card, model, directory };
+  return { card, model, directory, parsedResources };
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Every label of the CRF file must be a tag of the card's encoding: a CRFsuite model of another task would fail at the first note. */
+function checkLabels(labels: readonly string[], encoding: LabelEncoding, file: string): void {
+  try {
+    decodeLabels([...labels], encoding);
+  } catch {
+    throw new NerError('NER_ERR_MODEL_FORMAT', `the model's labels (${labels.slice(0, 8).join(', ')}) are not ${encoding} tags as its card says: a CRFsuite model of another task`, { file });
+  }
 }
 
 export async function digestFile(path: string, name: string): Promise<FileDigest> {

@@ -41,8 +41,10 @@ export function extractRoutes(app: FastifyInstance, { extractor, limits }: { ext
     async (request) => {
       const { notes } = request.body;
       request.noteStats = { notes: notes.length, chars: notes.reduce((sum, n) => sum + n.text.length, 0) };
+      // One model version for the whole batch, even if a hot reload swaps the model meanwhile.
+      const pinned = extractor.pinned();
       const records = [];
-      for (const note of notes) records.push(await extractor.extract(note.text, note.id));
+      for (const note of notes) records.push(await pinned.extract(note.text, note.id));
       return { records };
     },
   );
