@@ -16,6 +16,13 @@ export interface Config {
   corpusDir: string;
   /** Model versions and the production pointer. */
   modelDir: string;
+  /**
+   * How often (ms) API and worker processes re-read the production pointer, besides watching it: a newly
+   * promoted version is loaded, verified and swapped in without a restart. 0 turns hot reload off.
+   */
+  modelReloadPollMs: number;
+  /** Experiment runs (train, tuning trials, tunes, retrainings): one JSON file each (src/registry/runs.ts). */
+  runsDir: string;
   /** Open vocabularies used to build gazetteers at training time. */
   lexiconDir: string;
   /** Unlabelled clinical notes (MTSamples CSV) for benchmarks. */
@@ -64,6 +71,10 @@ export interface Config {
   nightlyCron: string;
   /** IANA time zone of nightlyCron, and of the day a run processes. */
   nightlyTimeZone: string;
+  /** A retraining's challenger replaces production unless its CV strict micro F1 is lower by more than this. */
+  retrainMargin: number;
+  /** A retraining is queued once this many corrections were stored since the last one; 0: never on count. */
+  retrainAfterCorrections: number;
   /** Drift thresholds on the drift score (0–1): below watch nothing; watch, retrain, alert above each. */
   driftThresholds: { watch: number; retrain: number; alert: number };
 }
@@ -168,6 +179,8 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     corpusDir: path('CORPUS_DIR', '../shared/corpus/behealthy'),
     modelDir: path('MODEL_DIR', 'models'),
+    modelReloadPollMs: integer('MODEL_RELOAD_POLL_MS', 2_000, 0, 3_600_000),
+    runsDir: path('RUNS_DIR', 'runs'),
     lexiconDir: path('LEXICON_DIR', '../shared/lexicons'),
     notesFile: path('NOTES_FILE', '../shared/notes/mtsamples.csv'),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -194,6 +207,8 @@ export function loadConfig(env: Env = process.env): Config {
     outboxDir: path('OUTBOX_DIR', 'var/outbox'),
     nightlyCron: cron('NIGHTLY_CRON', '0 2 * * *'),
     nightlyTimeZone: timeZone('TZ', 'UTC'),
+    retrainMargin: fraction('RETRAIN_MARGIN', 0.005),
+    retrainAfterCorrections: integer('RETRAIN_AFTER_CORRECTIONS', 200, 0),
     driftThresholds: {
       watch: fraction('DRIFT_WATCH_AT', 0.02),
       retrain: fraction('DRIFT_RETRAIN_AT', 0.05),

@@ -15,6 +15,8 @@ export const ERROR_CATALOGUE = {
   NER_ERR_MODEL_FORMAT: { statusCode: 500, summary: 'The model file is not a CRFsuite model this code can read.' },
   NER_ERR_MODEL_TEMPLATES: { statusCode: 500, summary: 'The model was trained with feature templates this code does not have.' },
   NER_ERR_MODEL_PRODUCTION_POINTER: { statusCode: 500, summary: 'The production pointer names no model version that exists.' },
+  NER_ERR_MODEL_NO_ROLLBACK: { statusCode: 409, summary: 'A rollback was asked for and the promotion history holds no earlier production version.' },
+  NER_ERR_MODEL_REGISTRY_BUSY: { statusCode: 409, summary: 'Another promote or rollback holds the registry lock of the models directory.' },
   NER_ERR_TRAINING_FAILED: { statusCode: 500, summary: 'CRFsuite training failed or produced no model.' },
   NER_ERR_LEXICON_INVALID: { statusCode: 500, summary: 'A lexicon file is missing or malformed.' },
   NER_ERR_INPUT_INVALID: { statusCode: 400, summary: 'An input line or argument is not valid (e.g. a JSONL line without text).' },
@@ -38,6 +40,8 @@ export const ERROR_CATALOGUE = {
   NER_ERR_DRIFT_NO_PROFILE: { statusCode: 500, summary: 'The model card has no training profile this code can compare with (none, or written with other bins): no drift check.' },
   NER_ERR_NIGHTLY_RUN_NOT_FOUND: { statusCode: 404, summary: 'No nightly run has processed this day.' },
   NER_ERR_DRIFT_NOT_MEASURED: { statusCode: 404, summary: 'No finished nightly run has measured drift yet.' },
+  NER_ERR_RUN_NOT_FOUND: { statusCode: 404, summary: 'No recorded run has this id (or the id prefix matches several runs).' },
+  NER_ERR_RUN_INVALID: { statusCode: 500, summary: 'A run file in the runs folder is not valid JSON or lacks a required field.' },
   NER_ERR_INTERNAL: { statusCode: 500, summary: 'An unexpected server error; the server log has the details under the request id.' },
 } as const satisfies Record<string, { statusCode: number; summary: string }>;
 

@@ -10,8 +10,11 @@ import { driftCommand } from './drift.js';
 import { serveCommand } from './serve.js';
 import { workerCommand } from './worker.js';
 import { trainCommand } from './train.js';
+import { modelsCommand } from './models.js';
+import { runsCommand } from './runs.js';
+import { tuneCommand } from './tune.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, batchCommand, correctionsCommand, dbCommand, driftCommand];
+const COMMANDS: readonly Command[] = [trainCommand, tuneCommand, runsCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, batchCommand, correctionsCommand, dbCommand, driftCommand, modelsCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -5,7 +5,10 @@ import { DEFAULT_TEMPLATES, resolveTemplates } from '../core/feature-templates.j
 import { DEFAULT_SPAN_RULES } from '../core/span-rules.js';
 import { LABEL_ENCODINGS, type LabelEncoding } from '../core/label-codec.js';
 import { NerError } from '../errors.js';
-import { setProductionVersion } from '../registry/model-store.js';
+import { promoteVersion, whoAmI } from '../registry/model-registry.js';
+import { runEnvironment } from '../registry/run-environment.js';
+import { trainRun } from '../registry/run-records.js';
+import { createRunId, recordRun } from '../registry/runs.js';
 import { trainModelVersion } from '../training/train-model-version.js';
 import { numberOption, parseCommandArgs, type Command } from './command.js';
 import { createProgress } from './progress.js';
@@ -14,7 +17,7 @@ export const DEFAULT_LABEL_ENCODING: LabelEncoding = 'BIO';
 
 const usage =
   'behealthy train [--corpus DIR] [--lexicons DIR] [--models DIR] [--templates a,b,...] [--encoding IO|BIO] ' +
-  '[--span-rules none|a,b,...] [--c1 N] [--c2 N] [--iterations N] [--entity-bias auto|N|D,T] [--folds K] [--seed N] [--no-test] [--version NAME] [--promote] [--json]';
+  '[--span-rules none|a,b,...] [--c1 N] [--c2 N] [--iterations N] [--entity-bias auto|N|D,T] [--folds K] [--seed N] [--no-test] [--version NAME] [--promote] [--runs DIR] [--json]';
 
 /** `auto`, one bias for both types (`0.25`), or disease,treatment (`0.25,0.5`). */
 function parseEntityBias(value: string | undefined): EntityBias | 'auto' {
@@ -36,7 +39,7 @@ export const trainCommand: Command = {
         templates: { type: 'string' }, encoding: { type: 'string' },
         c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' },
         folds: { type: 'string' }, seed: { type: 'string' }, version: { type: 'string' }, 'entity-bias': { type: 'string' }, 'span-rules': { type: 'string' },
-        'no-test': { type: 'boolean' }, promote: { type: 'boolean' }, json: { type: 'boolean' },
+        'no-test': { type: 'boolean' }, promote: { type: 'boolean' }, json: { type: 'boolean' }, runs: { type: 'string' },
       },
       usage,
     );
@@ -53,6 +56,8 @@ export const trainCommand: Command = {
     };
     const folds = numberOption(values.folds, 'folds', 5);
     const iterations = createProgress('training', parameters.maxIterations, stderr);
+    const entityBias = parseEntityBias(values['entity-bias']);
+    const started = new Date();
     const result = await trainModelVersion(
       {
         corpusDir: values.corpus ? resolve(values.corpus) : config.corpusDir,
@@ -63,7 +68,7 @@ export const trainCommand: Command = {
         folds,
         seed: numberOption(values.seed, 'seed', 42),
         evaluateTest: !values['no-test'],
-        entityBias: parseEntityBias(values['entity-bias']),
+        entityBias,
         ...(values.version ? { version: values.version } : {}),
       },
       {
@@ -77,9 +82,17 @@ export const trainCommand: Command = {
       },
     );
     iterations.finish();
-    if (values.promote) await setProductionVersion(modelDir, result.card.version);
+    if (values.promote) await promoteVersion(modelDir, result.card.version, { by: whoAmI(), reason: 'behealthy train --promote' });
+    // The run: parameters, templates, data digests, CV per fold and mean ± sd, test, versions (behealthy runs).
+    const run = trainRun({
+      id: createRunId(started), startedAt: started, finishedAt: new Date(), result, environment: runEnvironment(),
+      entityBiasMode: entityBias === 'auto' ? 'auto' : 'fixed', ...(values.promote ? { details: { promoted: true } } : {}),
+    });
+    const runsDir = values.runs ? resolve(values.runs) : config.runsDir;
+    await recordRun(runsDir, run);
+    stderr.write(`run ${run.id} recorded in ${runsDir}\n`);
     if (values.json) {
-      stdout.write(`${JSON.stringify({ version: result.card.version, promoted: Boolean(values.promote), metrics: result.card.metrics })}\n`);
+      stdout.write(`${JSON.stringify({ version: result.card.version, promoted: Boolean(values.promote), runId: run.id, metrics: result.card.metrics })}\n`);
       return 0;
     }
     stdout.write(`model version ${result.card.version} written to ${modelDir}${values.promote ? ' and promoted to production' : ''}\n`);

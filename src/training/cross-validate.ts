@@ -37,7 +37,16 @@ export async function crossValidate(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, base.folds) }, lane));
-  reports.sort((a, b) => a.fold - b.fold);
+  return summarizeFolds(reports, grid);
+}
+
+/**
+ * The cross-validation result of fold reports scored at each entity bias of `grid` (in grid order): the
+ * bias with the best mean strict micro F1, the mean report there, the search. Tuning runs folds itself
+ * (several configurations on one pool of processes) and summarises them here, as crossValidate does.
+ */
+export function summarizeFolds(folds: readonly FoldReport[], grid: readonly EntityBias[]): CrossValidationResult {
+  const reports = [...folds].sort((a, b) => a.fold - b.fold);
   const search = grid.map((entityBias, index) => ({ entityBias, mean: averageAt(reports, index) }));
   const best = search.reduce((a, b) => (b.mean.strict.micro.f1.mean > a.mean.strict.micro.f1.mean ? b : a));
   const predictions = reports.map((r) => r.byEntityBias[search.indexOf(best)]?.predictions);

@@ -23,7 +23,7 @@ async function run(job: TrainingJob): Promise<FoldReport | { written: string }> 
   }
   const { train, heldOut } = foldPartition(job.sentences, kFoldIndices(job.sentences.length, job.folds, job.seed), job.fold);
   const unbiased = { ...job.spec, parameters: { ...job.spec.parameters, entityBias: { D: 0, T: 0 } } };
-  const trained = await trainTagger(train, unbiased, resources, { log: job.log });
+  const trained = await trainTagger(job.extraTraining ? [...train, ...job.extraTraining] : train, unbiased, resources, { log: job.log });
   const byEntityBias = job.entityBiasGrid.map((entityBias) => {
     const model = modelFromBytes(withEntityBias(trained.crfBytes, entityBias), unbiased, trained.resources, 'fold');
     const predictions = emptyPredictionCounts();

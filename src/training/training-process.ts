@@ -27,6 +27,8 @@ export interface FoldJob extends JobBase {
   seed: number;
   log: boolean;
   entityBiasGrid: EntityBias[];
+  /** Added to every fold's training part, never held out (retraining: reviewers' corrections). */
+  extraTraining?: LabeledSentence[];
 }
 export type TrainingJob = TrainJob | FoldJob;
 
@@ -46,13 +48,18 @@ function childModule(): { path: string; execArgv: string[] } {
     : { path: self.replace(/training-process\.js$/, 'training-child.js'), execArgv: [] };
 }
 
-export function runTrainingJob(job: FoldJob, onProgress?: (p: TrainingProgress) => void): Promise<FoldReport>;
-export function runTrainingJob(job: TrainJob, onProgress?: (p: TrainingProgress) => void): Promise<{ written: string }>;
-export function runTrainingJob(job: TrainingJob, onProgress?: (p: TrainingProgress) => void): Promise<unknown> {
+/** `signal`: aborting it kills the training process (SIGTERM) and rejects with NER_ERR_TRAINING_FAILED "… cancelled". */
+export interface TrainingJobOptions {
+  signal?: AbortSignal;
+}
+
+export function runTrainingJob(job: FoldJob, onProgress?: (p: TrainingProgress) => void, options?: TrainingJobOptions): Promise<FoldReport>;
+export function runTrainingJob(job: TrainJob, onProgress?: (p: TrainingProgress) => void, options?: TrainingJobOptions): Promise<{ written: string }>;
+export function runTrainingJob(job: TrainingJob, onProgress?: (p: TrainingProgress) => void, options: TrainingJobOptions = {}): Promise<unknown> {
   const { path, execArgv } = childModule();
   const what = job.kind === 'fold' ? `fold ${job.fold + 1}` : 'training';
   return new Promise((resolve, reject) => {
-    const child = fork(path, [], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const child = fork(path, [], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'], ...(options.signal ? { signal: options.signal } : {}) });
     const parse = createTrainingLogParser(job.spec.parameters.maxIterations);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       const progress = parse(line);
@@ -64,9 +71,16 @@ export function runTrainingJob(job: TrainingJob, onProgress?: (p: TrainingProgre
       if (message.ok) resolve(message.result);
       else reject(new NerError('NER_ERR_TRAINING_FAILED', `${what}: ${message.message ?? 'failed'}`));
     });
+    child.on('error', (error) => {
+      if (settled) return;
+      settled = true;
+      const cancelled = options.signal?.aborted === true;
+      reject(new NerError('NER_ERR_TRAINING_FAILED', `${what}: ${cancelled ? 'cancelled' : error.message}`, { cause: error }));
+    });
     child.on('exit', (code, signal) => {
       if (!settled) reject(new NerError('NER_ERR_TRAINING_FAILED', `${what}: the training process ended (${signal ?? `exit code ${code}`})`));
     });
+    if (options.signal?.aborted) return;
     child.send(job);
   });
 }

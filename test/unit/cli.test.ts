@@ -81,7 +81,7 @@ describe('behealthy CLI', () => {
   it('trains, cross-validates and writes a model version with its card', async () => {
     const out = join(workDir, 'models');
     const { code, stdout, stderr } = await run([
-      'train', '--corpus', SAMPLE_DIR, '--models', out, '--templates', 'lower,suffix,shape', '--folds', '2', '--iterations', '20', '--version', 'cli-test.1', '--promote', '--json',
+      'train', '--corpus', SAMPLE_DIR, '--models', out, '--runs', join(workDir, 'runs'), '--templates', 'lower,suffix,shape', '--folds', '2', '--iterations', '20', '--version', 'cli-test.1', '--promote', '--json',
     ]);
     expect(stderr).toContain('fold 1');
     expect(code).toBe(0);
@@ -97,7 +97,7 @@ describe('behealthy CLI', () => {
     expect(card.trainingProfile).toMatchObject({ sentences: card.data.sentences, tokens: card.data.tokens });
     expect(card.trainingProfile.predictions).toMatchObject({ source: 'out-of-fold', folds: 2, sentences: card.data.sentences, tokens: card.data.tokens });
     expect(JSON.parse(await readFile(join(out, 'production.json'), 'utf8')).version).toBe('cli-test.1');
-    expect((await readdir(out)).sort()).toEqual(['cli-test.1', 'production.json']);
+    expect((await readdir(out)).sort()).toEqual(['cli-test.1', 'production-history.jsonl', 'production.json']);
   });
 
   it('names the file and line of a bad corpus, and exits 1', async () => {
