@@ -5,7 +5,10 @@ import { formatBeHealthy } from '../corpus/behealthy-format.js';
 import { readAnnotationsJsonl } from '../corpus/jsonl-annotations.js';
 import { NerError } from '../errors.js';
 import { storeError } from '../queue/job-service.js';
-import { createPgCorrectionStore } from '../store/correction-store.js';
+import { createPgCorrectionStore, type CorrectionStore } from '../store/correction-store.js';
+import { redactUrl, type Config } from '../config.js';
+import { createRedisConnection, redisReady } from '../queue/redis-connection.js';
+import { retrainIfEnoughCorrections, trainQueue } from '../queue/train-queue.js';
 import { createDatabasePool } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { parseCommandArgs, type Command } from './command.js';
@@ -37,7 +40,8 @@ export const correctionsCommand: Command = {
       if (action === 'import') {
         const reviewer = values.reviewer ?? 'import';
         const added = await store.add(notes.map((note) => ({ noteId: note.id, text: note.text, entities: note.entities, reviewer, source: 'import' as const })));
-        stdout.write(`${JSON.stringify({ imported: added, file, reviewer })}\n`);
+        const retraining = await retrainOnCount(config, store);
+        stdout.write(`${JSON.stringify({ imported: added, file, reviewer, retraining })}\n`);
         return 0;
       }
       const corrections = await store.latestPerNote();
@@ -56,3 +60,17 @@ export const correctionsCommand: Command = {
     }
   },
 };
+
+/** The corrections trigger (RETRAIN_AFTER_CORRECTIONS), best effort: without Redis the import still stands. */
+async function retrainOnCount(config: Config, corrections: CorrectionStore): Promise<{ corrections: number; queued: boolean } | { skipped: string }> {
+  if (config.retrainAfterCorrections <= 0) return { skipped: 'RETRAIN_AFTER_CORRECTIONS is 0' };
+  const redis = createRedisConnection(config.redisUrl, { forBullmq: true });
+  const queue = trainQueue(redis, config.queuePrefix);
+  try {
+    if (!(await redisReady(redis))) return { skipped: `Redis unreachable at ${redactUrl(config.redisUrl)}: no retraining queued` };
+    return await retrainIfEnoughCorrections({ queue, redis, prefix: config.queuePrefix, corrections, threshold: config.retrainAfterCorrections });
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}

@@ -11,10 +11,11 @@ import { serveCommand } from './serve.js';
 import { workerCommand } from './worker.js';
 import { trainCommand } from './train.js';
 import { modelsCommand } from './models.js';
+import { retrainCommand } from './retrain.js';
 import { runsCommand } from './runs.js';
 import { tuneCommand } from './tune.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, tuneCommand, runsCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, batchCommand, correctionsCommand, dbCommand, driftCommand, modelsCommand];
+const COMMANDS: readonly Command[] = [trainCommand, tuneCommand, retrainCommand, runsCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, batchCommand, correctionsCommand, dbCommand, driftCommand, modelsCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

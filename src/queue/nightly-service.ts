@@ -33,7 +33,7 @@ export function createNightlyDeps(config: NightlyConfig, deps: { redis: Redis; p
  */
 export async function startNightlyWorker(
   config: NightlyConfig,
-  deps: { connection: Redis; nightly: NightlyDeps; logger: Logger },
+  deps: { connection: Redis; nightly: NightlyDeps; logger: Logger; /** After each run (e.g. queue a retraining on a drift verdict). */ afterRun?: (day: string, report: NightlyReport) => Promise<void> },
 ): Promise<{ worker: Worker<NightlyJobData, NightlyReport>; queue: Queue<NightlyJobData>; close(): Promise<void> }> {
   const queue = new Queue<NightlyJobData>(NIGHTLY_QUEUE, { connection: deps.connection, prefix: config.queuePrefix });
   queue.on('error', () => {});
@@ -49,6 +49,7 @@ export async function startNightlyWorker(
       deps.logger.info({ job: job.id, day }, 'nightly run started');
       const report = await runNightly(day, { ...deps.nightly, onProgress: (progress) => job.updateProgress(progress) });
       deps.logger.info({ job: job.id, day, notes: report.notes, seconds: report.seconds, driftLevel: (report.drift as { level?: string } | null)?.level }, 'nightly run done');
+      await deps.afterRun?.(day, report);
       return report;
     },
     { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, lockDuration: config.queueLockMs },

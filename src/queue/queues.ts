@@ -5,6 +5,16 @@ export const EXTRACT_QUEUE = 'extract';
 /** A job of `nightly` is one day's run (queued by the job scheduler, NIGHTLY_CRON in TZ). */
 export const NIGHTLY_QUEUE = 'nightly';
 export const NIGHTLY_SCHEDULER_ID = 'nightly-run';
+/** A job of `train` is one retraining (champion vs challenger with the reviewers' corrections). */
+export const TRAIN_QUEUE = 'train';
+
+export type RetrainTrigger = 'manual' | 'drift' | 'corrections';
+
+export interface TrainJobData {
+  trigger: RetrainTrigger;
+  /** Why, for the run record: the nightly day and its drift score, or the corrections counted. */
+  detail?: string;
+}
 
 export interface NightlyJobData {
   /** The day to process, YYYY-MM-DD; absent when the scheduler queued it: the day before, in TZ. */

@@ -9,6 +9,10 @@ import { migrate } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
 import { processExtractBatch } from './extract-batch-processor.js';
 import { createNightlyDeps, startNightlyWorker } from './nightly-service.js';
+import { retrainOnDrift, startTrainWorker, trainQueue } from './train-queue.js';
+import { retrain } from '../training/retrain.js';
+import { createPgCorrectionStore } from '../store/correction-store.js';
+import { hostname } from 'node:os';
 import type { DriftCheck } from './nightly-run.js';
 import { driftOfNotes, notesWithRecords, trainingProfileOf } from '../monitoring/drift-check.js';
 import { EXTRACT_QUEUE, type ExtractBatchData, type ExtractBatchResult } from './queues.js';
@@ -79,7 +83,28 @@ export async function startWorker(config: Config, options: { logger?: Logger; /*
   const nightlyDeps = !options.nightly
     ? undefined
     : createNightlyDeps(config, { redis: counters, pool, store, drift: (notes, records) => (driftCheck ? driftCheck(notes, records) : Promise.resolve(null)) });
-  const nightly = nightlyDeps ? await startNightlyWorker(config, { connection, nightly: nightlyDeps, logger }) : undefined;
+  // The train queue (retraining) runs beside the nightly one; a nightly drift verdict of `retrain` queues one.
+  const retraining = options.nightly ? trainQueue(counters, config.queuePrefix) : undefined;
+  const trainWorker = retraining
+    ? startTrainWorker({
+        connection, prefix: config.queuePrefix, logger,
+        retrain: async (data) => retrain({
+          corpusDir: config.corpusDir, lexiconDir: config.lexiconDir, notesFile: config.notesFile, modelDir: config.modelDir, runsDir: config.runsDir,
+          corrections: await createPgCorrectionStore(pool).latestPerNote(), margin: config.retrainMargin, trigger: data.trigger,
+          ...(data.detail ? { detail: data.detail } : {}), by: `train-queue@${hostname()}`,
+        }),
+      })
+    : undefined;
+  const nightly = nightlyDeps
+    ? await startNightlyWorker(config, {
+        connection, nightly: nightlyDeps, logger,
+        afterRun: async (day, report) => {
+          if (retraining && (await retrainOnDrift(retraining, day, report.drift as { level?: string; score?: number } | null))) {
+            logger.info({ day }, 'drift verdict retrain: retraining queued');
+          }
+        },
+      })
+    : undefined;
   logger.info({ queue: EXTRACT_QUEUE, concurrency: config.workerConcurrency, modelVersion: extractor.modelVersion, hotReload: reloader !== undefined, nightly: nightly ? { cron: config.nightlyCron, tz: config.nightlyTimeZone } : false }, 'worker started');
   return {
     worker,
@@ -90,6 +115,8 @@ export async function startWorker(config: Config, options: { logger?: Logger; /*
       await reloader?.close();
       await nightly?.close();
       await nightlyDeps?.close();
+      await trainWorker?.close();
+      await retraining?.close();
       await worker.close();
       counters.disconnect();
       connection.disconnect();

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -35,6 +35,15 @@ export interface TrainModelVersionRequest {
   entityBias: EntityBias | 'auto';
   version?: string;
   description?: string;
+  /** Sentences trained on besides the train split (retraining: reviewers' corrections), and their files' digests. */
+  extraTraining?: { sentences: LabeledSentence[]; files: DataFileDigest[] };
+  /**
+   * A model version's directory whose resource files (gazetteer, clusters, part-of-speech lexicon) are reused
+   * instead of built, with the digests of the data they were built from (its card's data files).
+   */
+  reuseResources?: { dir: string; dataFiles: DataFileDigest[] };
+  /** Cross-validation already run on exactly this data and spec (a retraining's challenger): not run again. */
+  crossValidation?: CrossValidationResult;
 }
 
 const BIAS_STEPS = [0, 0.125, 0.25, 0.375, 0.5];
@@ -81,24 +90,37 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
   let { spec } = request;
   events.onStage?.('reading the corpus');
   const train = await readBeHealthySplit(request.corpusDir, 'train');
-  const built = await buildResources(
-    spec.templates,
-    { lexiconDir: request.lexiconDir, notesFile: request.notesFile, trainSentences: train.sentences },
-    events.onStage,
-  );
-  const resourceFiles = serializeResources(built.resources);
-  const dataFiles: DataFileDigest[] = [...train.files.map((f) => ({ path: basename(f.path), sha256: f.sha256 })), ...built.dataFiles];
+  const extra = request.extraTraining?.sentences ?? [];
+  const trainingSentences = extra.length > 0 ? [...train.sentences, ...extra] : train.sentences;
   const workDir = await mkdtemp(join(tmpdir(), 'behealthy-run-'));
   try {
     const resourceDir = workDir;
-    await writeResourceFiles(resourceDir, resourceFiles);
-    let crossValidation: CrossValidationResult | null = null;
-    if (request.folds > 1) {
+    let resourceDataFiles: DataFileDigest[];
+    if (request.reuseResources) {
+      await cp(request.reuseResources.dir, resourceDir, { recursive: true });
+      resourceDataFiles = request.reuseResources.dataFiles;
+    } else {
+      const built = await buildResources(
+        spec.templates,
+        { lexiconDir: request.lexiconDir, notesFile: request.notesFile, trainSentences: train.sentences },
+        events.onStage,
+      );
+      await writeResourceFiles(resourceDir, serializeResources(built.resources));
+      resourceDataFiles = built.dataFiles;
+    }
+    const dataFiles: DataFileDigest[] = [
+      ...train.files.map((f) => ({ path: basename(f.path), sha256: f.sha256 })),
+      ...resourceDataFiles.filter((f) => !train.files.some((t) => basename(t.path) === f.path)),
+      ...(request.extraTraining?.files ?? []),
+    ];
+    let crossValidation: CrossValidationResult | null = request.crossValidation ?? null;
+    if (!crossValidation && request.folds > 1) {
       events.onStage?.(`${request.folds}-fold cross-validation on the train split`);
       crossValidation = await crossValidate(
         {
           sentences: train.sentences, folds: request.folds, seed: request.seed, spec, resourceDir,
           entityBiasGrid: request.entityBias === 'auto' ? ENTITY_BIAS_GRID : [request.entityBias],
+          ...(extra.length > 0 ? { extraTraining: extra } : {}),
         },
         { onFold: (report, done) => events.onFold?.(report, done, request.folds) },
       );
@@ -109,7 +131,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
     const version = request.version ?? (await nextVersionName(request.modelDir));
     const outputDir = join(workDir, 'trained');
     await mkdir(outputDir);
-    await runTrainingJob({ kind: 'train', sentences: train.sentences, spec, resourceDir, outputDir }, events.onIteration);
+    await runTrainingJob({ kind: 'train', sentences: trainingSentences, spec, resourceDir, outputDir }, events.onIteration);
     const crfPath = join(outputDir, MODEL_FILE);
     const finalFiles = await readResourceFiles(outputDir);
     let test: EvaluationReport | null = null;
@@ -132,9 +154,9 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
         trainingParameters: spec.parameters,
         data: {
           corpus: basename(request.corpusDir),
-          split: 'train',
-          sentences: train.sentences.length,
-          tokens: tokenCount(train.sentences),
+          split: extra.length > 0 ? 'train+corrections' : 'train',
+          sentences: trainingSentences.length,
+          tokens: tokenCount(trainingSentences),
           files: dataFiles,
           sha256: combinedDigest(dataFiles),
         },
@@ -146,7 +168,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
         },
         environment: { node: process.version, crfsuite: crfsuiteVersion() },
         trainingProfile: buildTrainingProfile({
-          sentences: train.sentences,
+          sentences: trainingSentences,
           outOfFold: crossValidation?.outOfFold ? { counts: crossValidation.outOfFold, folds: request.folds, seed: request.seed } : null,
         }),
       },
