@@ -5,7 +5,7 @@ import type { EntityBias } from '../core/crfsuite-binding.js';
 import type { AveragedReport, MeanSd, SpanScores, TokenScores } from '../core/evaluation.js';
 import type { LabelEncoding } from '../core/label-codec.js';
 import { NerError } from '../errors.js';
-import type { DataFileDigest, MetricsSummary } from './model-card.js';
+import type { MetricsSummary, ModelCard } from './model-card.js';
 
 /**
  * Experiment runs: one JSON file per run, `<runsDir>/<id>.json`. Every `behealthy train`, every tuning trial,
@@ -57,16 +57,8 @@ export interface RunCrossValidation {
   entityBiasSearch: { entityBias: EntityBias; strictMicroF1: MeanSd }[];
 }
 
-export interface RunData {
-  corpus: string;
-  split: string;
-  sentences: number;
-  tokens: number;
-  /** sha256 of every training-data file (corpus split, and the lexicons / notes the resources came from). */
-  files: DataFileDigest[];
-  /** One digest over all of them (as the model card's `data.sha256`). */
-  sha256: string;
-}
+/** The data a run trained on, described as the model card describes it (corpus split, files and their sha256). */
+export type RunData = ModelCard['data'];
 
 export interface RunEnvironment {
   node: string;

@@ -2,23 +2,14 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { SAMPLE_DIR, writeSampleModelsDir } from '../helpers/sample-model.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-async function run(argv: string[], stdinText = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  const chunks = { out: '', err: '' };
-  stdout.on('data', (c: Buffer) => (chunks.out += c.toString()));
-  (stderr as unknown as PassThrough).on('data', (c: Buffer) => (chunks.err += c.toString()));
-  const code = await main(argv, { stdout, stderr, stdin: Readable.from([stdinText]) });
-  return { code, stdout: chunks.out, stderr: chunks.err };
-}
+const run = runCli;
 
 describe('behealthy CLI', () => {
   let modelsDir: string;

@@ -1,9 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { buildTrainingProfile } from '../../src/core/drift.js';
 import { extract } from '../../src/core/extract.js';
 import { driftOfNotes, notesWithRecords, NoteDriftSample, trainingProfileOf } from '../../src/monitoring/drift-check.js';
@@ -18,15 +17,7 @@ const NOTES = [
   'Pt c/o fever x3d. Dx: typhoid. Rx: azithromycin 500mg OD',
 ];
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  const chunks = { out: '', err: '' };
-  stdout.on('data', (c: Buffer) => (chunks.out += c.toString()));
-  (stderr as unknown as PassThrough).on('data', (c: Buffer) => (chunks.err += c.toString()));
-  const code = await main(argv, { stdout, stderr, stdin: Readable.from(['']) });
-  return { code, stdout: chunks.out, stderr: chunks.err };
-}
+const run = runCli;
 
 describe('drift of notes (the nightly run\'s entry point)', () => {
   it('says how to add a profile when the card has none', () => {

@@ -1,21 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { listRuns, readRun, type Run } from '../../src/registry/runs.js';
 import { SAMPLE_DIR } from '../helpers/sample-model.js';
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  const chunks = { out: '', err: '' };
-  stdout.on('data', (c: Buffer) => (chunks.out += c.toString()));
-  (stderr as unknown as PassThrough).on('data', (c: Buffer) => (chunks.err += c.toString()));
-  const code = await main(argv, { stdout, stderr, stdin: Readable.from(['']) });
-  return { code, stdout: chunks.out, stderr: chunks.err };
-}
+const run = runCli;
 
 /**
  * train → tune → runs, on the small sample corpus: the incumbent is a model trained here with three
