@@ -18,6 +18,9 @@ import { modelRoutes, type ModelRouteDeps } from './routes/model-routes.js';
 import type { NightlyRunStore } from '../store/nightly-run-store.js';
 import { queueUnavailable, storeUnavailable, type JobService } from '../queue/job-service.js';
 import type { RecordStore } from '../store/record-store.js';
+import type { ReviewStore } from '../store/review-store.js';
+import { reviewRoutes, type ReviewRouteDeps } from './routes/review-routes.js';
+import { reviewPage } from './routes/review-page.js';
 import type { Queue } from 'bullmq';
 import { registerQueueDashboard } from './queue-dashboard.js';
 import { healthRoutes, type DependencyCheck } from './routes/health-routes.js';
@@ -36,6 +39,10 @@ export interface AppDeps {
   jobs?: JobService;
   /** Stored records (PostgreSQL); without it the /v1/records and insights routes answer 503. */
   store?: RecordStore;
+  /** Reviews and corrections (PostgreSQL); without it POST /v1/reviews and GET /v1/kpis answer 503. */
+  reviews?: ReviewStore;
+  /** The retraining trigger, called best effort after a review is stored. */
+  onCorrections?: ReviewRouteDeps['onCorrections'];
   /** Nightly runs (PostgreSQL); without it /v1/drift and /v1/nightly answer 503. */
   nightlyRuns?: NightlyRunStore;
   /** The model registry (GET /v1/models); without it the route is not served. */
@@ -118,6 +125,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   healthRoutes(app, { extractor, metrics, dependencies: deps.dependencies ?? [], exposition: deps.exposition ?? (() => metrics.registry.metrics()) });
 
+  reviewPage(app);
+
   const apiKeys = createApiKeyCheck(config.apiKeys);
   /** Every /v1 route and the queue dashboard: an API key when keys are configured, then a rate limit per key. */
   const guarded = async (scope: FastifyInstance): Promise<void> => {
@@ -158,6 +167,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       recordRoutes(v1, { store, databaseUrl: config.databaseUrl });
       const runs = (): NightlyRunStore => deps.nightlyRuns ?? unconfigured(storeUnavailable(config.databaseUrl));
       nightlyRoutes(v1, { runs, databaseUrl: config.databaseUrl });
+      const reviews = (): ReviewStore => deps.reviews ?? unconfigured(storeUnavailable(config.databaseUrl));
+      reviewRoutes(v1, { reviews, databaseUrl: config.databaseUrl, maxNoteChars: config.maxNoteChars, ...(deps.onCorrections ? { onCorrections: deps.onCorrections } : {}) });
       if (deps.models) modelRoutes(v1, deps.models);
     },
     { prefix: '/v1' },

@@ -17,6 +17,10 @@ import { createJobService } from '../queue/job-service.js';
 import { EXTRACT_QUEUE, NIGHTLY_QUEUE, type ExtractBatchData } from '../queue/queues.js';
 import { migrate } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
+import { createPgReviewStore } from '../store/review-store.js';
+import { createPgCorrectionStore } from '../store/correction-store.js';
+import { redisReady } from '../queue/redis-connection.js';
+import { retrainIfEnoughCorrections, trainQueue } from '../queue/train-queue.js';
 
 export interface RunningApi {
   app: FastifyInstance;
@@ -55,6 +59,8 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   registerQueueMetrics(metrics.registry, { queues: [extractQueue, nightlyQueue], redis, prefix: config.queuePrefix });
   const nightlyRuns = createPgNightlyRunStore(pool);
   registerNightlyMetrics(metrics.registry, nightlyRuns);
+  const corrections = createPgCorrectionStore(pool);
+  const retrainQueue = trainQueue(redis, config.queuePrefix);
   const jobs = createJobService({ queue: extractQueue, redis, store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
   const extractor = createExtractor(model, metrics, config.extractSliceTokens);
   // A version given at start (serve --model) stays; otherwise the process follows the production pointer.
@@ -73,6 +79,13 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     jobs,
     store,
     nightlyRuns,
+    reviews: createPgReviewStore(pool),
+    // The corrections trigger (RETRAIN_AFTER_CORRECTIONS), as `behealthy corrections import` does; without Redis the review still stands.
+    onCorrections: async (log) => {
+      if (config.retrainAfterCorrections <= 0 || !(await redisReady(redis))) return;
+      const result = await retrainIfEnoughCorrections({ queue: retrainQueue, redis, prefix: config.queuePrefix, corrections, threshold: config.retrainAfterCorrections });
+      if (result.queued) log.info({ corrections: result.corrections }, 'retraining queued by corrections');
+    },
     queues: [extractQueue, nightlyQueue],
     dependencies: [redisDependency(redis, config.redisUrl), databaseDependency(pool, config.databaseUrl)],
     ...(options.exposition ? { exposition: options.exposition } : {}),
@@ -107,6 +120,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     await reloader?.close();
     await extractQueue.close().catch(() => {});
     await nightlyQueue.close().catch(() => {});
+    await retrainQueue.close().catch(() => {});
     redis.disconnect();
     await pool.end();
   });

@@ -120,4 +120,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX corrections_created_at ON corrections (created_at);
     `,
   },
+  {
+    id: '005_reviews',
+    sql: `
+      -- One row per review on the review page (POST /v1/reviews): who, when, how long, whether the reviewer
+      -- changed the model's entities, and the correction it stored (the entities before and after are there).
+      CREATE TABLE reviews (
+        id bigserial PRIMARY KEY,
+        note_id text NOT NULL,
+        correction_id bigint NOT NULL REFERENCES corrections (id) ON DELETE CASCADE,
+        reviewer text NOT NULL,
+        seconds double precision NOT NULL CHECK (seconds >= 0),
+        changed boolean NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX reviews_note_id ON reviews (note_id, created_at DESC);
+      CREATE INDEX reviews_created_at ON reviews (created_at);
+      -- A stored record's review status: reviewed once a review of its note id is stored.
+      ALTER TABLE records ADD COLUMN reviewed_at timestamptz;
+    `,
+  },
 ];

@@ -2,10 +2,12 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { SequenceTagger } from '../../src/core/extract.js';
 import { createExtractor } from '../../src/extractor.js';
-import { buildApp, type AppConfig } from '../../src/http/build-app.js';
+import { buildApp, type AppConfig, type AppDeps } from '../../src/http/build-app.js';
 import type { DependencyCheck } from '../../src/http/routes/health-routes.js';
 import { createServiceMetrics, type ServiceMetrics } from '../../src/monitoring/metrics.js';
 import type { NightlyRunStore } from '../../src/store/nightly-run-store.js';
+import type { ReviewStore } from '../../src/store/review-store.js';
+
 
 /**
  * A dictionary tagger standing in for the CRF in route tests: the routes are under test here, not the
@@ -38,7 +40,7 @@ export interface TestApp {
   logs(): string;
 }
 
-export async function testApp(options: { config?: Partial<AppConfig>; dependencies?: DependencyCheck[]; tagger?: SequenceTagger; nightlyRuns?: NightlyRunStore } = {}): Promise<TestApp> {
+export async function testApp(options: { config?: Partial<AppConfig>; dependencies?: DependencyCheck[]; tagger?: SequenceTagger; nightlyRuns?: NightlyRunStore; reviews?: ReviewStore; onCorrections?: AppDeps['onCorrections'] } = {}): Promise<TestApp> {
   const metrics = createServiceMetrics({ processMetrics: false });
   const logStream = new PassThrough();
   const lines: string[] = [];
@@ -49,6 +51,8 @@ export async function testApp(options: { config?: Partial<AppConfig>; dependenci
     metrics,
     dependencies: options.dependencies ?? [],
     ...(options.nightlyRuns ? { nightlyRuns: options.nightlyRuns } : {}),
+    ...(options.reviews ? { reviews: options.reviews } : {}),
+    ...(options.onCorrections ? { onCorrections: options.onCorrections } : {}),
     logStream,
   });
   return { app, metrics, logs: () => lines.join('') };
