@@ -14,7 +14,7 @@ export default tseslint.config(
   {
     // The review page's script runs in the browser, as a classic script (no build step).
     files: ['public/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: Object.fromEntries(['window', 'document', 'localStorage', 'fetch', 'performance', 'HTMLInputElement', 'HTMLTextAreaElement'].map((name) => [name, 'readonly'])) },
+    languageOptions: { sourceType: 'script', globals: Object.fromEntries(['window', 'document', 'localStorage', 'fetch', 'performance', 'HTMLInputElement', 'HTMLTextAreaElement', 'URLSearchParams'].map((name) => [name, 'readonly'])) },
   },
   {
     // src/core stays pure: no file system, network or environment.

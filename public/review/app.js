@@ -134,6 +134,43 @@ async function accept() {
   }
 }
 
+// Stored records skipped in this session (opened, then left without accepting): not offered again until reload.
+const skipped = new Set();
+
+function show(noteId, text, entities, message) {
+  state.noteId = noteId;
+  state.text = text;
+  state.before = entities.map(spanOf);
+  state.entities = entities.map(spanOf);
+  state.selected = -1;
+  state.shownAt = performance.now();
+  $('note-id').value = noteId;
+  $('note-text').value = text;
+  $('review').hidden = false;
+  render();
+  say(message);
+}
+
+async function openStored() {
+  if (state.text) skipped.add(state.noteId);
+  const query = new URLSearchParams({ limit: '100' });
+  const job = $('queue-job').value.trim();
+  const since = $('queue-since').value;
+  if (job) query.set('jobId', job);
+  if (since) query.set('since', `${since}T00:00:00Z`);
+  try {
+    const { records } = await api('GET', `/v1/reviews/queue?${query}`);
+    const item = records.find((r) => !skipped.has(r.noteId));
+    if (!item) {
+      next();
+      return say('no stored record left to review with these filters: paste a note');
+    }
+    show(item.noteId, item.text, item.record.entities, `stored record ${item.noteId} (job ${item.jobId}, model ${item.record.modelVersion})`);
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
 function next() {
   state.text = '';
   state.entities = [];
@@ -178,6 +215,7 @@ $('as-treatment').addEventListener('click', () => setType('treatment'));
 $('remove').addEventListener('click', removeSelected);
 $('accept').addEventListener('click', accept);
 $('next').addEventListener('click', next);
+$('open-stored').addEventListener('click', openStored);
 $('refresh-kpis').addEventListener('click', loadKpis);
 $('note-text').addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) extract();
@@ -185,9 +223,9 @@ $('note-text').addEventListener('keydown', (event) => {
 document.addEventListener('keydown', (event) => {
   if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) return;
   if (event.ctrlKey || event.metaKey || event.altKey) return;
-  const actions = { a: accept, n: next, d: () => setType('disease'), t: () => setType('treatment'), x: removeSelected, Delete: removeSelected, Backspace: removeSelected };
+  const actions = { a: accept, n: openStored, p: next, d: () => setType('disease'), t: () => setType('treatment'), x: removeSelected, Delete: removeSelected, Backspace: removeSelected };
   const action = actions[event.key];
-  if (!action || (state.text === '' && event.key !== 'n')) return;
+  if (!action || (state.text === '' && event.key !== 'n' && event.key !== 'p')) return;
   event.preventDefault();
   action();
 });

@@ -32,6 +32,7 @@ export function checkNote(note: SubmittedNote, maxNoteChars: number): { id: stri
 export async function processExtractBatch(data: ExtractBatchData, deps: ExtractBatchDeps): Promise<ExtractBatchResult> {
   const started = performance.now();
   const records: ExtractionRecord[] = [];
+  const texts: string[] = [];
   const failures: NoteFailure[] = [];
   // One model version for the whole batch, even if a hot reload swaps the model meanwhile.
   const extractor = deps.extractor.pinned();
@@ -44,9 +45,10 @@ export async function processExtractBatch(data: ExtractBatchData, deps: ExtractB
       continue;
     }
     records.push(await extractor.extract(checked.text, checked.id));
+    texts.push(checked.text);
   }
   const extracted = performance.now();
-  await deps.store.saveBatch({ jobId: data.jobId, records, failures, processedAt: (deps.now ?? (() => new Date()))() });
+  await deps.store.saveBatch({ jobId: data.jobId, records, texts, failures, processedAt: (deps.now ?? (() => new Date()))() });
   const saved = performance.now();
   return { done: records.length, failed: failures.length, extractMs: Math.round(extracted - started), saveMs: Math.round(saved - extracted) };
 }

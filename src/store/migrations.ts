@@ -140,4 +140,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE records ADD COLUMN reviewed_at timestamptz;
     `,
   },
+  {
+    id: '006_record_text',
+    sql: `
+      -- The note's text beside its record, so reviewers can open stored records one after another
+      -- (records stored before this have none and are not offered for review).
+      ALTER TABLE records ADD COLUMN text text;
+      CREATE INDEX records_review_queue ON records (processed_at, note_id) WHERE reviewed_at IS NULL AND text IS NOT NULL;
+    `,
+  },
 ];

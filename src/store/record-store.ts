@@ -10,6 +10,8 @@ export interface NoteFailure {
 export interface BatchResult {
   jobId: string;
   records: ExtractionRecord[];
+  /** Each record's note text, in the same order (kept for review); absent: none kept. */
+  texts?: readonly string[];
   failures: NoteFailure[];
   processedAt: Date;
 }
@@ -82,7 +84,8 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
     async saveBatch(batch) {
       const { jobId, processedAt } = batch;
       // A note id twice in one batch: the later note wins (one statement may not upsert a row twice).
-      const records = lastById(batch.records, (r) => r.noteId as string);
+      const withTexts = lastById(batch.records.map((record, i) => ({ record, text: batch.texts?.[i] ?? null })), (r) => r.record.noteId as string);
+      const records = withTexts.map((r) => r.record);
       const failures = lastById(batch.failures, (f) => f.noteId);
       const client = await pool.connect();
       let done = 0;
@@ -93,12 +96,13 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
           const noteIds = records.map((r) => r.noteId as string);
           // Rows go in as arrays (unnest): one statement per table whatever the batch size.
           const upserted = await client.query<{ note_id: string; replaced: boolean }>(
-            `INSERT INTO records (note_id, job_id, model_version, processed_at, record)
-             SELECT note_id, $2, model_version, $3, record FROM unnest($1::text[], $4::text[], $5::jsonb[]) AS t (note_id, model_version, record)
+            // A re-processed note is a new extraction: it goes back to the review queue.
+            `INSERT INTO records (note_id, job_id, model_version, processed_at, record, text)
+             SELECT note_id, $2, model_version, $3, record, text FROM unnest($1::text[], $4::text[], $5::jsonb[], $6::text[]) AS t (note_id, model_version, record, text)
              ON CONFLICT (note_id) DO UPDATE SET job_id = EXCLUDED.job_id, model_version = EXCLUDED.model_version,
-               processed_at = EXCLUDED.processed_at, record = EXCLUDED.record
+               processed_at = EXCLUDED.processed_at, record = EXCLUDED.record, text = EXCLUDED.text, reviewed_at = NULL
              RETURNING note_id, xmax <> 0 AS replaced`,
-            [noteIds, jobId, processedAt, records.map((r) => r.modelVersion), records.map((r) => JSON.stringify(r))],
+            [noteIds, jobId, processedAt, records.map((r) => r.modelVersion), records.map((r) => JSON.stringify(r)), withTexts.map((r) => r.text)],
           );
           // Only replaced records have entities and pairs to remove. Before autovacuum has analyzed the
           // tables (a first bulk import) the planner guesses hundreds of rows per note id and scans both

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { OffsetEntity } from '../core/annotated-sentences.js';
 import type { ReviewSample } from '../core/review-kpis.js';
+import type { ExtractionRecord } from '../core/types.js';
 
 /** A note reviewed on the review page: stored as a correction (source 'review') and a review row. */
 export interface Review {
@@ -29,6 +30,16 @@ export interface ReviewStore {
   add(review: Review): Promise<StoredReview>;
   /** Every review's before / after and time, for the KPIs. */
   samples(): Promise<ReviewSample[]>;
+  /** Stored records not yet reviewed (with their text), oldest first, optionally of one job or since a time. */
+  queue(filter: { jobId?: string; since?: Date; limit: number }): Promise<QueuedRecord[]>;
+}
+
+export interface QueuedRecord {
+  noteId: string;
+  jobId: string;
+  processedAt: Date;
+  text: string;
+  record: ExtractionRecord;
 }
 
 export function createPgReviewStore(pool: pg.Pool): ReviewStore {
@@ -61,6 +72,15 @@ export function createPgReviewStore(pool: pg.Pool): ReviewStore {
         'SELECT c.before, c.entities, r.seconds, r.changed FROM reviews r JOIN corrections c ON c.id = r.correction_id ORDER BY r.id',
       );
       return rows.map((r) => ({ before: r.before ?? [], after: r.entities, seconds: r.seconds, changed: r.changed }));
+    },
+    async queue({ jobId, since, limit }) {
+      const { rows } = await pool.query<{ note_id: string; job_id: string; processed_at: Date; text: string; record: ExtractionRecord }>(
+        `SELECT note_id, job_id, processed_at, text, record FROM records
+         WHERE reviewed_at IS NULL AND text IS NOT NULL AND ($1::uuid IS NULL OR job_id = $1) AND ($2::timestamptz IS NULL OR processed_at >= $2)
+         ORDER BY processed_at, note_id LIMIT $3`,
+        [jobId ?? null, since ?? null, limit],
+      );
+      return rows.map((r) => ({ noteId: r.note_id, jobId: r.job_id, processedAt: r.processed_at, text: r.text, record: r.record }));
     },
   };
 }

@@ -151,4 +151,38 @@ describe.skipIf(!haveChromium && !process.env.CI)('review page (headless Chromiu
     expect(kpis.perType.treatment).toMatchObject({ truePositives: 3, predicted: 3, reviewed: 4 });
     expect((await fetch(`${base}/v1/kpis`)).status).toBe(401);
   }, 60_000);
+
+  it('opens stored records one after another (filtered by job), and accepting one takes it off the queue', async () => {
+    const records = createPgRecordStore(db.pool);
+    const extractor = createExtractor(dictionaryTagger, createServiceMetrics({ processMetrics: false }));
+    const jobId = '0b6e3c52-5f7a-4c1e-9d2b-7a1f00000042';
+    const notes = [
+      { id: 'stored-asthma', text: 'Known asthma, on salbutamol inhaler.' },
+      { id: 'stored-diabetes', text: 'Type 2 diabetes managed with metformin.' },
+    ];
+    await records.createSubmission({ jobId, notes: notes.length, batches: 1, source: 'api' });
+    await records.saveBatch({
+      jobId, records: await Promise.all(notes.map((n) => extractor.extract(n.text, n.id))), texts: notes.map((n) => n.text), failures: [],
+      processedAt: new Date(),
+    });
+    await page.goto(`${base}/review`);
+    await page.fill('#queue-job', jobId);
+    await page.click('#open-stored');
+    await expect.poll(() => page.textContent('#status')).toContain('stored record stored-asthma');
+    expect(await marks()).toEqual([{ type: 'disease', text: 'asthma' }]);
+    await page.keyboard.press('a');
+    await expect.poll(() => page.textContent('#status')).toContain('accepted stored-asthma');
+    await page.keyboard.press('n');
+    await expect.poll(() => page.textContent('#status')).toContain('stored record stored-diabetes');
+    expect(await marks()).toEqual([{ type: 'disease', text: 'diabetes' }, { type: 'treatment', text: 'metformin' }]);
+    await page.screenshot({ path: 'test-artifacts/review-page-stored.png', fullPage: true });
+    await page.keyboard.press('a');
+    await expect.poll(() => page.textContent('#status')).toContain('accepted stored-diabetes');
+    await page.keyboard.press('n');
+    await expect.poll(() => page.textContent('#status')).toContain('no stored record left');
+    const queue = await fetch(`${base}/v1/reviews/queue?jobId=${jobId}`, { headers: { 'x-api-key': API_KEY } });
+    expect(((await queue.json()) as { records: unknown[] }).records).toEqual([]);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM records WHERE job_id = $1 AND reviewed_at IS NOT NULL', [jobId]);
+    expect(rows[0].n).toBe(2);
+  });
 });

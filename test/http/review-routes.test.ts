@@ -13,8 +13,13 @@ function memoryReviews(): ReviewStore & { stored: Review[] } {
     async samples() {
       return stored.map((r) => ({ before: r.before, after: r.after, seconds: r.seconds, changed: r.changed }));
     },
+    async queue(filter) {
+      queueFilters.push(filter);
+      return [{ noteId: 'q1', jobId: '6f0c2b1e-0000-5000-8000-000000000001', processedAt: new Date('2026-12-01T09:00:00Z'), text, record: { noteId: 'q1', modelVersion: 'm', diseases: [], treatments: [], entities: [], pairs: [] } }];
+    },
   };
 }
+const queueFilters: unknown[] = [];
 
 const text = 'Dx: typhoid fever. Rx: azithromycin.';
 const before = [{ type: 'disease', start: 4, end: 11 }, { type: 'treatment', start: 23, end: 35 }];
@@ -24,6 +29,19 @@ let current: TestApp | undefined;
 afterEach(async () => {
   await current?.app.close();
   current = undefined;
+});
+
+describe('GET /v1/reviews/queue', () => {
+  it('answers unreviewed stored records with their text, passing the filters on, and validates them', async () => {
+    current = await testApp({ reviews: memoryReviews() });
+    const response = await current.app.inject({ url: '/v1/reviews/queue?jobId=6f0c2b1e-0000-5000-8000-000000000001&since=2026-12-01T00:00:00Z&limit=5' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().records).toEqual([expect.objectContaining({ noteId: 'q1', text, processedAt: '2026-12-01T09:00:00.000Z' })]);
+    expect(queueFilters.at(-1)).toEqual({ jobId: '6f0c2b1e-0000-5000-8000-000000000001', since: new Date('2026-12-01T00:00:00Z'), limit: 5 });
+    for (const bad of ['jobId=x', 'limit=0', 'limit=101', 'since=yesterday']) {
+      expect((await current.app.inject({ url: `/v1/reviews/queue?${bad}` })).json().error.code).toBe('NER_ERR_HTTP_VALIDATION');
+    }
+  });
 });
 
 describe('POST /v1/reviews and GET /v1/kpis', () => {

@@ -108,6 +108,35 @@ export function reviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps): void 
     },
   );
 
+  app.get<{ Querystring: { jobId?: string; since?: string; limit?: string } }>(
+    '/reviews/queue',
+    {
+      schema: {
+        summary: 'Stored records not yet reviewed, with their note text, oldest first: of one job, or processed since a time',
+        tags: ['reviews'],
+        querystring: Type.Object(
+          {
+            jobId: Type.Optional(Type.String({ format: 'uuid' })),
+            since: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601: records processed at or after' })),
+            limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|100)$', description: '1 to 100 (default 20)' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            records: Type.Array(Type.Object({ noteId: Type.String(), jobId: Type.String(), processedAt: Type.String(), text: Type.String(), record: Type.Ref('Record') })),
+          }),
+          ...V1_ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request) => {
+      const { jobId, since, limit } = request.query;
+      const queued = await fromStore(deps.reviews().queue({ ...(jobId ? { jobId } : {}), ...(since ? { since: new Date(since) } : {}), limit: limit ? Number(limit) : 20 }));
+      return { records: queued.map((q) => ({ ...q, processedAt: q.processedAt.toISOString() })) };
+    },
+  );
+
   app.get(
     '/kpis',
     {
