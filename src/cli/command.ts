@@ -1,5 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type pg from 'pg';
 import type { Config } from '../config.js';
+import { storeError } from '../queue/job-service.js';
+import { createDatabasePool } from '../store/database.js';
+import { migrate } from '../store/migrate.js';
 import { NerError } from '../errors.js';
 
 export interface CliContext {
@@ -33,4 +37,15 @@ export function numberOption(value: string | undefined, name: string, fallback: 
   const parsed = Number(value);
   if (!Number.isFinite(parsed)) throw new NerError('NER_ERR_CLI_USAGE', `--${name} must be a number, got "${value}"`);
   return parsed;
+}
+
+/** A one-connection pool on DATABASE_URL, migrated (connection failures: NER_ERR_STORE_UNAVAILABLE), closed after `use`. */
+export async function withMigratedDatabase<T>(config: Pick<Config, 'databaseUrl' | 'databaseSchema'>, use: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: 1 });
+  try {
+    await migrate(pool, config.databaseSchema).catch((cause: unknown) => Promise.reject(storeError(cause, config.databaseUrl)));
+    return await use(pool);
+  } finally {
+    await pool.end();
+  }
 }

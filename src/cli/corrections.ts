@@ -4,14 +4,10 @@ import { labeledSentencesOf } from '../core/annotated-sentences.js';
 import { formatBeHealthy } from '../corpus/behealthy-format.js';
 import { readAnnotationsJsonl } from '../corpus/jsonl-annotations.js';
 import { NerError } from '../errors.js';
-import { storeError } from '../queue/job-service.js';
 import { createPgCorrectionStore, type CorrectionStore } from '../store/correction-store.js';
 import { redactUrl, type Config } from '../config.js';
-import { createRedisConnection, redisReady } from '../queue/redis-connection.js';
-import { retrainIfEnoughCorrections, trainQueue } from '../queue/train-queue.js';
-import { createDatabasePool } from '../store/database.js';
-import { migrate } from '../store/migrate.js';
-import { parseCommandArgs, type Command } from './command.js';
+import { retrainIfEnoughCorrections, withTrainQueue } from '../queue/train-queue.js';
+import { parseCommandArgs, withMigratedDatabase, type Command } from './command.js';
 
 const usage =
   'behealthy corrections import FILE.jsonl [--reviewer NAME]   |   behealthy corrections export [--out DIR]   (DATABASE_URL)';
@@ -33,9 +29,7 @@ export const correctionsCommand: Command = {
       throw new NerError('NER_ERR_CLI_USAGE', `usage: ${usage}`);
     }
     const notes = action === 'import' ? (await readAnnotationsJsonl(resolve(file as string))).notes : [];
-    const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: 1 });
-    try {
-      await migrate(pool, config.databaseSchema).catch((cause: unknown) => Promise.reject(storeError(cause, config.databaseUrl)));
+    return withMigratedDatabase(config, async (pool) => {
       const store = createPgCorrectionStore(pool);
       if (action === 'import') {
         const reviewer = values.reviewer ?? 'import';
@@ -55,22 +49,15 @@ export const correctionsCommand: Command = {
       await writeFile(join(out, 'corrections_label'), sentences.length > 0 ? `${corpus.label}\n` : '');
       stdout.write(`${JSON.stringify({ exported: corrections.length, sentences: sentences.length, out })}\n`);
       return 0;
-    } finally {
-      await pool.end();
-    }
+    });
   },
 };
 
 /** The corrections trigger (RETRAIN_AFTER_CORRECTIONS), best effort: without Redis the import still stands. */
 async function retrainOnCount(config: Config, corrections: CorrectionStore): Promise<{ corrections: number; queued: boolean } | { skipped: string }> {
   if (config.retrainAfterCorrections <= 0) return { skipped: 'RETRAIN_AFTER_CORRECTIONS is 0' };
-  const redis = createRedisConnection(config.redisUrl, { forBullmq: true });
-  const queue = trainQueue(redis, config.queuePrefix);
-  try {
-    if (!(await redisReady(redis))) return { skipped: `Redis unreachable at ${redactUrl(config.redisUrl)}: no retraining queued` };
-    return await retrainIfEnoughCorrections({ queue, redis, prefix: config.queuePrefix, corrections, threshold: config.retrainAfterCorrections });
-  } finally {
-    await queue.close();
-    redis.disconnect();
-  }
+  return withTrainQueue(config.redisUrl, config.queuePrefix, async (queue, redis, ready) => {
+    if (!ready) return { skipped: `Redis unreachable at ${redactUrl(config.redisUrl)}: no retraining queued` };
+    return retrainIfEnoughCorrections({ queue, redis, prefix: config.queuePrefix, corrections, threshold: config.retrainAfterCorrections });
+  });
 }

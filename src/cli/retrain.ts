@@ -1,12 +1,9 @@
-import { createRedisConnection, redisReady } from '../queue/redis-connection.js';
-import { queueRetrain, trainQueue } from '../queue/train-queue.js';
+import { queueRetrain, withTrainQueue } from '../queue/train-queue.js';
 import { whoAmI } from '../registry/model-registry.js';
 import { createPgCorrectionStore } from '../store/correction-store.js';
-import { createDatabasePool } from '../store/database.js';
-import { migrate } from '../store/migrate.js';
-import { storeError, queueUnavailable } from '../queue/job-service.js';
+import { queueUnavailable } from '../queue/job-service.js';
 import { retrain } from '../training/retrain.js';
-import { numberOption, parseCommandArgs, type Command } from './command.js';
+import { numberOption, parseCommandArgs, withMigratedDatabase, type Command } from './command.js';
 
 const usage = 'behealthy retrain [--margin F] [--queue] [--json]   (DATABASE_URL; RETRAIN_MARGIN; --queue: REDIS_URL)';
 
@@ -22,26 +19,14 @@ export const retrainCommand: Command = {
   async run(argv, { config, stdout, stderr }) {
     const { values } = parseCommandArgs(argv, { margin: { type: 'string' }, queue: { type: 'boolean' }, json: { type: 'boolean' } }, usage);
     if (values.queue) {
-      const redis = createRedisConnection(config.redisUrl, { forBullmq: true });
-      const queue = trainQueue(redis, config.queuePrefix);
-      try {
-        if (!(await redisReady(redis))) throw queueUnavailable(config.redisUrl);
+      return withTrainQueue(config.redisUrl, config.queuePrefix, async (queue, _redis, ready) => {
+        if (!ready) throw queueUnavailable(config.redisUrl);
         const queued = await queueRetrain(queue, 'manual', `behealthy retrain --queue by ${whoAmI()}`);
         stdout.write(`${JSON.stringify({ queued, queue: 'train', note: queued ? 'a worker will run it' : 'a manual retraining is already queued or running' })}\n`);
         return 0;
-      } finally {
-        await queue.close();
-        redis.disconnect();
-      }
+      });
     }
-    const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: 1 });
-    let corrections;
-    try {
-      await migrate(pool, config.databaseSchema).catch((cause: unknown) => Promise.reject(storeError(cause, config.databaseUrl)));
-      corrections = await createPgCorrectionStore(pool).latestPerNote();
-    } finally {
-      await pool.end();
-    }
+    const corrections = await withMigratedDatabase(config, (pool) => createPgCorrectionStore(pool).latestPerNote());
     const outcome = await retrain(
       {
         corpusDir: config.corpusDir, lexiconDir: config.lexiconDir, notesFile: config.notesFile, modelDir: config.modelDir, runsDir: config.runsDir,

@@ -36,7 +36,7 @@
  * level follows the thresholds (config.driftThresholds): below `watch` none, then watch, retrain, alert.
  */
 import { NerError } from '../errors.js';
-import type { TokenSpan } from './label-codec.js';
+import { spansFromCorpusLabels, type TokenSpan } from './label-codec.js';
 import { splitSentences } from './tokenizer.js';
 import type { CorpusLabel, Entity, LabeledSentence } from './types.js';
 
@@ -244,16 +244,6 @@ export function mergePredictionCounts(parts: readonly PredictionCounts[]): Predi
   return total;
 }
 
-function goldSpans(labels: readonly CorpusLabel[]): TokenSpan[] {
-  const spans: TokenSpan[] = [];
-  labels.forEach((label, i) => {
-    if (label === 'O') return;
-    const last = spans[spans.length - 1];
-    if (last && last.type === label && last.end === i) last.end = i + 1;
-    else spans.push({ type: label, start: i, end: i + 1 });
-  });
-  return spans;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Observing a sample.
@@ -323,7 +313,7 @@ export function buildTrainingProfile({ sentences, outOfFold }: TrainingProfileIn
   const observer = new DriftObserver();
   const gold = emptyPredictionCounts();
   for (const sentence of sentences) {
-    const spans = goldSpans(sentence.labels);
+    const spans = spansFromCorpusLabels([...sentence.labels]);
     observer.addSentence(sentence.tokens, spans);
     addPredictedSentence(gold, sentence.tokens.length, spans);
   }

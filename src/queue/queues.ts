@@ -1,3 +1,4 @@
+import type { RetrainTrigger } from '../training/retrain.js';
 import type { JobsOptions } from 'bullmq';
 
 /** Queue names (ARCHITECTURE.md): a job of `extract` is one batch of notes of a submission. */
@@ -8,7 +9,6 @@ export const NIGHTLY_SCHEDULER_ID = 'nightly-run';
 /** A job of `train` is one retraining (champion vs challenger with the reviewers' corrections). */
 export const TRAIN_QUEUE = 'train';
 
-export type RetrainTrigger = 'manual' | 'drift' | 'corrections';
 
 export interface TrainJobData {
   trigger: RetrainTrigger;

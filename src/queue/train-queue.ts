@@ -2,7 +2,9 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CorrectionStore } from '../store/correction-store.js';
-import { TRAIN_QUEUE, type RetrainTrigger, type TrainJobData } from './queues.js';
+import type { RetrainTrigger } from '../training/retrain.js';
+import { TRAIN_QUEUE, type TrainJobData } from './queues.js';
+import { createRedisConnection, redisReady } from './redis-connection.js';
 
 /** Redis key holding when the last retraining finished (ISO time): corrections after it count towards the next. */
 export function lastRetrainKey(prefix: string): string {
@@ -19,10 +21,10 @@ export function trainQueue(connection: Redis, prefix: string): Queue<TrainJobDat
 }
 
 /** Queues a retraining unless one for the same trigger is already waiting or running. */
-export async function queueRetrain(queue: Queue<TrainJobData>, trigger: RetrainTrigger, detail: string, dedupeId?: string): Promise<boolean> {
+export async function queueRetrain(queue: Queue<TrainJobData>, trigger: RetrainTrigger, detail: string): Promise<boolean> {
   const waiting = await queue.getJobs(['waiting', 'active', 'delayed']);
   if (waiting.some((job) => job.data.trigger === trigger)) return false;
-  await queue.add('retrain', { trigger, detail }, { ...JOB_OPTIONS, ...(dedupeId ? { jobId: dedupeId } : {}) });
+  await queue.add('retrain', { trigger, detail }, JOB_OPTIONS);
   return true;
 }
 
@@ -66,4 +68,16 @@ export function startTrainWorker<Result>(
 export async function retrainOnDrift(queue: Queue<TrainJobData>, day: string, drift: { level?: string; score?: number } | null | undefined): Promise<boolean> {
   if (drift?.level !== 'retrain') return false;
   return queueRetrain(queue, 'drift', `nightly run of ${day}: drift ${drift.score?.toFixed(4) ?? '?'} (retrain)`);
+}
+
+/** The train queue on a connection of its own for one use (the CLI); closed after. `ready` is false when Redis is unreachable. */
+export async function withTrainQueue<T>(redisUrl: string, prefix: string, use: (queue: Queue<TrainJobData>, redis: Redis, ready: boolean) => Promise<T>): Promise<T> {
+  const redis = createRedisConnection(redisUrl, { forBullmq: true });
+  const queue = trainQueue(redis, prefix);
+  try {
+    return await use(queue, redis, await redisReady(redis));
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
 }

@@ -188,8 +188,9 @@ async function switchTo(modelsDir: string, action: PromotionRecord['action'], fr
     const stays = from === null ? 'there is still no production version' : `production stays ${from}`;
     throw new NerError(error.code, `refused to ${action === 'promote' ? 'promote' : 'roll back to'} ${to} (${stays}): ${error.message}`, { cause: error });
   }
+  const at = (options.now ?? (() => new Date()))();
   const record: PromotionRecord = {
-    at: (options.now ?? (() => new Date()))().toISOString(),
+    at: at.toISOString(),
     action,
     from,
     to,
@@ -197,7 +198,7 @@ async function switchTo(modelsDir: string, action: PromotionRecord['action'], fr
     ...(options.reason ? { reason: options.reason } : {}),
   };
   if (from === to) return { changed: false, record, loaded };
-  await setProductionVersion(modelsDir, to);
+  await setProductionVersion(modelsDir, to, at);
   // One line in one write (O_APPEND): concurrent appends do not interleave. The pointer is written first, so a
   // crash between the two leaves production right and the change untracked (productionStack copes).
   await appendFile(join(modelsDir, HISTORY_FILE), `${JSON.stringify(record)}\n`);

@@ -106,8 +106,10 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
   const spanRules = resolveSpanRules(card.spanRules ?? []);
   const crfBytes = await readVerified(directory, card.files.model, 'model file');
   const resourceFiles: ResourceFiles = {};
+  const resourceDigests = new Map<string, string>();
   for (const digest of card.files.resources) {
     (resourceFiles as Record<string, Buffer>)[basename(digest.path)] = await readVerified(directory, digest, `resource file ${digest.path}`);
+    resourceDigests.set(basename(digest.path), digest.sha256);
   }
   const weights = parseCrfsuiteModel(crfBytes);
   checkLabels(weights.labels, card.labelEncoding, join(directory, MODEL_FILE));
@@ -116,8 +118,8 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
   const resources = parseResources({}, directory);
   const parsedResources = new Map<string, Partial<FeatureResources>>();
   for (const [name, bytes] of Object.entries(resourceFiles)) {
-    // The bytes were checked against the card's digest above.
-    const key = `${name}\0${card.files.resources.find((digest) => basename(digest.path) === name)?.sha256 ?? sha256(bytes)}`;
+    // The bytes were checked against the card's digest above, so the digest names them.
+    const key = `${name}\0${resourceDigests.get(name)}`;
     let parsed = options.reuse?.parsedResources?.get(key);
     if (!parsed) {
       await nextTurn();
@@ -176,14 +178,14 @@ export async function saveModel(
   return full;
 }
 
-export async function setProductionVersion(modelsDir: string, version: string): Promise<void> {
+export async function setProductionVersion(modelsDir: string, version: string, promotedAt: Date = new Date()): Promise<void> {
   assertVersionName(version);
   await stat(join(modelsDir, version, CARD_FILE)).catch((cause: unknown) => {
     throw new NerError('NER_ERR_MODEL_NOT_FOUND', `no model version ${version}`, { file: join(modelsDir, version), cause });
   });
   const path = join(modelsDir, PRODUCTION_POINTER);
   const staging = `${path}.tmp-${process.pid}`;
-  await writeFile(staging, `${JSON.stringify({ version, promotedAt: new Date().toISOString() }, null, 2)}\n`);
+  await writeFile(staging, `${JSON.stringify({ version, promotedAt: promotedAt.toISOString() }, null, 2)}\n`);
   await rename(staging, path);
 }
 

@@ -9,7 +9,6 @@ import type { ModelCard } from '../registry/model-card.js';
 import { crossValidate, type CrossValidationResult } from './cross-validate.js';
 import { trainModelVersion } from './train-model-version.js';
 import { createHash } from 'node:crypto';
-import type { RetrainTrigger } from '../queue/queues.js';
 import type { DataFileDigest } from '../registry/model-card.js';
 import { loadModel } from '../registry/model-store.js';
 import { promoteVersion } from '../registry/model-registry.js';
@@ -17,6 +16,9 @@ import { createRunId, recordRun, RUN_SCHEMA_VERSION } from '../registry/runs.js'
 import { runDataOfCard, runParameters, trainRun } from '../registry/run-records.js';
 import { gitCommit, runEnvironment } from '../registry/run-environment.js';
 import type { TrainingSpec } from './train-tagger.js';
+
+/** What started a retraining: by hand, a nightly drift verdict of `retrain`, or enough new corrections. */
+export type RetrainTrigger = 'manual' | 'drift' | 'corrections';
 
 /** A corrected note as retraining takes it (see store/correction-store.ts). */
 export interface CorrectedNote {

@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { EntityBias, TrainingProgress } from '../core/crfsuite-binding.js';
@@ -10,6 +8,7 @@ import type { LabeledSentence } from '../core/types.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
 import { buildResources } from './build-resources.js';
+import { gitCommit, runEnvironment } from '../registry/run-environment.js';
 import type { DataFileDigest, ModelCard } from '../registry/model-card.js';
 import { MODEL_FILE, nextVersionName, saveModel } from '../registry/model-store.js';
 import { crossValidate, type CrossValidationResult } from './cross-validate.js';
@@ -69,20 +68,8 @@ export function combinedDigest(files: readonly DataFileDigest[]): string {
   return hash.digest('hex');
 }
 
-function gitCommit(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return null;
-  }
-}
-
-function crfsuiteVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require('crfsuite/package.json') as { version: string }).version;
-}
-
-function tokenCount(sentences: readonly LabeledSentence[]): number {
+/** Tokens in sentences (the card's and a run's data size). */
+export function tokenCount(sentences: readonly LabeledSentence[]): number {
   return sentences.reduce((sum, s) => sum + s.tokens.length, 0);
 }
 
@@ -166,7 +153,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
             : null,
           test: test ? { strict: test.strict, partial: test.partial, token: test.token } : null,
         },
-        environment: { node: process.version, crfsuite: crfsuiteVersion() },
+        environment: { node: process.version, crfsuite: runEnvironment().crfsuite },
         trainingProfile: buildTrainingProfile({
           sentences: trainingSentences,
           outOfFold: crossValidation?.outOfFold ? { counts: crossValidation.outOfFold, folds: request.folds, seed: request.seed } : null,

@@ -70,6 +70,8 @@ export async function prepareTuneResources(request: TuneResourcesRequest): Promi
   const result: TuneResources = { directory: request.directory, available: new Set(), dataFiles: new Map(), reusedFrom: null, built: [], warnings: [] };
   const toBuild: ResourceKind[] = [];
   const cardFiles = request.incumbent.card.data.files;
+  // The notes file feeds two kinds (clusters, notes POS) and is large: hashed once.
+  const digests = new Map<string, Promise<DataFileDigest>>();
   for (const kind of KINDS.filter((k) => wanted.has(k))) {
     const shipped = join(request.incumbent.directory, FILE_OF[kind]);
     if (!request.build && (await exists(shipped))) {
@@ -82,7 +84,8 @@ export async function prepareTuneResources(request: TuneResourcesRequest): Promi
       for (const source of sources) {
         const before = recorded.find((f) => f.path === basename(source));
         if (!before || !(await exists(source))) continue;
-        const now = await digestFile(source, basename(source));
+        if (!digests.has(source)) digests.set(source, digestFile(source, basename(source)));
+        const now = await (digests.get(source) as Promise<DataFileDigest>);
         if (now.sha256 !== before.sha256) {
           result.warnings.push(
             `${source} changed since ${request.incumbent.card.version} was trained: trials use that version's ${FILE_OF[kind]}; ` +

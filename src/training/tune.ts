@@ -12,7 +12,7 @@ import { gitCommit, runEnvironment } from '../registry/run-environment.js';
 import { pairedDelta, runCrossValidation, runParameters, trainRun } from '../registry/run-records.js';
 import { createRunId, recordRun, RUN_SCHEMA_VERSION, type Run, type RunData, type RunParameters, type RunStatus, type TuneTrialSummary } from '../registry/runs.js';
 import { summarizeFolds, type CrossValidationResult } from './cross-validate.js';
-import { combinedDigest, ENTITY_BIAS_GRID, trainModelVersion, type TrainModelVersionEvents, type TrainModelVersionResult } from './train-model-version.js';
+import { combinedDigest, ENTITY_BIAS_GRID, tokenCount, trainModelVersion, type TrainModelVersionEvents, type TrainModelVersionResult } from './train-model-version.js';
 import { runTrainingJob, type FoldJob, type FoldReport } from './training-process.js';
 import { CoordinateSearch, describeChange, estimateFinish, estimateFoldSeconds, searchSpace, type FoldObservation, type Proposal, type TrialConfig } from './tune-search.js';
 import { prepareTuneResources, resourceDataFiles, templateAvailable } from './tune-resources.js';
@@ -156,7 +156,7 @@ export async function tune(request: TuneRequest, events: TuneEvents = {}): Promi
     const space = searchSpace(incumbentConfig, library, (t) => templateAvailable(resources, t));
     const search = new CoordinateSearch(incumbentConfig, space, seed);
     const trainFiles: DataFileDigest[] = train.files.map((f) => ({ path: basename(f.path), sha256: f.sha256 }));
-    const tokens = train.sentences.reduce((sum, s) => sum + s.tokens.length, 0);
+    const tokens = tokenCount(train.sentences);
     const dataOf = (templates: readonly string[]): RunData => {
       const files = [...trainFiles, ...resourceDataFiles(resources, templates)];
       return { corpus: basename(request.corpusDir), split: 'train', sentences: train.sentences.length, tokens, files, sha256: combinedDigest(files) };
