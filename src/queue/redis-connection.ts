@@ -20,10 +20,27 @@ export function createRedisConnection(url: string, options: { forBullmq?: boolea
   return redis;
 }
 
-/** Starts a lazy connection that has not been used yet; whether it is connected now. */
-export async function redisReady(redis: Redis): Promise<boolean> {
+/**
+ * Starts a lazy connection that has not been used yet, waits for a first connection already under way
+ * (a Queue starts one as soon as it is built), and says whether it is connected. A connection that is
+ * reconnecting after a loss is not waited for: routes answer 503 at once while Redis is down.
+ */
+export async function redisReady(redis: Redis, waitMs = 2_000): Promise<boolean> {
   if (redis.status === 'wait') await redis.connect().catch(() => {});
+  if (redis.status === 'connecting' || redis.status === 'connect') await settled(redis, waitMs);
   return redis.status === 'ready';
+}
+
+function settled(redis: Redis, waitMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done).off('error', done).off('end', done);
+      resolve();
+    };
+    const timer = setTimeout(done, waitMs);
+    redis.once('ready', done).once('error', done).once('end', done);
+  });
 }
 
 export function redisDependency(redis: Redis, url: string): DependencyCheck {

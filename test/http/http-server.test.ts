@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.js';
 import { startApi, type RunningApi } from '../../src/http/start-api.js';
-import { createRedisConnection, redisDependency } from '../../src/queue/redis-connection.js';
+import { createRedisConnection, redisDependency, redisReady } from '../../src/queue/redis-connection.js';
 import { createDatabasePool, databaseDependency } from '../../src/store/database.js';
 
 /** The real server on a free port with the shipped model, called over HTTP. */
@@ -44,6 +44,21 @@ describe('dependency checks against the real services', () => {
       expect(check.hint).toMatch(/REDIS_URL/);
     } finally {
       up.disconnect();
+      down.disconnect();
+    }
+  });
+
+  it('Redis: a connection still being opened (a Queue starts one at once) is waited for, not reported down', async () => {
+    const connecting = createRedisConnection(config.redisUrl);
+    const down = createRedisConnection('redis://127.0.0.1:1');
+    try {
+      void connecting.connect().catch(() => {});
+      void down.connect().catch(() => {});
+      expect([connecting.status, down.status]).toEqual(['connecting', 'connecting']);
+      expect(await redisReady(connecting)).toBe(true);
+      expect(await redisReady(down)).toBe(false);
+    } finally {
+      connecting.disconnect();
       down.disconnect();
     }
   });

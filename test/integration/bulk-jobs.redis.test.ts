@@ -161,7 +161,9 @@ describe('bulk jobs through BullMQ into PostgreSQL', () => {
     const queue = new Queue(EXTRACT_QUEUE, { connection: createRedisConnection(config.redisUrl, { forBullmq: true }), prefix });
     try {
       proxy.cut();
-      const { jobId } = (await submit(submitter.app, { notes: notes(20, 'pgdown') })).json();
+      const submitted = await submit(submitter.app, { notes: notes(20, 'pgdown') });
+      expect(submitted.statusCode, submitted.body).toBe(202);
+      const { jobId } = submitted.json();
       // One failed attempt is enough to show the retry: the job can only complete through another attempt.
       // (Generous timeout: on a loaded 2-core CI machine the first attempt has once taken over 30 s to fail.)
       let seen = 'no job yet';
