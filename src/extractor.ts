@@ -1,4 +1,4 @@
-import { extractInSteps, type ExtractionOutcome, type SequenceTagger } from './core/extract.js';
+import { extractInSteps, type ExtractionOutcome, type ExtractOptions, type SequenceTagger } from './core/extract.js';
 import type { ExtractionRecord } from './core/types.js';
 import type { ServiceMetrics } from './monitoring/metrics.js';
 
@@ -11,7 +11,7 @@ export interface Extractor {
   /** The version serving now (it changes when a hot reload swaps the model). */
   readonly modelVersion: string;
   /** One note, on the model serving when the call starts, to the end (a swap meanwhile does not affect it). */
-  extract(text: string, noteId?: string): Promise<ExtractionRecord>;
+  extract(text: string, noteId?: string, options?: Omit<ExtractOptions, 'noteId'>): Promise<ExtractionRecord>;
   /** An extractor fixed on the model serving now: a batch takes one, so all its notes come from one version. */
   pinned(): Extractor;
 }
@@ -30,8 +30,8 @@ export function createExtractor(initial: SequenceTagger, metrics?: ServiceMetric
   let current = initial;
   metrics?.modelInfo.set({ version: initial.version }, 1);
 
-  async function extractWith(model: SequenceTagger, text: string, noteId: string | undefined): Promise<ExtractionRecord> {
-    const steps = extractInSteps(text, model, { ...(noteId === undefined ? {} : { noteId }), tokensPerStep: tokensPerSlice });
+  async function extractWith(model: SequenceTagger, text: string, noteId: string | undefined, options: Omit<ExtractOptions, 'noteId'> = {}): Promise<ExtractionRecord> {
+    const steps = extractInSteps(text, model, { ...options, ...(noteId === undefined ? {} : { noteId }), tokensPerStep: tokensPerSlice });
     // Time spent extracting, not waiting for turns between slices.
     let started = performance.now();
     let step = steps.next();
@@ -48,7 +48,7 @@ export function createExtractor(initial: SequenceTagger, metrics?: ServiceMetric
 
   const fixedOn = (model: SequenceTagger): Extractor => ({
     modelVersion: model.version,
-    extract: (text, noteId) => extractWith(model, text, noteId),
+    extract: (text, noteId, options) => extractWith(model, text, noteId, options),
     pinned: () => fixedOn(model),
   });
 
@@ -56,7 +56,7 @@ export function createExtractor(initial: SequenceTagger, metrics?: ServiceMetric
     get modelVersion() {
       return current.version;
     },
-    extract: (text, noteId) => extractWith(current, text, noteId),
+    extract: (text, noteId, options) => extractWith(current, text, noteId, options),
     pinned: () => fixedOn(current),
     swap(model) {
       current = model;

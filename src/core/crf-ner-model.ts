@@ -1,9 +1,11 @@
+import { calibrate, type CalibrationMap } from './calibration.js';
 import type { CrfWeights } from './crf-model-file.js';
-import type { SequenceTagger } from './extract.js';
+import type { ScoredTagging, SequenceTagger } from './extract.js';
 import { attributeStrings, FeatureEncoder, planFeatures, type FeaturePlan } from './feature-encoder.js';
 import type { FeatureResources, FeatureTemplate } from './feature-templates.js';
 import type { LabelEncoding } from './label-codec.js';
 import type { SpanRule } from './span-rules.js';
+import { spanScorer } from './span-confidence.js';
 import { addItemStateScores, viterbi } from './viterbi.js';
 
 /**
@@ -25,6 +27,8 @@ export interface CrfNerModelParts {
   weights: CrfWeights;
   resources: FeatureResources;
   spanRules: readonly SpanRule[];
+  /** Maps the CRF's span probability to observed precision (fitted out of fold at training; see calibration.ts). */
+  calibration?: CalibrationMap;
 }
 
 export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
@@ -34,16 +38,29 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   const labelCount = labels.length;
   let scores = new Float64Array(64 * labelCount);
 
-  const tag = (words: readonly string[]): string[] => {
-    if (words.length === 0) return [];
+  const score = (words: readonly string[]): number => {
     const { ids, starts, length } = encoder.encode(words);
     if (scores.length < length * labelCount) scores = new Float64Array(length * labelCount * 2);
     else scores.fill(0, 0, length * labelCount);
     for (let t = 0; t < length; t++) addItemStateScores(parts.weights, ids, scores, t, starts[t], starts[t + 1]);
+    return length;
+  };
+  const decode = (length: number): string[] => {
     const path = viterbi(scores, length, parts.weights);
     const tags = new Array<string>(length);
     for (let t = 0; t < length; t++) tags[t] = labels[path[t] as number] as string;
     return tags;
+  };
+  const tag = (words: readonly string[]): string[] => (words.length === 0 ? [] : decode(score(words)));
+  const tagScored = (words: readonly string[]): ScoredTagging => {
+    if (words.length === 0) return { tags: [], confidence: () => 0 };
+    const length = score(words);
+    const tags = decode(length);
+    // Span rules only reshape decoded spans, so a sentence tagged all O has none to score. The scorer
+    // copies the scores: it stays valid after the next sentence reuses the buffer.
+    if (!tags.some((t) => t !== 'O')) return { tags, confidence: () => 0 };
+    const scorer = spanScorer(scores, length, parts.weights, parts.labelEncoding);
+    return { tags, confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };
   };
 
   return {
@@ -53,6 +70,7 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
     templates: parts.templates,
     weights: parts.weights,
     tag,
+    tagScored,
     attributes: (words) => attributeStrings(plan, words, parts.resources),
   };
 }

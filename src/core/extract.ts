@@ -12,12 +12,63 @@ export interface SequenceTagger {
   tag(words: readonly string[]): string[];
   /** Repairs applied to the decoded spans, in order (see span-rules.ts). */
   readonly spanRules: readonly SpanRule[];
+  /**
+   * tag() plus the model's confidence in any span of the sentence (see span-confidence.ts). Taggers without
+   * a probability model (test dictionaries) omit it; their entities get confidence 1.
+   */
+  tagScored?(words: readonly string[]): ScoredTagging;
+}
+
+export interface ScoredTagging {
+  tags: string[];
+  /** Calibrated probability that the span is an entity of its type with exactly these boundaries. */
+  confidence(span: TokenSpan): number;
+}
+
+export interface ScoredSpan extends TokenSpan {
+  confidence: number;
 }
 
 /** The entity spans of one sentence: tags decoded, then the model's span rules applied. */
 export function tagSpans(model: SequenceTagger, words: readonly string[]): TokenSpan[] {
-  return applySpanRules(model.spanRules, words, spansFromTags(model.tag(words), model.labelEncoding));
+  return applySpanRules(model.spanRules, words, spansFromTags(model.tag(caseForTagging(words)), model.labelEncoding));
 }
+
+const MIN_CASED_LETTERS = 8;
+
+/**
+ * The words as the tagger should see them. A sentence written in capitals ("DX: TYPHOID. RX: TAB
+ * AZITHROMYCIN 500MG") looks to a model trained on mixed-case prose like a run of acronyms; lower-cased it
+ * reads as prose, and lower case costs the model almost nothing (measured on the test split, see README).
+ * A sentence counts as capitals when at least 8 of its letters have case and at most 1 in 10 of them is lower case.
+ */
+export function caseForTagging(words: readonly string[]): readonly string[] {
+  let upper = 0;
+  let lower = 0;
+  for (const word of words) {
+    for (let i = 0; i < word.length; i++) {
+      const c = word.charCodeAt(i);
+      if (c >= 65 && c <= 90) upper++;
+      else if (c >= 97 && c <= 122) lower++;
+      else if (c > 127) {
+        const ch = word[i] as string;
+        if (ch !== ch.toLowerCase()) upper++;
+        else if (ch !== ch.toUpperCase()) lower++;
+      }
+    }
+  }
+  if (upper + lower < MIN_CASED_LETTERS || lower * 10 > upper + lower) return words;
+  return words.map((w) => w.toLowerCase());
+}
+
+/** tagSpans with each span's confidence, scored after the span rules (they may move its boundaries). */
+export function tagScoredSpans(model: SequenceTagger, words: readonly string[]): ScoredSpan[] {
+  if (!model.tagScored) return tagSpans(model, words).map((span) => ({ ...span, confidence: 1 }));
+  const { tags, confidence } = model.tagScored(caseForTagging(words));
+  return applySpanRules(model.spanRules, words, spansFromTags(tags, model.labelEncoding)).map((span) => ({ ...span, confidence: round3(confidence(span)) }));
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 const ENTITY_TYPE: Record<TokenSpan['type'], EntityType> = { D: 'disease', T: 'treatment' };
 
@@ -28,16 +79,22 @@ export interface SentenceEntities {
 
 function sentenceEntities(text: string, sentence: Sentence, model: SequenceTagger): Entity[] {
   const words = sentence.tokens.map((t) => t.text);
-  return tagSpans(model, words).map((span): Entity => {
+  return tagScoredSpans(model, words).map((span): Entity => {
     const start = (sentence.tokens[span.start] as { start: number }).start;
     const end = (sentence.tokens[span.end - 1] as { end: number }).end;
-    return { type: ENTITY_TYPE[span.type], text: text.slice(start, end), start, end };
+    return { type: ENTITY_TYPE[span.type], text: text.slice(start, end), start, end, confidence: span.confidence };
   });
 }
 
 /** Tokenizes, tags and decodes each sentence of a note into entities with character offsets. */
 export function tagSentences(text: string, model: SequenceTagger): SentenceEntities[] {
   return splitSentences(text).map((sentence) => ({ sentence, entities: sentenceEntities(text, sentence, model) }));
+}
+
+export interface ExtractOptions {
+  noteId?: string;
+  /** Leave out entities below this confidence (and the pairs they would form). */
+  minConfidence?: number;
 }
 
 export interface ExtractionOutcome {
@@ -54,8 +111,9 @@ export interface ExtractionOutcome {
 export function* extractInSteps(
   text: string,
   model: SequenceTagger,
-  options: { noteId?: string; tokensPerStep?: number } = {},
+  options: ExtractOptions & { tokensPerStep?: number } = {},
 ): Generator<void, ExtractionOutcome> {
+  const minConfidence = options.minConfidence ?? 0;
   const tokensPerStep = options.tokensPerStep ?? Infinity;
   const entitiesBySentence: Entity[][] = [];
   let tokens = 0;
@@ -65,7 +123,8 @@ export function* extractInSteps(
       sinceStep = 0;
       yield;
     }
-    entitiesBySentence.push(sentenceEntities(text, sentence, model));
+    const found = sentenceEntities(text, sentence, model);
+    entitiesBySentence.push(minConfidence > 0 ? found.filter((e) => e.confidence >= minConfidence) : found);
     tokens += sentence.tokens.length;
     sinceStep += sentence.tokens.length;
   }
@@ -82,8 +141,8 @@ export function* extractInSteps(
 }
 
 /** Runs extractInSteps to the end without pausing. */
-export function extractOutcome(text: string, model: SequenceTagger, noteId?: string): ExtractionOutcome {
-  const steps = extractInSteps(text, model, noteId === undefined ? {} : { noteId });
+export function extractOutcome(text: string, model: SequenceTagger, options: ExtractOptions = {}): ExtractionOutcome {
+  const steps = extractInSteps(text, model, options);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -91,6 +150,6 @@ export function extractOutcome(text: string, model: SequenceTagger, noteId?: str
 }
 
 /** The one extraction every entry point calls: note text → structured record. */
-export function extract(text: string, model: SequenceTagger, noteId?: string): ExtractionRecord {
-  return extractOutcome(text, model, noteId).record;
+export function extract(text: string, model: SequenceTagger, noteId?: string, options: Omit<ExtractOptions, 'noteId'> = {}): ExtractionRecord {
+  return extractOutcome(text, model, { ...options, ...(noteId === undefined ? {} : { noteId }) }).record;
 }

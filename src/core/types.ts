@@ -24,11 +24,17 @@ export interface LabeledSentence {
 
 export type EntityType = 'disease' | 'treatment';
 
+/** Whether the note asserts the entity of the patient now (ConText's categories; see assertion.ts). */
+export type Assertion = 'present' | 'absent' | 'possible' | 'historical' | 'family';
+export const ASSERTIONS: readonly Assertion[] = ['present', 'absent', 'possible', 'historical', 'family'];
+
 export interface Entity {
   type: EntityType;
   text: string;
   start: number;
   end: number;
+  /** Calibrated probability that this exact span is right (3 decimals). */
+  confidence: number;
 }
 
 export interface Pair {

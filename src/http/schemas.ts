@@ -18,6 +18,11 @@ export const EntitySchema = Type.Object(
     text: Type.String({ description: 'Exactly text.slice(start, end)' }),
     start: Type.Integer({ minimum: 0, description: 'UTF-16 offset of the first character' }),
     end: Type.Integer({ minimum: 0, description: 'UTF-16 offset after the last character' }),
+    confidence: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'Calibrated probability that this exact span is right: the CRF\'s span marginal mapped to the precision observed at it out of fold',
+    }),
   },
   { $id: 'Entity' },
 );

@@ -1,6 +1,7 @@
 import { NerError } from '../errors.js';
 import { LABEL_ENCODINGS, type LabelEncoding } from '../core/label-codec.js';
 import type { EntityBias, TrainingParameters } from '../core/crfsuite-binding.js';
+import type { CalibrationMap, ReliabilityTable } from '../core/calibration.js';
 import { trainingProfileProblem, type TrainingProfile } from '../core/drift.js';
 import type { AveragedReport, EvaluationReport } from '../core/evaluation.js';
 
@@ -54,6 +55,19 @@ export interface ModelCard {
   environment: { node: string; crfsuite: string };
   /** The train split profiled for drift checks (core/drift.ts); absent in cards written before it existed. */
   trainingProfile?: TrainingProfile;
+  /**
+   * Entity confidence calibration (core/calibration.ts), fitted on the cross-validation folds' held-out
+   * predictions, with the reliability tables it was judged by. Without it confidences are the raw marginals.
+   */
+  calibration?: CardCalibration;
+}
+
+export interface CardCalibration {
+  map: CalibrationMap;
+  folds: number;
+  seed: number;
+  /** Reliability of the raw span marginals, and of calibrated ones (each fold calibrated by the other folds' map). */
+  reliability: { raw: ReliabilityTable; calibrated: ReliabilityTable };
 }
 
 function fail(file: string, message: string): never {
@@ -93,9 +107,20 @@ export function parseModelCard(json: string, file: string): ModelCard {
   if (card.spanRules !== undefined && !(Array.isArray(card.spanRules) && card.spanRules.every((t) => typeof t === 'string'))) fail(file, '"spanRules" must be a list of names');
   if (typeof card.files !== 'object' || card.files === null || !isDigest(card.files.model)) fail(file, '"files.model" must be { path, sha256, bytes }');
   if (!Array.isArray(card.files.resources) || !card.files.resources.every(isDigest)) fail(file, '"files.resources" must be a list of { path, sha256, bytes }');
+  if (card.calibration !== undefined && !isCalibrationMap(card.calibration?.map)) fail(file, '"calibration.map" must be { method: "isotonic", knots: [[raw, calibrated], …] } with knots in [0, 1], raw increasing');
   if (card.trainingProfile !== undefined) {
     const problem = trainingProfileProblem(card.trainingProfile);
     if (problem) fail(file, `"trainingProfile": ${problem}`);
   }
   return card;
+}
+
+function isCalibrationMap(map: unknown): map is CalibrationMap {
+  if (typeof map !== 'object' || map === null) return false;
+  const { method, knots } = map as Partial<CalibrationMap>;
+  if (method !== 'isotonic' || !Array.isArray(knots)) return false;
+  return knots.every(
+    (knot, k) =>
+      Array.isArray(knot) && knot.length === 2 && knot.every((x) => typeof x === 'number' && x >= 0 && x <= 1) && (k === 0 || (knots[k - 1] as number[])[0]! <= knot[0]!),
+  );
 }

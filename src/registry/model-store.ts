@@ -129,7 +129,10 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     parsedResources.set(key, parsed);
     Object.assign(resources, parsed);
   }
-  const model = createCrfNerModel({ version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules });
+  const model = createCrfNerModel({
+    version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
+    ...(card.calibration ? { calibration: card.calibration.map } : {}),
+  });
   return { card, model, directory, parsedResources };
 }
 

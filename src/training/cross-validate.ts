@@ -1,3 +1,4 @@
+import type { ConfidenceObservation } from '../core/calibration.js';
 import { cpus } from 'node:os';
 import type { EntityBias } from '../core/crfsuite-binding.js';
 import { mergePredictionCounts, type PredictionCounts } from '../core/drift.js';
@@ -13,6 +14,8 @@ export interface CrossValidationResult {
   entityBiasSearch: { entityBias: EntityBias; strictMicroF1: { mean: number; sd: number } }[];
   /** What the folds' models predicted on their held-out sentences at the chosen bias: every sentence once (drift profile). */
   outOfFold: PredictionCounts | null;
+  /** Per fold, at the chosen bias: each held-out predicted span's raw confidence and whether it was right. */
+  confidenceByFold: ConfidenceObservation[][] | null;
 }
 
 function averageAt(folds: readonly FoldReport[], index: number): AveragedReport {
@@ -50,11 +53,13 @@ export function summarizeFolds(folds: readonly FoldReport[], grid: readonly Enti
   const search = grid.map((entityBias, index) => ({ entityBias, mean: averageAt(reports, index) }));
   const best = search.reduce((a, b) => (b.mean.strict.micro.f1.mean > a.mean.strict.micro.f1.mean ? b : a));
   const predictions = reports.map((r) => r.byEntityBias[search.indexOf(best)]?.predictions);
+  const confidence = reports.map((r) => r.byEntityBias[search.indexOf(best)]?.confidence);
   return {
     folds: reports,
     entityBias: best.entityBias,
     mean: best.mean,
     entityBiasSearch: search.map((s) => ({ entityBias: s.entityBias, strictMicroF1: s.mean.strict.micro.f1 })),
     outOfFold: predictions.every((p) => p !== undefined) ? mergePredictionCounts(predictions as PredictionCounts[]) : null,
+    confidenceByFold: confidence.every((c) => c !== undefined) ? (confidence as ConfidenceObservation[][]) : null,
   };
 }

@@ -1,3 +1,4 @@
+import { crossFittedReliability, fitIsotonic, reliabilityTable, type ConfidenceObservation } from '../core/calibration.js';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
 import { buildResources } from './build-resources.js';
 import { gitCommit, runEnvironment } from '../registry/run-environment.js';
-import type { DataFileDigest, ModelCard } from '../registry/model-card.js';
+import type { CardCalibration, DataFileDigest, ModelCard } from '../registry/model-card.js';
 import { MODEL_FILE, nextVersionName, saveModel } from '../registry/model-store.js';
 import { crossValidate, type CrossValidationResult } from './cross-validate.js';
 import { evaluateTagger, modelFromBytes, type TrainingSpec } from './train-tagger.js';
@@ -71,6 +72,16 @@ export function combinedDigest(files: readonly DataFileDigest[]): string {
 /** Tokens in sentences (the card's and a run's data size). */
 export function tokenCount(sentences: readonly LabeledSentence[]): number {
   return sentences.reduce((sum, s) => sum + s.tokens.length, 0);
+}
+
+/** The calibration map fitted on all folds' held-out predictions, and the reliability tables that judge it. */
+export function cardCalibration(confidenceByFold: readonly (readonly ConfidenceObservation[])[], folds: number, seed: number): CardCalibration {
+  return {
+    map: fitIsotonic(confidenceByFold.flat()),
+    folds,
+    seed,
+    reliability: { raw: reliabilityTable(confidenceByFold.flat()), calibrated: crossFittedReliability(confidenceByFold) },
+  };
 }
 
 export async function trainModelVersion(request: TrainModelVersionRequest, events: TrainModelVersionEvents = {}): Promise<TrainModelVersionResult> {
@@ -154,6 +165,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
           test: test ? { strict: test.strict, partial: test.partial, token: test.token } : null,
         },
         environment: { node: process.version, crfsuite: runEnvironment().crfsuite },
+        ...(crossValidation?.confidenceByFold ? { calibration: cardCalibration(crossValidation.confidenceByFold, request.folds, request.seed) } : {}),
         trainingProfile: buildTrainingProfile({
           sentences: trainingSentences,
           outOfFold: crossValidation?.outOfFold ? { counts: crossValidation.outOfFold, folds: request.folds, seed: request.seed } : null,

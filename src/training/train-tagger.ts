@@ -7,11 +7,11 @@ import { trainCrf, type EntityBias, type TrainingParameters, type TrainingSequen
 import { goldFromLabeled, evaluate, type EvaluationReport } from '../core/evaluation.js';
 import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/feature-encoder.js';
 import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
-import { encodeLabels, labelsFromSpans, type LabelEncoding, type TokenSpan } from '../core/label-codec.js';
+import { encodeLabels, labelsFromSpans, type LabelEncoding } from '../core/label-codec.js';
 import { resolveSpanRules } from '../core/span-rules.js';
 import type { LabeledSentence } from '../core/types.js';
 import { outOfFoldRelevance, type RelevanceModels } from '../core/sentence-relevance.js';
-import { tagSpans, type SequenceTagger } from '../core/extract.js';
+import { tagScoredSpans, type ScoredSpan, type SequenceTagger } from '../core/extract.js';
 import { outOfFoldSpanLexicon, type SpanLexicon } from '../core/span-lexicon.js';
 
 /** What a training run is defined by, besides its data: recorded in the model card and in runs. */
@@ -133,10 +133,10 @@ export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resourc
 export function evaluateTagger(
   tagger: SequenceTagger,
   sentences: readonly LabeledSentence[],
-  observe?: (sentence: LabeledSentence, spans: TokenSpan[]) => void,
+  observe?: (sentence: LabeledSentence, spans: ScoredSpan[]) => void,
 ): EvaluationReport {
   const predicted = sentences.map((s) => {
-    const spans = tagSpans(tagger, s.tokens);
+    const spans = tagScoredSpans(tagger, s.tokens);
     observe?.(s, spans);
     return { spans, labels: labelsFromSpans(s.tokens.length, spans) };
   });

@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_FILE } from '../registry/model-store.js';
+import { confidenceObservations, type ConfidenceObservation } from '../core/calibration.js';
 import { addPredictedSentence, emptyPredictionCounts } from '../core/drift.js';
 import { foldPartition, kFoldIndices } from '../core/folds.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
@@ -27,8 +28,12 @@ async function run(job: TrainingJob): Promise<FoldReport | { written: string }> 
   const byEntityBias = job.entityBiasGrid.map((entityBias) => {
     const model = modelFromBytes(withEntityBias(trained.crfBytes, entityBias), unbiased, trained.resources, 'fold');
     const predictions = emptyPredictionCounts();
-    const { errors: _errors, ...report } = evaluateTagger(model, heldOut, (sentence, spans) => addPredictedSentence(predictions, sentence.tokens.length, spans));
-    return { entityBias, report, predictions };
+    const confidence: ConfidenceObservation[] = [];
+    const { errors: _errors, ...report } = evaluateTagger(model, heldOut, (sentence, spans) => {
+      addPredictedSentence(predictions, sentence.tokens.length, spans);
+      confidence.push(...confidenceObservations(sentence, spans));
+    });
+    return { entityBias, report, predictions, confidence };
   });
   return { fold: job.fold, seconds: (performance.now() - started) / 1000, byEntityBias };
 }

@@ -1,3 +1,4 @@
+import type { ConfidenceObservation } from '../core/calibration.js';
 import { fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,8 @@ export interface FoldReport {
   fold: number;
   seconds: number;
   /** predictions: what the fold's model predicted on its held-out sentences, as counts (for the drift profile). */
-  byEntityBias: { entityBias: EntityBias; report: ScoreReport; predictions?: PredictionCounts }[];
+  /** confidence: each predicted span's (uncalibrated) confidence and whether it matched a gold span exactly. */
+  byEntityBias: { entityBias: EntityBias; report: ScoreReport; predictions?: PredictionCounts; confidence?: ConfidenceObservation[] }[];
 }
 
 function childModule(): { path: string; execArgv: string[] } {

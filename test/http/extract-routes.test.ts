@@ -30,6 +30,21 @@ describe('POST /v1/extract', () => {
     for (const entity of record.entities) expect(NOTE.slice(entity.start, entity.end)).toBe(entity.text);
   });
 
+  it('takes ?minConfidence= from 0 to 1 and refuses anything else with a code', async () => {
+    const server = await app();
+    const kept = await server.inject({ method: 'POST', url: '/v1/extract?minConfidence=0.99', payload: { text: NOTE } });
+    expect(kept.statusCode).toBe(200);
+    // The dictionary tagger has no probability model: its entities carry confidence 1 and all pass.
+    expect(kept.json().entities.map((e: { confidence: number }) => e.confidence)).toEqual([1, 1, 1, 1]);
+    for (const bad of ['abc', '1.5', '-0.1', '']) {
+      const response = await server.inject({ method: 'POST', url: `/v1/extract?minConfidence=${bad}`, payload: { text: NOTE } });
+      expect(response.statusCode, bad).toBe(400);
+      expect(response.json().error.code).toBe('NER_ERR_HTTP_VALIDATION');
+    }
+    const batch = await server.inject({ method: 'POST', url: '/v1/extract/batch?minConfidence=.5', payload: { notes: [{ id: 'a', text: NOTE }] } });
+    expect(batch.json().records[0].entities).toHaveLength(4);
+  });
+
   it('extracts from an empty note without error', async () => {
     const response = await (await app()).inject({ method: 'POST', url: '/v1/extract', payload: { text: '' } });
     expect(response.statusCode).toBe(200);

@@ -8,7 +8,7 @@ import { freshSchema } from '../helpers/services.js';
 
 function record(noteId: string, diseases: string[], treatments: string[]): ExtractionRecord {
   let offset = 0;
-  const entity = (type: 'disease' | 'treatment', text: string) => ({ type, text, start: offset, end: (offset += text.length + 1) - 1 });
+  const entity = (type: 'disease' | 'treatment', text: string) => ({ type, text, start: offset, end: (offset += text.length + 1) - 1, confidence: 0.9 });
   const d = diseases.map((t) => entity('disease', t));
   const t = treatments.map((x) => entity('treatment', x));
   return { noteId, modelVersion: 'm1', diseases: d, treatments: t, entities: [...d, ...t], pairs: d.flatMap((x) => t.map((y) => ({ disease: x.text, treatment: y.text }))) };

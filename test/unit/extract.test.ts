@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { extract } from '../../src/core/extract.js';
+import { caseForTagging, extract } from '../../src/core/extract.js';
 import { pairsBySentence } from '../../src/core/relations.js';
 import type { CrfNerModel } from '../../src/core/crf-ner-model.js';
 import type { Entity, ExtractionRecord } from '../../src/core/types.js';
@@ -14,6 +14,8 @@ function expectValidRecord(text: string, record: ExtractionRecord): void {
     expect(entity.end).toBeGreaterThan(entity.start);
     expect(entity.end).toBeLessThanOrEqual(text.length);
     expect(text.slice(entity.start, entity.end)).toBe(entity.text);
+    expect(entity.confidence).toBeGreaterThanOrEqual(0);
+    expect(entity.confidence).toBeLessThanOrEqual(1);
     previousEnd = entity.end;
   }
   expect([...record.diseases, ...record.treatments].length).toBe(record.entities.length);
@@ -38,6 +40,22 @@ describe('extract', () => {
     expect(record.treatments.map((e) => e.text)).toEqual(['narrowband ultraviolet B phototherapy']);
     expect(record.diseases[0]).toMatchObject({ start: 0, end: 24 });
     expect(record.pairs).toEqual([{ disease: 'Chronic plaque psoriasis', treatment: 'narrowband ultraviolet B phototherapy' }]);
+  });
+
+  it('gives each entity the confidence of its exact span, and minConfidence leaves out entities and their pairs', () => {
+    const text = 'Chronic plaque psoriasis responded to narrowband ultraviolet B phototherapy in 38 of 52 patients.';
+    const all = extract(text, model);
+    expect(all.entities.length).toBe(2);
+    const [disease, treatment] = all.entities as [Entity, Entity];
+    expect(disease.confidence).toBeGreaterThan(0.5);
+    const threshold = (disease.confidence + treatment.confidence) / 2;
+    const kept = extract(text, model, undefined, { minConfidence: threshold });
+    if (disease.confidence !== treatment.confidence) {
+      expect(kept.entities).toHaveLength(1);
+      expect(kept.entities[0]!.confidence).toBeGreaterThanOrEqual(threshold);
+      expect(kept.pairs).toEqual([]);
+    }
+    expect(extract(text, model, undefined, { minConfidence: 1.01 }).entities).toEqual([]);
   });
 
   it('leaves noteId out when none is given', () => {
@@ -75,8 +93,24 @@ describe('extract', () => {
   });
 });
 
+describe('caseForTagging', () => {
+  it('lower-cases a sentence written in capitals and leaves mixed case, short and caseless ones alone', () => {
+    expect(caseForTagging(['RX', ':', 'TAB', 'AZITHROMYCIN', '500mg', 'OD'])).toEqual(['rx', ':', 'tab', 'azithromycin', '500mg', 'od']);
+    expect(caseForTagging(['COPD', 'treated', 'with', 'salbutamol'])).toEqual(['COPD', 'treated', 'with', 'salbutamol']);
+    expect(caseForTagging(['HIV', '+'])).toEqual(['HIV', '+']);
+    expect(caseForTagging(['500', 'mg', '—', '2', '×'])).toEqual(['500', 'mg', '—', '2', '×']);
+    expect(caseForTagging(['ÉTAT', 'FÉBRILE', 'SÉVÈRE'])).toEqual(['état', 'fébrile', 'sévère']);
+  });
+
+  it('tags a note in capitals like the same note in mixed case', () => {
+    const text = 'Chronic plaque psoriasis responded to narrowband ultraviolet B phototherapy in 38 of 52 patients.';
+    const strip = (r: ExtractionRecord) => r.entities.map(({ type, start, end }) => ({ type, start, end }));
+    return sampleModel().then(({ model }) => expect(strip(extract(text.toUpperCase(), model))).toEqual(strip(extract(text.toLowerCase(), model))));
+  });
+});
+
 describe('pairs', () => {
-  const entity = (type: Entity['type'], text: string): Entity => ({ type, text, start: 0, end: text.length });
+  const entity = (type: Entity['type'], text: string): Entity => ({ type, text, start: 0, end: text.length, confidence: 1 });
 
   it('pairs every treatment with every disease of its own sentence only, once per note', () => {
     const pairs = pairsBySentence([
