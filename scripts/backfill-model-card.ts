@@ -1,10 +1,10 @@
 /**
- * Adds the drift profile of the train split (core/drift.ts) to the card of a model trained before cards
- * carried one, without retraining it:
- *   node --import tsx scripts/add-training-profile.ts [VERSION ...] [--models DIR] [--corpus DIR] [--force]
+ * Adds what cards written before this code lack, without retraining: the drift profile of the train split
+ * (core/drift.ts) and the entity-confidence calibration with its reliability tables (core/calibration.ts):
+ *   node --import tsx scripts/backfill-model-card.ts [VERSION ...] [--models DIR] [--corpus DIR] [--force]
  * (default: the production version). It refuses unless the corpus's train files are the ones the card says
- * the model was trained on (sha256, sentences, tokens). The out-of-fold predictions the profile compares with
- * come from replaying the card's cross-validation (same folds, seed, templates, parameters, at the shipped
+ * the model was trained on (sha256, sentences, tokens). Both come from out-of-fold predictions, which come
+ * from replaying the card's cross-validation (same folds, seed, templates, parameters, at the shipped
  * entity bias, with the external resources shipped in the model's directory); the replay must reproduce the
  * card's cross-validated strict micro F1 at that bias, or the script refuses (--force writes anyway).
  * Only model-card.json changes: the model and resource files, whose digests the card holds, stay as they are.
@@ -20,7 +20,7 @@ import { POS_LEXICON_FILE, readResourceFiles, RELEVANCE_FILE, SPAN_LEXICON_FILE,
 import { formatModelCard, parseModelCard, type ModelCard } from '../src/registry/model-card.js';
 import { CARD_FILE, loadModel, readProductionVersion } from '../src/registry/model-store.js';
 import { crossValidate } from '../src/training/cross-validate.js';
-import { combinedDigest } from '../src/training/train-model-version.js';
+import { cardCalibration, combinedDigest } from '../src/training/train-model-version.js';
 
 /** Resources learned from the training sentences: cross-validation learns them again inside each fold. */
 const LEARNED_FILES = new Set<string>([RELEVANCE_FILE, SPAN_LEXICON_FILE, POS_LEXICON_FILE]);
@@ -60,7 +60,7 @@ for (const version of versions) {
   const bias = card.trainingParameters.entityBias;
   const recorded = cv.entityBiasSearch.find((e) => e.entityBias.D === bias.D && e.entityBias.T === bias.T)?.strictMicroF1.mean;
 
-  const workDir = await mkdtemp(join(tmpdir(), 'behealthy-profile-'));
+  const workDir = await mkdtemp(join(tmpdir(), 'behealthy-backfill-'));
   try {
     const shipped = await readResourceFiles(directory);
     await writeResourceFiles(workDir, Object.fromEntries(Object.entries(shipped).filter(([name]) => !LEARNED_FILES.has(name))));
@@ -85,7 +85,9 @@ for (const version of versions) {
     // Written in place, atomically; the card is re-read and checked by the loader before it replaces the old one.
     const cardPath = join(directory, CARD_FILE);
     const current = parseModelCard(await readFile(cardPath, 'utf8'), cardPath);
-    const updated: ModelCard = { ...current, trainingProfile };
+    if (!replay.confidenceByFold) refuse(version, 'the cross-validation gave no out-of-fold confidences');
+    const calibration = cardCalibration(replay.confidenceByFold, cv.folds, cv.seed);
+    const updated: ModelCard = { ...current, trainingProfile, calibration };
     const staging = `${cardPath}.tmp-${process.pid}`;
     const text = formatModelCard(updated);
     parseModelCard(text, staging);
@@ -107,6 +109,10 @@ for (const version of versions) {
         replayStrictMicroF1: replayed,
       }),
     );
+    const reliability = reloaded.card.calibration?.reliability;
+    for (const [kind, table] of Object.entries(reliability ?? {})) {
+      console.log(JSON.stringify({ version, reliability: kind, spans: table.count, ece: table.ece, bins: table.bins }));
+    }
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

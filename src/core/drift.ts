@@ -425,7 +425,7 @@ function assertComparable(profile: TrainingProfile): void {
   ) {
     throw new NerError(
       'NER_ERR_DRIFT_NO_PROFILE',
-      'the model card\'s training profile was written with other bins or schema than this code compares; rebuild it (scripts/add-training-profile.ts)',
+      'the model card\'s training profile was written with other bins or schema than this code compares; rebuild it (scripts/backfill-model-card.ts)',
     );
   }
 }

@@ -19,7 +19,7 @@ export function trainingProfileOf(card: ModelCard): TrainingProfile {
     throw new NerError(
       'NER_ERR_DRIFT_NO_PROFILE',
       `model ${card.version} has no training profile in its card, so there is nothing to compare notes with; ` +
-        `add one without retraining: node --import tsx scripts/add-training-profile.ts ${card.version}`,
+        `add one without retraining: node --import tsx scripts/backfill-model-card.ts ${card.version}`,
     );
   }
   return card.trainingProfile;

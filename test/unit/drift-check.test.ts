@@ -23,7 +23,7 @@ describe('drift of notes (the nightly run\'s entry point)', () => {
   it('says how to add a profile when the card has none', () => {
     const card = { version: '2026-01-01.1' } as ModelCard;
     expect(() => trainingProfileOf(card)).toThrow(expect.objectContaining({ code: 'NER_ERR_DRIFT_NO_PROFILE' }));
-    expect(() => trainingProfileOf(card)).toThrow(/model 2026-01-01\.1 has no training profile.*scripts\/add-training-profile\.ts 2026-01-01\.1/);
+    expect(() => trainingProfileOf(card)).toThrow(/model 2026-01-01\.1 has no training profile.*scripts\/backfill-model-card\.ts 2026-01-01\.1/);
   });
 
   it('uses the records given when this model extracted them, and extracts the notes otherwise', async () => {
