@@ -21,3 +21,4 @@ export {
   type AnnotatedNote,
   type NoteEntity,
 } from './jsonl-annotations.js';
+export { formatMarkedNotes, parseMarkedNotes, readMarkedNotes } from './marked-notes.js';

@@ -1,4 +1,4 @@
-import type { EntityType } from '../core/types.js';
+import { ASSERTIONS, type Assertion, type EntityType } from '../core/types.js';
 import { NerError } from '../errors.js';
 import { readCorpusFile, splitLines, type CorpusFileHash } from './behealthy-format.js';
 
@@ -7,6 +7,8 @@ export interface NoteEntity {
   type: EntityType;
   start: number;
   end: number;
+  /** Whether the note asserts the entity of the patient now; absent means not annotated (read as present). */
+  assertion?: Assertion;
 }
 
 /** One hand-written or reviewer-corrected note; `entities` are sorted by start and do not overlap. */
@@ -18,7 +20,7 @@ export interface AnnotatedNote {
 
 const ENTITY_TYPES: readonly EntityType[] = ['disease', 'treatment'];
 const JSONL_SHAPE =
-  'each line must be {"id": string, "text": string, "entities": [{"type": "disease"|"treatment", "start": number, "end": number}]}';
+  'each line must be {"id": string, "text": string, "entities": [{"type": "disease"|"treatment", "start": number, "end": number, "assertion"?: string}]}';
 
 interface Location {
   file: string;
@@ -70,7 +72,7 @@ function parseNote(value: unknown, at: Location): AnnotatedNote {
 
 function parseEntity(value: unknown, textLength: number, name: string, at: Location): { name: string; entity: NoteEntity } {
   if (!isRecord(value)) return invalid(`${name} must be an object with type, start and end`, at);
-  const { type, start, end } = value;
+  const { type, start, end, assertion } = value;
   if (!ENTITY_TYPES.includes(type as EntityType)) {
     return invalid(`${name}.type must be "disease" or "treatment", got ${JSON.stringify(type)}`, at);
   }
@@ -81,7 +83,11 @@ function parseEntity(value: unknown, textLength: number, name: string, at: Locat
   if (from < 0 || from >= to || to > textLength) {
     return invalid(`${name}: offsets [${from}, ${to}) need 0 <= start < end <= ${textLength} (text length)`, at);
   }
-  return { name, entity: { type: type as EntityType, start: from, end: to } };
+  if (assertion === undefined) return { name, entity: { type: type as EntityType, start: from, end: to } };
+  if (!ASSERTIONS.includes(assertion as Assertion)) {
+    return invalid(`${name}.assertion must be one of ${ASSERTIONS.join(', ')}, got ${JSON.stringify(assertion)}`, at);
+  }
+  return { name, entity: { type: type as EntityType, start: from, end: to, assertion: assertion as Assertion } };
 }
 
 /** `entities` must be sorted by start. */
