@@ -1,16 +1,27 @@
 import { resolve } from 'node:path';
 import { confidenceObservations, formatReliability, reliabilityTable, type ConfidenceObservation } from '../core/calibration.js';
 import { errorSummary, formatReport } from '../core/evaluation.js';
+import { labeledSentencesOf } from '../core/annotated-sentences.js';
+import type { LabeledSentence } from '../core/types.js';
+import { readAnnotationsJsonl } from '../corpus/jsonl-annotations.js';
+import { readMarkedNotes } from '../corpus/marked-notes.js';
 import { NerError } from '../errors.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { loadModel } from '../registry/model-store.js';
 import { evaluateTagger } from '../training/train-tagger.js';
 import { numberOption, parseCommandArgs, type Command } from './command.js';
 
-const usage = 'behealthy evaluate [--split test|train] [--case lower|upper] [--corpus DIR] [--models DIR] [--model VERSION] [--json] [--errors N]';
+const usage =
+  'behealthy evaluate [--split test|train | --notes FILE.marked.txt|FILE.jsonl] [--case lower|upper] [--corpus DIR] [--models DIR] [--model VERSION] [--json] [--errors N]';
 
 /** --case: the split rewritten in one case, to measure how much the model depends on the writer's capitals. */
 const CASES: Record<string, (token: string) => string> = { lower: (t) => t.toLowerCase(), upper: (t) => t.toUpperCase() };
+
+/** Hand-annotated notes (marked or JSONL), as the tokenizer's sentences labelled from the annotations' offsets. */
+async function annotatedNoteSentences(path: string): Promise<LabeledSentence[]> {
+  const { notes } = path.endsWith('.jsonl') ? await readAnnotationsJsonl(path) : await readMarkedNotes(path);
+  return notes.flatMap((note) => labeledSentencesOf(note.text, note.entities));
+}
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
@@ -21,7 +32,7 @@ export const evaluateCommand: Command = {
       argv,
       {
         split: { type: 'string', default: 'test' }, corpus: { type: 'string' }, models: { type: 'string' },
-        model: { type: 'string' }, json: { type: 'boolean' }, errors: { type: 'string' }, case: { type: 'string' },
+        model: { type: 'string' }, json: { type: 'boolean' }, errors: { type: 'string' }, case: { type: 'string' }, notes: { type: 'string' },
       },
       usage,
     );
@@ -29,17 +40,18 @@ export const evaluateCommand: Command = {
     const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model);
     const toCase = values.case === undefined ? undefined : CASES[values.case];
     if (values.case !== undefined && !toCase) throw new NerError('NER_ERR_CLI_USAGE', `--case must be lower or upper, got "${values.case}"`);
-    const split = await readBeHealthySplit(values.corpus ? resolve(values.corpus) : config.corpusDir, values.split);
-    const sentences = toCase ? split.sentences.map((s) => ({ ...s, tokens: s.tokens.map(toCase) })) : split.sentences;
+    const source = values.notes ? await annotatedNoteSentences(resolve(values.notes)) : (await readBeHealthySplit(values.corpus ? resolve(values.corpus) : config.corpusDir, values.split)).sentences;
+    const sentences = toCase ? source.map((s) => ({ ...s, tokens: s.tokens.map(toCase) })) : source;
+    const scored = values.notes ? { notes: values.notes } : { split: values.split };
     const observations: ConfidenceObservation[] = [];
     const report = evaluateTagger(model, sentences, (sentence, spans) => observations.push(...confidenceObservations(sentence, spans)));
     const reliability = reliabilityTable(observations);
     if (values.json) {
       const { strict, partial, token } = report;
-      stdout.write(`${JSON.stringify({ model: card.version, split: values.split, ...(values.case ? { case: values.case } : {}), strict, partial, token, reliability })}\n`);
+      stdout.write(`${JSON.stringify({ model: card.version, ...scored, ...(values.case ? { case: values.case } : {}), strict, partial, token, reliability })}\n`);
       return 0;
     }
-    stdout.write(`model ${card.version} on the ${values.split} split${values.case ? ` in ${values.case} case` : ''} (${sentences.length} sentences)\n${formatReport(report)}\n`);
+    stdout.write(`model ${card.version} on ${values.notes ?? `the ${values.split} split`}${values.case ? ` in ${values.case} case` : ''} (${sentences.length} sentences)\n${formatReport(report)}\n`);
     stdout.write(`\n${formatReliability(reliability)}\n`);
     const examples = numberOption(values.errors, 'errors', 0);
     if (examples > 0) stdout.write(`\n${errorSummary(report, examples)}\n`);

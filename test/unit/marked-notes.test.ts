@@ -277,11 +277,13 @@ describe('the hand-annotated marked-notes sets', () => {
     notes.flatMap((note) => note.entities).filter((entity) => entity.assertion === assertion).length;
 
   it('hold at least the promised records and every assertion class', async () => {
-    const [dev, test, noteStyle] = await Promise.all([
+    const [dev, test, noteStyleDev, noteStyleTest] = await Promise.all([
       read('corpus/assertion/dev.marked.txt'),
       read('corpus/assertion/test.marked.txt'),
-      read('corpus/note-style/notes.marked.txt'),
+      read('corpus/note-style/dev.marked.txt'),
+      read('corpus/note-style/test.marked.txt'),
     ]);
+    const noteStyle = [...noteStyleDev, ...noteStyleTest];
     expect(dev.length).toBeGreaterThanOrEqual(80);
     expect(test.length).toBeGreaterThanOrEqual(160);
     expect(noteStyle.length).toBeGreaterThanOrEqual(60);
