@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import { confidenceObservations, formatReliability, reliabilityTable, type ConfidenceObservation } from '../core/calibration.js';
 import { errorSummary, formatReport } from '../core/evaluation.js';
 import { labeledSentencesOf } from '../core/annotated-sentences.js';
-import type { LabeledSentence } from '../core/types.js';
-import { readAnnotationsJsonl } from '../corpus/jsonl-annotations.js';
+import { evaluateAssertions } from '../core/assertion-evaluation.js';
+import { ASSERTIONS, type LabeledSentence } from '../core/types.js';
+import { readAnnotationsJsonl, type AnnotatedNote } from '../corpus/jsonl-annotations.js';
 import { readMarkedNotes } from '../corpus/marked-notes.js';
 import { NerError } from '../errors.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
@@ -12,15 +13,36 @@ import { evaluateTagger } from '../training/train-tagger.js';
 import { numberOption, parseCommandArgs, type Command } from './command.js';
 
 const usage =
-  'behealthy evaluate [--split test|train | --notes FILE.marked.txt|FILE.jsonl] [--case lower|upper] [--corpus DIR] [--models DIR] [--model VERSION] [--json] [--errors N]';
+  'behealthy evaluate [--split test|train | --notes FILE.marked.txt|FILE.jsonl] [--case lower|upper] [--corpus DIR] [--models DIR] [--model VERSION] [--json] [--errors N]\n' +
+  '       behealthy evaluate --assertions FILE.marked.txt|FILE.jsonl [--json]   (assertion rules on the gold spans; no model)';
 
 /** --case: the split rewritten in one case, to measure how much the model depends on the writer's capitals. */
 const CASES: Record<string, (token: string) => string> = { lower: (t) => t.toLowerCase(), upper: (t) => t.toUpperCase() };
 
+async function readAnnotatedNotes(path: string): Promise<AnnotatedNote[]> {
+  return (path.endsWith('.jsonl') ? await readAnnotationsJsonl(path) : await readMarkedNotes(path)).notes;
+}
+
+/** Assertion accuracy per gold class on hand-annotated notes: the rules alone, on the gold spans. */
+async function reportAssertions(path: string, json: boolean, stdout: NodeJS.WritableStream): Promise<number> {
+  const { errors: _errors, ...evaluation } = evaluateAssertions(await readAnnotatedNotes(path));
+  if (json) {
+    stdout.write(`${JSON.stringify({ assertions: path, ...evaluation })}\n`);
+    return 0;
+  }
+  const rows = ASSERTIONS.map((a) => {
+    const c = evaluation.perClass[a];
+    return `${a.padEnd(11)} ${String(c.support).padStart(8)} ${String(c.correct).padStart(8)} ${c.accuracy.toFixed(3).padStart(9)} ${c.precision.toFixed(3).padStart(10)}`;
+  });
+  stdout.write(
+    [`assertion on the gold spans of ${path}`, 'class        support  correct  accuracy  precision', ...rows, `overall     ${String(evaluation.total).padStart(8)} ${String(evaluation.correct).padStart(8)} ${evaluation.accuracy.toFixed(3).padStart(9)}`].join('\n') + '\n',
+  );
+  return 0;
+}
+
 /** Hand-annotated notes (marked or JSONL), as the tokenizer's sentences labelled from the annotations' offsets. */
 async function annotatedNoteSentences(path: string): Promise<LabeledSentence[]> {
-  const { notes } = path.endsWith('.jsonl') ? await readAnnotationsJsonl(path) : await readMarkedNotes(path);
-  return notes.flatMap((note) => labeledSentencesOf(note.text, note.entities));
+  return (await readAnnotatedNotes(path)).flatMap((note) => labeledSentencesOf(note.text, note.entities));
 }
 
 export const evaluateCommand: Command = {
@@ -32,10 +54,11 @@ export const evaluateCommand: Command = {
       argv,
       {
         split: { type: 'string', default: 'test' }, corpus: { type: 'string' }, models: { type: 'string' },
-        model: { type: 'string' }, json: { type: 'boolean' }, errors: { type: 'string' }, case: { type: 'string' }, notes: { type: 'string' },
+        model: { type: 'string' }, json: { type: 'boolean' }, errors: { type: 'string' }, case: { type: 'string' }, notes: { type: 'string' }, assertions: { type: 'string' },
       },
       usage,
     );
+    if (values.assertions) return reportAssertions(resolve(values.assertions), values.json === true, stdout);
     if (values.split !== 'test' && values.split !== 'train') throw new NerError('NER_ERR_CLI_USAGE', `--split must be test or train, got "${values.split}"`);
     const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model);
     const toCase = values.case === undefined ? undefined : CASES[values.case];

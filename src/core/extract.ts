@@ -1,3 +1,4 @@
+import { assertEntities } from './assertion.js';
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './label-codec.js';
 import { pairsBySentence } from './relations.js';
 import { applySpanRules, type SpanRule } from './span-rules.js';
@@ -82,7 +83,7 @@ function sentenceEntities(text: string, sentence: Sentence, model: SequenceTagge
   return tagScoredSpans(model, words).map((span): Entity => {
     const start = (sentence.tokens[span.start] as { start: number }).start;
     const end = (sentence.tokens[span.end - 1] as { end: number }).end;
-    return { type: ENTITY_TYPE[span.type], text: text.slice(start, end), start, end, confidence: span.confidence };
+    return { type: ENTITY_TYPE[span.type], text: text.slice(start, end), start, end, assertion: 'present', confidence: span.confidence };
   });
 }
 
@@ -115,19 +116,25 @@ export function* extractInSteps(
 ): Generator<void, ExtractionOutcome> {
   const minConfidence = options.minConfidence ?? 0;
   const tokensPerStep = options.tokensPerStep ?? Infinity;
-  const entitiesBySentence: Entity[][] = [];
+  const sentences = splitSentences(text);
+  const found: Entity[][] = [];
   let tokens = 0;
   let sinceStep = 0;
-  for (const sentence of splitSentences(text)) {
+  for (const sentence of sentences) {
     if (sinceStep >= tokensPerStep) {
       sinceStep = 0;
       yield;
     }
-    const found = sentenceEntities(text, sentence, model);
-    entitiesBySentence.push(minConfidence > 0 ? found.filter((e) => e.confidence >= minConfidence) : found);
+    found.push(sentenceEntities(text, sentence, model));
     tokens += sentence.tokens.length;
     sinceStep += sentence.tokens.length;
   }
+  // Assertion reads every entity of a sentence (a list under one negation), so it runs before the filter.
+  const assertions = assertEntities(text, sentences, found);
+  const entitiesBySentence = found.map((sentenceFound, s) => {
+    const asserted = sentenceFound.map((entity, e): Entity => ({ ...entity, assertion: assertions[s]?.[e] ?? 'present' }));
+    return minConfidence > 0 ? asserted.filter((e) => e.confidence >= minConfidence) : asserted;
+  });
   const entities = entitiesBySentence.flat();
   const record: ExtractionRecord = {
     ...(options.noteId === undefined ? {} : { noteId: options.noteId }),

@@ -1,15 +1,19 @@
-import type { Entity, Pair } from './types.js';
+import type { Assertion, Entity, Pair } from './types.js';
+
+/** Negated entities and a relative's are not the patient's: they form no pair. */
+const UNPAIRED: ReadonlySet<Assertion> = new Set(['absent', 'family']);
 
 /**
  * The case study's "disease → treatments" dictionary: a treatment is paired with every disease named in
- * the same sentence. Pairs are unique per note (case-insensitively), in order of first appearance.
+ * the same sentence, unless either is absent or a relative's ("no pneumonia; started amoxicillin" pairs
+ * nothing). Pairs are unique per note (case-insensitively), in order of first appearance.
  */
 export function pairsBySentence(entitiesBySentence: readonly (readonly Entity[])[]): Pair[] {
   const pairs: Pair[] = [];
   const seen = new Set<string>();
   for (const entities of entitiesBySentence) {
-    const diseases = entities.filter((e) => e.type === 'disease');
-    const treatments = entities.filter((e) => e.type === 'treatment');
+    const diseases = entities.filter((e) => e.type === 'disease' && !UNPAIRED.has(e.assertion));
+    const treatments = entities.filter((e) => e.type === 'treatment' && !UNPAIRED.has(e.assertion));
     for (const disease of diseases) {
       for (const treatment of treatments) {
         const key = `${disease.text.toLowerCase()}\u0000${treatment.text.toLowerCase()}`;

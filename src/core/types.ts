@@ -33,6 +33,8 @@ export interface Entity {
   text: string;
   start: number;
   end: number;
+  /** Whether the note asserts it of the patient now (negation, uncertainty, history, family: assertion.ts). */
+  assertion: Assertion;
   /** Calibrated probability that this exact span is right (3 decimals). */
   confidence: number;
 }

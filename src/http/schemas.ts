@@ -18,11 +18,20 @@ export const EntitySchema = Type.Object(
     text: Type.String({ description: 'Exactly text.slice(start, end)' }),
     start: Type.Integer({ minimum: 0, description: 'UTF-16 offset of the first character' }),
     end: Type.Integer({ minimum: 0, description: 'UTF-16 offset after the last character' }),
-    confidence: Type.Number({
-      minimum: 0,
-      maximum: 1,
-      description: 'Calibrated probability that this exact span is right: the CRF\'s span marginal mapped to the precision observed at it out of fold',
-    }),
+    // Optional only for stored records written before entities carried them; extraction always sets both.
+    assertion: Type.Optional(
+      Type.Union([Type.Literal('present'), Type.Literal('absent'), Type.Literal('possible'), Type.Literal('historical'), Type.Literal('family')], {
+        description: 'What the note says of it: present, absent (negated), possible (uncertain), historical, or family (a relative\'s). Always set by extraction; missing only in records stored before it existed',
+      }),
+    ),
+    confidence: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          'Calibrated probability that this exact span is right: the CRF\'s span marginal mapped to the precision observed at it out of fold. Always set by extraction; missing only in records stored before it existed',
+      }),
+    ),
   },
   { $id: 'Entity' },
 );
@@ -34,7 +43,7 @@ export const RecordSchema = Type.Object(
     diseases: Type.Array(Type.Ref('Entity')),
     treatments: Type.Array(Type.Ref('Entity')),
     pairs: Type.Array(Type.Object({ disease: Type.String(), treatment: Type.String() }), {
-      description: 'A treatment paired with each disease named in the same sentence',
+      description: 'A treatment paired with each disease named in the same sentence; absent and family entities form no pair',
     }),
     entities: Type.Array(Type.Ref('Entity'), { description: 'Every entity in note order' }),
   },

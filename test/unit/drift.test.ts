@@ -259,7 +259,7 @@ describe('observing notes', () => {
     const text = 'Dx: lung cancer. Rx: cisplatin 75 mg/m2.\n\nNo other complaints.';
     const entity = (type: Entity['type'], name: string): Entity => {
       const start = text.indexOf(name);
-      return { type, text: name, start, end: start + name.length, confidence: 1 };
+      return { type, text: name, start, end: start + name.length, assertion: 'present', confidence: 1 };
     };
     const observer = new DriftObserver();
     observer.addNote(text, [entity('treatment', 'cisplatin'), entity('disease', 'lung cancer')]);

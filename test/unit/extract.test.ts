@@ -110,7 +110,7 @@ describe('caseForTagging', () => {
 });
 
 describe('pairs', () => {
-  const entity = (type: Entity['type'], text: string): Entity => ({ type, text, start: 0, end: text.length, confidence: 1 });
+  const entity = (type: Entity['type'], text: string): Entity => ({ type, text, start: 0, end: text.length, assertion: 'present', confidence: 1 });
 
   it('pairs every treatment with every disease of its own sentence only, once per note', () => {
     const pairs = pairsBySentence([
@@ -122,5 +122,37 @@ describe('pairs', () => {
       { disease: 'asthma', treatment: 'salbutamol' },
       { disease: 'asthma', treatment: 'budesonide' },
     ]);
+  });
+
+  it('pairs no absent or family entity, and keeps possible and historical ones', () => {
+    const as = (e: Entity, assertion: Entity['assertion']): Entity => ({ ...e, assertion });
+    const pairs = pairsBySentence([
+      [as(entity('disease', 'pneumonia'), 'absent'), entity('treatment', 'amoxicillin')],
+      [as(entity('disease', 'breast cancer'), 'family'), entity('treatment', 'tamoxifen')],
+      [entity('disease', 'asthma'), as(entity('treatment', 'steroids'), 'absent')],
+      [as(entity('disease', 'sepsis'), 'possible'), entity('treatment', 'ceftriaxone')],
+      [as(entity('disease', 'tuberculosis'), 'historical'), entity('treatment', 'isoniazid')],
+    ]);
+    expect(pairs).toEqual([
+      { disease: 'sepsis', treatment: 'ceftriaxone' },
+      { disease: 'tuberculosis', treatment: 'isoniazid' },
+    ]);
+  });
+});
+
+describe('assertion in extracted records', () => {
+  it('marks negated, uncertain, historical and family entities, and pairs only what the patient has', async () => {
+    const { dictionaryTagger } = await import('../helpers/test-app.js');
+    const text = 'No evidence of asthma. Typhoid treated with azithromycin.\nFamily history: mother had cancer.\n\nPossible diabetes, h/o typhoid.';
+    const record = extract(text, dictionaryTagger);
+    expect(record.entities.map((e) => [e.text, e.assertion])).toEqual([
+      ['asthma', 'absent'],
+      ['Typhoid', 'present'],
+      ['azithromycin', 'present'],
+      ['cancer', 'family'],
+      ['diabetes', 'possible'],
+      ['typhoid', 'historical'],
+    ]);
+    expect(record.pairs).toEqual([{ disease: 'Typhoid', treatment: 'azithromycin' }]);
   });
 });

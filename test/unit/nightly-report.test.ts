@@ -4,8 +4,8 @@ import { createRecordTally, renderReportHtml, type NightlyReport } from '../../s
 import { nightlyJobId, previousDay } from '../../src/queue/nightly-run.js';
 
 function record(noteId: string, diseases: string[], treatments: string[]): ExtractionRecord {
-  const d = diseases.map((text) => ({ type: 'disease' as const, text, start: 0, end: text.length, confidence: 1 }));
-  const t = treatments.map((text) => ({ type: 'treatment' as const, text, start: 0, end: text.length, confidence: 1 }));
+  const d = diseases.map((text) => ({ type: 'disease' as const, text, start: 0, end: text.length, assertion: 'present' as const, confidence: 1 }));
+  const t = treatments.map((text) => ({ type: 'treatment' as const, text, start: 0, end: text.length, assertion: 'present' as const, confidence: 1 }));
   return { noteId, modelVersion: 'v1', diseases: d, treatments: t, entities: [...d, ...t], pairs: d.flatMap((x) => t.map((y) => ({ disease: x.text, treatment: y.text }))) };
 }
 
