@@ -149,4 +149,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX records_review_queue ON records (processed_at, note_id) WHERE reviewed_at IS NULL AND text IS NOT NULL;
     `,
   },
+  {
+    id: '007_entity_assertion',
+    sql: `
+      -- Each entity's assertion (present, absent, possible, historical, family) and confidence, so analytics
+      -- can leave out what the note negates or says of a relative. Rows stored before this count as present.
+      ALTER TABLE entities ADD COLUMN assertion text NOT NULL DEFAULT 'present'
+        CHECK (assertion IN ('present', 'absent', 'possible', 'historical', 'family'));
+      ALTER TABLE entities ADD COLUMN confidence real CHECK (confidence BETWEEN 0 AND 1);
+    `,
+  },
 ];

@@ -114,12 +114,12 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
             await client.query('DELETE FROM pairs WHERE note_id IN (SELECT unnest($1::text[]))', [replaced]);
             await client.query('SET LOCAL enable_seqscan = on');
           }
-          const entities = records.flatMap((r) => r.entities.map((e) => [r.noteId as string, e.type, e.text, e.start, e.end] as const));
+          const entities = records.flatMap((r) => r.entities.map((e) => [r.noteId as string, e.type, e.text, e.start, e.end, e.assertion, e.confidence] as const));
           if (entities.length > 0) {
             await client.query(
-              `INSERT INTO entities (note_id, type, text, start_offset, end_offset)
-               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[])`,
-              [0, 1, 2, 3, 4].map((k) => entities.map((row) => row[k])),
+              `INSERT INTO entities (note_id, type, text, start_offset, end_offset, assertion, confidence)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::real[])`,
+              [0, 1, 2, 3, 4, 5, 6].map((k) => entities.map((row) => row[k])),
             );
           }
           const pairs = records.flatMap((r) => r.pairs.map((p) => [r.noteId as string, p.disease, p.treatment] as const));
@@ -204,7 +204,10 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
       const values: unknown[] = [];
       const entityFilter = (type: string, text: string): void => {
         values.push(type, text.toLowerCase());
-        conditions.push(`EXISTS (SELECT 1 FROM entities e WHERE e.note_id = r.note_id AND e.type = $${values.length - 1} AND lower(e.text) = $${values.length})`);
+        // A note that negates the disease, or names it of a relative, does not have it.
+        conditions.push(
+          `EXISTS (SELECT 1 FROM entities e WHERE e.note_id = r.note_id AND e.type = $${values.length - 1} AND lower(e.text) = $${values.length} AND e.assertion NOT IN ('absent', 'family'))`,
+        );
       };
       if (disease) entityFilter('disease', disease);
       if (treatment) entityFilter('treatment', treatment);

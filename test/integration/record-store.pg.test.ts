@@ -8,7 +8,7 @@ import { freshSchema } from '../helpers/services.js';
 
 function record(noteId: string, diseases: string[], treatments: string[]): ExtractionRecord {
   let offset = 0;
-  const entity = (type: 'disease' | 'treatment', text: string) => ({ type, text, start: offset, end: (offset += text.length + 1) - 1, confidence: 0.9 });
+  const entity = (type: 'disease' | 'treatment', text: string) => ({ type, text, start: offset, end: (offset += text.length + 1) - 1, assertion: 'present' as const, confidence: 0.9 });
   const d = diseases.map((t) => entity('disease', t));
   const t = treatments.map((x) => entity('treatment', x));
   return { noteId, modelVersion: 'm1', diseases: d, treatments: t, entities: [...d, ...t], pairs: d.flatMap((x) => t.map((y) => ({ disease: x.text, treatment: y.text }))) };
@@ -113,6 +113,26 @@ describe('PostgreSQL record store', () => {
     expect(await store.treatmentsForDisease('lung cancer', 10)).toEqual([
       { treatment: 'cisplatin', notes: 1, pairs: 1 },
       { treatment: 'surgery', notes: 1, pairs: 1 },
+    ]);
+  });
+
+  it('does not find a record by a disease its note negates or names of a relative, and stores each entity\'s assertion', async () => {
+    const jobId = randomUUID();
+    await store.createSubmission({ jobId, notes: 3, batches: 1, source: 'api' });
+    const asserted = (noteId: string, assertion: 'absent' | 'family' | 'possible') => {
+      const r = record(noteId, ['measles'], []);
+      const entities = r.entities.map((e) => ({ ...e, assertion }));
+      return { ...r, entities, diseases: entities, pairs: [] };
+    };
+    await store.saveBatch({ jobId, records: [asserted('neg1', 'absent'), asserted('fam1', 'family'), asserted('pos1', 'possible')], failures: [], processedAt: new Date() });
+    expect((await store.findRecords({ disease: 'measles', limit: 10 })).map((r) => r.record.noteId)).not.toContain('neg1');
+    expect((await store.findRecords({ disease: 'measles', limit: 10 })).map((r) => r.record.noteId)).not.toContain('fam1');
+    expect((await store.findRecords({ disease: 'measles', limit: 10 })).map((r) => r.record.noteId)).toContain('pos1');
+    const { rows } = await db.pool.query("SELECT note_id, assertion, confidence FROM entities WHERE note_id IN ('neg1', 'fam1', 'pos1') ORDER BY note_id");
+    expect(rows).toEqual([
+      { note_id: 'fam1', assertion: 'family', confidence: 0.9 },
+      { note_id: 'neg1', assertion: 'absent', confidence: 0.9 },
+      { note_id: 'pos1', assertion: 'possible', confidence: 0.9 },
     ]);
   });
 });
