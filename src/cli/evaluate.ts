@@ -3,6 +3,7 @@ import { confidenceObservations, formatReliability, reliabilityTable, type Confi
 import { errorSummary, formatReport } from '../core/evaluation.js';
 import { labeledSentencesOf } from '../core/annotated-sentences.js';
 import { evaluateAssertions } from '../core/assertion-evaluation.js';
+import { isNoteStyleText } from '../core/note-lexicon.js';
 import { ASSERTIONS, type LabeledSentence } from '../core/types.js';
 import { readAnnotationsJsonl, type AnnotatedNote } from '../corpus/jsonl-annotations.js';
 import { readMarkedNotes } from '../corpus/marked-notes.js';
@@ -42,7 +43,11 @@ async function reportAssertions(path: string, json: boolean, stdout: NodeJS.Writ
 
 /** Hand-annotated notes (marked or JSONL), as the tokenizer's sentences labelled from the annotations' offsets. */
 async function annotatedNoteSentences(path: string): Promise<LabeledSentence[]> {
-  return (await readAnnotatedNotes(path)).flatMap((note) => labeledSentencesOf(note.text, note.entities));
+  // Each note's sentences carry what extract() knows of them from the whole note (its style).
+  return (await readAnnotatedNotes(path)).flatMap((note) => {
+    const sentences = labeledSentencesOf(note.text, note.entities);
+    return isNoteStyleText(sentences.map((s) => s.tokens)) ? sentences.map((s) => ({ ...s, noteStyle: true })) : sentences;
+  });
 }
 
 export const evaluateCommand: Command = {

@@ -5,6 +5,7 @@ import { attributeStrings, FeatureEncoder, planFeatures, type FeaturePlan } from
 import type { FeatureResources, FeatureTemplate } from './feature-templates.js';
 import type { LabelEncoding } from './label-codec.js';
 import type { SpanRule } from './span-rules.js';
+import { noteLexicon as createNoteLexicon } from './note-lexicon.js';
 import { spanScorer } from './span-confidence.js';
 import { addItemStateScores, viterbi } from './viterbi.js';
 
@@ -29,6 +30,8 @@ export interface CrfNerModelParts {
   spanRules: readonly SpanRule[];
   /** Maps the CRF's span probability to observed precision (fitted out of fold at training; see calibration.ts). */
   calibration?: CalibrationMap;
+  /** false: no note-style lexicon pass (see note-lexicon.ts). */
+  noteStyle?: boolean;
 }
 
 export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
@@ -57,13 +60,15 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
     const length = score(words);
     const tags = decode(length);
     // Span rules only reshape decoded spans, so a sentence tagged all O has none to score. The scorer
-    // copies the scores: it stays valid after the next sentence reuses the buffer.
+    // stays valid until the next tagScored call (see ScoredTagging).
     if (!tags.some((t) => t !== 'O')) return { tags, confidence: () => 0 };
     const scorer = spanScorer(scores, length, parts.weights, parts.labelEncoding);
     return { tags, confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };
   };
 
+  const noteLexicon = parts.noteStyle === false ? undefined : createNoteLexicon(parts.resources.gazetteer);
   return {
+    ...(noteLexicon ? { noteLexicon } : {}),
     version: parts.version,
     labelEncoding: parts.labelEncoding,
     spanRules: parts.spanRules,

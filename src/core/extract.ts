@@ -1,4 +1,6 @@
 import { assertEntities } from './assertion.js';
+import type { Gazetteer } from './gazetteer.js';
+import { isNoteStyleText, LEXICON_SPAN_CONFIDENCE, withLexiconSpans } from './note-lexicon.js';
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './label-codec.js';
 import { pairsBySentence } from './relations.js';
 import { applySpanRules, type SpanRule } from './span-rules.js';
@@ -18,11 +20,16 @@ export interface SequenceTagger {
    * a probability model (test dictionaries) omit it; their entities get confidence 1.
    */
   tagScored?(words: readonly string[]): ScoredTagging;
+  /** Names the note-style lexicon pass adds where the CRF found nothing (see note-lexicon.ts); none: no pass. */
+  readonly noteLexicon?: Gazetteer;
 }
 
 export interface ScoredTagging {
   tags: string[];
-  /** Calibrated probability that the span is an entity of its type with exactly these boundaries. */
+  /**
+   * Calibrated probability that the span is an entity of its type with exactly these boundaries. Valid
+   * until the tagger's next tagScored call (the CRF reuses its tables).
+   */
   confidence(span: TokenSpan): number;
 }
 
@@ -62,11 +69,21 @@ export function caseForTagging(words: readonly string[]): readonly string[] {
   return words.map((w) => w.toLowerCase());
 }
 
+/** What is known of a sentence from its note: a note written in note style (see note-lexicon.ts). */
+export interface SentenceContext {
+  noteStyle?: boolean;
+}
+
 /** tagSpans with each span's confidence, scored after the span rules (they may move its boundaries). */
-export function tagScoredSpans(model: SequenceTagger, words: readonly string[]): ScoredSpan[] {
+export function tagScoredSpans(model: SequenceTagger, words: readonly string[], context: SentenceContext = {}): ScoredSpan[] {
   if (!model.tagScored) return tagSpans(model, words).map((span) => ({ ...span, confidence: 1 }));
-  const { tags, confidence } = model.tagScored(caseForTagging(words));
-  return applySpanRules(model.spanRules, words, spansFromTags(tags, model.labelEncoding)).map((span) => ({ ...span, confidence: round3(confidence(span)) }));
+  const cased = caseForTagging(words);
+  const { tags, confidence } = model.tagScored(cased);
+  const scored = applySpanRules(model.spanRules, words, spansFromTags(tags, model.labelEncoding)).map((span) => ({ ...span, confidence: round3(confidence(span)) }));
+  if (!model.noteLexicon) return scored;
+  const noteStyle = cased !== words ? true : context.noteStyle;
+  const merged = withLexiconSpans(cased, scored, model.noteLexicon, noteStyle === undefined ? {} : { noteStyle });
+  return merged === scored ? scored : merged.map((span) => ('confidence' in span ? (span as ScoredSpan) : { ...span, confidence: LEXICON_SPAN_CONFIDENCE }));
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -78,9 +95,9 @@ export interface SentenceEntities {
   entities: Entity[];
 }
 
-function sentenceEntities(text: string, sentence: Sentence, model: SequenceTagger): Entity[] {
+function sentenceEntities(text: string, sentence: Sentence, model: SequenceTagger, context: SentenceContext = {}): Entity[] {
   const words = sentence.tokens.map((t) => t.text);
-  return tagScoredSpans(model, words).map((span): Entity => {
+  return tagScoredSpans(model, words, context).map((span): Entity => {
     const start = (sentence.tokens[span.start] as { start: number }).start;
     const end = (sentence.tokens[span.end - 1] as { end: number }).end;
     return { type: ENTITY_TYPE[span.type], text: text.slice(start, end), start, end, assertion: 'present', confidence: span.confidence };
@@ -117,6 +134,7 @@ export function* extractInSteps(
   const minConfidence = options.minConfidence ?? 0;
   const tokensPerStep = options.tokensPerStep ?? Infinity;
   const sentences = splitSentences(text);
+  const context: SentenceContext = model.noteLexicon ? { noteStyle: isNoteStyleText(sentences.map((s) => s.tokens.map((t) => t.text))) } : {};
   const found: Entity[][] = [];
   let tokens = 0;
   let sinceStep = 0;
@@ -125,7 +143,7 @@ export function* extractInSteps(
       sinceStep = 0;
       yield;
     }
-    found.push(sentenceEntities(text, sentence, model));
+    found.push(sentenceEntities(text, sentence, model, context));
     tokens += sentence.tokens.length;
     sinceStep += sentence.tokens.length;
   }

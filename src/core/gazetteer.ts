@@ -9,6 +9,12 @@ interface TrieNode {
   kinds: GazetteerKind[];
 }
 
+export interface GazetteerSpan {
+  start: number;
+  end: number;
+  kind: GazetteerKind;
+}
+
 export interface GazetteerEntry {
   tokens: readonly string[];
   kind: GazetteerKind;
@@ -17,6 +23,11 @@ export interface GazetteerEntry {
 export interface Gazetteer {
   /** Per token: the match tags covering it, e.g. ['B-drug'] or ['I-disease', 'I-drug']; empty when none. */
   match(lowerTokens: readonly string[]): (readonly string[])[];
+  /**
+   * Longest matches left to right as spans, one kind per span (the longer; disease on a tie), without
+   * overlaps: what a pass that turns names into entities needs, without per-token tag arrays.
+   */
+  matchSpans(lowerTokens: readonly string[]): GazetteerSpan[];
   /** Number of distinct (name, kind) entries. */
   readonly size: number;
   /** The entries, for serialising the gazetteer next to a model. */
@@ -53,6 +64,7 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>): Gazetteer {
     size: kept.length,
     entries: () => kept,
     match: (lowerTokens) => matchLongest(root, lowerTokens),
+    matchSpans: (lowerTokens) => longestSpans(root, lowerTokens),
   };
 }
 
@@ -95,4 +107,27 @@ function markSpan(tags: (readonly string[])[], start: number, end: number, kind:
     const current = tags[i] as readonly string[];
     tags[i] = current === NO_TAGS ? [tag] : [...current, tag];
   }
+}
+
+function longestSpans(root: TrieNode, tokens: readonly string[]): GazetteerSpan[] {
+  const spans: GazetteerSpan[] = [];
+  for (let start = 0; start < tokens.length; start++) {
+    let node: TrieNode | undefined = root;
+    let longestDisease = 0;
+    let longestDrug = 0;
+    for (let end = start; end < tokens.length && end - start < MAX_PHRASE_TOKENS; end++) {
+      node = node.children.get(tokens[end] as string);
+      if (!node) break;
+      for (const kind of node.kinds) {
+        if (kind === 'disease') longestDisease = end + 1;
+        else longestDrug = end + 1;
+      }
+    }
+    if (longestDisease === 0 && longestDrug === 0) continue;
+    const kind: GazetteerKind = longestDisease >= longestDrug ? 'disease' : 'drug';
+    const end = Math.max(longestDisease, longestDrug);
+    spans.push({ start, end, kind });
+    start = end - 1;
+  }
+  return spans;
 }

@@ -63,25 +63,42 @@ function expTransitions(weights: CrfWeights): Float64Array {
   return exp;
 }
 
+let scorerGeneration = 0;
+// Reused across calls: a scorer holds its sentence's tables only until the next spanScorer call.
+let stateScratch = new Float64Array(0);
+let alphaScratch = new Float64Array(0);
+let betaScratch = new Float64Array(0);
+let scaleScratch = new Float64Array(0);
+
 /**
  * Forward–backward over `scores` (length × L state scores, as the tagger computed them for Viterbi).
- * `scores` is copied: the caller may reuse its buffer afterwards.
+ * `scores` is read now and not kept. The scorer is valid until the next call of spanScorer (its tables
+ * are reused buffers): score a sentence's spans before tagging the next.
  */
 export function spanScorer(scores: Float64Array, length: number, weights: CrfWeights, encoding: LabelEncoding): SpanScorer {
   const L = weights.labels.length;
   const roles = labelRoles(weights, encoding);
   if (length <= 0 || roles === null) return { probability: () => 0 };
   const trans = expTransitions(weights);
+  if (stateScratch.length < length * L) {
+    const size = Math.max(length * L, 2 * stateScratch.length);
+    stateScratch = new Float64Array(size);
+    alphaScratch = new Float64Array(size);
+    betaScratch = new Float64Array(size);
+    scaleScratch = new Float64Array(Math.ceil(size / L) + 1);
+  }
+  const state = stateScratch;
+  const alpha = alphaScratch;
+  const beta = betaScratch;
+  const scale = scaleScratch;
+  const generation = ++scorerGeneration;
   // Exponentiated state scores, each position shifted by its maximum (the shift cancels in every ratio).
-  const state = new Float64Array(length * L);
   for (let t = 0; t < length; t++) {
     let max = -Infinity;
     for (let l = 0; l < L; l++) max = Math.max(max, scores[t * L + l] as number);
     for (let l = 0; l < L; l++) state[t * L + l] = Math.exp((scores[t * L + l] as number) - max);
   }
   // Scaled forward: alpha[t] sums to 1; scale[t] is what position t's row summed to before scaling.
-  const alpha = new Float64Array(length * L);
-  const scale = new Float64Array(length);
   for (let t = 0; t < length; t++) {
     let sum = 0;
     for (let j = 0; j < L; j++) {
@@ -100,7 +117,6 @@ export function spanScorer(scores: Float64Array, length: number, weights: CrfWei
     for (let j = 0; j < L; j++) alpha[t * L + j] = (alpha[t * L + j] as number) / (scale[t] as number);
   }
   // Scaled backward with the same scales: alpha[t][j] · beta[t][j] is P(y_t = j).
-  const beta = new Float64Array(length * L);
   for (let i = 0; i < L; i++) beta[(length - 1) * L + i] = 1;
   for (let t = length - 2; t >= 0; t--) {
     for (let i = 0; i < L; i++) {
@@ -112,6 +128,7 @@ export function spanScorer(scores: Float64Array, length: number, weights: CrfWei
 
   return {
     probability(span) {
+      if (generation !== scorerGeneration) throw new Error('spanScorer: a later call reused this scorer\'s tables');
       const { start, end, type } = span;
       if (!(start >= 0 && end > start && end <= length)) return 0;
       const first = roles.first[type];

@@ -20,6 +20,8 @@ export const CORPUS_LABELS: readonly CorpusLabel[] = ['D', 'T', 'O'];
 export interface LabeledSentence {
   tokens: string[];
   labels: CorpusLabel[];
+  /** Set for a sentence of a note written in note style (see note-lexicon.ts); corpus sentences have none. */
+  noteStyle?: boolean;
 }
 
 export type EntityType = 'disease' | 'treatment';

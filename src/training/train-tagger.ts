@@ -136,7 +136,7 @@ export function evaluateTagger(
   observe?: (sentence: LabeledSentence, spans: ScoredSpan[]) => void,
 ): EvaluationReport {
   const predicted = sentences.map((s) => {
-    const spans = tagScoredSpans(tagger, s.tokens);
+    const spans = tagScoredSpans(tagger, s.tokens, s.noteStyle ? { noteStyle: true } : {});
     observe?.(s, spans);
     return { spans, labels: labelsFromSpans(s.tokens.length, spans) };
   });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { referenceTagger } from '../../src/core/crfsuite-binding.js';
+import { extract } from '../../src/core/extract.js';
 import { TEMPLATE_LIBRARY } from '../../src/core/feature-templates.js';
 import { readBeHealthySplit } from '../../src/corpus/behealthy-format.js';
 import { loadModel, MODEL_FILE, type LoadedModel } from '../../src/registry/model-store.js';
@@ -26,6 +27,26 @@ describe('the shipped production model', () => {
     expect(card.data.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(card.metrics.crossValidation?.folds).toBeGreaterThanOrEqual(5);
     expect(card.metrics.test?.strict.micro.f1).toBeGreaterThan(0);
+  });
+
+  it('reads an e-prescription: diagnoses and drugs, their assertions, calibrated confidences, pairs', () => {
+    const note = 'Pt c/o fever x3d. No h/o asthma.\nDx: typhoid fever\nRx: tab azithromycin 500mg OD x5d\n- paracetamol 650mg SOS';
+    const record = extract(note, loaded.model);
+    const found = record.entities.map((e) => [e.type, e.text, e.assertion]);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        ['disease', 'fever', 'present'],
+        ['disease', 'asthma', 'absent'],
+        ['treatment', 'azithromycin', 'present'],
+        ['treatment', 'paracetamol', 'present'],
+      ]),
+    );
+    for (const e of record.entities) expect(e.confidence).toBeGreaterThan(0);
+    expect(loaded.card.calibration?.reliability.calibrated.ece).toBeLessThan(loaded.card.calibration!.reliability.raw.ece);
+    expect(record.pairs.some((p) => p.disease === 'asthma')).toBe(false);
+    // The same note in capitals reads the same.
+    const upper = extract(note.toUpperCase(), loaded.model).entities.map((e) => [e.type, e.text.toLowerCase(), e.assertion]);
+    expect(upper).toEqual(found.map(([type, text, assertion]) => [type, (text as string).toLowerCase(), assertion]));
   });
 
   it('predicts exactly what CRFsuite predicts for every test sentence', () => {

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { buildGazetteer } from '../../src/core/gazetteer.js';
+import { isNoteStyle, isNoteStyleText, noteLexicon, withLexiconSpans } from '../../src/core/note-lexicon.js';
+
+const words = (sentence: string) => sentence.split(' ');
+const gazetteer = buildGazetteer([
+  { tokens: ['azithromycin'], kind: 'drug' },
+  { tokens: ['paracetamol'], kind: 'drug' },
+  { tokens: ['fluconazole'], kind: 'drug' },
+  { tokens: ['typhoid', 'fever'], kind: 'disease' },
+  { tokens: ['iron'], kind: 'drug' },
+  { tokens: ['iron', 'deficiency', 'anemia'], kind: 'disease' },
+  { tokens: ['today'], kind: 'drug' },
+]);
+const lexicon = noteLexicon(gazetteer);
+
+describe('note style', () => {
+  it('reads prescriptions, shorthand, glued doses, durations and bullets as note style', () => {
+    expect(isNoteStyle(words('Rx : tab azithromycin 500mg OD x5d'))).toBe(true);
+    expect(isNoteStyle(words('Pt c/o fever'))).toBe(true);
+    expect(isNoteStyle(words('- metformin 500 mg bd'))).toBe(true);
+    expect(isNoteStyle(words('amoxicillin 500 mg p.o. t.i.d.'))).toBe(true);
+    expect(isNoteStyle(words('continue x3d'))).toBe(true);
+  });
+
+  it('leaves prose alone, including capitalised abbreviations that mean something else there', () => {
+    expect(isNoteStyle(words('Cisplatin 75 mg/m2 was given on day 1 to patients with lung cancer .'))).toBe(false);
+    expect(isNoteStyle(words('prothrombin time ( PT ) was measured at weeks 2 and 4'))).toBe(false);
+    expect(isNoteStyle(words('paclitaxel plus carboplatin ( PC ) in advanced NSCLC'))).toBe(false);
+    expect(isNoteStyle(words('The starting dose was 0.25 mg BID'))).toBe(true);
+    expect(isNoteStyleText([words('Dengue .'), words('Rx : tab paracetamol 650mg SOS')])).toBe(true);
+    expect(isNoteStyleText([words('Dengue fever is endemic .')])).toBe(false);
+  });
+});
+
+describe('the lexicon pass', () => {
+  it('adds drug and disease names the CRF left out, in note-style sentences only', () => {
+    const rx = words('Dx : typhoid fever . Rx : tab azithromycin 500mg OD , paracetamol SOS');
+    expect(withLexiconSpans(rx, [], lexicon)).toEqual([
+      { type: 'D', start: 2, end: 4 },
+      { type: 'T', start: 8, end: 9 },
+      { type: 'T', start: 12, end: 13 },
+    ]);
+    const prose = words('Azithromycin was compared with paracetamol in typhoid fever .');
+    expect(withLexiconSpans(prose, [], lexicon)).toEqual([]);
+    expect(withLexiconSpans(prose, [], lexicon, { noteStyle: true })).toHaveLength(3);
+    expect(withLexiconSpans(rx, [], lexicon, { noteStyle: false })).toEqual([]);
+  });
+
+  it('keeps CRF spans, cuts one that runs over a dose line, prefers the longer name and skips ordinary words', () => {
+    const line = words('luliconazole cream BD x3 wks tab fluconazole 150mg today');
+    const crf = [{ type: 'T' as const, start: 0, end: 7 }];
+    expect(withLexiconSpans(line, crf, lexicon)).toEqual([
+      { type: 'T', start: 0, end: 1 },
+      { type: 'T', start: 6, end: 7 },
+    ]);
+    expect(withLexiconSpans(words('Dx : iron deficiency anemia , tab iron'), [], lexicon)).toEqual([
+      { type: 'D', start: 2, end: 5 },
+      { type: 'T', start: 7, end: 8 },
+    ]);
+    // Shorthand the vocabularies lack: abbreviations and presenting complaints.
+    expect(withLexiconSpans(words('k/c/o HTN , T2DM , c/o fever and sore throat'), [], lexicon)).toEqual([
+      { type: 'D', start: 1, end: 2 },
+      { type: 'D', start: 3, end: 4 },
+      { type: 'D', start: 6, end: 7 },
+      { type: 'D', start: 8, end: 10 },
+    ]);
+  });
+});
