@@ -26,7 +26,12 @@ async function api(method, path, body) {
   return json;
 }
 
+/** The model's confidence below which a span is drawn dashed: where a reviewer should look first. */
+const DOUBTFUL = 0.5;
+
 const spanOf = (e) => ({ type: e.type, start: e.start, end: e.end });
+/** A span as the page shows it: with what the model said of it (dropped once the reviewer changes its type). */
+const shownSpan = (e) => ({ ...spanOf(e), ...(e.assertion ? { assertion: e.assertion } : {}), ...(typeof e.confidence === 'number' ? { confidence: e.confidence } : {}) });
 
 function render() {
   const note = $('note');
@@ -36,10 +41,12 @@ function render() {
   state.entities.forEach((e, i) => {
     if (e.start > at) note.append(document.createTextNode(state.text.slice(at, e.start)));
     const mark = document.createElement('mark');
-    mark.className = `ent ${e.type}${i === state.selected ? ' selected' : ''}`;
+    const doubt = typeof e.confidence === 'number' && e.confidence < DOUBTFUL ? ' doubt' : '';
+    const negated = e.assertion === 'absent' || e.assertion === 'family' ? ' negated' : '';
+    mark.className = `ent ${e.type}${doubt}${negated}${i === state.selected ? ' selected' : ''}`;
     mark.dataset.index = String(i);
     mark.dataset.type = e.type;
-    mark.title = e.type;
+    mark.title = [e.type, e.assertion, typeof e.confidence === 'number' ? `confidence ${e.confidence.toFixed(2)}` : null].filter(Boolean).join(', ');
     mark.textContent = state.text.slice(e.start, e.end);
     note.append(mark);
     at = e.end;
@@ -79,7 +86,10 @@ function setType(type) {
   }
   const entity = state.entities[state.selected];
   if (!entity) return say('select text to add a span, or click a span to change its type', true);
-  entity.type = type;
+  if (entity.type !== type) {
+    entity.type = type;
+    delete entity.confidence;
+  }
   render();
   say(`changed to ${type}`);
 }
@@ -101,7 +111,7 @@ async function extract() {
     state.noteId = noteId;
     state.text = text;
     state.before = record.entities.map(spanOf);
-    state.entities = record.entities.map(spanOf);
+    state.entities = record.entities.map(shownSpan);
     state.selected = -1;
     state.shownAt = performance.now();
     $('review').hidden = false;
@@ -141,7 +151,7 @@ function show(noteId, text, entities, message) {
   state.noteId = noteId;
   state.text = text;
   state.before = entities.map(spanOf);
-  state.entities = entities.map(spanOf);
+  state.entities = entities.map(shownSpan);
   state.selected = -1;
   state.shownAt = performance.now();
   $('note-id').value = noteId;

@@ -80,10 +80,12 @@ describe.skipIf(!haveChromium && !process.env.CI)('review page (headless Chromiu
     // 1. accepted as the model found it
     await pasteAndExtract('e2e-1', 'Known diabetes, on metformin 500mg BD.');
     expect(await marks()).toEqual([{ type: 'disease', text: 'diabetes' }, { type: 'treatment', text: 'metformin' }]);
+    expect(await page.getAttribute('#note mark.ent:text("diabetes")', 'title')).toBe('disease, present, confidence 1.00');
     await acceptWithKey('e2e-1');
 
-    // 2. a span removed: click it, press x
+    // 2. a span removed: click it, press x (and a negated mention is drawn struck through)
     await pasteAndExtract('e2e-2', 'Asthma since childhood; cancer screening negative.');
+    expect(await page.getAttribute('#note mark.ent:text("cancer")', 'class')).toContain('negated');
     await page.click('#note mark.ent:text("cancer")');
     await page.keyboard.press('x');
     expect(await marks()).toEqual([{ type: 'disease', text: 'Asthma' }]);
