@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_TRAINING_PARAMETERS, type EntityBias } from '../core/crfsuite-binding.js';
 import { formatAveragedReport, formatReport } from '../core/evaluation.js';
 import { DEFAULT_TEMPLATES, resolveTemplates } from '../core/feature-templates.js';
+import { parseDecoding } from '../core/span-decoding.js';
 import { DEFAULT_SPAN_RULES } from '../core/span-rules.js';
 import { LABEL_ENCODINGS, type LabelEncoding } from '../core/label-codec.js';
 import { NerError } from '../errors.js';
@@ -17,7 +18,7 @@ export const DEFAULT_LABEL_ENCODING: LabelEncoding = 'BIO';
 
 const usage =
   'behealthy train [--corpus DIR] [--lexicons DIR] [--models DIR] [--templates a,b,...] [--encoding IO|BIO] ' +
-  '[--span-rules none|a,b,...] [--c1 N] [--c2 N] [--iterations N] [--entity-bias auto|N|D,T] [--folds K] [--seed N] [--no-test] [--version NAME] [--promote] [--runs DIR] [--json]';
+  '[--span-rules none|a,b,...] [--decoding viterbi|marginals:T[:MAXLEN]] [--c1 N] [--c2 N] [--iterations N] [--entity-bias auto|N|D,T] [--folds K] [--seed N] [--no-test] [--version NAME] [--promote] [--runs DIR] [--json]';
 
 /** `auto`, one bias for both types (`0.25`), or disease,treatment (`0.25,0.5`). */
 function parseEntityBias(value: string | undefined): EntityBias | 'auto' {
@@ -38,7 +39,7 @@ export const trainCommand: Command = {
         corpus: { type: 'string' }, lexicons: { type: 'string' }, models: { type: 'string' },
         templates: { type: 'string' }, encoding: { type: 'string' },
         c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' },
-        folds: { type: 'string' }, seed: { type: 'string' }, version: { type: 'string' }, 'entity-bias': { type: 'string' }, 'span-rules': { type: 'string' },
+        folds: { type: 'string' }, seed: { type: 'string' }, version: { type: 'string' }, 'entity-bias': { type: 'string' }, 'span-rules': { type: 'string' }, decoding: { type: 'string' },
         'no-test': { type: 'boolean' }, promote: { type: 'boolean' }, json: { type: 'boolean' }, runs: { type: 'string' },
       },
       usage,
@@ -55,6 +56,8 @@ export const trainCommand: Command = {
       maxIterations: numberOption(values.iterations, 'iterations', DEFAULT_TRAINING_PARAMETERS.maxIterations),
     };
     const folds = numberOption(values.folds, 'folds', 5);
+    const decoding = values.decoding === undefined ? null : parseDecoding(values.decoding);
+    if (values.decoding !== undefined && !decoding) throw new NerError('NER_ERR_CLI_USAGE', `--decoding must be viterbi or marginals:T[:MAXLEN] (T from 0 to 1), got "${values.decoding}"`);
     const iterations = createProgress('training', parameters.maxIterations, stderr);
     const entityBias = parseEntityBias(values['entity-bias']);
     const started = new Date();
@@ -64,7 +67,7 @@ export const trainCommand: Command = {
         lexiconDir: values.lexicons ? resolve(values.lexicons) : config.lexiconDir,
         notesFile: config.notesFile,
         modelDir,
-        spec: { templates, labelEncoding: encoding, parameters, spanRules: values['span-rules'] === 'none' ? [] : values['span-rules'] ? values['span-rules'].split(',') : [...DEFAULT_SPAN_RULES] },
+        spec: { templates, labelEncoding: encoding, parameters, spanRules: values['span-rules'] === 'none' ? [] : values['span-rules'] ? values['span-rules'].split(',') : [...DEFAULT_SPAN_RULES], ...(decoding && decoding.method !== 'viterbi' ? { decoding } : {}) },
         folds,
         seed: numberOption(values.seed, 'seed', 42),
         evaluateTest: !values['no-test'],

@@ -7,6 +7,7 @@ import type { LabelEncoding } from './label-codec.js';
 import type { SpanRule } from './span-rules.js';
 import { noteLexicon as createNoteLexicon } from './note-lexicon.js';
 import { spanScorer } from './span-confidence.js';
+import { decodeByMarginals, VITERBI, type SpanDecoding } from './span-decoding.js';
 import { addItemStateScores, viterbi } from './viterbi.js';
 
 /**
@@ -17,6 +18,7 @@ import { addItemStateScores, viterbi } from './viterbi.js';
 export interface CrfNerModel extends SequenceTagger {
   readonly templates: readonly FeatureTemplate[];
   readonly weights: CrfWeights;
+  readonly decoding: SpanDecoding;
   /** The attribute strings CRFsuite is given for these words (training, and checking against the binding). */
   attributes(words: readonly string[]): string[][];
 }
@@ -30,6 +32,8 @@ export interface CrfNerModelParts {
   spanRules: readonly SpanRule[];
   /** Maps the CRF's span probability to observed precision (fitted out of fold at training; see calibration.ts). */
   calibration?: CalibrationMap;
+  /** How spans are decoded (span-decoding.ts); default Viterbi. */
+  decoding?: SpanDecoding;
   /** false: no note-style lexicon pass (see note-lexicon.ts). */
   noteStyle?: boolean;
 }
@@ -61,11 +65,16 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
     const tags = decode(length);
     // Span rules only reshape decoded spans, so a sentence tagged all O has none to score. The scorer
     // stays valid until the next tagScored call (see ScoredTagging).
+    if (decoding.method === 'marginals') {
+      const scorer = spanScorer(scores, length, parts.weights, parts.labelEncoding);
+      return { tags, spans: decodeByMarginals(scorer, decoding.threshold, decoding.maxLength), confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };
+    }
     if (!tags.some((t) => t !== 'O')) return { tags, confidence: () => 0 };
     const scorer = spanScorer(scores, length, parts.weights, parts.labelEncoding);
     return { tags, confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };
   };
 
+  const decoding = parts.decoding ?? VITERBI;
   const noteLexicon = parts.noteStyle === false ? undefined : createNoteLexicon(parts.resources.gazetteer);
   return {
     ...(noteLexicon ? { noteLexicon } : {}),
@@ -74,6 +83,7 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
     spanRules: parts.spanRules,
     templates: parts.templates,
     weights: parts.weights,
+    decoding,
     tag,
     tagScored,
     attributes: (words) => attributeStrings(plan, words, parts.resources),

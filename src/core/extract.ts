@@ -25,7 +25,10 @@ export interface SequenceTagger {
 }
 
 export interface ScoredTagging {
+  /** The Viterbi tags (CRFsuite's own decoding). */
   tags: string[];
+  /** The spans the model decodes, when it does not take them from the tags (see span-decoding.ts). */
+  spans?: TokenSpan[];
   /**
    * Calibrated probability that the span is an entity of its type with exactly these boundaries. Valid
    * until the tagger's next tagScored call (the CRF reuses its tables).
@@ -39,6 +42,7 @@ export interface ScoredSpan extends TokenSpan {
 
 /** The entity spans of one sentence: tags decoded, then the model's span rules applied. */
 export function tagSpans(model: SequenceTagger, words: readonly string[]): TokenSpan[] {
+  if (model.tagScored) return tagScoredSpans(model, words).map(({ type, start, end }) => ({ type, start, end }));
   return applySpanRules(model.spanRules, words, spansFromTags(model.tag(caseForTagging(words)), model.labelEncoding));
 }
 
@@ -78,8 +82,8 @@ export interface SentenceContext {
 export function tagScoredSpans(model: SequenceTagger, words: readonly string[], context: SentenceContext = {}): ScoredSpan[] {
   if (!model.tagScored) return tagSpans(model, words).map((span) => ({ ...span, confidence: 1 }));
   const cased = caseForTagging(words);
-  const { tags, confidence } = model.tagScored(cased);
-  const scored = applySpanRules(model.spanRules, words, spansFromTags(tags, model.labelEncoding)).map((span) => ({ ...span, confidence: round3(confidence(span)) }));
+  const { tags, spans, confidence } = model.tagScored(cased);
+  const scored = applySpanRules(model.spanRules, words, spans ?? spansFromTags(tags, model.labelEncoding)).map((span) => ({ ...span, confidence: round3(confidence(span)) }));
   if (!model.noteLexicon) return scored;
   const noteStyle = cased !== words ? true : context.noteStyle;
   const merged = withLexiconSpans(cased, scored, model.noteLexicon, noteStyle === undefined ? {} : { noteStyle });

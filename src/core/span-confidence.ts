@@ -14,6 +14,11 @@ import type { LabelEncoding, TokenSpan } from './label-codec.js';
 export interface SpanScorer {
   /** P(span) under the model, in [0, 1]; the span's tags are canonical (BIO: B-X I-X…; IO: X X…). */
   probability(span: TokenSpan): number;
+  /**
+   * Every span of at most maxLength tokens whose probability is at least `threshold`, with it. Pruned
+   * exactly: P(the span's tags on tokens start..end-1) only falls as the span grows and bounds P(span).
+   */
+  candidates(threshold: number, maxLength: number): (TokenSpan & { probability: number })[];
 }
 
 interface LabelRoles {
@@ -78,7 +83,7 @@ let scaleScratch = new Float64Array(0);
 export function spanScorer(scores: Float64Array, length: number, weights: CrfWeights, encoding: LabelEncoding): SpanScorer {
   const L = weights.labels.length;
   const roles = labelRoles(weights, encoding);
-  if (length <= 0 || roles === null) return { probability: () => 0 };
+  if (length <= 0 || roles === null) return { probability: () => 0, candidates: () => [] };
   const trans = expTransitions(weights);
   if (stateScratch.length < length * L) {
     const size = Math.max(length * L, 2 * stateScratch.length);
@@ -126,8 +131,7 @@ export function spanScorer(scores: Float64Array, length: number, weights: CrfWei
     }
   }
 
-  return {
-    probability(span) {
+  const probability = (span: TokenSpan): number => {
       if (generation !== scorerGeneration) throw new Error('spanScorer: a later call reused this scorer\'s tables');
       const { start, end, type } = span;
       if (!(start >= 0 && end > start && end <= length)) return 0;
@@ -158,6 +162,39 @@ export function spanScorer(scores: Float64Array, length: number, weights: CrfWei
         p *= out / (scale[end] as number);
       }
       return Math.min(1, Math.max(0, p));
-    },
   };
+
+  const candidates = (threshold: number, maxLength: number): (TokenSpan & { probability: number })[] => {
+    if (generation !== scorerGeneration) throw new Error('spanScorer: a later call reused this scorer\'s tables');
+    const found: (TokenSpan & { probability: number })[] = [];
+    for (const type of ['D', 'T'] as const) {
+      const first = roles.first[type];
+      const inside = roles.inside[type];
+      const before = roles.before[type];
+      for (let start = 0; start < length; start++) {
+        // prefix: P(the span's tags on start..t) without the beta of t, scaled as in probability().
+        let prefix: number;
+        if (start === 0) {
+          prefix = (state[first] as number) / (scale[0] as number);
+        } else {
+          let into = 0;
+          for (let i = 0; i < L; i++) if (before[i]) into += (alpha[(start - 1) * L + i] as number) * (trans[i * L + first] as number);
+          prefix = (into * (state[start * L + first] as number)) / (scale[start] as number);
+        }
+        let previous = first;
+        for (let end = start + 1; end <= length && end - start <= maxLength; end++) {
+          if (end > start + 1) {
+            prefix *= ((trans[previous * L + inside] as number) * (state[(end - 1) * L + inside] as number)) / (scale[end - 1] as number);
+            previous = inside;
+          }
+          if (prefix * (beta[(end - 1) * L + previous] as number) < threshold) break;
+          const p = probability({ type, start, end });
+          if (p >= threshold) found.push({ type, start, end, probability: p });
+        }
+      }
+    }
+    return found;
+  };
+
+  return { probability, candidates };
 }

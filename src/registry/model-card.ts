@@ -2,6 +2,7 @@ import { NerError } from '../errors.js';
 import { LABEL_ENCODINGS, type LabelEncoding } from '../core/label-codec.js';
 import type { EntityBias, TrainingParameters } from '../core/crfsuite-binding.js';
 import type { CalibrationMap, ReliabilityTable } from '../core/calibration.js';
+import { isSpanDecoding, type SpanDecoding } from '../core/span-decoding.js';
 import { trainingProfileProblem, type TrainingProfile } from '../core/drift.js';
 import type { AveragedReport, EvaluationReport } from '../core/evaluation.js';
 
@@ -30,6 +31,8 @@ export interface ModelCard {
   templates: string[];
   /** Span repairs after decoding, in order (absent in cards written before they existed: none). */
   spanRules?: string[];
+  /** How spans are decoded (core/span-decoding.ts); absent in cards of Viterbi models written before it existed. */
+  decoding?: SpanDecoding;
   trainingParameters: TrainingParameters;
   data: {
     corpus: string;
@@ -107,6 +110,7 @@ export function parseModelCard(json: string, file: string): ModelCard {
   if (card.spanRules !== undefined && !(Array.isArray(card.spanRules) && card.spanRules.every((t) => typeof t === 'string'))) fail(file, '"spanRules" must be a list of names');
   if (typeof card.files !== 'object' || card.files === null || !isDigest(card.files.model)) fail(file, '"files.model" must be { path, sha256, bytes }');
   if (!Array.isArray(card.files.resources) || !card.files.resources.every(isDigest)) fail(file, '"files.resources" must be a list of { path, sha256, bytes }');
+  if (card.decoding !== undefined && !isSpanDecoding(card.decoding)) fail(file, '"decoding" must be { method: "viterbi" } or { method: "marginals", threshold: 0..1, maxLength: N }');
   if (card.calibration !== undefined && !isCalibrationMap(card.calibration?.map)) fail(file, '"calibration.map" must be { method: "isotonic", knots: [[raw, calibrated], …] } with knots in [0, 1], raw increasing');
   if (card.trainingProfile !== undefined) {
     const problem = trainingProfileProblem(card.trainingProfile);

@@ -132,6 +132,7 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
   const model = createCrfNerModel({
     version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
     ...(card.calibration ? { calibration: card.calibration.map } : {}),
+    ...(card.decoding ? { decoding: card.decoding } : {}),
   });
   return { card, model, directory, parsedResources };
 }

@@ -1,6 +1,7 @@
 import type { EntityBias } from '../core/crfsuite-binding.js';
 import { meanAndSd, type MeanSd } from '../core/evaluation.js';
 import { DEFAULT_TEMPLATES } from '../core/feature-templates.js';
+import { formatDecoding } from '../core/span-decoding.js';
 import type { CrossValidationResult } from '../training/cross-validate.js';
 import type { TrainingSpec } from '../training/train-tagger.js';
 import type { TrainModelVersionResult } from '../training/train-model-version.js';
@@ -19,6 +20,7 @@ export function runParameters(spec: TrainingSpec, entityBiasMode: RunParameters[
     entityBias: { ...p.entityBias },
     entityBiasMode,
     spanRules: [...spec.spanRules],
+    decoding: formatDecoding(spec.decoding),
     possibleTransitions: p.possibleTransitions,
     possibleStates: p.possibleStates,
   };
@@ -66,7 +68,10 @@ export interface TrainRunInput {
 /** The run of a `trainModelVersion` call (behealthy train, tune --train-best; a retraining with kind 'retrain'). */
 export function trainRun(input: TrainRunInput): Run {
   const { card, crossValidation } = input.result;
-  const spec: TrainingSpec = { templates: card.templates, labelEncoding: card.labelEncoding, spanRules: card.spanRules ?? [], parameters: card.trainingParameters };
+  const spec: TrainingSpec = {
+    templates: card.templates, labelEncoding: card.labelEncoding, spanRules: card.spanRules ?? [], parameters: card.trainingParameters,
+    ...(card.decoding ? { decoding: card.decoding } : {}),
+  };
   return {
     schemaVersion: RUN_SCHEMA_VERSION,
     id: input.id,
@@ -175,6 +180,7 @@ export function compareRuns(a: Run, b: Run): RunComparison {
   differ('label encoding', pa.labelEncoding, pb.labelEncoding);
   differ('entity bias', bias(pa), bias(pb));
   differ('span rules', pa.spanRules.join(',') || 'none', pb.spanRules.join(',') || 'none');
+  differ('decoding', pa.decoding ?? 'viterbi', pb.decoding ?? 'viterbi');
   differ('possible transitions', String(pa.possibleTransitions), String(pb.possibleTransitions));
   differ('possible states', String(pa.possibleStates), String(pb.possibleStates));
   const added = b.templates.filter((t) => !a.templates.includes(t));

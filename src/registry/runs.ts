@@ -33,6 +33,8 @@ export interface RunParameters {
   entityBiasMode: 'auto' | 'fixed';
   /** Span repairs after decoding, in order. */
   spanRules: string[];
+  /** Span decoding (core/span-decoding.ts): viterbi, or marginals:threshold:maxLength; absent in older runs. */
+  decoding?: string;
   possibleTransitions: boolean;
   possibleStates: boolean;
 }

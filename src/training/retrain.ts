@@ -48,7 +48,10 @@ export interface RetrainComparison {
 
 /** The training spec a model card records: a challenger is trained exactly as its champion was. */
 export function specOfCard(card: ModelCard): TrainingSpec {
-  return { templates: [...card.templates], spanRules: [...(card.spanRules ?? [])], labelEncoding: card.labelEncoding, parameters: card.trainingParameters };
+  return {
+    templates: [...card.templates], spanRules: [...(card.spanRules ?? [])], labelEncoding: card.labelEncoding, parameters: card.trainingParameters,
+    ...(card.decoding ? { decoding: card.decoding } : {}),
+  };
 }
 
 const summary = (cv: CrossValidationResult): CvSummary => ({

@@ -149,6 +149,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
         labelEncoding: spec.labelEncoding,
         templates: spec.templates,
         spanRules: spec.spanRules,
+        ...(spec.decoding ? { decoding: spec.decoding } : {}),
         trainingParameters: spec.parameters,
         data: {
           corpus: basename(request.corpusDir),

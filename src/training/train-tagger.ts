@@ -8,6 +8,7 @@ import { goldFromLabeled, evaluate, type EvaluationReport } from '../core/evalua
 import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/feature-encoder.js';
 import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
 import { encodeLabels, labelsFromSpans, type LabelEncoding } from '../core/label-codec.js';
+import type { SpanDecoding } from '../core/span-decoding.js';
 import { resolveSpanRules } from '../core/span-rules.js';
 import type { LabeledSentence } from '../core/types.js';
 import { outOfFoldRelevance, type RelevanceModels } from '../core/sentence-relevance.js';
@@ -21,6 +22,8 @@ export interface TrainingSpec {
   spanRules: string[];
   labelEncoding: LabelEncoding;
   parameters: TrainingParameters;
+  /** How the model decodes spans (span-decoding.ts); absent: Viterbi. Part of the model, recorded in its card. */
+  decoding?: SpanDecoding;
 }
 
 export interface TrainedTagger {
@@ -123,6 +126,7 @@ export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resourc
     weights: parseCrfsuiteModel(crfBytes),
     resources,
     spanRules: resolveSpanRules(spec.spanRules),
+    ...(spec.decoding ? { decoding: spec.decoding } : {}),
   });
 }
 

@@ -1,3 +1,4 @@
+import { formatDecoding } from '../core/span-decoding.js';
 import { mulberry32 } from '../core/folds.js';
 import type { LabelEncoding } from '../core/label-codec.js';
 import type { TrainingSpec } from './train-tagger.js';
@@ -82,7 +83,7 @@ function round3(value: number): number {
 /** Identity of a configuration: two proposals with the same key are the same trial. */
 export function configKey(config: TrialConfig): string {
   const p = config.parameters;
-  return JSON.stringify([config.templates, config.labelEncoding, config.spanRules, p.c1, p.c2, p.maxIterations, p.possibleTransitions, p.possibleStates]);
+  return JSON.stringify([config.templates, config.labelEncoding, config.spanRules, p.c1, p.c2, p.maxIterations, p.possibleTransitions, p.possibleStates, formatDecoding(config.decoding)]);
 }
 
 /** What a configuration changes from the incumbent: "incumbent", or e.g. "c1 0.1, +pos-notes-wide, IO". */
@@ -97,6 +98,7 @@ export function describeChange(incumbent: TrialConfig, config: TrialConfig): str
   for (const t of incumbent.templates) if (!config.templates.includes(t)) changes.push(`-${t}`);
   for (const t of config.templates) if (!incumbent.templates.includes(t)) changes.push(`+${t}`);
   if (incumbent.spanRules.join(',') !== config.spanRules.join(',')) changes.push(`span rules ${config.spanRules.join(',') || 'none'}`);
+  if (formatDecoding(incumbent.decoding) !== formatDecoding(config.decoding)) changes.push(`decoding ${formatDecoding(config.decoding)}`);
   return changes.length === 0 ? 'incumbent' : changes.join(', ');
 }
 

@@ -115,6 +115,7 @@ export function incumbentOf(card: ModelCard): { config: TrialConfig; entityBiasM
       labelEncoding: card.labelEncoding,
       spanRules: [...(card.spanRules ?? [])],
       parameters: { ...card.trainingParameters, entityBias: { D: 0, T: 0 } },
+      ...(card.decoding ? { decoding: card.decoding } : {}),
     },
     entityBiasMode: searched ? 'auto' : 'fixed',
     grid: searched ? ENTITY_BIAS_GRID : [card.trainingParameters.entityBias],

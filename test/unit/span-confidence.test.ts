@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CrfWeights } from '../../src/core/crf-model-file.js';
 import type { LabelEncoding, TokenSpan } from '../../src/core/label-codec.js';
 import { spanScorer } from '../../src/core/span-confidence.js';
+import { decodeByMarginals, parseDecoding } from '../../src/core/span-decoding.js';
 
 const BIO = ['O', 'B-D', 'I-D', 'B-T', 'I-T'];
 const IO = ['O', 'D', 'T'];
@@ -60,6 +61,44 @@ describe('span confidence (forward–backward marginals)', () => {
       );
     });
   }
+
+  it('lists exactly the spans at or above a threshold (pruned search = exhaustive search), and decodes them without overlaps', () => {
+    const L = BIO.length;
+    const length = 6;
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: L * L, maxLength: L * L }),
+        fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: length * L, maxLength: length * L }),
+        fc.double({ min: 0.05, max: 0.9, noNaN: true }),
+        (transition, scores, threshold) => {
+          const scorer = spanScorer(Float64Array.from(scores), length, weightsOf(BIO, transition), 'BIO');
+          const exhaustive: string[] = [];
+          for (const type of ['D', 'T'] as const) {
+            for (let start = 0; start < length; start++) {
+              for (let end = start + 1; end <= Math.min(length, start + 4); end++) {
+                if (scorer.probability({ type, start, end }) >= threshold) exhaustive.push(`${type}${start}-${end}`);
+              }
+            }
+          }
+          const listed = scorer.candidates(threshold, 4).map((c) => `${c.type}${c.start}-${c.end}`);
+          expect(listed.sort()).toEqual(exhaustive.sort());
+          const decoded = decodeByMarginals(scorer, threshold, 4);
+          decoded.forEach((span, i) => {
+            if (i > 0) expect(span.start).toBeGreaterThanOrEqual(decoded[i - 1]!.end);
+            expect(scorer.probability(span)).toBeGreaterThanOrEqual(threshold);
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('parses --decoding and refuses anything else', () => {
+    expect(parseDecoding('viterbi')).toEqual({ method: 'viterbi' });
+    expect(parseDecoding('marginals:0.25')).toEqual({ method: 'marginals', threshold: 0.25, maxLength: 10 });
+    expect(parseDecoding('marginals:.3:6')).toEqual({ method: 'marginals', threshold: 0.3, maxLength: 6 });
+    for (const bad of ['marginals', 'marginals:1.5', 'marginals:0.2:0', 'mbr:0.2']) expect(parseDecoding(bad), bad).toBeNull();
+  });
 
   it('stays finite and in [0, 1] with scores far beyond exp() range, and gives 0 outside the sentence', () => {
     const L = BIO.length;
