@@ -85,8 +85,8 @@ export function tagScoredSpans(model: SequenceTagger, words: readonly string[], 
   const { tags, spans, confidence } = model.tagScored(cased);
   const scored = applySpanRules(model.spanRules, words, spans ?? spansFromTags(tags, model.labelEncoding)).map((span) => ({ ...span, confidence: round3(confidence(span)) }));
   if (!model.noteLexicon) return scored;
-  const noteStyle = cased !== words ? true : context.noteStyle;
-  const merged = withLexiconSpans(cased, scored, model.noteLexicon, noteStyle === undefined ? {} : { noteStyle });
+  // Capitals alone do not make a note: its cues (read from the lower-cased words) do.
+  const merged = withLexiconSpans(cased, scored, model.noteLexicon, context.noteStyle === undefined ? {} : { noteStyle: context.noteStyle });
   return merged === scored ? scored : merged.map((span) => ('confidence' in span ? (span as ScoredSpan) : { ...span, confidence: LEXICON_SPAN_CONFIDENCE }));
 }
 

@@ -6,8 +6,8 @@ import type { ModelCard } from '../../src/registry/model-card.js';
 import { CARD_FILE, MODEL_FILE, sha256 } from '../../src/registry/model-store.js';
 
 /** The two versions the repository ships; the second is production. */
-export const OLDER = '2026-11-23.2';
-export const PRODUCTION = '2026-11-23.3';
+export const OLDER = '2026-11-23.3';
+export const PRODUCTION = '2026-12-02.1';
 
 /** A temporary models directory holding copies of the shipped versions, production as shipped (OLDER → PRODUCTION). */
 export async function copyShippedModels(): Promise<{ dir: string; remove(): Promise<void> }> {

@@ -12,7 +12,7 @@ import { loadModel, MODEL_FILE, PRODUCTION_POINTER, readProductionVersion } from
 import { extract } from '../../src/core/extract.js';
 import { copyShippedModels, copyVersion, editCard, OLDER, PRODUCTION, replaceModelFile } from '../helpers/models-dir.js';
 
-const NEW = '2026-12-01.1';
+const NEW = '2026-12-09.1';
 const by = 'tester@ci';
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -72,7 +72,7 @@ describe('model registry: promote, rollback, history', () => {
   it('refuses a rollback with no history', async () => {
     const error = await failure(rollbackVersion(models.dir, { by }));
     expect(isNerError(error, 'NER_ERR_MODEL_NO_ROLLBACK')).toBe(true);
-    expect(String(error)).toMatch(/names no version that was in production before 2026-11-23\.3/);
+    expect(String(error)).toMatch(/names no version that was in production before 2026-12-02\.1/);
   });
 
   const corruptions: [string, ErrorCode, (dir: string) => Promise<void>][] = [
@@ -143,9 +143,10 @@ describe('model registry: promote, rollback, history', () => {
       [PRODUCTION, true],
       [NEW, false],
     ]);
-    expect(list[1]).toMatchObject({ templates: 15, labelEncoding: 'BIO', created: '2026-11-23T19:37:01.188Z' });
-    expect(list[1]?.cvStrictMicroF1?.mean).toBeCloseTo(0.6087, 4);
-    expect(list[1]?.testStrictMicroF1).toBeCloseTo(0.6263, 4);
+    expect(list[1]).toMatchObject({ templates: 15, labelEncoding: 'BIO' });
+    expect(list[1]?.created).toMatch(/^2026-12-02T00:/);
+    expect(list[1]?.cvStrictMicroF1?.mean).toBeCloseTo(0.6171, 4);
+    expect(list[1]?.testStrictMicroF1).toBeCloseTo(0.6354, 4);
     expect(list[2]?.problem?.code).toBe('NER_ERR_MODEL_CARD_INVALID');
   });
 });
@@ -158,7 +159,7 @@ describe('loading a version next to the serving one (hot reload)', () => {
       const reused = await verifyModelVersion(models.dir, OLDER, { reuse: serving });
       const fresh = await loadModel(models.dir, OLDER);
       const shared = [...(reused.parsedResources ?? new Map()).entries()].filter(([key, parsed]) => serving.parsedResources?.get(key) === parsed);
-      expect(shared.map(([key]) => key.split('\0')[0]).sort()).toEqual([GAZETTEER_FILE, 'pos-notes.tsv.gz', 'relevance.tsv.gz']);
+      expect(shared.map(([key]) => key.split('\0')[0]).sort()).toEqual([GAZETTEER_FILE, 'pos-notes.tsv.gz', 'relevance.tsv.gz', 'train-spans.tsv.gz']);
       expect([...(reused.parsedResources ?? new Map()).keys()].sort()).toEqual([...(fresh.parsedResources ?? new Map()).keys()].sort());
       const text = 'Patients with advanced lung cancer were treated with cisplatin ; metformin for type 2 diabetes ( T2DM ) .'.split(' ');
       expect(reused.model.tag(text)).toEqual(fresh.model.tag(text));
@@ -206,8 +207,8 @@ describe('behealthy models', () => {
   it('list, promote, history and rollback from the command line', async () => {
     const list = await run(['models', 'list', '--models', models.dir]);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/\*\s+2026-11-23\.3\s+2026-11-23 19:37\s+15\s+0\.609 ± 0\.014\s+0\.626/);
-    expect(list.stdout).toMatch(/^\s+2026-11-23\.2\s+2026-11-23 15:57\s+13\s+0\.599 ± 0\.014\s+0\.627/m);
+    expect(list.stdout).toMatch(/\*\s+2026-12-02\.1\s+2026-12-02 00:\d\d\s+15\s+0\.617 ± 0\.018\s+0\.635/);
+    expect(list.stdout).toMatch(/^\s+2026-11-23\.3\s+2026-11-23 19:37\s+15\s+0\.609 ± 0\.014\s+0\.626/m);
     const json = JSON.parse((await run(['models', 'list', '--json', '--models', models.dir])).stdout) as { production: { version: string }; versions: unknown[] };
     expect(json.production.version).toBe(PRODUCTION);
     expect(json.versions).toHaveLength(2);
@@ -225,9 +226,9 @@ describe('behealthy models', () => {
     await truncate(join(models.dir, NEW, MODEL_FILE), 4_096);
     const { code, stderr } = await run(['models', 'promote', NEW, '--models', models.dir]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^behealthy models: refused to promote 2026-12-01\.1 \(production stays 2026-11-23\.3\): .*does not match its model card.*\[NER_ERR_MODEL_CHECKSUM\]\n$/);
+    expect(stderr).toMatch(/^behealthy models: refused to promote 2026-12-09\.1 \(production stays 2026-12-02\.1\): .*does not match its model card.*\[NER_ERR_MODEL_CHECKSUM\]\n$/);
     const verify = await run(['models', 'list', '--verify', '--models', models.dir]);
-    expect(verify.stdout).toMatch(/2026-12-01\.1\s.*NER_ERR_MODEL_CHECKSUM/);
+    expect(verify.stdout).toMatch(/2026-12-09\.1\s.*NER_ERR_MODEL_CHECKSUM/);
   });
 
   it('usage errors', async () => {

@@ -1,0 +1,57 @@
+/**
+ * How the production model's configuration scores under each span decoding, by k-fold cross-validation on
+ * the train split (never the test split): the experiment behind models/README.md's choice of decoding.
+ *   node --import tsx scripts/decoding-cv.ts [--thresholds 0.1,0.15,0.2,0.25,0.3] [--biases -0.25,0,0.25] [--folds 5] [--seed 42]
+ * Trains one unbiased CRF per fold (in this process, about 25 s each), then for each entity bias scores
+ * Viterbi and marginal decoding at each threshold on the held-out fold. Prints one JSON line per
+ * configuration: strict micro F1 mean and per fold.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import { foldPartition, kFoldIndices } from '../src/core/folds.js';
+import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
+import { parseResources, POS_LEXICON_FILE, readResourceFiles, RELEVANCE_FILE, SPAN_LEXICON_FILE } from '../src/corpus/resource-files.js';
+import { loadModel } from '../src/registry/model-store.js';
+import { evaluateTagger, modelFromBytes, trainTagger, withEntityBias, type TrainingSpec } from '../src/training/train-tagger.js';
+import { VITERBI, type SpanDecoding } from '../src/core/span-decoding.js';
+
+const { values } = parseArgs({
+  options: {
+    thresholds: { type: 'string', default: '0.1,0.15,0.2,0.25,0.3' },
+    biases: { type: 'string', default: '-0.25,0,0.25' },
+    folds: { type: 'string', default: '5' },
+    seed: { type: 'string', default: '42' },
+  },
+});
+const numbers = (text: string) => text.split(',').map(Number);
+const config = loadConfig();
+const { card, directory } = await loadModel(config.modelDir);
+// Resources learned from training sentences are learned again inside each fold.
+const learned = new Set<string>([RELEVANCE_FILE, SPAN_LEXICON_FILE, POS_LEXICON_FILE]);
+const shipped = await readResourceFiles(directory);
+const resources = parseResources(Object.fromEntries(Object.entries(shipped).filter(([name]) => !learned.has(name))), directory);
+const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
+const folds = kFoldIndices(sentences.length, Number(values.folds), Number(values.seed));
+const base: TrainingSpec = {
+  templates: card.templates, spanRules: card.spanRules ?? [], labelEncoding: card.labelEncoding,
+  parameters: { ...card.trainingParameters, entityBias: { D: 0, T: 0 } },
+};
+const decodings: SpanDecoding[] = [VITERBI, ...numbers(values.thresholds).map((threshold): SpanDecoding => ({ method: 'marginals', threshold, maxLength: 10 }))];
+const scores = new Map<string, number[]>();
+for (let fold = 0; fold < folds.length; fold++) {
+  const { train, heldOut } = foldPartition(sentences, folds, fold);
+  const trained = await trainTagger(train, base, resources);
+  for (const bias of numbers(values.biases)) {
+    for (const decoding of decodings) {
+      const spec = { ...base, decoding };
+      const model = modelFromBytes(withEntityBias(trained.crfBytes, bias), spec, trained.resources, `fold-${fold}`);
+      const key = JSON.stringify({ entityBias: bias, decoding });
+      scores.set(key, [...(scores.get(key) ?? []), evaluateTagger(model, heldOut).strict.micro.f1]);
+    }
+  }
+  console.error(`fold ${fold + 1}/${folds.length} done`);
+}
+for (const [key, perFold] of scores) {
+  const mean = perFold.reduce((a, b) => a + b, 0) / perFold.length;
+  console.log(JSON.stringify({ ...JSON.parse(key), strictMicroF1: Number(mean.toFixed(4)), perFold: perFold.map((f) => Number(f.toFixed(4))) }));
+}
