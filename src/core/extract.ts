@@ -83,7 +83,8 @@ export function tagScoredSpans(model: SequenceTagger, words: readonly string[], 
   if (!model.tagScored) return tagSpans(model, words).map((span) => ({ ...span, confidence: 1 }));
   const cased = caseForTagging(words);
   const { tags, spans, confidence } = model.tagScored(cased);
-  const scored = applySpanRules(model.spanRules, words, spans ?? spansFromTags(tags, model.labelEncoding)).map((span) => ({ ...span, confidence: round3(confidence(span)) }));
+  const decoded = applySpanRules(model.spanRules, words, spans ?? spansFromTags(tags, model.labelEncoding));
+  const scored: ScoredSpan[] = decoded.map((span) => ({ type: span.type, start: span.start, end: span.end, confidence: round3(confidence(span)) }));
   if (!model.noteLexicon) return scored;
   // Capitals alone do not make a note: its cues (read from the lower-cased words) do.
   const merged = withLexiconSpans(cased, scored, model.noteLexicon, context.noteStyle === undefined ? {} : { noteStyle: context.noteStyle });
@@ -153,10 +154,11 @@ export function* extractInSteps(
   }
   // Assertion reads every entity of a sentence (a list under one negation), so it runs before the filter.
   const assertions = assertEntities(text, sentences, found);
-  const entitiesBySentence = found.map((sentenceFound, s) => {
-    const asserted = sentenceFound.map((entity, e): Entity => ({ ...entity, assertion: assertions[s]?.[e] ?? 'present' }));
-    return minConfidence > 0 ? asserted.filter((e) => e.confidence >= minConfidence) : asserted;
-  });
+  for (let s = 0; s < found.length; s++) {
+    const sentenceFound = found[s] as Entity[];
+    for (let e = 0; e < sentenceFound.length; e++) (sentenceFound[e] as Entity).assertion = assertions[s]?.[e] ?? 'present';
+  }
+  const entitiesBySentence = minConfidence > 0 ? found.map((sentenceFound) => sentenceFound.filter((e) => e.confidence >= minConfidence)) : found;
   const entities = entitiesBySentence.flat();
   const record: ExtractionRecord = {
     ...(options.noteId === undefined ? {} : { noteId: options.noteId }),
