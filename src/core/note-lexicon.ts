@@ -45,7 +45,7 @@ const BULLETS: ReadonlySet<string> = new Set(['-', '•', '*', '·', '–']);
 /**
  * Whether a sentence reads as a clinical note rather than prose: it holds a prescription or shorthand cue,
  * a glued dose or duration, or starts with a bullet. `words` as the tagger sees them (a sentence in
- * capitals already lower-cased, see caseForTagging), `lowerWords` the same lower-cased.
+ * capitals already lower-cased, see caseForTagging).
  */
 export function isNoteStyle(words: readonly string[]): boolean {
   if (words.length > 0 && BULLETS.has(words[0] as string)) return true;
