@@ -69,6 +69,32 @@ describe('behealthy CLI', () => {
     expect(report.token.weighted.f1).toBeGreaterThan(0);
   });
 
+  it('evaluates on the split in one case, on annotated notes, and the assertion rules on gold spans', async () => {
+    const upper = JSON.parse((await run(['evaluate', '--models', modelsDir, '--corpus', SAMPLE_DIR, '--case', 'upper', '--json'])).stdout);
+    expect(upper.case).toBe('upper');
+    expect(Object.keys(upper.reliability).sort()).toEqual(['bins', 'count', 'ece']);
+    const bad = await run(['evaluate', '--models', modelsDir, '--corpus', SAMPLE_DIR, '--case', 'title']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--case must be lower or upper');
+
+    const marked = join(workDir, 'notes.marked.txt');
+    await writeFile(marked, '## n1\nPt c/o [fever]{D}. No h/o [asthma]{D:absent}.\nRx: tab [azithromycin]{T} 500mg OD\n\n## n2\nMother had [breast cancer]{D:family}.\n');
+    const notes = JSON.parse((await run(['evaluate', '--models', modelsDir, '--notes', marked, '--json'])).stdout);
+    expect(notes.notes).toBe(marked);
+    expect(notes.strict.micro.support).toBe(4);
+    const assertions = JSON.parse((await run(['evaluate', '--assertions', marked, '--json'])).stdout);
+    expect(assertions.total).toBe(4);
+    expect(assertions.perClass.absent).toMatchObject({ support: 1, correct: 1 });
+    expect(assertions.perClass.family).toMatchObject({ support: 1, correct: 1 });
+    const table = await run(['evaluate', '--assertions', marked]);
+    expect(table.stdout).toMatch(/^overall\s+4\s+4\s+1\.000/m);
+
+    await writeFile(marked, '## n1\n[fever]{X}\n');
+    const broken = await run(['evaluate', '--assertions', marked]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(`${marked}:2`);
+  });
+
   it('trains, cross-validates and writes a model version with its card', async () => {
     const out = join(workDir, 'models');
     const { code, stdout, stderr } = await run([
