@@ -51,14 +51,19 @@ export function calibrate(map: CalibrationMap | undefined, raw: number): number 
   if (!knots || knots.length === 0) return clamp01(raw);
   const firstKnot = knots[0] as [number, number];
   if (raw <= firstKnot[0]) return firstKnot[1];
-  for (let k = 1; k < knots.length; k++) {
-    const [x1, y1] = knots[k] as [number, number];
-    if (raw <= x1) {
-      const [x0, y0] = knots[k - 1] as [number, number];
-      return x1 === x0 ? y1 : y0 + ((y1 - y0) * (raw - x0)) / (x1 - x0);
-    }
+  const lastKnot = knots[knots.length - 1] as [number, number];
+  if (raw > lastKnot[0]) return lastKnot[1];
+  // The first knot at or above raw, by bisection (a map has a knot per pooled block: tens to hundreds).
+  let lo = 1;
+  let hi = knots.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((knots[mid] as [number, number])[0] >= raw) hi = mid;
+    else lo = mid + 1;
   }
-  return (knots[knots.length - 1] as [number, number])[1];
+  const [x1, y1] = knots[lo] as [number, number];
+  const [x0, y0] = knots[lo - 1] as [number, number];
+  return x1 === x0 ? y1 : y0 + ((y1 - y0) * (raw - x0)) / (x1 - x0);
 }
 
 const clamp01 = (x: number): number => (x > 1 ? 1 : x > 0 ? x : 0);

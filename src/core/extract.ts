@@ -58,6 +58,8 @@ export function caseForTagging(words: readonly string[]): readonly string[] {
   let upper = 0;
   let lower = 0;
   for (const word of words) {
+    // Prose settles it within a few words: more lower than upper case, 8 letters or more, is not capitals.
+    if (lower >= MIN_CASED_LETTERS && lower > upper) return words;
     for (let i = 0; i < word.length; i++) {
       const c = word.charCodeAt(i);
       if (c >= 65 && c <= 90) upper++;

@@ -72,20 +72,23 @@ const NO_TAGS: readonly string[] = Object.freeze([]);
 // Shared tag strings: the encoder looks them up in maps, and a string made once keeps its hash.
 const TAG = { B: { disease: 'B-disease', drug: 'B-drug' }, I: { disease: 'I-disease', drug: 'I-drug' } } as const;
 
-/** The end of the longest name of each kind starting at `start` (0: none). */
-function longestAt(root: TrieNode, tokens: readonly string[], start: number): { disease: number; drug: number } {
+// longestAt's results: module variables rather than an object per token (it runs for every token tagged).
+let longestDisease = 0;
+let longestDrug = 0;
+
+/** Sets longestDisease / longestDrug to the end of the longest name of each kind starting at `start` (0: none). */
+function longestAt(root: TrieNode, tokens: readonly string[], start: number): void {
   let node: TrieNode | undefined = root;
-  let disease = 0;
-  let drug = 0;
+  longestDisease = 0;
+  longestDrug = 0;
   for (let end = start; end < tokens.length && end - start < MAX_PHRASE_TOKENS; end++) {
     node = node.children.get(tokens[end] as string);
     if (!node) break;
     for (const kind of node.kinds) {
-      if (kind === 'disease') disease = end + 1;
-      else drug = end + 1;
+      if (kind === 'disease') longestDisease = end + 1;
+      else longestDrug = end + 1;
     }
   }
-  return { disease, drug };
 }
 
 /** For each kind separately, greedy left-to-right longest match; tags of both kinds may cover one token. */
@@ -94,14 +97,14 @@ function matchLongest(root: TrieNode, tokens: readonly string[]): (readonly stri
   let nextFreeDisease = 0;
   let nextFreeDrug = 0;
   for (let start = 0; start < tokens.length; start++) {
-    const longest = longestAt(root, tokens, start);
-    if (longest.disease !== 0 && start >= nextFreeDisease) {
-      markSpan(tags, start, longest.disease, 'disease');
-      nextFreeDisease = longest.disease;
+    longestAt(root, tokens, start);
+    if (longestDisease !== 0 && start >= nextFreeDisease) {
+      markSpan(tags, start, longestDisease, 'disease');
+      nextFreeDisease = longestDisease;
     }
-    if (longest.drug !== 0 && start >= nextFreeDrug) {
-      markSpan(tags, start, longest.drug, 'drug');
-      nextFreeDrug = longest.drug;
+    if (longestDrug !== 0 && start >= nextFreeDrug) {
+      markSpan(tags, start, longestDrug, 'drug');
+      nextFreeDrug = longestDrug;
     }
   }
   return tags;
@@ -118,10 +121,10 @@ function markSpan(tags: (readonly string[])[], start: number, end: number, kind:
 function longestSpans(root: TrieNode, tokens: readonly string[]): GazetteerSpan[] {
   const spans: GazetteerSpan[] = [];
   for (let start = 0; start < tokens.length; start++) {
-    const longest = longestAt(root, tokens, start);
-    if (longest.disease === 0 && longest.drug === 0) continue;
-    const kind: GazetteerKind = longest.disease >= longest.drug ? 'disease' : 'drug';
-    const end = Math.max(longest.disease, longest.drug);
+    longestAt(root, tokens, start);
+    if (longestDisease === 0 && longestDrug === 0) continue;
+    const kind: GazetteerKind = longestDisease >= longestDrug ? 'disease' : 'drug';
+    const end = Math.max(longestDisease, longestDrug);
     spans.push({ start, end, kind });
     start = end - 1;
   }
