@@ -60,12 +60,52 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>): Gazetteer {
       kept.push({ tokens: [...entry.tokens], kind: entry.kind });
     }
   }
-  return {
-    size: kept.length,
-    entries: () => kept,
-    match: (lowerTokens) => matchLongest(root, lowerTokens),
-    matchSpans: (lowerTokens) => longestSpans(root, lowerTokens),
+  return gazetteerOver({ roots: [root], excluded: null }, () => kept);
+}
+
+/** The tries a gazetteer matches over, and the phrases (tokens joined by a space) it never matches. */
+interface Tries {
+  roots: readonly TrieNode[];
+  excluded: ReadonlySet<string> | null;
+}
+const triesOf = new WeakMap<Gazetteer, Tries>();
+
+function gazetteerOver(tries: Tries, listEntries: () => GazetteerEntry[]): Gazetteer {
+  let entries: GazetteerEntry[] | undefined;
+  const all = (): GazetteerEntry[] => (entries ??= listEntries());
+  const gazetteer: Gazetteer = {
+    get size() {
+      return all().length;
+    },
+    entries: all,
+    match: (lowerTokens) => matchLongest(tries, lowerTokens),
+    matchSpans: (lowerTokens) => longestSpans(tries, lowerTokens),
   };
+  triesOf.set(gazetteer, tries);
+  return gazetteer;
+}
+
+/**
+ * `base` with more entries and without some phrases, matching over base's trie instead of copying it (a
+ * model's gazetteer holds tens of thousands of names: a copy costs a fifth of a second and tens of MB).
+ */
+export function extendGazetteer(base: Gazetteer | null, entries: Iterable<GazetteerEntry>, options: { excluded?: Iterable<string> } = {}): Gazetteer {
+  const own = buildGazetteer(entries);
+  const ownTries = triesOf.get(own) as Tries;
+  const baseTries = base ? triesOf.get(base) : undefined;
+  const excluded = new Set(options.excluded ?? []);
+  const tries: Tries = { roots: [...ownTries.roots, ...(baseTries?.roots ?? [])], excluded: excluded.size > 0 ? excluded : null };
+  // The entries are listed only when asked for (serialising, size): matching needs only the tries.
+  return gazetteerOver(tries, () => {
+    const seen = new Set<string>();
+    return [...own.entries(), ...(base?.entries() ?? [])].filter((e) => {
+      const phrase = e.tokens.join(' ');
+      const key = `${e.kind}\u0000${phrase}`;
+      if (seen.has(key) || excluded.has(phrase)) return false;
+      seen.add(key);
+      return true;
+    });
+  });
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
@@ -77,27 +117,30 @@ let longestDisease = 0;
 let longestDrug = 0;
 
 /** Sets longestDisease / longestDrug to the end of the longest name of each kind starting at `start` (0: none). */
-function longestAt(root: TrieNode, tokens: readonly string[], start: number): void {
-  let node: TrieNode | undefined = root;
+function longestAt(tries: Tries, tokens: readonly string[], start: number): void {
   longestDisease = 0;
   longestDrug = 0;
-  for (let end = start; end < tokens.length && end - start < MAX_PHRASE_TOKENS; end++) {
-    node = node.children.get(tokens[end] as string);
-    if (!node) break;
-    for (const kind of node.kinds) {
-      if (kind === 'disease') longestDisease = end + 1;
-      else longestDrug = end + 1;
+  for (const root of tries.roots) {
+    let node: TrieNode | undefined = root;
+    for (let end = start; end < tokens.length && end - start < MAX_PHRASE_TOKENS; end++) {
+      node = node.children.get(tokens[end] as string);
+      if (!node) break;
+      if (node.kinds.length === 0 || (tries.excluded !== null && tries.excluded.has(tokens.slice(start, end + 1).join(' ')))) continue;
+      for (const kind of node.kinds) {
+        if (kind === 'disease') longestDisease = Math.max(longestDisease, end + 1);
+        else longestDrug = Math.max(longestDrug, end + 1);
+      }
     }
   }
 }
 
 /** For each kind separately, greedy left-to-right longest match; tags of both kinds may cover one token. */
-function matchLongest(root: TrieNode, tokens: readonly string[]): (readonly string[])[] {
+function matchLongest(tries: Tries, tokens: readonly string[]): (readonly string[])[] {
   const tags: (readonly string[])[] = new Array<readonly string[]>(tokens.length).fill(NO_TAGS);
   let nextFreeDisease = 0;
   let nextFreeDrug = 0;
   for (let start = 0; start < tokens.length; start++) {
-    longestAt(root, tokens, start);
+    longestAt(tries, tokens, start);
     if (longestDisease !== 0 && start >= nextFreeDisease) {
       markSpan(tags, start, longestDisease, 'disease');
       nextFreeDisease = longestDisease;
@@ -118,10 +161,10 @@ function markSpan(tags: (readonly string[])[], start: number, end: number, kind:
   }
 }
 
-function longestSpans(root: TrieNode, tokens: readonly string[]): GazetteerSpan[] {
+function longestSpans(tries: Tries, tokens: readonly string[]): GazetteerSpan[] {
   const spans: GazetteerSpan[] = [];
   for (let start = 0; start < tokens.length; start++) {
-    longestAt(root, tokens, start);
+    longestAt(tries, tokens, start);
     if (longestDisease === 0 && longestDrug === 0) continue;
     const kind: GazetteerKind = longestDisease >= longestDrug ? 'disease' : 'drug';
     const end = Math.max(longestDisease, longestDrug);

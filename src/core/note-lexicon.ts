@@ -1,4 +1,4 @@
-import { buildGazetteer, type Gazetteer, type GazetteerEntry } from './gazetteer.js';
+import { extendGazetteer, type Gazetteer, type GazetteerEntry } from './gazetteer.js';
 import type { TokenSpan } from './label-codec.js';
 
 /**
@@ -106,8 +106,7 @@ export function shorthandEntries(): GazetteerEntry[] {
 
 /** The lexicon the note pass matches: the model's gazetteer entries plus the shorthand, less ordinary words. */
 export function noteLexicon(gazetteer: Gazetteer | null): Gazetteer {
-  const entries = [...(gazetteer?.entries() ?? []), ...shorthandEntries()].filter((e) => !NOT_NAMES.has(e.tokens.join(' ')));
-  return buildGazetteer(entries);
+  return extendGazetteer(gazetteer, shorthandEntries(), { excluded: NOT_NAMES });
 }
 
 /**

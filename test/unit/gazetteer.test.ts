@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildGazetteer, MAX_PHRASE_TOKENS } from '../../src/core/gazetteer.js';
+import { buildGazetteer, extendGazetteer, MAX_PHRASE_TOKENS } from '../../src/core/gazetteer.js';
 
 const gazetteer = buildGazetteer([
   { tokens: ['lung', 'cancer'], kind: 'disease' },
@@ -34,5 +34,27 @@ describe('gazetteer', () => {
   it('returns one empty tag list per word when nothing matches', () => {
     expect(gazetteer.match([])).toEqual([]);
     expect(gazetteer.match(['no', 'match'])).toEqual([[], []]);
+  });
+});
+
+describe('extendGazetteer', () => {
+  it('matches the base names and its own, never an excluded phrase, exactly as one gazetteer of them all would', () => {
+    const base = buildGazetteer([
+      { tokens: ['iron'], kind: 'drug' },
+      { tokens: ['iron', 'deficiency'], kind: 'disease' },
+      { tokens: ['iron', 'deficiency', 'anemia'], kind: 'disease' },
+      { tokens: ['today'], kind: 'drug' },
+    ]);
+    const own = [{ tokens: ['htn'], kind: 'disease' as const }, { tokens: ['iron'], kind: 'drug' as const }];
+    const excluded = ['today', 'iron deficiency'];
+    const extended = extendGazetteer(base, own, { excluded });
+    const whole = buildGazetteer([...base.entries(), ...own].filter((e) => !excluded.includes(e.tokens.join(' '))));
+    for (const sentence of ['htn and iron deficiency today', 'iron deficiency anemia on iron', 'today']) {
+      const words = sentence.split(' ');
+      expect(extended.matchSpans(words), sentence).toEqual(whole.matchSpans(words));
+      expect(extended.match(words), sentence).toEqual(whole.match(words));
+    }
+    expect(extended.size).toBe(whole.size);
+    expect(base.matchSpans(['today'])).toEqual([{ start: 0, end: 1, kind: 'drug' }]);
   });
 });
