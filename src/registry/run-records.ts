@@ -135,22 +135,19 @@ export interface ParameterDifference {
   b: string;
 }
 
-export interface MetricComparison {
+/** One F1 of two runs side by side: b − a in `delta`. */
+export interface ScoreComparison<Score> {
   level: 'strict' | 'partial' | 'token';
   type: 'disease' | 'treatment' | 'micro' | 'weighted';
-  /** F1 mean ± sd over the folds. */
-  a: MeanSd | null;
-  b: MeanSd | null;
+  a: Score | null;
+  b: Score | null;
   delta: number | null;
 }
 
-export interface TestComparison {
-  level: 'strict' | 'partial' | 'token';
-  type: 'disease' | 'treatment' | 'micro' | 'weighted';
-  a: number | null;
-  b: number | null;
-  delta: number | null;
-}
+/** Cross-validation F1, mean ± sd over the folds. */
+export type MetricComparison = ScoreComparison<MeanSd>;
+/** Test-split F1. */
+export type TestComparison = ScoreComparison<number>;
 
 export interface RunComparison {
   a: Run;
