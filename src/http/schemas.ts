@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { ASSERTIONS } from '../core/types.js';
 
 /**
  * Request and response schemas: they validate requests (Ajv, no type coercion), serialize responses
@@ -20,7 +21,7 @@ export const EntitySchema = Type.Object(
     end: Type.Integer({ minimum: 0, description: 'UTF-16 offset after the last character' }),
     // Optional only for stored records written before entities carried them; extraction always sets both.
     assertion: Type.Optional(
-      Type.Union([Type.Literal('present'), Type.Literal('absent'), Type.Literal('possible'), Type.Literal('historical'), Type.Literal('family')], {
+      Type.Union(ASSERTIONS.map((assertion) => Type.Literal(assertion)), {
         description: 'What the note says of it: present, absent (negated), possible (uncertain), historical, or family (a relative\'s). Always set by extraction; missing only in records stored before it existed',
       }),
     ),
