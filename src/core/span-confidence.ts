@@ -131,64 +131,63 @@ export function spanScorer(scores: Float64Array, length: number, weights: CrfWei
     }
   }
 
+  // P(span) = entering × continuing (each further token) × leaving, all scaled as alpha and beta are.
+  /** Into the span's first tag at `start`: from an allowed previous tag (or nothing at t = 0). */
+  const entering = (type: TokenSpan['type'], start: number): number => {
+    const first = roles.first[type];
+    if (start === 0) return (state[first] as number) / (scale[0] as number);
+    const before = roles.before[type];
+    let into = 0;
+    for (let i = 0; i < L; i++) if (before[i]) into += (alpha[(start - 1) * L + i] as number) * (trans[i * L + first] as number);
+    return (into * (state[start * L + first] as number)) / (scale[start] as number);
+  };
+  /** From tag `previous` at t − 1 to the span's inside tag at t. */
+  const continuing = (previous: number, inside: number, t: number): number =>
+    ((trans[previous * L + inside] as number) * (state[t * L + inside] as number)) / (scale[t] as number);
+  /** Out of a span ending before `end`: to a tag that does not continue it, then the rest of the sentence (beta). */
+  const leaving = (type: TokenSpan['type'], previous: number, end: number): number => {
+    if (end >= length) return 1;
+    const after = roles.after[type];
+    let out = 0;
+    for (let j = 0; j < L; j++) {
+      if (after[j]) out += (trans[previous * L + j] as number) * (state[end * L + j] as number) * (beta[end * L + j] as number);
+    }
+    return out / (scale[end] as number);
+  };
+  const checkCurrent = (): void => {
+    if (generation !== scorerGeneration) throw new Error('spanScorer: a later call reused this scorer\'s tables');
+  };
+
   const probability = (span: TokenSpan): number => {
-      if (generation !== scorerGeneration) throw new Error('spanScorer: a later call reused this scorer\'s tables');
-      const { start, end, type } = span;
-      if (!(start >= 0 && end > start && end <= length)) return 0;
-      const first = roles.first[type];
-      const inside = roles.inside[type];
-      // Into the span's first tag: from an allowed previous tag (or nothing at t = 0).
-      let p: number;
-      if (start === 0) {
-        p = (state[first] as number) / (scale[0] as number);
-      } else {
-        const before = roles.before[type];
-        let into = 0;
-        for (let i = 0; i < L; i++) if (before[i]) into += (alpha[(start - 1) * L + i] as number) * (trans[i * L + first] as number);
-        p = (into * (state[start * L + first] as number)) / (scale[start] as number);
-      }
-      let previous = first;
-      for (let t = start + 1; t < end; t++) {
-        p *= ((trans[previous * L + inside] as number) * (state[t * L + inside] as number)) / (scale[t] as number);
-        previous = inside;
-      }
-      // Out of the span: to a tag that does not continue it, then the rest of the sentence (beta).
-      if (end < length) {
-        const after = roles.after[type];
-        let out = 0;
-        for (let j = 0; j < L; j++) {
-          if (after[j]) out += (trans[previous * L + j] as number) * (state[end * L + j] as number) * (beta[end * L + j] as number);
-        }
-        p *= out / (scale[end] as number);
-      }
-      return Math.min(1, Math.max(0, p));
+    checkCurrent();
+    const { start, end, type } = span;
+    if (!(start >= 0 && end > start && end <= length)) return 0;
+    const inside = roles.inside[type];
+    let p = entering(type, start);
+    let previous = roles.first[type];
+    for (let t = start + 1; t < end; t++) {
+      p *= continuing(previous, inside, t);
+      previous = inside;
+    }
+    return Math.min(1, Math.max(0, p * leaving(type, previous, end)));
   };
 
   const candidates = (threshold: number, maxLength: number): (TokenSpan & { probability: number })[] => {
-    if (generation !== scorerGeneration) throw new Error('spanScorer: a later call reused this scorer\'s tables');
+    checkCurrent();
     const found: (TokenSpan & { probability: number })[] = [];
     for (const type of ['D', 'T'] as const) {
-      const first = roles.first[type];
       const inside = roles.inside[type];
-      const before = roles.before[type];
       for (let start = 0; start < length; start++) {
-        // prefix: P(the span's tags on start..t) without the beta of t, scaled as in probability().
-        let prefix: number;
-        if (start === 0) {
-          prefix = (state[first] as number) / (scale[0] as number);
-        } else {
-          let into = 0;
-          for (let i = 0; i < L; i++) if (before[i]) into += (alpha[(start - 1) * L + i] as number) * (trans[i * L + first] as number);
-          prefix = (into * (state[start * L + first] as number)) / (scale[start] as number);
-        }
-        let previous = first;
+        // prefix: P(the span's tags on start..end-1), without what follows; it only falls as the span grows.
+        let prefix = entering(type, start);
+        let previous = roles.first[type];
         for (let end = start + 1; end <= length && end - start <= maxLength; end++) {
           if (end > start + 1) {
-            prefix *= ((trans[previous * L + inside] as number) * (state[(end - 1) * L + inside] as number)) / (scale[end - 1] as number);
+            prefix *= continuing(previous, inside, end - 1);
             previous = inside;
           }
           if (prefix * (beta[(end - 1) * L + previous] as number) < threshold) break;
-          const p = probability({ type, start, end });
+          const p = Math.min(1, Math.max(0, prefix * leaving(type, previous, end)));
           if (p >= threshold) found.push({ type, start, end, probability: p });
         }
       }
