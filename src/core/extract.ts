@@ -167,7 +167,9 @@ export function* extractInSteps(
     modelVersion: model.version,
     diseases: entities.filter((e) => e.type === 'disease'),
     treatments: entities.filter((e) => e.type === 'treatment'),
-    pairs: pairsBySentence(entitiesBySentence),
+    // A prescription names the diagnosis and the drugs on separate lines ("Dx: typhoid. Rx: azithromycin"):
+    // in a note written in note style the whole note is the unit of pairing, in prose the sentence is.
+    pairs: pairsBySentence(context.noteStyle === true ? [entities] : entitiesBySentence),
     entities,
   };
   return { record, tokens };

@@ -5,7 +5,7 @@ const UNPAIRED: ReadonlySet<Assertion> = new Set(['absent', 'family']);
 
 /**
  * The case study's "disease → treatments" dictionary: a treatment is paired with every disease named in
- * the same sentence, unless either is absent or a relative's ("no pneumonia; started amoxicillin" pairs
+ * the same group (a sentence of prose; a whole note in note style, see extract.ts), unless either is absent or a relative's ("no pneumonia; started amoxicillin" pairs
  * nothing). Pairs are unique per note (case-insensitively), in order of first appearance.
  */
 export function pairsBySentence(entitiesBySentence: readonly (readonly Entity[])[]): Pair[] {

@@ -44,6 +44,11 @@ describe('the shipped production model', () => {
     for (const e of record.entities) expect(e.confidence).toBeGreaterThan(0);
     expect(loaded.card.calibration?.reliability.calibrated.ece).toBeLessThan(loaded.card.calibration!.reliability.raw.ece);
     expect(record.pairs.some((p) => p.disease === 'asthma')).toBe(false);
+    // Note style: the diagnosis and the prescription lines pair across sentences.
+    expect(record.pairs).toEqual(expect.arrayContaining([{ disease: 'typhoid fever', treatment: 'azithromycin' }]));
+    const prose = extract('Typhoid fever is endemic. Azithromycin was compared with ceftriaxone.', loaded.model);
+    expect(prose.treatments.map((t) => t.text)).toContain('Azithromycin');
+    expect(prose.pairs.filter((p) => p.treatment === 'Azithromycin')).toEqual([]);
     // The same note in capitals reads the same.
     const upper = extract(note.toUpperCase(), loaded.model).entities.map((e) => [e.type, e.text.toLowerCase(), e.assertion]);
     expect(upper).toEqual(found.map(([type, text, assertion]) => [type, (text as string).toLowerCase(), assertion]));
