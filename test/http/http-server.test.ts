@@ -103,11 +103,14 @@ describe('graceful shutdown', () => {
       const text = 'Patients with lung cancer were treated with cisplatin. '.repeat(8_000);
       const inFlight = fetch(`${url}/v1/extract`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
       await new Promise((resolve) => setTimeout(resolve, 150));
+      // Listen for the exit before anything else is awaited: the child may exit while the (2 MB) response
+      // is still being read, and a listener added after the event would wait forever.
+      const exited = once(child, 'exit');
       child.kill('SIGTERM');
       const response = await inFlight;
       expect(response.status).toBe(200);
       expect(((await response.json()) as { entities: unknown[] }).entities.length).toBeGreaterThan(1_000);
-      const [code] = await once(child, 'exit');
+      const [code] = await exited;
       expect(code, output()).toBe(0);
       expect(output()).toMatch(/shutting down/);
       await expect(fetch(`${url}/health`)).rejects.toThrow();
