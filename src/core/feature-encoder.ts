@@ -79,6 +79,8 @@ interface LowerWord {
   serial: number;
   /** Per pair slot (template, offset, pair), the second word's serial -> attribute id (-1 unknown). */
   pairIds: (Map<number, number> | undefined)[];
+  /** Per word-join slot (template, offset), the attribute id of each variant (-1 unknown). */
+  joinIds: (Int32Array | undefined)[];
 }
 
 interface CachedWord {
@@ -96,11 +98,12 @@ export class FeatureEncoder {
   private readonly wordCache = new Map<string, CachedWord>();
   private readonly sentenceValueCache: Map<string, number>[][];
   private readonly lowerWords = new Map<string, LowerWord>();
-  private readonly sentenceStart: LowerWord = { text: SENTENCE_START, serial: 0, pairIds: [] };
-  private readonly sentenceEnd: LowerWord = { text: SENTENCE_END, serial: 1, pairIds: [] };
+  private readonly sentenceStart: LowerWord = { text: SENTENCE_START, serial: 0, pairIds: [], joinIds: [] };
+  private readonly sentenceEnd: LowerWord = { text: SENTENCE_END, serial: 1, pairIds: [], joinIds: [] };
   private nextSerial = 2;
-  /** Per sentence template and offset, the index of its first pair slot. */
+  /** Per sentence template and offset, the index of its first pair slot, and its word-join slot. */
   private readonly pairSlotBase: number[][];
+  private readonly joinSlot: number[][];
   private cachedPairs = 0;
   private readonly maxCachedWords: number;
   private readonly biasId: number;
@@ -124,6 +127,8 @@ export class FeatureEncoder {
         return base;
       }),
     );
+    let joinSlots = 0;
+    this.joinSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.wordJoin ? joinSlots++ : -1)));
     this.sentenceSlots = plan.sentenceTemplates.reduce((sum, t) => sum + t.offsets.length, 0);
   }
 
@@ -136,25 +141,32 @@ export class FeatureEncoder {
     // The cached lower-case strings: map lookups on them reuse their computed hashes.
     const lowerWords = cachedWords.map((c) => c.lower);
     const lower = this.plan.sentenceTemplates.length > 0 ? lowerWords.map((l) => l.text) : [];
-    const sentenceValues = this.plan.sentenceTemplates.map((t) => (t.pairs ? null : t.values(words, lower, this.resources)));
+    const sentenceValues = this.plan.sentenceTemplates.map((t) => (t.pairs || t.wordJoin ? null : t.values(words, lower, this.resources)));
+    const variants = this.plan.sentenceTemplates.map((t) => (t.wordJoin ? t.wordJoin.variant(lower, this.resources) : null));
     const lastLists: (readonly string[] | undefined)[] = new Array(this.sentenceSlots).fill(undefined);
     const lastIds: (number[] | undefined)[] = new Array(this.sentenceSlots).fill(undefined);
+    const wordSlots = this.plan.wordSlots;
     let n = 0;
     for (let i = 0; i < length; i++) {
       starts[i] = n;
       if (this.biasId >= 0) n = this.push(n, this.biasId);
-      for (let s = 0; s < this.plan.wordSlots.length; s++) {
-        const neighbour = perWord[i + (this.plan.wordSlots[s] as WordSlot).offset];
+      for (let s = 0; s < wordSlots.length; s++) {
+        const neighbour = perWord[i + (wordSlots[s] as WordSlot).offset];
         if (neighbour === undefined) continue;
         const slotIds = neighbour[s] as Int32Array;
-        for (let k = 0; k < slotIds.length; k++) n = this.push(n, slotIds[k] as number);
+        if (n + slotIds.length > this.ids.length) this.grow(n + slotIds.length);
+        const out = this.ids;
+        for (let k = 0; k < slotIds.length; k++) out[n++] = slotIds[k] as number;
       }
       let slot = 0;
       for (let k = 0; k < this.plan.sentenceTemplates.length; k++) {
         const template = this.plan.sentenceTemplates[k] as SentenceTemplate;
         const values = sentenceValues[k];
         if (!values) {
-          for (let o = 0; o < template.offsets.length; o++, slot++) n = this.pushPairIds(n, k, o, template, lowerWords, i);
+          const variant = variants[k] as number | null;
+          if (template.pairs) for (let o = 0; o < template.offsets.length; o++, slot++) n = this.pushPairIds(n, k, o, template, lowerWords, i);
+          else if (variant === null) slot += template.offsets.length;
+          else for (let o = 0; o < template.offsets.length; o++, slot++) n = this.pushJoinId(n, k, o, template, lowerWords, i, variant);
           continue;
         }
         for (let o = 0; o < template.offsets.length; o++, slot++) {
@@ -204,6 +216,23 @@ export class FeatureEncoder {
     return n;
   }
 
+  /** The id of a word-join template's value at token i (see SentenceTemplate.wordJoin). */
+  private pushJoinId(n: number, k: number, o: number, template: SentenceTemplate, words: readonly LowerWord[], i: number, variant: number): number {
+    const offset = template.offsets[o] as number;
+    const word = words[i + offset];
+    if (word === undefined) return n;
+    const slot = (this.joinSlot[k] as number[])[o] as number;
+    let ids = word.joinIds[slot];
+    if (!ids) {
+      const variants = (template.wordJoin as NonNullable<SentenceTemplate['wordJoin']>).variants;
+      ids = Int32Array.from(variants, (v) => this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${word.text}|${v}`))) ?? -1);
+      word.joinIds[slot] = ids;
+      this.cachedPairs++;
+    }
+    const id = ids[variant] as number;
+    return id >= 0 ? this.push(n, id) : n;
+  }
+
   private lowerWordAt(words: readonly LowerWord[], index: number): LowerWord {
     return index < 0 ? this.sentenceStart : index >= words.length ? this.sentenceEnd : (words[index] as LowerWord);
   }
@@ -211,7 +240,7 @@ export class FeatureEncoder {
   private lowerWord(text: string): LowerWord {
     let entry = this.lowerWords.get(text);
     if (!entry) {
-      entry = { text, serial: this.nextSerial++, pairIds: [] };
+      entry = { text, serial: this.nextSerial++, pairIds: [], joinIds: [] };
       this.lowerWords.set(text, entry);
     }
     return entry;
@@ -223,18 +252,22 @@ export class FeatureEncoder {
     this.lowerWords.clear();
     this.sentenceStart.pairIds = [];
     this.sentenceEnd.pairIds = [];
+    this.sentenceStart.joinIds = [];
+    this.sentenceEnd.joinIds = [];
     this.nextSerial = 2;
     this.cachedPairs = 0;
   }
 
   private push(n: number, id: number): number {
-    if (n === this.ids.length) {
-      const grown = new Int32Array(this.ids.length * 2);
-      grown.set(this.ids);
-      this.ids = grown;
-    }
+    if (n === this.ids.length) this.grow(n + 1);
     this.ids[n] = id;
     return n + 1;
+  }
+
+  private grow(needed: number): void {
+    const grown = new Int32Array(Math.max(needed, this.ids.length * 2));
+    grown.set(this.ids);
+    this.ids = grown;
   }
 
   /** Per word slot, the known attribute ids this word contributes, computed once per distinct word. */

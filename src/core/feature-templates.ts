@@ -44,6 +44,15 @@ export interface SentenceTemplate extends TemplateBase {
    * words and builds no string. values() must give exactly those strings.
    */
   pairs?: readonly (readonly [number, number])[];
+  /**
+   * Set when each token has at most one value, its own lower-cased word joined by '|' with a value of the
+   * whole sentence: one of `variants`, index given by `variant` (null: no token has a value). The encoder
+   * then keeps each word's ids per variant and builds no string. values() must give exactly those strings.
+   */
+  wordJoin?: {
+    variants: readonly string[];
+    variant(lowerWords: readonly string[], resources: FeatureResources): number | null;
+  };
 }
 
 export const SENTENCE_START = '<s>';
@@ -101,6 +110,9 @@ const RELATION_CUES = new Map<string, string>([
   ['received', 'receive'], ['receiving', 'receive'], ['underwent', 'receive'], ['undergoing', 'receive'],
   ['with', 'with'], ['for', 'for'],
 ]);
+
+type RelevanceBucket = 'lo' | 'mid' | 'hi';
+const RELEVANCE_BUCKETS: readonly RelevanceBucket[] = ['lo', 'mid', 'hi'];
 
 const LIBRARY: readonly FeatureTemplate[] = [
   {
@@ -207,10 +219,11 @@ const LIBRARY: readonly FeatureTemplate[] = [
   {
     name: 'word-x-relevance', scope: 'sentence', offsets: CENTER,
     description: 'the lower-cased word joined with a low / mid / high bucket of the sentence relevance, so a word may weigh differently in sentences the annotators labelled',
+    wordJoin: { variants: RELEVANCE_BUCKETS, variant: (lower, resources) => relevanceBucketIndex(lower, resources) },
     values: (_words, lower, resources) => {
       const bucket = relevanceBucket(lower, resources);
       if (bucket === null) return lower.map(() => NONE);
-      return lower.map((word) => wordWithBucket(word)[bucket]);
+      return lower.map((word) => [`${word}|${bucket}`]);
     },
   },
   {
@@ -259,7 +272,6 @@ const LIBRARY: readonly FeatureTemplate[] = [
   },
 ];
 
-type RelevanceBucket = 'lo' | 'mid' | 'hi';
 
 // Several templates ask for the same sentence's probability in a row; the encoder passes them one array.
 let lastLower: readonly string[] | null = null;
@@ -274,24 +286,16 @@ function anyRelevance(lower: readonly string[], models: RelevanceModels): number
   return lastProbability;
 }
 
-function relevanceBucket(lower: readonly string[], resources: FeatureResources): RelevanceBucket | null {
+function relevanceBucketIndex(lower: readonly string[], resources: FeatureResources): number | null {
   const models = resources.relevance;
   if (!models) return null;
   const p = anyRelevance(lower, models);
-  return p < 0.3 ? 'lo' : p < 0.7 ? 'mid' : 'hi';
+  return p < 0.3 ? 0 : p < 0.7 ? 1 : 2;
 }
 
-// "word|bucket" strings made once per word: the encoder's lookups then reuse their hashes.
-const MAX_CACHED_WORDS = 200_000;
-const bucketedWords = new Map<string, Record<RelevanceBucket, readonly string[]>>();
-function wordWithBucket(word: string): Record<RelevanceBucket, readonly string[]> {
-  let values = bucketedWords.get(word);
-  if (!values) {
-    if (bucketedWords.size >= MAX_CACHED_WORDS) bucketedWords.clear();
-    values = { lo: [`${word}|lo`], mid: [`${word}|mid`], hi: [`${word}|hi`] };
-    bucketedWords.set(word, values);
-  }
-  return values;
+function relevanceBucket(lower: readonly string[], resources: FeatureResources): RelevanceBucket | null {
+  const index = relevanceBucketIndex(lower, resources);
+  return index === null ? null : (RELEVANCE_BUCKETS[index] as RelevanceBucket);
 }
 
 function crossWithRelevance(tags: (readonly string[])[] | undefined, lower: readonly string[], resources: FeatureResources): (readonly string[])[] {

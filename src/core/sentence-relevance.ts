@@ -42,23 +42,25 @@ export function relevanceProbability(model: RelevanceModel, lowerWords: readonly
     return 1 / (1 + Math.exp(-z));
   }
   // The same sum without building a feature string per word: each known unigram and bigram counts once.
-  // A weight counted in this call carries this call's mark (no set to allocate per sentence).
+  // A weight counted in this call carries this call's mark (no set to allocate per sentence). One lookup
+  // per word finds both its unigram and the bigrams it starts: the big map is the cost here.
   const mark = ++index.calls;
   let z = model.bias;
+  let previous: WordWeights | undefined;
   for (let i = 0; i < lowerWords.length; i++) {
     const word = lowerWords[i] as string;
-    const unigram = index.unigrams.get(word);
+    const entry = index.words.get(word);
+    const unigram = entry?.unigram;
     if (unigram && unigram.mark !== mark) {
       unigram.mark = mark;
       z += unigram.value;
     }
-    if (i > 0) {
-      const bigram = index.bigrams.get(lowerWords[i - 1] as string)?.get(word);
-      if (bigram && bigram.mark !== mark) {
-        bigram.mark = mark;
-        z += bigram.value;
-      }
+    const bigram = previous?.bigrams?.get(word);
+    if (bigram && bigram.mark !== mark) {
+      bigram.mark = mark;
+      z += bigram.value;
     }
+    previous = entry;
   }
   return 1 / (1 + Math.exp(-z));
 }
@@ -67,23 +69,33 @@ interface Weight {
   value: number;
   mark: number;
 }
+/** A word's unigram weight and the weights of the bigrams it starts, keyed by the second word. */
+interface WordWeights {
+  unigram: Weight | null;
+  bigrams: Map<string, Weight> | null;
+}
 interface WeightIndex {
   calls: number;
-  unigrams: Map<string, Weight>;
-  bigrams: Map<string, Map<string, Weight>>;
+  words: Map<string, WordWeights>;
 }
 const weightIndexes = new WeakMap<RelevanceModel, WeightIndex | null>();
 
 /**
- * The weights keyed by word and by word pair, built once per model. Null (use the feature strings) when a
- * bigram key holds more than one '|', where the split into the two words would be ambiguous.
+ * The weights keyed by word, built once per model. Null (use the feature strings) when a bigram key holds
+ * more than one '|', where the split into the two words would be ambiguous.
  */
 function weightIndex(model: RelevanceModel): WeightIndex | null {
   let index = weightIndexes.get(model);
   if (index !== undefined) return index;
-  index = { calls: 0, unigrams: new Map(), bigrams: new Map() };
+  const words = new Map<string, WordWeights>();
+  const entryOf = (word: string): WordWeights => {
+    let entry = words.get(word);
+    if (!entry) words.set(word, (entry = { unigram: null, bigrams: null }));
+    return entry;
+  };
+  index = { calls: 0, words };
   for (const [feature, value] of model.weights) {
-    if (feature.startsWith('u:')) index.unigrams.set(feature.slice(2), { value, mark: 0 });
+    if (feature.startsWith('u:')) entryOf(feature.slice(2)).unigram = { value, mark: 0 };
     else if (feature.startsWith('b:')) {
       const pair = feature.slice(2);
       const bar = pair.indexOf('|');
@@ -91,10 +103,8 @@ function weightIndex(model: RelevanceModel): WeightIndex | null {
         index = null;
         break;
       }
-      const first = pair.slice(0, bar);
-      let seconds = index.bigrams.get(first);
-      if (!seconds) index.bigrams.set(first, (seconds = new Map()));
-      seconds.set(pair.slice(bar + 1), { value, mark: 0 });
+      const first = entryOf(pair.slice(0, bar));
+      (first.bigrams ??= new Map()).set(pair.slice(bar + 1), { value, mark: 0 });
     }
   }
   weightIndexes.set(model, index);
