@@ -77,7 +77,7 @@ const EMPTY_IDS = new Int32Array(0);
 interface LowerWord {
   text: string;
   serial: number;
-  /** Per pair slot (template, offset, pair), the second word's serial -> attribute id (-1 unknown). */
+  /** Per pair slot (template, offset), the second word's serial -> attribute id (-1 unknown). */
   pairIds: (Map<number, number> | undefined)[];
   /** Per word-join slot (template, offset), the attribute id of each variant (-1 unknown). */
   joinIds: (Int32Array | undefined)[];
@@ -101,8 +101,13 @@ export class FeatureEncoder {
   private readonly sentenceStart: LowerWord = { text: SENTENCE_START, serial: 0, pairIds: [], joinIds: [] };
   private readonly sentenceEnd: LowerWord = { text: SENTENCE_END, serial: 1, pairIds: [], joinIds: [] };
   private nextSerial = 2;
-  /** Per sentence template and offset, the index of its first pair slot, and its word-join slot. */
-  private readonly pairSlotBase: number[][];
+  /** Per sentence template and offset, its pair slot and its word-join slot (-1: none). */
+  private readonly pairSlot: number[][];
+  /**
+   * Per pair slot, the last pair looked up: the words one token apart recur as the next token's pair
+   * (bigram's this|next is the next token's previous|this), so half the lookups are the previous one.
+   */
+  private readonly lastPair: { first: LowerWord | null; second: LowerWord | null; id: number }[];
   private readonly joinSlot: number[][];
   private cachedPairs = 0;
   private readonly maxCachedWords: number;
@@ -120,13 +125,8 @@ export class FeatureEncoder {
     this.biasId = attributeIds.get(BIAS_ATTRIBUTE) ?? -1;
     this.sentenceValueCache = plan.sentenceTemplates.map((t) => t.offsets.map(() => new Map()));
     let pairSlots = 0;
-    this.pairSlotBase = plan.sentenceTemplates.map((t) =>
-      t.offsets.map(() => {
-        const base = pairSlots;
-        pairSlots += t.pairs?.length ?? 0;
-        return base;
-      }),
-    );
+    this.pairSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.pairs ? pairSlots++ : -1)));
+    this.lastPair = Array.from({ length: pairSlots }, () => ({ first: null, second: null, id: -1 }));
     let joinSlots = 0;
     this.joinSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.wordJoin ? joinSlots++ : -1)));
     this.sentenceSlots = plan.sentenceTemplates.reduce((sum, t) => sum + t.offsets.length, 0);
@@ -198,18 +198,27 @@ export class FeatureEncoder {
     const at = i + offset;
     if (at < 0 || at >= words.length) return n;
     const pairs = template.pairs as readonly (readonly [number, number])[];
-    const base = (this.pairSlotBase[k] as number[])[o] as number;
+    // The attribute names the template, offset and the two words, not which pair gave them: one cache.
+    const slot = (this.pairSlot[k] as number[])[o] as number;
+    const last = this.lastPair[slot] as { first: LowerWord | null; second: LowerWord | null; id: number };
     for (let p = 0; p < pairs.length; p++) {
       const [firstOffset, secondOffset] = pairs[p] as readonly [number, number];
       const first = this.lowerWordAt(words, at + firstOffset);
       const second = this.lowerWordAt(words, at + secondOffset);
-      let ids = first.pairIds[base + p];
-      if (!ids) first.pairIds[base + p] = ids = new Map();
-      let id = ids.get(second.serial);
-      if (id === undefined) {
-        id = this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${first.text}|${second.text}`))) ?? -1;
-        ids.set(second.serial, id);
-        this.cachedPairs++;
+      let id: number | undefined;
+      if (last.first === first && last.second === second) id = last.id;
+      else {
+        let ids = first.pairIds[slot];
+        if (!ids) first.pairIds[slot] = ids = new Map();
+        id = ids.get(second.serial);
+        if (id === undefined) {
+          id = this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${first.text}|${second.text}`))) ?? -1;
+          ids.set(second.serial, id);
+          this.cachedPairs++;
+        }
+        last.first = first;
+        last.second = second;
+        last.id = id;
       }
       if (id >= 0) n = this.push(n, id);
     }
