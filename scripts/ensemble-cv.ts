@@ -1,0 +1,90 @@
+/**
+ * Whether combining CRFs pays: k-fold cross-validation on the train split (never the test split) of the
+ * production configuration alone, of each variant alone, and of the production CRF with the variants,
+ * decoding spans whose probability averaged over the members reaches a threshold (the members' own
+ * marginal decodings are the candidates: a mean at or above the threshold has one member at or above it).
+ *   node --import tsx scripts/ensemble-cv.ts [--variants IO,wide] [--thresholds 0.2,0.25,0.3,0.35] [--folds 5]
+ * Variants: IO (IO labels instead of BIO), wide (+ word, POS and gazetteer two and three tokens away),
+ * no-relevance (without the relevance templates), c1-c2 (c1 0.1, c2 0.01). Trains 1 + variants CRFs per fold
+ * in this process (about a minute each). Prints one JSON line per configuration; models/README.md has the figures.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import { foldPartition, kFoldIndices } from '../src/core/folds.js';
+import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
+import { parseResources, POS_LEXICON_FILE, readResourceFiles, RELEVANCE_FILE, SPAN_LEXICON_FILE } from '../src/corpus/resource-files.js';
+import { loadModel } from '../src/registry/model-store.js';
+import { evaluateTagger, trainTagger, type TrainingSpec } from '../src/training/train-tagger.js';
+import { FeatureEncoder, planFeatures } from '../src/core/feature-encoder.js';
+import { spanScorer } from '../src/core/span-confidence.js';
+import { addItemStateScores } from '../src/core/viterbi.js';
+import type { CrfNerModel } from '../src/core/crf-ner-model.js';
+import type { SequenceTagger, ScoredTagging } from '../src/core/extract.js';
+import type { FeatureResources } from '../src/core/feature-templates.js';
+
+const { values } = parseArgs({ options: { variants: { type: 'string', default: 'IO' }, thresholds: { type: 'string', default: '0.2,0.25,0.3,0.35' }, folds: { type: 'string', default: '5' } } });
+const config = loadConfig();
+const { card, directory } = await loadModel(config.modelDir);
+const learned = new Set<string>([RELEVANCE_FILE, SPAN_LEXICON_FILE, POS_LEXICON_FILE]);
+const shipped = await readResourceFiles(directory);
+const resources = parseResources(Object.fromEntries(Object.entries(shipped).filter(([name]) => !learned.has(name))), directory);
+const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
+const folds = kFoldIndices(sentences.length, Number(values.folds), 42);
+const base: TrainingSpec = {
+  templates: card.templates, spanRules: card.spanRules ?? [], labelEncoding: card.labelEncoding, parameters: card.trainingParameters,
+  ...(card.decoding ? { decoding: card.decoding } : {}),
+};
+const variantSpecs: Record<string, TrainingSpec> = {
+  IO: { ...base, labelEncoding: 'IO' },
+  'c1-c2': { ...base, parameters: { ...base.parameters, c1: 0.1, c2: 0.01 } },
+  'no-relevance': { ...base, templates: base.templates.filter((t) => t !== 'word-x-relevance' && t !== 'relevance') },
+  wide: { ...base, templates: [...base.templates, 'wide', 'pos-notes-wide', 'gazetteer-wide'] },
+};
+
+/** A tagger over the members' averaged span probabilities; Viterbi tags and span rules of the first. */
+function ensemble(models: { model: CrfNerModel; resources: FeatureResources }[], threshold: number, maxLength = 10): SequenceTagger {
+  const parts = models.map(({ model, resources: r }) => ({ model, encoder: new FeatureEncoder(planFeatures(model.templates), model.weights.attributeIds, r) }));
+  const scorerOf = (i: number, words: readonly string[]) => {
+    const { model, encoder } = parts[i]!;
+    const { ids, starts, length } = encoder.encode(words);
+    const L = model.weights.labels.length;
+    const scores = new Float64Array(length * L);
+    for (let t = 0; t < length; t++) addItemStateScores(model.weights, ids, scores, t, starts[t], starts[t + 1]);
+    return spanScorer(scores, length, model.weights, model.labelEncoding);
+  };
+  const first = models[0]!.model;
+  return {
+    version: 'ensemble', labelEncoding: first.labelEncoding, spanRules: first.spanRules, ...(first.noteLexicon ? { noteLexicon: first.noteLexicon } : {}),
+    tag: (words) => first.tag(words),
+    tagScored: (words): ScoredTagging => {
+      const tags = first.tag(words);
+      if (words.length === 0) return { tags, spans: [], confidence: () => 0 };
+      const union = new Map<string, { type: 'D' | 'T'; start: number; end: number; p: number }>();
+      for (let i = 0; i < parts.length; i++) for (const c of scorerOf(i, words).candidates(threshold, maxLength)) union.set(`${c.type}:${c.start}:${c.end}`, { type: c.type, start: c.start, end: c.end, p: 0 });
+      for (let i = 0; i < parts.length; i++) { const s = scorerOf(i, words); for (const c of union.values()) c.p += s.probability(c) / parts.length; }
+      const cands = [...union.values()].filter((c) => c.p >= threshold).sort((a, b) => b.p - a.p || a.start - b.start || a.end - b.end);
+      const chosen: { type: 'D' | 'T'; start: number; end: number }[] = [];
+      for (const c of cands) if (!chosen.some((s) => s.start < c.end && c.start < s.end)) chosen.push({ type: c.type, start: c.start, end: c.end });
+      chosen.sort((a, b) => a.start - b.start);
+      return { tags, spans: chosen, confidence: (span) => union.get(`${span.type}:${span.start}:${span.end}`)?.p ?? 0 };
+    },
+  };
+}
+
+const thresholds = values.thresholds.split(',').map(Number);
+const variants = values.variants.split(',');
+const unknown = variants.filter((v) => !(v in variantSpecs));
+if (unknown.length > 0) throw new Error(`unknown variant(s) ${unknown.join(', ')}; known: ${Object.keys(variantSpecs).join(', ')}`);
+const scores = new Map<string, number[][]>();
+const add = (key: string, r: ReturnType<typeof evaluateTagger>) => scores.set(key, [...(scores.get(key) ?? []), [r.strict.micro.f1, r.strict.disease.f1, r.strict.treatment.f1]]);
+for (let fold = 0; fold < folds.length; fold++) {
+  const { train, heldOut } = foldPartition(sentences, folds, fold);
+  const main = await trainTagger(train, base, resources);
+  add('base', evaluateTagger(main.model, heldOut));
+  const others = [];
+  for (const v of variants) { const o = await trainTagger(train, variantSpecs[v]!, resources); others.push(o); add(`single ${v}`, evaluateTagger(o.model, heldOut)); }
+  for (const t of thresholds) add(`ensemble base+${variants.join('+')} t=${t}`, evaluateTagger(ensemble([main, ...others], t), heldOut));
+  console.error(`fold ${fold + 1} done`);
+  for (const [key, per] of scores) { const m = (k: number) => (per.reduce((a, b) => a + b[k]!, 0) / per.length).toFixed(4); console.error(`  ${key}: micro ${m(0)} D ${m(1)} T ${m(2)} (${per.length} folds)`); }
+}
+for (const [key, per] of scores) { const m = (k: number) => Number((per.reduce((a, b) => a + b[k]!, 0) / per.length).toFixed(4)); console.log(JSON.stringify({ config: key, micro: m(0), disease: m(1), treatment: m(2), perFold: per.map((p) => Number(p[0]!.toFixed(4))) })); }
