@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { foldPartition, kFoldIndices } from '../src/core/folds.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { parseResources, POS_LEXICON_FILE, readResourceFiles, RELEVANCE_FILE, SPAN_LEXICON_FILE } from '../src/corpus/resource-files.js';
+import { readFixedResources } from '../src/corpus/resource-files.js';
 import { loadModel } from '../src/registry/model-store.js';
 import { evaluateTagger, modelFromBytes, trainTagger, withEntityBias, type TrainingSpec } from '../src/training/train-tagger.js';
 import { VITERBI, type SpanDecoding } from '../src/core/span-decoding.js';
@@ -27,9 +27,7 @@ const numbers = (text: string) => text.split(',').map(Number);
 const config = loadConfig();
 const { card, directory } = await loadModel(config.modelDir);
 // Resources learned from training sentences are learned again inside each fold.
-const learned = new Set<string>([RELEVANCE_FILE, SPAN_LEXICON_FILE, POS_LEXICON_FILE]);
-const shipped = await readResourceFiles(directory);
-const resources = parseResources(Object.fromEntries(Object.entries(shipped).filter(([name]) => !learned.has(name))), directory);
+const resources = await readFixedResources(directory);
 const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
 const folds = kFoldIndices(sentences.length, Number(values.folds), Number(values.seed));
 const base: TrainingSpec = {

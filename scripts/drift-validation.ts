@@ -17,7 +17,7 @@ import { tagSpans } from '../src/core/extract.js';
 import { foldPartition, kFoldIndices, mulberry32 } from '../src/core/folds.js';
 import type { TokenSpan } from '../src/core/label-codec.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { parseResources, POS_LEXICON_FILE, readResourceFiles, RELEVANCE_FILE, SPAN_LEXICON_FILE } from '../src/corpus/resource-files.js';
+import { readFixedResources } from '../src/corpus/resource-files.js';
 import { loadModel } from '../src/registry/model-store.js';
 import { trainTagger } from '../src/training/train-tagger.js';
 
@@ -25,9 +25,8 @@ const { values } = parseArgs({ options: { models: { type: 'string' }, model: { t
 const config = loadConfig();
 const thresholds = config.driftThresholds;
 const { card, directory } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model);
-const shipped = await readResourceFiles(directory);
-const learned = new Set<string>([RELEVANCE_FILE, SPAN_LEXICON_FILE, POS_LEXICON_FILE]);
-const resources = parseResources(Object.fromEntries(Object.entries(shipped).filter(([name]) => !learned.has(name))), directory);
+// Resources learned from training sentences are learned again inside each fold.
+const resources = await readFixedResources(directory);
 const train = (await readBeHealthySplit(config.corpusDir, 'train')).sentences;
 const folds = card.metrics.crossValidation?.folds ?? 5;
 const seed = card.metrics.crossValidation?.seed ?? 42;

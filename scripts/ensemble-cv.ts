@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { foldPartition, kFoldIndices } from '../src/core/folds.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { parseResources, POS_LEXICON_FILE, readResourceFiles, RELEVANCE_FILE, SPAN_LEXICON_FILE } from '../src/corpus/resource-files.js';
+import { readFixedResources } from '../src/corpus/resource-files.js';
 import { loadModel } from '../src/registry/model-store.js';
 import { evaluateTagger, trainTagger, type TrainingSpec } from '../src/training/train-tagger.js';
 import { FeatureEncoder, planFeatures } from '../src/core/feature-encoder.js';
@@ -25,9 +25,8 @@ import type { FeatureResources } from '../src/core/feature-templates.js';
 const { values } = parseArgs({ options: { variants: { type: 'string', default: 'IO' }, thresholds: { type: 'string', default: '0.2,0.25,0.3,0.35' }, folds: { type: 'string', default: '5' } } });
 const config = loadConfig();
 const { card, directory } = await loadModel(config.modelDir);
-const learned = new Set<string>([RELEVANCE_FILE, SPAN_LEXICON_FILE, POS_LEXICON_FILE]);
-const shipped = await readResourceFiles(directory);
-const resources = parseResources(Object.fromEntries(Object.entries(shipped).filter(([name]) => !learned.has(name))), directory);
+// Resources learned from training sentences are learned again inside each fold.
+const resources = await readFixedResources(directory);
 const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
 const folds = kFoldIndices(sentences.length, Number(values.folds), 42);
 const base: TrainingSpec = {

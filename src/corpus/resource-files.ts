@@ -160,3 +160,16 @@ export async function readResourceFiles(directory: string): Promise<ResourceFile
   }
   return files;
 }
+
+/** Files learned from the training sentences themselves: an experiment that trains again learns them again. */
+const LEARNED_FROM_TRAINING: ReadonlySet<string> = new Set([RELEVANCE_FILE, SPAN_LEXICON_FILE, POS_LEXICON_FILE]);
+
+/**
+ * A model directory's resources without those learned from training sentences (relevance classifiers, the
+ * train-spans and train-split POS lexicons), for scripts that retrain the model's configuration on folds:
+ * each fold must learn those from its own training sentences, never from the held-out ones.
+ */
+export async function readFixedResources(directory: string): Promise<FeatureResources> {
+  const files = await readResourceFiles(directory);
+  return parseResources(Object.fromEntries(Object.entries(files).filter(([name]) => !LEARNED_FROM_TRAINING.has(name))), directory);
+}

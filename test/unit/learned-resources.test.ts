@@ -1,12 +1,18 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { isNerError } from '../../src/errors.js';
 import { outOfFoldRelevance, relevanceProbability, trainRelevanceModel, trainRelevanceModels } from '../../src/core/sentence-relevance.js';
 import { clusterKey, learnWordClusters, DEFAULT_CLUSTER_OPTIONS } from '../../src/core/word-clusters.js';
-import { parseClusters, parsePosLexicon, parseRelevance, parseSpanLexicon, serializeClusters, serializePosLexicon, serializeRelevance, serializeSpanLexicon } from '../../src/corpus/resource-files.js';
+import {
+  parseClusters, parsePosLexicon, parseRelevance, parseSpanLexicon, readFixedResources, serializeClusters, serializePosLexicon, serializeRelevance,
+  serializeResources, serializeSpanLexicon, writeResourceFiles,
+} from '../../src/corpus/resource-files.js';
 import { learnSpanLexicon, outOfFoldSpanLexicon, rateBucket } from '../../src/core/span-lexicon.js';
 import { learnPosLexicon } from '../../src/core/feature-templates.js';
-import { readSample } from '../helpers/sample-model.js';
+import { readSample, sampleResources } from '../helpers/sample-model.js';
 
 const relevant = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: true, labels: ['D', 'T'] });
 const background = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: false, labels: ['O'] });
@@ -121,5 +127,22 @@ describe('span lexicon', () => {
     expect(parseSpanLexicon(serializeSpanLexicon(lexicon), 's.gz').entries()).toEqual(lexicon.entries());
     expect(() => parseSpanLexicon(gzipSync('aspirin\tT\t2\t2\nstroke\tX\t1\t1'), 's.gz')).toThrow(/s\.gz:2/);
     expect(() => parseSpanLexicon(gzipSync('aspirin\tT\t0\t2'), 's.gz')).toThrow(/s\.gz:1/);
+  });
+});
+
+describe('readFixedResources', () => {
+  it('reads a model directory without the resources learned from training sentences', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fixed-resources-'));
+    try {
+      const all = { ...(await sampleResources()), relevance: trainRelevanceModels(sentences), spanLexicon: learnSpanLexicon(sentences) };
+      await writeResourceFiles(dir, serializeResources(all));
+      const fixed = await readFixedResources(dir);
+      expect([fixed.relevance, fixed.spanLexicon, fixed.posLexicon]).toEqual([null, null, null]);
+      expect(fixed.gazetteer?.size).toBe(all.gazetteer?.size);
+      expect(fixed.notesPosLexicon?.size).toBe(all.notesPosLexicon?.size);
+      expect(fixed.clusters?.clusters.size).toBe(all.clusters?.clusters.size);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
