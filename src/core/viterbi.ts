@@ -41,36 +41,15 @@ export function addItemStateScores(
   const L = weights.labels.length;
   const A = weights.numAttributes;
   const base = t * L;
-  // BIO over D/T has 5 labels: the sums kept in locals, each still added in attribute order, so bit for
-  // bit the same as the loop below (which loads and stores every label's sum per attribute).
-  if (L === 5) {
-    let s0 = scores[base] as number;
-    let s1 = scores[base + 1] as number;
-    let s2 = scores[base + 2] as number;
-    let s3 = scores[base + 3] as number;
-    let s4 = scores[base + 4] as number;
+  // Label by label, each sum in a local: every label still adds the attributes in CRFsuite's order (bit for
+  // bit its sums), without loading and storing every label's sum once per attribute.
+  for (let l = 0; l < L; l++) {
+    let sum = scores[base + l] as number;
     for (let i = start; i < end; i++) {
       const a = attributeIds[i] as number;
-      if (!(a >= 0 && a < A)) continue;
-      const row = a * 5;
-      s0 += dense[row] as number;
-      s1 += dense[row + 1] as number;
-      s2 += dense[row + 2] as number;
-      s3 += dense[row + 3] as number;
-      s4 += dense[row + 4] as number;
+      if (a >= 0 && a < A) sum += dense[a * L + l] as number;
     }
-    scores[base] = s0;
-    scores[base + 1] = s1;
-    scores[base + 2] = s2;
-    scores[base + 3] = s3;
-    scores[base + 4] = s4;
-    return;
-  }
-  for (let i = start; i < end; i++) {
-    const a = attributeIds[i] as number;
-    if (!(a >= 0 && a < A)) continue;
-    const row = a * L;
-    for (let l = 0; l < L; l++) scores[base + l] = (scores[base + l] as number) + (dense[row + l] as number);
+    scores[base + l] = sum;
   }
 }
 
