@@ -102,8 +102,7 @@ export interface SentenceEntities {
   entities: Entity[];
 }
 
-function sentenceEntities(text: string, sentence: Sentence, model: SequenceTagger, context: SentenceContext = {}): Entity[] {
-  const words = sentence.tokens.map((t) => t.text);
+function sentenceEntities(text: string, sentence: Sentence, model: SequenceTagger, context: SentenceContext = {}, words = sentence.tokens.map((t) => t.text)): Entity[] {
   return tagScoredSpans(model, words, context).map((span): Entity => {
     const start = (sentence.tokens[span.start] as { start: number }).start;
     const end = (sentence.tokens[span.end - 1] as { end: number }).end;
@@ -141,16 +140,17 @@ export function* extractInSteps(
   const minConfidence = options.minConfidence ?? 0;
   const tokensPerStep = options.tokensPerStep ?? Infinity;
   const sentences = splitSentences(text);
-  const context: SentenceContext = model.noteLexicon ? { noteStyle: isNoteStyleText(sentences.map((s) => s.tokens.map((t) => t.text))) } : {};
+  const sentenceWords = sentences.map((s) => s.tokens.map((t) => t.text));
+  const context: SentenceContext = model.noteLexicon ? { noteStyle: isNoteStyleText(sentenceWords) } : {};
   const found: Entity[][] = [];
   let tokens = 0;
   let sinceStep = 0;
-  for (const sentence of sentences) {
+  for (const [s, sentence] of sentences.entries()) {
     if (sinceStep >= tokensPerStep) {
       sinceStep = 0;
       yield;
     }
-    found.push(sentenceEntities(text, sentence, model, context));
+    found.push(sentenceEntities(text, sentence, model, context, sentenceWords[s]));
     tokens += sentence.tokens.length;
     sinceStep += sentence.tokens.length;
   }
