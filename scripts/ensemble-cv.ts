@@ -16,7 +16,9 @@ import { readFixedResources } from '../src/corpus/resource-files.js';
 import { loadModel } from '../src/registry/model-store.js';
 import { evaluateTagger, trainTagger, type TrainingSpec } from '../src/training/train-tagger.js';
 import { FeatureEncoder, planFeatures } from '../src/core/feature-encoder.js';
-import { spanScorer } from '../src/core/span-confidence.js';
+import { spanScorer, type SpanScorer } from '../src/core/span-confidence.js';
+import { decodeByMarginals } from '../src/core/span-decoding.js';
+import type { TokenSpan } from '../src/core/label-codec.js';
 import { addItemStateScores } from '../src/core/viterbi.js';
 import type { CrfNerModel } from '../src/core/crf-ner-model.js';
 import type { SequenceTagger, ScoredTagging } from '../src/core/extract.js';
@@ -40,16 +42,34 @@ const variantSpecs: Record<string, TrainingSpec> = {
   wide: { ...base, templates: [...base.templates, 'wide', 'pos-notes-wide', 'gazetteer-wide'] },
 };
 
-/** A tagger over the members' averaged span probabilities; Viterbi tags and span rules of the first. */
+/**
+ * A tagger over the members' averaged span probabilities; Viterbi tags and span rules of the first. The
+ * average is a SpanScorer, so decodeByMarginals picks the spans as for one CRF.
+ */
 function ensemble(models: { model: CrfNerModel; resources: FeatureResources }[], threshold: number, maxLength = 10): SequenceTagger {
   const parts = models.map(({ model, resources: r }) => ({ model, encoder: new FeatureEncoder(planFeatures(model.templates), model.weights.attributeIds, r) }));
-  const scorerOf = (i: number, words: readonly string[]) => {
+  const scorerOf = (i: number, words: readonly string[]): SpanScorer => {
     const { model, encoder } = parts[i]!;
     const { ids, starts, length } = encoder.encode(words);
     const L = model.weights.labels.length;
     const scores = new Float64Array(length * L);
     for (let t = 0; t < length; t++) addItemStateScores(model.weights, ids, scores, t, starts[t], starts[t + 1]);
     return spanScorer(scores, length, model.weights, model.labelEncoding);
+  };
+  /** The members' mean, computed up front: a member's scorer lasts only until the next spanScorer call. */
+  const averaged = (words: readonly string[]): SpanScorer => {
+    const key = (s: TokenSpan) => `${s.type}:${s.start}:${s.end}`;
+    const union = new Map<string, TokenSpan & { probability: number }>();
+    // A mean at or above the threshold has a member at or above it: the members' candidates are all there is.
+    for (let i = 0; i < parts.length; i++) for (const c of scorerOf(i, words).candidates(threshold, maxLength)) union.set(key(c), { ...c, probability: 0 });
+    for (let i = 0; i < parts.length; i++) {
+      const member = scorerOf(i, words);
+      for (const c of union.values()) c.probability += member.probability(c) / parts.length;
+    }
+    return {
+      probability: (span) => union.get(key(span))?.probability ?? 0,
+      candidates: (t) => [...union.values()].filter((c) => c.probability >= t),
+    };
   };
   const first = models[0]!.model;
   return {
@@ -58,14 +78,8 @@ function ensemble(models: { model: CrfNerModel; resources: FeatureResources }[],
     tagScored: (words): ScoredTagging => {
       const tags = first.tag(words);
       if (words.length === 0) return { tags, spans: [], confidence: () => 0 };
-      const union = new Map<string, { type: 'D' | 'T'; start: number; end: number; p: number }>();
-      for (let i = 0; i < parts.length; i++) for (const c of scorerOf(i, words).candidates(threshold, maxLength)) union.set(`${c.type}:${c.start}:${c.end}`, { type: c.type, start: c.start, end: c.end, p: 0 });
-      for (let i = 0; i < parts.length; i++) { const s = scorerOf(i, words); for (const c of union.values()) c.p += s.probability(c) / parts.length; }
-      const cands = [...union.values()].filter((c) => c.p >= threshold).sort((a, b) => b.p - a.p || a.start - b.start || a.end - b.end);
-      const chosen: { type: 'D' | 'T'; start: number; end: number }[] = [];
-      for (const c of cands) if (!chosen.some((s) => s.start < c.end && c.start < s.end)) chosen.push({ type: c.type, start: c.start, end: c.end });
-      chosen.sort((a, b) => a.start - b.start);
-      return { tags, spans: chosen, confidence: (span) => union.get(`${span.type}:${span.start}:${span.end}`)?.p ?? 0 };
+      const scorer = averaged(words);
+      return { tags, spans: decodeByMarginals(scorer, threshold, maxLength), confidence: (span) => scorer.probability(span) };
     },
   };
 }
