@@ -101,15 +101,17 @@ export class FeatureEncoder {
   private readonly sentenceStart: LowerWord = { text: SENTENCE_START, serial: 0, pairIds: [], joinIds: [] };
   private readonly sentenceEnd: LowerWord = { text: SENTENCE_END, serial: 1, pairIds: [], joinIds: [] };
   private nextSerial = 2;
-  /** Per sentence template and offset, its pair slot and its word-join slot (-1: none). */
+  /** Per sentence template and offset, its pair slot (-1: not a pair template). */
   private readonly pairSlot: number[][];
   /**
    * Per pair slot, the last pair looked up: the words one token apart recur as the next token's pair
    * (bigram's this|next is the next token's previous|this), so half the lookups are the previous one.
    */
   private readonly lastPair: { first: LowerWord | null; second: LowerWord | null; id: number }[];
+  /** Per sentence template and offset, its word-join slot (-1: not a word-join template). */
   private readonly joinSlot: number[][];
-  private cachedPairs = 0;
+  /** Pair and word-join entries cached on the lower-cased words (bounded with the word cache). */
+  private cachedWordEntries = 0;
   private readonly maxCachedWords: number;
   private readonly biasId: number;
   private ids = new Int32Array(4096);
@@ -135,7 +137,7 @@ export class FeatureEncoder {
   encode(words: readonly string[]): EncodedSentence {
     const length = words.length;
     const starts = new Int32Array(length + 1);
-    if (this.wordCache.size + words.length > this.maxCachedWords || this.cachedPairs > 4 * this.maxCachedWords) this.clearWordCaches();
+    if (this.wordCache.size + words.length > this.maxCachedWords || this.cachedWordEntries > 4 * this.maxCachedWords) this.clearWordCaches();
     const cachedWords = words.map((w) => this.cachedWord(w));
     const perWord = cachedWords.map((c) => c.slots);
     // The cached lower-case strings: map lookups on them reuse their computed hashes.
@@ -214,7 +216,7 @@ export class FeatureEncoder {
         if (id === undefined) {
           id = this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${first.text}|${second.text}`))) ?? -1;
           ids.set(second.serial, id);
-          this.cachedPairs++;
+          this.cachedWordEntries++;
         }
         last.first = first;
         last.second = second;
@@ -236,7 +238,7 @@ export class FeatureEncoder {
       const variants = (template.wordJoin as NonNullable<SentenceTemplate['wordJoin']>).variants;
       ids = Int32Array.from(variants, (v) => this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${word.text}|${v}`))) ?? -1);
       word.joinIds[slot] = ids;
-      this.cachedPairs++;
+      this.cachedWordEntries++;
     }
     const id = ids[variant] as number;
     return id >= 0 ? this.push(n, id) : n;
@@ -264,7 +266,7 @@ export class FeatureEncoder {
     this.sentenceStart.joinIds = [];
     this.sentenceEnd.joinIds = [];
     this.nextSerial = 2;
-    this.cachedPairs = 0;
+    this.cachedWordEntries = 0;
   }
 
   private push(n: number, id: number): number {

@@ -272,7 +272,6 @@ const LIBRARY: readonly FeatureTemplate[] = [
   },
 ];
 
-
 // Several templates ask for the same sentence's probability in a row; the encoder passes them one array.
 let lastLower: readonly string[] | null = null;
 let lastModels: RelevanceModels | null = null;
