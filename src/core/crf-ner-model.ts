@@ -8,11 +8,12 @@ import type { SpanRule } from './span-rules.js';
 import { noteLexicon as createNoteLexicon } from './note-lexicon.js';
 import { spanScorer } from './span-confidence.js';
 import { decodeByMarginals, VITERBI, type SpanDecoding } from './span-decoding.js';
-import { addItemStateScores, viterbi } from './viterbi.js';
+import { viterbi } from './viterbi.js';
 
 /**
  * A trained CRF ready to tag: the model's weights, the feature templates it was trained with and the
- * resources they consult. Tags in JavaScript with the same scores and Viterbi as CRFsuite (see viterbi.ts),
+ * resources they consult. Tags in JavaScript with CRFsuite's scores (each word's weights summed once per
+ * distinct word, so equal up to the last bits; see FeatureEncoder.scoreStates) and its Viterbi (viterbi.ts),
  * so its labels are those CRFsuite predicts, at several times the speed of the binding.
  */
 export interface CrfNerModel extends SequenceTagger {
@@ -40,16 +41,15 @@ export interface CrfNerModelParts {
 
 export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   const plan: FeaturePlan = planFeatures(parts.templates);
-  const encoder = new FeatureEncoder(plan, parts.weights.attributeIds, parts.resources);
+  const encoder = new FeatureEncoder(plan, parts.weights.attributeIds, parts.resources, { weights: parts.weights });
   const { labels } = parts.weights;
   const labelCount = labels.length;
   let scores = new Float64Array(64 * labelCount);
 
   const score = (words: readonly string[]): number => {
-    const { ids, starts, length } = encoder.encode(words);
+    const length = words.length;
     if (scores.length < length * labelCount) scores = new Float64Array(length * labelCount * 2);
-    else scores.fill(0, 0, length * labelCount);
-    for (let t = 0; t < length; t++) addItemStateScores(parts.weights, ids, scores, t, starts[t], starts[t + 1]);
+    encoder.scoreStates(words, scores);
     return length;
   };
   const decode = (length: number): string[] => {

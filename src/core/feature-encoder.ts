@@ -1,4 +1,5 @@
-import { attributeKey } from './viterbi.js';
+import type { CrfWeights } from './crf-model-file.js';
+import { addItemStateScores, attributeKey } from './viterbi.js';
 import { SENTENCE_END, SENTENCE_START, type FeatureResources, type FeatureTemplate, type SentenceTemplate, type WordTemplate } from './feature-templates.js';
 
 /**
@@ -6,7 +7,8 @@ import { SENTENCE_END, SENTENCE_START, type FeatureResources, type FeatureTempla
  * - `attributeStrings` builds the strings the CRFsuite trainer is given;
  * - `FeatureEncoder` maps the same attributes straight to a model's attribute ids, caching the word-level
  *   part per distinct word, so tagging builds almost no strings (the cost the binding path spends most on).
- * The order matters: CRFsuite sums state weights in attribute order, and we reproduce its scores exactly.
+ * The order matters: CRFsuite sums state weights in attribute order, and encode() keeps it, so summing its
+ * ids gives CRFsuite's scores bit for bit; scoreStates() sums each word's ids once per distinct word instead.
  * Ids are looked up by CRFsuite's own key of a string (cut at a NUL, lone surrogates as U+FFFD).
  */
 
@@ -86,12 +88,16 @@ interface LowerWord {
 interface CachedWord {
   /** Per word slot, the attribute ids the word contributes there. */
   slots: Int32Array[];
+  /** With state weights: per word slot s, the sum of those ids' weights for label l at [s * L + l]. */
+  slotScores: Float64Array | null;
   lower: LowerWord;
 }
 
 export interface FeatureEncoderOptions {
   /** Distinct words kept in the per-word cache before it is cleared (bounds memory on open vocabularies). */
   maxCachedWords?: number;
+  /** Needed by scoreStates: the weights it sums. */
+  weights?: CrfWeights;
 }
 
 export class FeatureEncoder {
@@ -116,6 +122,7 @@ export class FeatureEncoder {
   private readonly biasId: number;
   private ids = new Int32Array(4096);
   private readonly sentenceSlots: number;
+  private readonly weights: CrfWeights | null;
 
   constructor(
     private readonly plan: FeaturePlan,
@@ -132,13 +139,67 @@ export class FeatureEncoder {
     let joinSlots = 0;
     this.joinSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.wordJoin ? joinSlots++ : -1)));
     this.sentenceSlots = plan.sentenceTemplates.reduce((sum, t) => sum + t.offsets.length, 0);
+    this.weights = options.weights ?? null;
   }
 
+  /** The attribute ids of every token, in CRFsuite's order. */
   encode(words: readonly string[]): EncodedSentence {
+    return this.encodeWith(words, this.cachedWords(words), true);
+  }
+
+  /**
+   * CRFsuite's state scores of every token into scores[t * L + l] (scores must hold words.length * L; it is
+   * overwritten). The same terms in the same order as summing encode()'s ids, except that a word's ids in
+   * one slot are summed once per distinct word: the sums can differ from CRFsuite's in the last bits (the
+   * shipped model's labels are checked against CRFsuite's by `npm run bench` and the shipped-model test).
+   * Each token otherwise costs a weight row per attribute, most of them cache misses in a large model.
+   */
+  scoreStates(words: readonly string[], scores: Float64Array): void {
+    const weights = this.weights;
+    if (!weights) throw new Error('FeatureEncoder.scoreStates needs the weights option');
+    const L = weights.labels.length;
+    const dense = weights.stateDense;
+    const cachedWords = this.cachedWords(words);
+    const { ids, starts, length } = this.encodeWith(words, cachedWords, false);
+    const wordSlots = this.plan.wordSlots;
+    const biasRow = this.biasId >= 0 && this.biasId < weights.numAttributes ? this.biasId * L : -1;
+    for (let t = 0; t < length; t++) {
+      const base = t * L;
+      for (let l = 0; l < L; l++) scores[base + l] = biasRow >= 0 ? (dense[biasRow + l] as number) : 0;
+      for (let s = 0; s < wordSlots.length; s++) {
+        const neighbour = cachedWords[t + (wordSlots[s] as WordSlot).offset];
+        if (neighbour === undefined) continue;
+        const slotScores = neighbour.slotScores ?? this.sumSlotScores(neighbour, weights);
+        const from = s * L;
+        for (let l = 0; l < L; l++) scores[base + l] = (scores[base + l] as number) + (slotScores[from + l] as number);
+      }
+    }
+    for (let t = 0; t < length; t++) addItemStateScores(weights, ids, scores, t, starts[t], starts[t + 1]);
+  }
+
+  private sumSlotScores(word: CachedWord, weights: CrfWeights): Float64Array {
+    const L = weights.labels.length;
+    const sums = new Float64Array(word.slots.length * L);
+    word.slots.forEach((slotIds, s) => {
+      for (let l = 0; l < L; l++) {
+        let sum = 0;
+        for (const a of slotIds) if (a < weights.numAttributes) sum += weights.stateDense[a * L + l] as number;
+        sums[s * L + l] = sum;
+      }
+    });
+    word.slotScores = sums;
+    return sums;
+  }
+
+  private cachedWords(words: readonly string[]): CachedWord[] {
+    if (this.wordCache.size + words.length > this.maxCachedWords || this.cachedWordEntries > 4 * this.maxCachedWords) this.clearWordCaches();
+    return words.map((w) => this.cachedWord(w));
+  }
+
+  /** withWordSlots false: only the sentence templates' ids (scoreStates adds the bias and word slots itself). */
+  private encodeWith(words: readonly string[], cachedWords: readonly CachedWord[], withWordSlots: boolean): EncodedSentence {
     const length = words.length;
     const starts = new Int32Array(length + 1);
-    if (this.wordCache.size + words.length > this.maxCachedWords || this.cachedWordEntries > 4 * this.maxCachedWords) this.clearWordCaches();
-    const cachedWords = words.map((w) => this.cachedWord(w));
     const perWord = cachedWords.map((c) => c.slots);
     // The cached lower-case strings: map lookups on them reuse their computed hashes.
     const lowerWords = cachedWords.map((c) => c.lower);
@@ -151,8 +212,8 @@ export class FeatureEncoder {
     let n = 0;
     for (let i = 0; i < length; i++) {
       starts[i] = n;
-      if (this.biasId >= 0) n = this.push(n, this.biasId);
-      for (let s = 0; s < wordSlots.length; s++) {
+      if (withWordSlots && this.biasId >= 0) n = this.push(n, this.biasId);
+      for (let s = 0; withWordSlots && s < wordSlots.length; s++) {
         const neighbour = perWord[i + (wordSlots[s] as WordSlot).offset];
         if (neighbour === undefined) continue;
         const slotIds = neighbour[s] as Int32Array;
@@ -295,7 +356,7 @@ export class FeatureEncoder {
       }
       return ids.length === 0 ? EMPTY_IDS : Int32Array.from(ids);
     });
-    const entry = { slots, lower: this.lowerWord(word.toLowerCase()) };
+    const entry: CachedWord = { slots, slotScores: null, lower: this.lowerWord(word.toLowerCase()) };
     this.wordCache.set(word, entry);
     return entry;
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceTagger } from '../../src/core/crfsuite-binding.js';
 import { attributeStrings, FeatureEncoder, planFeatures } from '../../src/core/feature-encoder.js';
 import { resolveTemplates } from '../../src/core/feature-templates.js';
+import { addItemStateScores } from '../../src/core/viterbi.js';
 import { readSample, sampleModel, sampleResources, sampleSpec } from '../helpers/sample-model.js';
 import { modelFromBytes, withEntityBias, type TrainedTagger } from '../../src/training/train-tagger.js';
 
@@ -30,6 +31,24 @@ describe('CRF tagger in JavaScript', () => {
       const actual = expected.map((_, t) => Array.from(flat.subarray(starts[t], starts[t + 1])));
       expect(actual).toEqual(expected);
     }
+  });
+
+  it('scores states as the sum of the encoded attributes\' weights, also after its word cache is cleared', async () => {
+    const plan = planFeatures(resolveTemplates(sampleSpec.templates));
+    const resources = await sampleResources();
+    const { weights } = trained.model;
+    const L = weights.labels.length;
+    const encoder = new FeatureEncoder(plan, weights.attributeIds, resources, { weights, maxCachedWords: 40 });
+    const sentences = [...(await readSample('train')), ...(await readSample('test'))].map((s) => s.tokens);
+    for (const words of [...sentences, ...sentences.slice(0, 3), ['Pt', 'c/o', 'fever', 'x3d'], ['\ud800', 'x']]) {
+      const expected = new Float64Array(words.length * L);
+      const { ids, starts } = encoder.encode(words);
+      for (let t = 0; t < words.length; t++) addItemStateScores(weights, ids, expected, t, starts[t], starts[t + 1]);
+      const actual = new Float64Array(words.length * L).fill(Number.NaN);
+      encoder.scoreStates(words, actual);
+      for (let k = 0; k < expected.length; k++) expect(actual[k]).toBeCloseTo(expected[k] as number, 12);
+    }
+    expect(() => new FeatureEncoder(plan, weights.attributeIds, resources).scoreStates(['x'], new Float64Array(L))).toThrow(/weights/);
   });
 
   it('predicts exactly the labels CRFsuite predicts for the same model', async () => {
