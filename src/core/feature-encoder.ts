@@ -1,4 +1,5 @@
 import type { CrfWeights } from './crf-model-file.js';
+import { IntPairMap } from './int-pair-map.js';
 import { addItemStateScores, attributeKey } from './viterbi.js';
 import { SENTENCE_END, SENTENCE_START, type FeatureResources, type FeatureTemplate, type SentenceTemplate, type WordTemplate } from './feature-templates.js';
 
@@ -74,13 +75,12 @@ export interface EncodedSentence {
 }
 
 const EMPTY_IDS = new Int32Array(0);
+const NOT_CACHED = -2;
 
-/** A distinct lower-cased word: pair templates' ids are kept on the first word, keyed by the second's serial. */
+/** A distinct lower-cased word; its serial keys the pair templates' ids (FeatureEncoder.pairIds). */
 interface LowerWord {
   text: string;
   serial: number;
-  /** Per pair slot (template, offset), the second word's serial -> attribute id (-1 unknown). */
-  pairIds: (Map<number, number> | undefined)[];
   /** Per word-join slot (template, offset), the attribute id of each variant (-1 unknown). */
   joinIds: (Int32Array | undefined)[];
 }
@@ -104,11 +104,14 @@ export class FeatureEncoder {
   private readonly wordCache = new Map<string, CachedWord>();
   private readonly sentenceValueCache: Map<string, number>[][];
   private readonly lowerWords = new Map<string, LowerWord>();
-  private readonly sentenceStart: LowerWord = { text: SENTENCE_START, serial: 0, pairIds: [], joinIds: [] };
-  private readonly sentenceEnd: LowerWord = { text: SENTENCE_END, serial: 1, pairIds: [], joinIds: [] };
+  private readonly sentenceStart: LowerWord = { text: SENTENCE_START, serial: 0, joinIds: [] };
+  private readonly sentenceEnd: LowerWord = { text: SENTENCE_END, serial: 1, joinIds: [] };
   private nextSerial = 2;
   /** Per sentence template and offset, its pair slot (-1: not a pair template). */
   private readonly pairSlot: number[][];
+  private readonly pairSlotCount: number;
+  /** (first word's serial, second word's serial × pair slots + slot) -> attribute id (-1 unknown). */
+  private readonly pairIds = new IntPairMap();
   /**
    * Per pair slot, the last pair looked up: the words one token apart recur as the next token's pair
    * (bigram's this|next is the next token's previous|this), so half the lookups are the previous one.
@@ -136,6 +139,7 @@ export class FeatureEncoder {
     let pairSlots = 0;
     this.pairSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.pairs ? pairSlots++ : -1)));
     this.lastPair = Array.from({ length: pairSlots }, () => ({ first: null, second: null, id: -1 }));
+    this.pairSlotCount = pairSlots;
     let joinSlots = 0;
     this.joinSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.wordJoin ? joinSlots++ : -1)));
     this.sentenceSlots = plan.sentenceTemplates.reduce((sum, t) => sum + t.offsets.length, 0);
@@ -271,12 +275,11 @@ export class FeatureEncoder {
       let id: number | undefined;
       if (last.first === first && last.second === second) id = last.id;
       else {
-        let ids = first.pairIds[slot];
-        if (!ids) first.pairIds[slot] = ids = new Map();
-        id = ids.get(second.serial);
-        if (id === undefined) {
+        const key = second.serial * this.pairSlotCount + slot;
+        id = this.pairIds.get(first.serial, key, NOT_CACHED);
+        if (id === NOT_CACHED) {
           id = this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${first.text}|${second.text}`))) ?? -1;
-          ids.set(second.serial, id);
+          this.pairIds.set(first.serial, key, id);
           this.cachedWordEntries++;
         }
         last.first = first;
@@ -312,7 +315,7 @@ export class FeatureEncoder {
   private lowerWord(text: string): LowerWord {
     let entry = this.lowerWords.get(text);
     if (!entry) {
-      entry = { text, serial: this.nextSerial++, pairIds: [], joinIds: [] };
+      entry = { text, serial: this.nextSerial++, joinIds: [] };
       this.lowerWords.set(text, entry);
     }
     return entry;
@@ -322,8 +325,7 @@ export class FeatureEncoder {
   private clearWordCaches(): void {
     this.wordCache.clear();
     this.lowerWords.clear();
-    this.sentenceStart.pairIds = [];
-    this.sentenceEnd.pairIds = [];
+    this.pairIds.clear();
     this.sentenceStart.joinIds = [];
     this.sentenceEnd.joinIds = [];
     this.nextSerial = 2;

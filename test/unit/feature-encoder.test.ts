@@ -35,11 +35,13 @@ describe('FeatureEncoder', () => {
     const templatesWithIds = new Set([...ids.keys()].filter((a) => a !== BIAS_ATTRIBUTE).map((a) => a.slice(0, a.indexOf('['))));
     expect([...templatesWithIds].sort()).toEqual(templates.map((t) => t.name).sort());
 
-    const encoder = new FeatureEncoder(plan, ids, resources);
-    for (const words of [...inputs, ...inputs]) {
-      const expected = attributeStrings(plan, words, resources).map((item) => item.map((a) => ids.get(a)).filter((id) => id !== undefined));
-      const { ids: flat, starts } = encoder.encode(words);
-      expect(expected.map((_, t) => Array.from(flat.subarray(starts[t], starts[t + 1])))).toEqual(expected);
+    // A cache of 30 words is cleared every few sentences: ids cached before a clear must not leak past it.
+    for (const encoder of [new FeatureEncoder(plan, ids, resources), new FeatureEncoder(plan, ids, resources, { maxCachedWords: 30 })]) {
+      for (const words of [...inputs, ...inputs]) {
+        const expected = attributeStrings(plan, words, resources).map((item) => item.map((a) => ids.get(a)).filter((id) => id !== undefined));
+        const { ids: flat, starts } = encoder.encode(words);
+        expect(expected.map((_, t) => Array.from(flat.subarray(starts[t], starts[t + 1])))).toEqual(expected);
+      }
     }
   });
 });
