@@ -88,8 +88,12 @@ interface LowerWord {
 interface CachedWord {
   /** Per word slot, the attribute ids the word contributes there. */
   slots: Int32Array[];
-  /** With state weights: per word slot s, the sum of those ids' weights for label l at [s * L + l]. */
-  slotScores: Float64Array | null;
+  /**
+   * With state weights, the word's state scores in one block (see scoreStates): per word slot s, its ids'
+   * weights summed for label l at [s * L + l]; then per word-join slot j and variant v, that attribute's
+   * weight at [joinScoreStart[j] + v * L + l].
+   */
+  scores: Float64Array | null;
   lower: LowerWord;
 }
 
@@ -119,6 +123,9 @@ export class FeatureEncoder {
   private readonly lastPair: { first: LowerWord | null; second: LowerWord | null; id: number }[];
   /** Per sentence template and offset, its word-join slot (-1: not a word-join template). */
   private readonly joinSlot: number[][];
+  /** Per word-join slot: its template, offset, and where its variants' scores start in CachedWord.scores. */
+  private readonly joinSlots: { template: SentenceTemplate; k: number; offset: number; scoreStart: number }[] = [];
+  private wordScoresLength = 0;
   /** Pair and word-join entries cached on the lower-cased words (bounded with the word cache). */
   private cachedWordEntries = 0;
   private readonly maxCachedWords: number;
@@ -144,6 +151,18 @@ export class FeatureEncoder {
     this.joinSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.wordJoin ? joinSlots++ : -1)));
     this.sentenceSlots = plan.sentenceTemplates.reduce((sum, t) => sum + t.offsets.length, 0);
     this.weights = options.weights ?? null;
+    if (this.weights) {
+      const L = this.weights.labels.length;
+      let start = plan.wordSlots.length * L;
+      plan.sentenceTemplates.forEach((template, k) => {
+        if (!template.wordJoin) return;
+        for (const offset of template.offsets) {
+          this.joinSlots.push({ template, k, offset, scoreStart: start });
+          start += template.wordJoin.variants.length * L;
+        }
+      });
+      this.wordScoresLength = start;
+    }
   }
 
   /** The attribute ids of every token, in CRFsuite's order. */
@@ -164,35 +183,59 @@ export class FeatureEncoder {
     const L = weights.labels.length;
     const dense = weights.stateDense;
     const cachedWords = this.cachedWords(words);
-    const { ids, starts, length } = this.encodeWith(words, cachedWords, false);
+    const { ids, starts, length, variants } = this.encodeWith(words, cachedWords, false);
     const wordSlots = this.plan.wordSlots;
     const biasRow = this.biasId >= 0 && this.biasId < weights.numAttributes ? this.biasId * L : -1;
-    for (let t = 0; t < length; t++) {
-      const base = t * L;
-      for (let l = 0; l < L; l++) scores[base + l] = biasRow >= 0 ? (dense[biasRow + l] as number) : 0;
+    for (let t = 0; t < length; t++) for (let l = 0; l < L; l++) scores[t * L + l] = biasRow >= 0 ? (dense[biasRow + l] as number) : 0;
+    // Word by word, each adding its block to the tokens that see it: one block read front to back, where a
+    // token-by-token loop jumps between five words' blocks. A token still gets its slots in offset order.
+    for (let p = 0; p < length; p++) {
+      const word = cachedWords[p] as CachedWord;
+      const block = word.scores ?? this.sumWordScores(word, weights);
       for (let s = 0; s < wordSlots.length; s++) {
-        const neighbour = cachedWords[t + (wordSlots[s] as WordSlot).offset];
-        if (neighbour === undefined) continue;
-        const slotScores = neighbour.slotScores ?? this.sumSlotScores(neighbour, weights);
+        const t = p - (wordSlots[s] as WordSlot).offset;
+        if (t < 0 || t >= length) continue;
+        const base = t * L;
         const from = s * L;
-        for (let l = 0; l < L; l++) scores[base + l] = (scores[base + l] as number) + (slotScores[from + l] as number);
+        for (let l = 0; l < L; l++) scores[base + l] = (scores[base + l] as number) + (block[from + l] as number);
+      }
+    }
+    for (const join of this.joinSlots) {
+      const variant = variants[join.k];
+      if (variant === null || variant === undefined) continue;
+      const from = join.scoreStart + variant * L;
+      for (let t = 0; t < length; t++) {
+        const word = cachedWords[t + join.offset];
+        if (word === undefined) continue;
+        const block = word.scores ?? this.sumWordScores(word, weights);
+        const base = t * L;
+        for (let l = 0; l < L; l++) scores[base + l] = (scores[base + l] as number) + (block[from + l] as number);
       }
     }
     for (let t = 0; t < length; t++) addItemStateScores(weights, ids, scores, t, starts[t], starts[t + 1]);
   }
 
-  private sumSlotScores(word: CachedWord, weights: CrfWeights): Float64Array {
+  /** The word's block of state scores (CachedWord.scores), computed on its first use. */
+  private sumWordScores(word: CachedWord, weights: CrfWeights): Float64Array {
     const L = weights.labels.length;
-    const sums = new Float64Array(word.slots.length * L);
+    const A = weights.numAttributes;
+    const dense = weights.stateDense;
+    const block = new Float64Array(this.wordScoresLength);
     word.slots.forEach((slotIds, s) => {
       for (let l = 0; l < L; l++) {
         let sum = 0;
-        for (const a of slotIds) if (a < weights.numAttributes) sum += weights.stateDense[a * L + l] as number;
-        sums[s * L + l] = sum;
+        for (const a of slotIds) if (a < A) sum += dense[a * L + l] as number;
+        block[s * L + l] = sum;
       }
     });
-    word.slotScores = sums;
-    return sums;
+    for (const { template, offset, scoreStart } of this.joinSlots) {
+      (template.wordJoin as NonNullable<SentenceTemplate['wordJoin']>).variants.forEach((variant, v) => {
+        const a = this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${word.lower.text}|${variant}`))) ?? -1;
+        if (a >= 0 && a < A) for (let l = 0; l < L; l++) block[scoreStart + v * L + l] = dense[a * L + l] as number;
+      });
+    }
+    word.scores = block;
+    return block;
   }
 
   private cachedWords(words: readonly string[]): CachedWord[] {
@@ -200,8 +243,11 @@ export class FeatureEncoder {
     return words.map((w) => this.cachedWord(w));
   }
 
-  /** withWordSlots false: only the sentence templates' ids (scoreStates adds the bias and word slots itself). */
-  private encodeWith(words: readonly string[], cachedWords: readonly CachedWord[], withWordSlots: boolean): EncodedSentence {
+  /**
+   * withWordSlots false: only the ids of the sentence templates other than word-join ones (scoreStates adds
+   * the bias, word slots and word joins from the words' blocks); with the word-join templates' variants.
+   */
+  private encodeWith(words: readonly string[], cachedWords: readonly CachedWord[], withWordSlots: boolean): EncodedSentence & { variants: (number | null)[] } {
     const length = words.length;
     const starts = new Int32Array(length + 1);
     const perWord = cachedWords.map((c) => c.slots);
@@ -232,7 +278,7 @@ export class FeatureEncoder {
         if (!values) {
           const variant = variants[k] as number | null;
           if (template.pairs) for (let o = 0; o < template.offsets.length; o++, slot++) n = this.pushPairIds(n, k, o, template, lowerWords, i);
-          else if (variant === null) slot += template.offsets.length;
+          else if (variant === null || !withWordSlots) slot += template.offsets.length;
           else for (let o = 0; o < template.offsets.length; o++, slot++) n = this.pushJoinId(n, k, o, template, lowerWords, i, variant);
           continue;
         }
@@ -256,7 +302,7 @@ export class FeatureEncoder {
       }
     }
     starts[length] = n;
-    return { ids: this.ids.subarray(0, n), starts, length };
+    return { ids: this.ids.subarray(0, n), starts, length, variants };
   }
 
   /** The ids of a pair template's values at token i (see SentenceTemplate.pairs), in value order. */
@@ -358,7 +404,7 @@ export class FeatureEncoder {
       }
       return ids.length === 0 ? EMPTY_IDS : Int32Array.from(ids);
     });
-    const entry: CachedWord = { slots, slotScores: null, lower: this.lowerWord(word.toLowerCase()) };
+    const entry: CachedWord = { slots, scores: null, lower: this.lowerWord(word.toLowerCase()) };
     this.wordCache.set(word, entry);
     return entry;
   }

@@ -35,7 +35,10 @@ describe('CRF tagger in JavaScript', () => {
 
   it('scores states as the sum of the encoded attributes\' weights, also after its word cache is cleared', async () => {
     const plan = planFeatures(resolveTemplates(sampleSpec.templates));
-    const resources = await sampleResources();
+    // The trained model's resources: with its relevance classifier, so word-x-relevance has values.
+    const { resources } = trained;
+    expect(resources.relevance).not.toBeNull();
+    expect(sampleSpec.templates).toContain('word-x-relevance');
     const { weights } = trained.model;
     const L = weights.labels.length;
     const encoder = new FeatureEncoder(plan, weights.attributeIds, resources, { weights, maxCachedWords: 40 });
