@@ -1,5 +1,6 @@
 import type { CrfWeights } from './crf-model-file.js';
 import { IntPairMap } from './int-pair-map.js';
+import type { WordMemo } from './word-memo.js';
 import { addItemStateScores, attributeKey } from './viterbi.js';
 import { SENTENCE_END, SENTENCE_START, type FeatureResources, type FeatureTemplate, type SentenceTemplate, type WordTemplate } from './feature-templates.js';
 
@@ -77,8 +78,11 @@ export interface EncodedSentence {
 const EMPTY_IDS = new Int32Array(0);
 const NOT_CACHED = -2;
 
-/** A distinct lower-cased word; its serial keys the pair templates' ids (FeatureEncoder.pairIds). */
-interface LowerWord {
+/**
+ * A distinct lower-cased word; its serial keys the pair templates' ids (FeatureEncoder.pairIds), and it is
+ * the WordMemo the templates' resources cache their per-word lookups on.
+ */
+interface LowerWord extends WordMemo {
   text: string;
   serial: number;
   /** Per word-join slot (template, offset), the attribute id of each variant (-1 unknown). */
@@ -254,8 +258,8 @@ export class FeatureEncoder {
     // The cached lower-case strings: map lookups on them reuse their computed hashes.
     const lowerWords = cachedWords.map((c) => c.lower);
     const lower = this.plan.sentenceTemplates.length > 0 ? lowerWords.map((l) => l.text) : [];
-    const sentenceValues = this.plan.sentenceTemplates.map((t) => (t.pairs || t.wordJoin ? null : t.values(words, lower, this.resources)));
-    const variants = this.plan.sentenceTemplates.map((t) => (t.wordJoin ? t.wordJoin.variant(lower, this.resources) : null));
+    const sentenceValues = this.plan.sentenceTemplates.map((t) => (t.pairs || t.wordJoin ? null : t.values(words, lower, this.resources, lowerWords)));
+    const variants = this.plan.sentenceTemplates.map((t) => (t.wordJoin ? t.wordJoin.variant(lower, this.resources, lowerWords) : null));
     const lastLists: (readonly string[] | undefined)[] = new Array(this.sentenceSlots).fill(undefined);
     const lastIds: (number[] | undefined)[] = new Array(this.sentenceSlots).fill(undefined);
     const wordSlots = this.plan.wordSlots;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Gazetteer } from './gazetteer.js';
 import { relevanceProbability, type RelevanceModels, type RelevanceTarget } from './sentence-relevance.js';
 import type { SpanLexicon } from './span-lexicon.js';
+import type { WordMemo } from './word-memo.js';
 import { clusterKey, type WordClusters } from './word-clusters.js';
 import { NerError } from '../errors.js';
 
@@ -37,7 +38,8 @@ export interface WordTemplate extends TemplateBase {
 /** Values depend on the whole sentence (gazetteer matches, position, cue words). */
 export interface SentenceTemplate extends TemplateBase {
   scope: 'sentence';
-  values(words: readonly string[], lowerWords: readonly string[], resources: FeatureResources): readonly (readonly string[])[];
+  /** memos[i], when given, is lowerWords[i]'s WordMemo, for resources to cache per-word lookups on. */
+  values(words: readonly string[], lowerWords: readonly string[], resources: FeatureResources, memos?: readonly WordMemo[]): readonly (readonly string[])[];
   /**
    * Set when every value is two lower-cased words joined by '|', the words at these offsets from the
    * token ('<s>' / '</s>' beyond the sentence), in this order: the encoder then looks ids up by the pair of
@@ -51,7 +53,7 @@ export interface SentenceTemplate extends TemplateBase {
    */
   wordJoin?: {
     variants: readonly string[];
-    variant(lowerWords: readonly string[], resources: FeatureResources): number | null;
+    variant(lowerWords: readonly string[], resources: FeatureResources, memos?: readonly WordMemo[]): number | null;
   };
 }
 
@@ -159,7 +161,7 @@ const LIBRARY: readonly FeatureTemplate[] = [
   {
     name: 'gazetteer', scope: 'sentence', offsets: WINDOW_1,
     description: 'longest match of drug / disease names from the open lexicons (B-/I- tags), in a window of ±1',
-    values: (_words, lower, resources) => resources.gazetteer?.match(lower) ?? lower.map(() => []),
+    values: (_words, lower, resources, memos) => resources.gazetteer?.match(lower, memos) ?? lower.map(() => []),
   },
   {
     name: 'cues', scope: 'sentence', offsets: CENTER,
@@ -209,7 +211,7 @@ const LIBRARY: readonly FeatureTemplate[] = [
   {
     name: 'relevance', scope: 'sentence', offsets: CENTER,
     description: 'decile of the probability that the sentence carries any annotation (bag-of-words classifier)',
-    values: (_words, lower, resources) => relevanceDeciles(lower, resources, ['any']),
+    values: (_words, lower, resources, memos) => relevanceDeciles(lower, resources, ['any'], memos),
   },
   {
     name: 'relevance-by-type', scope: 'sentence', offsets: CENTER,
@@ -219,7 +221,7 @@ const LIBRARY: readonly FeatureTemplate[] = [
   {
     name: 'word-x-relevance', scope: 'sentence', offsets: CENTER,
     description: 'the lower-cased word joined with a low / mid / high bucket of the sentence relevance, so a word may weigh differently in sentences the annotators labelled',
-    wordJoin: { variants: RELEVANCE_BUCKETS, variant: (lower, resources) => relevanceBucketIndex(lower, resources) },
+    wordJoin: { variants: RELEVANCE_BUCKETS, variant: (lower, resources, memos) => relevanceBucketIndex(lower, resources, memos) },
     values: (_words, lower, resources) => {
       const bucket = relevanceBucket(lower, resources);
       if (bucket === null) return lower.map(() => NONE);
@@ -276,19 +278,19 @@ const LIBRARY: readonly FeatureTemplate[] = [
 let lastLower: readonly string[] | null = null;
 let lastModels: RelevanceModels | null = null;
 let lastProbability = 0;
-function anyRelevance(lower: readonly string[], models: RelevanceModels): number {
+function anyRelevance(lower: readonly string[], models: RelevanceModels, memos?: readonly WordMemo[]): number {
   if (lower !== lastLower || models !== lastModels) {
-    lastProbability = relevanceProbability(models.any, lower);
+    lastProbability = relevanceProbability(models.any, lower, memos);
     lastLower = lower;
     lastModels = models;
   }
   return lastProbability;
 }
 
-function relevanceBucketIndex(lower: readonly string[], resources: FeatureResources): number | null {
+function relevanceBucketIndex(lower: readonly string[], resources: FeatureResources, memos?: readonly WordMemo[]): number | null {
   const models = resources.relevance;
   if (!models) return null;
-  const p = anyRelevance(lower, models);
+  const p = anyRelevance(lower, models, memos);
   return p < 0.3 ? 0 : p < 0.7 ? 1 : 2;
 }
 
@@ -303,9 +305,9 @@ function crossWithRelevance(tags: (readonly string[])[] | undefined, lower: read
   return tags.map((values) => (values.length === 0 ? NONE : values.map((v) => `${v}|${bucket}`)));
 }
 
-function relevanceDeciles(lower: readonly string[], resources: FeatureResources, targets: readonly RelevanceTarget[]): string[][] {
+function relevanceDeciles(lower: readonly string[], resources: FeatureResources, targets: readonly RelevanceTarget[], memos?: readonly WordMemo[]): string[][] {
   const models = resources.relevance;
-  const probability = (target: RelevanceTarget, m: RelevanceModels) => (target === 'any' ? anyRelevance(lower, m) : relevanceProbability(m[target], lower));
+  const probability = (target: RelevanceTarget, m: RelevanceModels) => (target === 'any' ? anyRelevance(lower, m, memos) : relevanceProbability(m[target], lower, memos));
   const deciles = models ? targets.map((target) => `${target}:${Math.min(9, Math.floor(probability(target, models) * 10))}`) : [];
   return lower.map(() => deciles);
 }

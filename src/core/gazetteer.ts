@@ -1,3 +1,5 @@
+import type { WordMemo } from './word-memo.js';
+
 /**
  * A gazetteer of lower-cased token sequences (drug and disease names from open vocabularies), matched
  * longest-first over a sentence. Names in a list are evidence, not labels: the CRF learns how much to trust them.
@@ -21,8 +23,11 @@ export interface GazetteerEntry {
 }
 
 export interface Gazetteer {
-  /** Per token: the match tags covering it, e.g. ['B-drug'] or ['I-disease', 'I-drug']; empty when none. */
-  match(lowerTokens: readonly string[]): (readonly string[])[];
+  /**
+   * Per token: the match tags covering it, e.g. ['B-drug'] or ['I-disease', 'I-drug']; empty when none.
+   * memos[i], when given, is lowerTokens[i]'s WordMemo: where names starting with the word are, looked up once.
+   */
+  match(lowerTokens: readonly string[], memos?: readonly WordMemo[]): (readonly string[])[];
   /**
    * Longest matches left to right as spans, one kind per span (the longer; disease on a tie), without
    * overlaps: what a pass that turns names into entities needs, without per-token tag arrays.
@@ -60,13 +65,15 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>): Gazetteer {
       kept.push({ tokens: [...entry.tokens], kind: entry.kind });
     }
   }
-  return gazetteerOver({ roots: [root], excluded: null }, () => kept);
+  return gazetteerOver({ roots: [root], excluded: null, memoKey: Symbol('gazetteer') }, () => kept);
 }
 
 /** The tries a gazetteer matches over, and the phrases (tokens joined by a space) it never matches. */
 interface Tries {
   roots: readonly TrieNode[];
   excluded: ReadonlySet<string> | null;
+  /** Per root, the word's node under it (undefined: none), cached on the word's WordMemo. */
+  memoKey: symbol;
 }
 const triesOf = new WeakMap<Gazetteer, Tries>();
 
@@ -78,7 +85,7 @@ function gazetteerOver(tries: Tries, listEntries: () => GazetteerEntry[]): Gazet
       return all().length;
     },
     entries: all,
-    match: (lowerTokens) => matchLongest(tries, lowerTokens),
+    match: (lowerTokens, memos) => matchLongest(tries, lowerTokens, memos),
     matchSpans: (lowerTokens) => longestSpans(tries, lowerTokens),
   };
   triesOf.set(gazetteer, tries);
@@ -94,7 +101,7 @@ export function extendGazetteer(base: Gazetteer | null, entries: Iterable<Gazett
   const ownTries = triesOf.get(own) as Tries;
   const baseTries = base ? triesOf.get(base) : undefined;
   const excluded = new Set(options.excluded ?? []);
-  const tries: Tries = { roots: [...ownTries.roots, ...(baseTries?.roots ?? [])], excluded: excluded.size > 0 ? excluded : null };
+  const tries: Tries = { roots: [...ownTries.roots, ...(baseTries?.roots ?? [])], excluded: excluded.size > 0 ? excluded : null, memoKey: Symbol('gazetteer') };
   // The entries are listed only when asked for (serialising, size): matching needs only the tries.
   return gazetteerOver(tries, () => {
     const seen = new Set<string>();
@@ -117,30 +124,39 @@ let longestDisease = 0;
 let longestDrug = 0;
 
 /** Sets longestDisease / longestDrug to the end of the longest name of each kind starting at `start` (0: none). */
-function longestAt(tries: Tries, tokens: readonly string[], start: number): void {
+function longestAt(tries: Tries, tokens: readonly string[], start: number, memos?: readonly WordMemo[]): void {
   longestDisease = 0;
   longestDrug = 0;
-  for (const root of tries.roots) {
-    let node: TrieNode | undefined = root;
-    for (let end = start; end < tokens.length && end - start < MAX_PHRASE_TOKENS; end++) {
-      node = node.children.get(tokens[end] as string);
-      if (!node) break;
-      if (node.kinds.length === 0 || (tries.excluded !== null && tries.excluded.has(tokens.slice(start, end + 1).join(' ')))) continue;
-      for (const kind of node.kinds) {
-        if (kind === 'disease') longestDisease = Math.max(longestDisease, end + 1);
-        else longestDrug = Math.max(longestDrug, end + 1);
+  const roots = tries.roots;
+  const memo = memos?.[start];
+  let firsts: (TrieNode | undefined)[] | undefined;
+  if (memo !== undefined) {
+    firsts = memo[tries.memoKey] as (TrieNode | undefined)[] | undefined;
+    if (firsts === undefined) memo[tries.memoKey] = firsts = roots.map((root) => root.children.get(tokens[start] as string));
+  }
+  for (let r = 0; r < roots.length; r++) {
+    let node = firsts !== undefined ? firsts[r] : (roots[r] as TrieNode).children.get(tokens[start] as string);
+    for (let end = start; node !== undefined; ) {
+      if (node.kinds.length > 0 && !(tries.excluded !== null && tries.excluded.has(tokens.slice(start, end + 1).join(' ')))) {
+        for (const kind of node.kinds) {
+          if (kind === 'disease') longestDisease = Math.max(longestDisease, end + 1);
+          else longestDrug = Math.max(longestDrug, end + 1);
+        }
       }
+      end++;
+      if (end >= tokens.length || end - start >= MAX_PHRASE_TOKENS) break;
+      node = node.children.get(tokens[end] as string);
     }
   }
 }
 
 /** For each kind separately, greedy left-to-right longest match; tags of both kinds may cover one token. */
-function matchLongest(tries: Tries, tokens: readonly string[]): (readonly string[])[] {
+function matchLongest(tries: Tries, tokens: readonly string[], memos?: readonly WordMemo[]): (readonly string[])[] {
   const tags: (readonly string[])[] = new Array<readonly string[]>(tokens.length).fill(NO_TAGS);
   let nextFreeDisease = 0;
   let nextFreeDrug = 0;
   for (let start = 0; start < tokens.length; start++) {
-    longestAt(tries, tokens, start);
+    longestAt(tries, tokens, start, memos);
     if (longestDisease !== 0 && start >= nextFreeDisease) {
       markSpan(tags, start, longestDisease, 'disease');
       nextFreeDisease = longestDisease;

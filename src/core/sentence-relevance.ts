@@ -1,4 +1,5 @@
 import { foldPartition, kFoldIndices, mulberry32 } from './folds.js';
+import type { WordMemo } from './word-memo.js';
 
 /**
  * How likely a sentence is to carry annotations at all. The corpus's annotators labelled diseases and
@@ -34,7 +35,8 @@ export function relevanceFeatures(lowerWords: readonly string[]): string[] {
   return [...features];
 }
 
-export function relevanceProbability(model: RelevanceModel, lowerWords: readonly string[]): number {
+/** memos[i], when given, is lowerWords[i]'s WordMemo: the word's weights are looked up once per memo. */
+export function relevanceProbability(model: RelevanceModel, lowerWords: readonly string[], memos?: readonly WordMemo[]): number {
   const index = weightIndex(model);
   if (!index) {
     let z = model.bias;
@@ -49,7 +51,14 @@ export function relevanceProbability(model: RelevanceModel, lowerWords: readonly
   let previous: WordWeights | undefined;
   for (let i = 0; i < lowerWords.length; i++) {
     const word = lowerWords[i] as string;
-    const entry = index.words.get(word);
+    let entry: WordWeights | undefined;
+    const memo = memos?.[i];
+    if (memo === undefined) entry = index.words.get(word);
+    else {
+      const cached = memo[index.memoKey] as WordWeights | null | undefined;
+      if (cached === undefined) memo[index.memoKey] = (entry = index.words.get(word)) ?? null;
+      else entry = cached ?? undefined;
+    }
     const unigram = entry?.unigram;
     if (unigram && unigram.mark !== mark) {
       unigram.mark = mark;
@@ -77,6 +86,8 @@ interface WordWeights {
 interface WeightIndex {
   calls: number;
   words: Map<string, WordWeights>;
+  /** This index's entry of a word, or null for none, cached on the word's WordMemo. */
+  memoKey: symbol;
 }
 const weightIndexes = new WeakMap<RelevanceModel, WeightIndex | null>();
 
@@ -93,7 +104,7 @@ function weightIndex(model: RelevanceModel): WeightIndex | null {
     if (!entry) words.set(word, (entry = { unigram: null, bigrams: null }));
     return entry;
   };
-  index = { calls: 0, words };
+  index = { calls: 0, words, memoKey: Symbol('relevance weights') };
   for (const [feature, value] of model.weights) {
     if (feature.startsWith('u:')) entryOf(feature.slice(2)).unigram = { value, mark: 0 };
     else if (feature.startsWith('b:')) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildGazetteer, extendGazetteer, MAX_PHRASE_TOKENS } from '../../src/core/gazetteer.js';
+import type { WordMemo } from '../../src/core/word-memo.js';
 
 const gazetteer = buildGazetteer([
   { tokens: ['lung', 'cancer'], kind: 'disease' },
@@ -56,5 +57,26 @@ describe('extendGazetteer', () => {
     }
     expect(extended.size).toBe(whole.size);
     expect(base.matchSpans(['today'])).toEqual([{ start: 0, end: 1, kind: 'drug' }]);
+  });
+});
+
+describe('gazetteer matching with word memos', () => {
+  it('matches as without them, on the memo\'s first use and from its cache, one memo per distinct word', () => {
+    const base = buildGazetteer([
+      { tokens: ['iron'], kind: 'drug' },
+      { tokens: ['iron', 'deficiency', 'anemia'], kind: 'disease' },
+      { tokens: ['lung', 'cancer'], kind: 'disease' },
+    ]);
+    const extended = extendGazetteer(base, [{ tokens: ['htn'], kind: 'disease' }], { excluded: ['iron'] });
+    const memos = new Map<string, WordMemo>();
+    const memosOf = (words: string[]) => words.map((w) => memos.get(w) ?? memos.set(w, {}).get(w) as WordMemo);
+    for (const g of [base, extended, gazetteer]) {
+      for (const sentence of ['htn with iron deficiency anemia on iron', 'lung cancer and iron', 'iron deficiency anemia', 'iron']) {
+        const words = sentence.split(' ');
+        const expected = g.match(words);
+        expect(g.match(words, memosOf(words)), sentence).toEqual(expected);
+        expect(g.match(words, memosOf(words)), sentence).toEqual(expected);
+      }
+    }
   });
 });
