@@ -43,7 +43,7 @@ const variantSpecs: Record<string, TrainingSpec> = {
 };
 
 /**
- * A tagger over the members' averaged span probabilities; Viterbi tags and span rules of the first. The
+ * A tagger over the members' averaged span probabilities; tag() and span rules of the first. The
  * average is a SpanScorer, so decodeByMarginals picks the spans as for one CRF.
  */
 function ensemble(models: { model: CrfNerModel; resources: FeatureResources }[], threshold: number, maxLength = 10): SequenceTagger {
@@ -76,10 +76,9 @@ function ensemble(models: { model: CrfNerModel; resources: FeatureResources }[],
     version: 'ensemble', labelEncoding: first.labelEncoding, spanRules: first.spanRules, ...(first.noteLexicon ? { noteLexicon: first.noteLexicon } : {}),
     tag: (words) => first.tag(words),
     tagScored: (words): ScoredTagging => {
-      const tags = first.tag(words);
-      if (words.length === 0) return { tags, spans: [], confidence: () => 0 };
+      if (words.length === 0) return { spans: [], confidence: () => 0 };
       const scorer = averaged(words);
-      return { tags, spans: decodeByMarginals(scorer, threshold, maxLength), confidence: (span) => scorer.probability(span) };
+      return { spans: decodeByMarginals(scorer, threshold, maxLength), confidence: (span) => scorer.probability(span) };
     },
   };
 }

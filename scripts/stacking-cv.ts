@@ -112,7 +112,7 @@ for (const fold of only) {
     tagScored: (words) => {
       const scorer = spanScorer(scoresOf(words, resources), words.length, weights, spec.labelEncoding);
       const spans = decodeByMarginals(scorer, threshold, maxLength);
-      return { tags: [], spans, confidence: (s) => scorer.probability(s) };
+      return { spans, confidence: (s) => scorer.probability(s) };
     },
   };
   // evaluateTagger tags the sentences once each, in order: `current` follows it.

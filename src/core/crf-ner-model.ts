@@ -62,13 +62,14 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   const tagScored = (words: readonly string[]): ScoredTagging => {
     if (words.length === 0) return { tags: [], confidence: () => 0 };
     const length = score(words);
-    const tags = decode(length);
-    // Span rules only reshape decoded spans, so a sentence tagged all O has none to score. The scorer
-    // stays valid until the next tagScored call (see ScoredTagging).
+    // The scorer stays valid until the next tagScored call (see ScoredTagging). Decoding by marginals
+    // needs no Viterbi pass.
     if (decoding.method === 'marginals') {
       const scorer = spanScorer(scores, length, parts.weights, parts.labelEncoding);
-      return { tags, spans: decodeByMarginals(scorer, decoding.threshold, decoding.maxLength), confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };
+      return { spans: decodeByMarginals(scorer, decoding.threshold, decoding.maxLength), confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };
     }
+    const tags = decode(length);
+    // Span rules only reshape decoded spans, so a sentence tagged all O has none to score.
     if (!tags.some((t) => t !== 'O')) return { tags, confidence: () => 0 };
     const scorer = spanScorer(scores, length, parts.weights, parts.labelEncoding);
     return { tags, confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };

@@ -24,11 +24,10 @@ export interface SequenceTagger {
   readonly noteLexicon?: Gazetteer;
 }
 
-export interface ScoredTagging {
-  /** The Viterbi tags (CRFsuite's own decoding). */
-  tags: string[];
-  /** The spans the model decodes, when it does not take them from the tags (see span-decoding.ts). */
-  spans?: TokenSpan[];
+/** The spans come from the Viterbi tags (CRFsuite's own decoding), or the model decodes them itself (span-decoding.ts). */
+export type ScoredTagging = ({ tags: string[]; spans?: undefined } | { spans: TokenSpan[]; tags?: undefined }) & ScoredTaggingConfidence;
+
+interface ScoredTaggingConfidence {
   /**
    * Calibrated probability that the span is an entity of its type with exactly these boundaries. Valid
    * until the tagger's next tagScored call (the CRF reuses its tables).
@@ -84,8 +83,9 @@ export interface SentenceContext {
 export function tagScoredSpans(model: SequenceTagger, words: readonly string[], context: SentenceContext = {}): ScoredSpan[] {
   if (!model.tagScored) return tagSpans(model, words).map((span) => ({ ...span, confidence: 1 }));
   const cased = caseForTagging(words);
-  const { tags, spans, confidence } = model.tagScored(cased);
-  const decoded = applySpanRules(model.spanRules, words, spans ?? spansFromTags(tags, model.labelEncoding));
+  const tagging = model.tagScored(cased);
+  const { confidence } = tagging;
+  const decoded = applySpanRules(model.spanRules, words, tagging.spans ?? spansFromTags(tagging.tags, model.labelEncoding));
   const scored: ScoredSpan[] = decoded.map((span) => ({ type: span.type, start: span.start, end: span.end, confidence: round3(confidence(span)) }));
   if (!model.noteLexicon) return scored;
   // Capitals alone do not make a note: its cues (read from the lower-cased words) do.
