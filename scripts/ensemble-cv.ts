@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config.js';
 import { foldPartition, kFoldIndices } from '../src/core/folds.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { readFixedResources } from '../src/corpus/resource-files.js';
+import { specOfCard } from '../src/registry/model-card.js';
 import { loadModel } from '../src/registry/model-store.js';
 import { evaluateTagger, trainTagger, type TrainingSpec } from '../src/training/train-tagger.js';
 import { FeatureEncoder, planFeatures } from '../src/core/feature-encoder.js';
@@ -31,10 +32,7 @@ const { card, directory } = await loadModel(config.modelDir);
 const resources = await readFixedResources(directory);
 const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
 const folds = kFoldIndices(sentences.length, Number(values.folds), 42);
-const base: TrainingSpec = {
-  templates: card.templates, spanRules: card.spanRules ?? [], labelEncoding: card.labelEncoding, parameters: card.trainingParameters,
-  ...(card.decoding ? { decoding: card.decoding } : {}),
-};
+const base: TrainingSpec = specOfCard(card);
 const variantSpecs: Record<string, TrainingSpec> = {
   IO: { ...base, labelEncoding: 'IO' },
   'c1-c2': { ...base, parameters: { ...base.parameters, c1: 0.1, c2: 0.01 } },

@@ -26,6 +26,7 @@ import type { CorpusLabel, LabeledSentence } from '../src/core/types.js';
 import { addItemStateScores, attributeKey } from '../src/core/viterbi.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { readFixedResources } from '../src/corpus/resource-files.js';
+import { specOfCard } from '../src/registry/model-card.js';
 import { loadModel } from '../src/registry/model-store.js';
 import { evaluateTagger, trainingSequences, trainTagger, withEntityBias, type TrainingSpec } from '../src/training/train-tagger.js';
 
@@ -35,10 +36,7 @@ const { card, directory } = await loadModel(config.modelDir);
 const fixed = await readFixedResources(directory);
 const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
 const folds = kFoldIndices(sentences.length, Number(values.folds), 42);
-const spec: TrainingSpec = {
-  templates: card.templates, spanRules: card.spanRules ?? [], labelEncoding: card.labelEncoding, parameters: card.trainingParameters,
-  ...(card.decoding ? { decoding: card.decoding } : {}),
-};
+const spec: TrainingSpec = specOfCard(card);
 const kinds = new Set(values.features.split(','));
 
 /** The first CRF's labels for each sentence (D / T / O per token, from its decoded spans). */

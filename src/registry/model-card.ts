@@ -5,6 +5,7 @@ import type { CalibrationMap, ReliabilityTable } from '../core/calibration.js';
 import { isSpanDecoding, type SpanDecoding } from '../core/span-decoding.js';
 import { trainingProfileProblem, type TrainingProfile } from '../core/drift.js';
 import type { AveragedReport, EvaluationReport } from '../core/evaluation.js';
+import type { TrainingSpec } from '../training/train-tagger.js';
 
 /** sha256 and size of a file, so a model file is verified before the CRFsuite binding ever sees it. */
 export interface FileDigest {
@@ -127,4 +128,12 @@ function isCalibrationMap(map: unknown): map is CalibrationMap {
     (knot, k) =>
       Array.isArray(knot) && knot.length === 2 && knot.every((x) => typeof x === 'number' && x >= 0 && x <= 1) && (k === 0 || (knots[k - 1] as number[])[0]! <= knot[0]!),
   );
+}
+
+/** The training spec a model card records: a challenger (or an experiment) is trained exactly as the card's model was. */
+export function specOfCard(card: ModelCard): TrainingSpec {
+  return {
+    templates: [...card.templates], spanRules: [...(card.spanRules ?? [])], labelEncoding: card.labelEncoding, parameters: card.trainingParameters,
+    ...(card.decoding ? { decoding: card.decoding } : {}),
+  };
 }

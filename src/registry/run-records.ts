@@ -5,7 +5,7 @@ import { formatDecoding } from '../core/span-decoding.js';
 import type { CrossValidationResult } from '../training/cross-validate.js';
 import type { TrainingSpec } from '../training/train-tagger.js';
 import type { TrainModelVersionResult } from '../training/train-model-version.js';
-import type { ModelCard } from './model-card.js';
+import { specOfCard, type ModelCard } from './model-card.js';
 import { RUN_SCHEMA_VERSION, type PairedDelta, type Run, type RunCrossValidation, type RunData, type RunEnvironment, type RunKind, type RunParameters } from './runs.js';
 
 /** Pure builders of runs from training results, and the comparison of two runs (no I/O here). */
@@ -68,10 +68,7 @@ export interface TrainRunInput {
 /** The run of a `trainModelVersion` call (behealthy train, tune --train-best; a retraining with kind 'retrain'). */
 export function trainRun(input: TrainRunInput): Run {
   const { card, crossValidation } = input.result;
-  const spec: TrainingSpec = {
-    templates: card.templates, labelEncoding: card.labelEncoding, spanRules: card.spanRules ?? [], parameters: card.trainingParameters,
-    ...(card.decoding ? { decoding: card.decoding } : {}),
-  };
+  const spec = specOfCard(card);
   return {
     schemaVersion: RUN_SCHEMA_VERSION,
     id: input.id,

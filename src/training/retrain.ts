@@ -5,7 +5,7 @@ import { labeledSentencesOf, type OffsetEntity } from '../core/annotated-sentenc
 import type { LabeledSentence } from '../core/types.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { NerError } from '../errors.js';
-import type { ModelCard } from '../registry/model-card.js';
+import { specOfCard, type ModelCard } from '../registry/model-card.js';
 import { crossValidate, type CrossValidationResult } from './cross-validate.js';
 import { trainModelVersion } from './train-model-version.js';
 import { createHash } from 'node:crypto';
@@ -15,7 +15,6 @@ import { promoteVersion } from '../registry/model-registry.js';
 import { createRunId, recordRun, RUN_SCHEMA_VERSION } from '../registry/runs.js';
 import { runDataOfCard, runParameters, trainRun } from '../registry/run-records.js';
 import { gitCommit, runEnvironment } from '../registry/run-environment.js';
-import type { TrainingSpec } from './train-tagger.js';
 
 /** What started a retraining: by hand, a nightly drift verdict of `retrain`, or enough new corrections. */
 export type RetrainTrigger = 'manual' | 'drift' | 'corrections';
@@ -44,14 +43,6 @@ export interface RetrainComparison {
   delta: number;
   promote: boolean;
   reason: string;
-}
-
-/** The training spec a model card records: a challenger is trained exactly as its champion was. */
-export function specOfCard(card: ModelCard): TrainingSpec {
-  return {
-    templates: [...card.templates], spanRules: [...(card.spanRules ?? [])], labelEncoding: card.labelEncoding, parameters: card.trainingParameters,
-    ...(card.decoding ? { decoding: card.decoding } : {}),
-  };
 }
 
 const summary = (cv: CrossValidationResult): CvSummary => ({
