@@ -65,7 +65,12 @@ export function jobRoutes(app: FastifyInstance, { jobs, limits }: { jobs: () => 
     },
     async (request, reply) => {
       const accepted = await jobs().submit(request.body.notes);
-      request.noteStats = { notes: accepted.notes, chars: 0 };
+      // Notes are checked by the workers; the log line counts the characters of those whose text is a string.
+      const chars = request.body.notes.reduce((sum, note) => {
+        const text = (note as SubmittedNote | null)?.text;
+        return sum + (typeof text === 'string' ? text.length : 0);
+      }, 0);
+      request.noteStats = { notes: accepted.notes, chars };
       return reply.code(202).send({ ...accepted, status: `/v1/jobs/${accepted.jobId}` });
     },
   );
