@@ -39,12 +39,11 @@ interface Candidate extends TokenSpan {
 }
 
 /** The CRF's candidate spans of a sentence, with their marginal probabilities. */
-function candidatesOf(model: CrfNerModel, resources: FeatureResources, encoder: FeatureEncoder, words: readonly string[]): Candidate[] {
+function candidatesOf(model: CrfNerModel, encoder: FeatureEncoder, words: readonly string[]): Candidate[] {
   if (words.length === 0) return [];
   const L = model.weights.labels.length;
   const scores = new Float64Array(words.length * L);
   encoder.scoreStates(words, scores);
-  void resources;
   return spanScorer(scores, words.length, model.weights, model.labelEncoding).candidates(CANDIDATE_THRESHOLD, MAX_LENGTH).map((c) => ({ type: c.type, start: c.start, end: c.end, probability: c.probability }));
 }
 
@@ -133,7 +132,7 @@ function examplesOf(model: CrfNerModel, resources: FeatureResources, sentencesOf
   const out: Example[] = [];
   for (const s of sentencesOf) {
     const gold = goldSpans(s);
-    const candidates = candidatesOf(model, resources, encoder, s.tokens);
+    const candidates = candidatesOf(model, encoder, s.tokens);
     for (const c of candidates) {
       const { names, numeric } = spanFeatures(s.tokens, c, candidates, resources);
       out.push({ names, numeric, y: gold.some((g) => g.type === c.type && g.start === c.start && g.end === c.end) ? 1 : 0 });
@@ -166,7 +165,7 @@ for (const fold of only) {
       ...(crf.model.noteLexicon ? { noteLexicon: crf.model.noteLexicon } : {}),
       tag: () => { throw new Error('unused'); },
       tagScored: (words) => {
-        const candidates = candidatesOf(crf.model, crf.resources, encoder, words);
+        const candidates = candidatesOf(crf.model, encoder, words);
         const scored = candidates.map((c) => {
           const { names, numeric } = spanFeatures(words, c, candidates, crf.resources);
           return { ...c, score: score(names, numeric) };
