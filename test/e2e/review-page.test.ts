@@ -187,4 +187,27 @@ describe.skipIf(!haveChromium && !process.env.CI)('review page (headless Chromiu
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM records WHERE job_id = $1 AND reviewed_at IS NOT NULL', [jobId]);
     expect(rows[0].n).toBe(2);
   });
+
+  it('keeps a note the reviewer starts pasting while n is still loading the queue', async () => {
+    await page.goto(`${base}/review`);
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let answered: () => void = () => {};
+    const queueAnswered = new Promise<void>((resolve) => (answered = resolve));
+    await page.route('**/v1/reviews/queue*', async (route) => {
+      await released;
+      await route.continue();
+      answered();
+    });
+    await page.locator('body').focus();
+    await page.keyboard.press('n');
+    await page.fill('#note-id', 'typed-while-loading');
+    await page.fill('#note-text', 'Known asthma.');
+    release();
+    await queueAnswered;
+    await page.waitForTimeout(200);
+    expect(await page.inputValue('#note-id')).toBe('typed-while-loading');
+    expect(await page.inputValue('#note-text')).toBe('Known asthma.');
+    await page.unroute('**/v1/reviews/queue*');
+  });
 });
