@@ -95,7 +95,7 @@ interface CachedWord {
   /**
    * With state weights, the word's state scores in one block (see scoreStates): per word slot s, its ids'
    * weights summed for label l at [s * L + l]; then per word-join slot j and variant v, that attribute's
-   * weight at [joinScoreStart[j] + v * L + l].
+   * weight at [joinSlots[j].scoreStart + v * L + l].
    */
   scores: Float64Array | null;
   lower: LowerWord;
@@ -176,9 +176,10 @@ export class FeatureEncoder {
 
   /**
    * CRFsuite's state scores of every token into scores[t * L + l] (scores must hold words.length * L; it is
-   * overwritten). The same terms in the same order as summing encode()'s ids, except that a word's ids in
-   * one slot are summed once per distinct word: the sums can differ from CRFsuite's in the last bits (the
-   * shipped model's labels are checked against CRFsuite's by `npm run bench` and the shipped-model test).
+   * overwritten). The same terms as summing encode()'s ids, grouped differently: a word's ids in one slot
+   * are summed once per distinct word, and word-join terms come before the other sentence templates'. So
+   * the sums can differ from CRFsuite's in the last bits (the shipped model's labels are checked against
+   * CRFsuite's by `npm run bench` and the shipped-model test).
    * Each token otherwise costs a weight row per attribute, most of them cache misses in a large model.
    */
   scoreStates(words: readonly string[], scores: Float64Array): void {
