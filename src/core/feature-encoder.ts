@@ -128,7 +128,7 @@ export class FeatureEncoder {
   /** Per sentence template and offset, its word-join slot (-1: not a word-join template). */
   private readonly joinSlot: number[][];
   /** Per word-join slot: its template, offset, and where its variants' scores start in CachedWord.scores. */
-  private readonly joinSlots: { template: SentenceTemplate; k: number; offset: number; scoreStart: number }[] = [];
+  private readonly joinSlots: { template: SentenceTemplate; k: number; slot: number; offset: number; scoreStart: number }[] = [];
   private wordScoresLength = 0;
   /** Pair and word-join entries cached on the lower-cased words (bounded with the word cache). */
   private cachedWordEntries = 0;
@@ -160,10 +160,10 @@ export class FeatureEncoder {
       let start = plan.wordSlots.length * L;
       plan.sentenceTemplates.forEach((template, k) => {
         if (!template.wordJoin) return;
-        for (const offset of template.offsets) {
-          this.joinSlots.push({ template, k, offset, scoreStart: start });
-          start += template.wordJoin.variants.length * L;
-        }
+        template.offsets.forEach((offset, o) => {
+          this.joinSlots.push({ template, k, slot: (this.joinSlot[k] as number[])[o] as number, offset, scoreStart: start });
+          start += (template.wordJoin as NonNullable<SentenceTemplate['wordJoin']>).variants.length * L;
+        });
       });
       this.wordScoresLength = start;
     }
@@ -226,16 +226,10 @@ export class FeatureEncoder {
     const A = weights.numAttributes;
     const dense = weights.stateDense;
     const block = new Float64Array(this.wordScoresLength);
-    word.slots.forEach((slotIds, s) => {
-      for (let l = 0; l < L; l++) {
-        let sum = 0;
-        for (const a of slotIds) if (a < A) sum += dense[a * L + l] as number;
-        block[s * L + l] = sum;
-      }
-    });
-    for (const { template, offset, scoreStart } of this.joinSlots) {
-      (template.wordJoin as NonNullable<SentenceTemplate['wordJoin']>).variants.forEach((variant, v) => {
-        const a = this.attributeIds.get(attributeKey(attributeName(template.name, offset, `${word.lower.text}|${variant}`))) ?? -1;
+    // Row s of the block is slot s's sum, as a token's row is its attributes' sum.
+    word.slots.forEach((slotIds, s) => addItemStateScores(weights, slotIds, block, s));
+    for (const { template, slot, offset, scoreStart } of this.joinSlots) {
+      this.joinIdsOf(word.lower, slot, template, offset).forEach((a, v) => {
         if (a >= 0 && a < A) for (let l = 0; l < L; l++) block[scoreStart + v * L + l] = dense[a * L + l] as number;
       });
     }
@@ -255,7 +249,6 @@ export class FeatureEncoder {
   private encodeWith(words: readonly string[], cachedWords: readonly CachedWord[], withWordSlots: boolean): EncodedSentence & { variants: (number | null)[] } {
     const length = words.length;
     const starts = new Int32Array(length + 1);
-    const perWord = cachedWords.map((c) => c.slots);
     // The cached lower-case strings: map lookups on them reuse their computed hashes.
     const lowerWords = cachedWords.map((c) => c.lower);
     const lower = this.plan.sentenceTemplates.length > 0 ? lowerWords.map((l) => l.text) : [];
@@ -269,9 +262,9 @@ export class FeatureEncoder {
       starts[i] = n;
       if (withWordSlots && this.biasId >= 0) n = this.push(n, this.biasId);
       for (let s = 0; withWordSlots && s < wordSlots.length; s++) {
-        const neighbour = perWord[i + (wordSlots[s] as WordSlot).offset];
+        const neighbour = cachedWords[i + (wordSlots[s] as WordSlot).offset];
         if (neighbour === undefined) continue;
-        const slotIds = neighbour[s] as Int32Array;
+        const slotIds = neighbour.slots[s] as Int32Array;
         if (n + slotIds.length > this.ids.length) this.grow(n + slotIds.length);
         const out = this.ids;
         for (let k = 0; k < slotIds.length; k++) out[n++] = slotIds[k] as number;
@@ -347,7 +340,12 @@ export class FeatureEncoder {
     const offset = template.offsets[o] as number;
     const word = words[i + offset];
     if (word === undefined) return n;
-    const slot = (this.joinSlot[k] as number[])[o] as number;
+    const id = this.joinIdsOf(word, (this.joinSlot[k] as number[])[o] as number, template, offset)[variant] as number;
+    return id >= 0 ? this.push(n, id) : n;
+  }
+
+  /** A word-join slot's attribute id for the word and each variant (-1 unknown), cached on the word. */
+  private joinIdsOf(word: LowerWord, slot: number, template: SentenceTemplate, offset: number): Int32Array {
     let ids = word.joinIds[slot];
     if (!ids) {
       const variants = (template.wordJoin as NonNullable<SentenceTemplate['wordJoin']>).variants;
@@ -355,8 +353,7 @@ export class FeatureEncoder {
       word.joinIds[slot] = ids;
       this.cachedWordEntries++;
     }
-    const id = ids[variant] as number;
-    return id >= 0 ? this.push(n, id) : n;
+    return ids;
   }
 
   private lowerWordAt(words: readonly LowerWord[], index: number): LowerWord {
