@@ -7,11 +7,8 @@
  * configuration: strict micro F1 mean and per fold.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { foldPartition, kFoldIndices } from '../src/core/folds.js';
-import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { readFixedResources } from '../src/corpus/resource-files.js';
-import { loadModel } from '../src/registry/model-store.js';
+import { productionFolds } from './production-folds.js';
+import { foldPartition } from '../src/core/folds.js';
 import { evaluateTagger, modelFromBytes, trainTagger, withEntityBias, type TrainingSpec } from '../src/training/train-tagger.js';
 import { VITERBI, type SpanDecoding } from '../src/core/span-decoding.js';
 
@@ -24,16 +21,9 @@ const { values } = parseArgs({
   },
 });
 const numbers = (text: string) => text.split(',').map(Number);
-const config = loadConfig();
-const { card, directory } = await loadModel(config.modelDir);
-// Resources learned from training sentences are learned again inside each fold.
-const resources = await readFixedResources(directory);
-const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
-const folds = kFoldIndices(sentences.length, Number(values.folds), Number(values.seed));
-const base: TrainingSpec = {
-  templates: card.templates, spanRules: card.spanRules ?? [], labelEncoding: card.labelEncoding,
-  parameters: { ...card.trainingParameters, entityBias: { D: 0, T: 0 } },
-};
+const { spec, resources, sentences, folds } = await productionFolds(Number(values.folds), Number(values.seed));
+// Without the card's entity bias and decoding: both are varied below.
+const base: TrainingSpec = { templates: spec.templates, spanRules: spec.spanRules, labelEncoding: spec.labelEncoding, parameters: { ...spec.parameters, entityBias: { D: 0, T: 0 } } };
 const decodings: SpanDecoding[] = [VITERBI, ...numbers(values.thresholds).map((threshold): SpanDecoding => ({ method: 'marginals', threshold, maxLength: 10 }))];
 const scores = new Map<string, number[]>();
 for (let fold = 0; fold < folds.length; fold++) {

@@ -9,12 +9,8 @@
  * in this process (about a minute each). Prints one JSON line per configuration; models/README.md has the figures.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { foldPartition, kFoldIndices } from '../src/core/folds.js';
-import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { readFixedResources } from '../src/corpus/resource-files.js';
-import { specOfCard } from '../src/registry/model-card.js';
-import { loadModel } from '../src/registry/model-store.js';
+import { productionFolds } from './production-folds.js';
+import { foldPartition } from '../src/core/folds.js';
 import { evaluateTagger, trainTagger, type TrainingSpec } from '../src/training/train-tagger.js';
 import { FeatureEncoder, planFeatures } from '../src/core/feature-encoder.js';
 import { spanScorer, type SpanScorer } from '../src/core/span-confidence.js';
@@ -26,13 +22,7 @@ import type { SequenceTagger, ScoredTagging } from '../src/core/extract.js';
 import type { FeatureResources } from '../src/core/feature-templates.js';
 
 const { values } = parseArgs({ options: { variants: { type: 'string', default: 'IO' }, thresholds: { type: 'string', default: '0.2,0.25,0.3,0.35' }, folds: { type: 'string', default: '5' } } });
-const config = loadConfig();
-const { card, directory } = await loadModel(config.modelDir);
-// Resources learned from training sentences are learned again inside each fold.
-const resources = await readFixedResources(directory);
-const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
-const folds = kFoldIndices(sentences.length, Number(values.folds), 42);
-const base: TrainingSpec = specOfCard(card);
+const { spec: base, resources, sentences, folds } = await productionFolds(Number(values.folds));
 const variantSpecs: Record<string, TrainingSpec> = {
   IO: { ...base, labelEncoding: 'IO' },
   'c1-c2': { ...base, parameters: { ...base.parameters, c1: 0.1, c2: 0.01 } },

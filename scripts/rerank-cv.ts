@@ -9,7 +9,7 @@
  * Prints one JSON line per fold, and the means at the end.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
+import { productionFolds } from './production-folds.js';
 import type { CrfNerModel } from '../src/core/crf-ner-model.js';
 import type { SequenceTagger } from '../src/core/extract.js';
 import { FeatureEncoder, planFeatures } from '../src/core/feature-encoder.js';
@@ -18,19 +18,10 @@ import { foldPartition, kFoldIndices, mulberry32 } from '../src/core/folds.js';
 import type { TokenSpan } from '../src/core/label-codec.js';
 import { spanScorer } from '../src/core/span-confidence.js';
 import type { LabeledSentence } from '../src/core/types.js';
-import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { readFixedResources } from '../src/corpus/resource-files.js';
-import { specOfCard } from '../src/registry/model-card.js';
-import { loadModel } from '../src/registry/model-store.js';
 import { evaluateTagger, trainTagger } from '../src/training/train-tagger.js';
 
 const { values } = parseArgs({ options: { folds: { type: 'string', default: '5' }, inner: { type: 'string', default: '5' }, only: { type: 'string' }, thresholds: { type: 'string', default: '0.3,0.35,0.4,0.45,0.5' } } });
-const config = loadConfig();
-const { card, directory } = await loadModel(config.modelDir);
-const fixed = await readFixedResources(directory);
-const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
-const folds = kFoldIndices(sentences.length, Number(values.folds), 42);
-const spec = specOfCard(card);
+const { spec, resources: fixed, sentences, folds } = await productionFolds(Number(values.folds));
 const CANDIDATE_THRESHOLD = 0.05;
 const MAX_LENGTH = 10;
 

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
+import { productionFolds } from './production-folds.js';
 import { parseCrfsuiteModel } from '../src/core/crf-model-file.js';
 import { trainCrf } from '../src/core/crfsuite-binding.js';
 import { tagScoredSpans, type SequenceTagger } from '../src/core/extract.js';
@@ -24,19 +24,10 @@ import { decodeByMarginals } from '../src/core/span-decoding.js';
 import { resolveSpanRules } from '../src/core/span-rules.js';
 import type { CorpusLabel, LabeledSentence } from '../src/core/types.js';
 import { addItemStateScores, attributeKey } from '../src/core/viterbi.js';
-import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { readFixedResources } from '../src/corpus/resource-files.js';
-import { specOfCard } from '../src/registry/model-card.js';
-import { loadModel } from '../src/registry/model-store.js';
-import { evaluateTagger, trainingSequences, trainTagger, withEntityBias, type TrainingSpec } from '../src/training/train-tagger.js';
+import { evaluateTagger, trainingSequences, trainTagger, withEntityBias } from '../src/training/train-tagger.js';
 
 const { values } = parseArgs({ options: { folds: { type: 'string', default: '5' }, inner: { type: 'string', default: '5' }, only: { type: 'string' }, features: { type: 'string', default: 'window,sentence' } } });
-const config = loadConfig();
-const { card, directory } = await loadModel(config.modelDir);
-const fixed = await readFixedResources(directory);
-const { sentences } = await readBeHealthySplit(config.corpusDir, 'train');
-const folds = kFoldIndices(sentences.length, Number(values.folds), 42);
-const spec: TrainingSpec = specOfCard(card);
+const { spec, resources: fixed, sentences, folds } = await productionFolds(Number(values.folds));
 const kinds = new Set(values.features.split(','));
 
 /** The first CRF's labels for each sentence (D / T / O per token, from its decoded spans). */
