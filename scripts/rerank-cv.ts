@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { productionFolds } from './production-folds.js';
 import type { CrfNerModel } from '../src/core/crf-ner-model.js';
-import type { SequenceTagger } from '../src/core/extract.js';
+import { caseForTagging, type SequenceTagger } from '../src/core/extract.js';
 import { FeatureEncoder, planFeatures } from '../src/core/feature-encoder.js';
 import type { FeatureResources } from '../src/core/feature-templates.js';
 import { foldPartition, kFoldIndices, mulberry32 } from '../src/core/folds.js';
@@ -24,6 +24,8 @@ const { values } = parseArgs({ options: { folds: { type: 'string', default: '5' 
 const { spec, resources: fixed, sentences, folds } = await productionFolds(Number(values.folds));
 const CANDIDATE_THRESHOLD = 0.05;
 const MAX_LENGTH = 10;
+
+type TokenSpanLike = Pick<TokenSpan, 'start' | 'end'>;
 
 interface Candidate extends TokenSpan {
   probability: number;
@@ -41,8 +43,14 @@ function candidatesOf(model: CrfNerModel, encoder: FeatureEncoder, words: readon
 const COORDINATION = new Set(['and', 'or', ',', 'with', 'plus', 'and/or', '(', ')', 'of', 'in', 'for']);
 const bucket = (p: number) => Math.min(9, Math.floor(p * 10));
 
-function spanFeatures(words: readonly string[], c: Candidate, all: readonly Candidate[], resources: FeatureResources): { names: string[]; numeric: number[] } {
+/** Each candidate's features; the sentence's lower-cased words and gazetteer matches are found once. */
+function candidateFeatures(words: readonly string[], all: readonly Candidate[], resources: FeatureResources): { names: string[]; numeric: number[] }[] {
   const lower = words.map((w) => w.toLowerCase());
+  const gaz = resources.gazetteer?.matchSpans(lower) ?? [];
+  return all.map((c) => spanFeatures(lower, gaz, c, all));
+}
+
+function spanFeatures(lower: readonly string[], gaz: readonly TokenSpanLike[], c: Candidate, all: readonly Candidate[]): { names: string[]; numeric: number[] } {
   const t = c.type;
   const inside = lower.slice(c.start, c.end);
   const names = [
@@ -58,7 +66,6 @@ function spanFeatures(words: readonly string[], c: Candidate, all: readonly Cand
   if (overlapping.some((o) => o.type !== t)) names.push(`rivalType=${t}`);
   if (overlapping.some((o) => o.type === t && o.start <= c.start && o.end >= c.end && (o.end - o.start) > (c.end - c.start))) names.push(`inside-longer=${t}`);
   if (overlapping.some((o) => o.type === t && o.start >= c.start && o.end <= c.end && (o.end - o.start) < (c.end - c.start))) names.push(`contains-shorter=${t}`);
-  const gaz = resources.gazetteer?.matchSpans(lower) ?? [];
   if (gaz.some((g) => g.start === c.start && g.end === c.end)) names.push(`gaz-exact=${t}`);
   else if (gaz.some((g) => g.start < c.end && c.start < g.end)) names.push(`gaz-overlap=${t}`);
   const clipped = Math.min(1 - 1e-6, Math.max(1e-6, c.probability));
@@ -124,10 +131,10 @@ function examplesOf(model: CrfNerModel, resources: FeatureResources, sentencesOf
   for (const s of sentencesOf) {
     const gold = goldSpans(s);
     const candidates = candidatesOf(model, encoder, s.tokens);
-    for (const c of candidates) {
-      const { names, numeric } = spanFeatures(s.tokens, c, candidates, resources);
+    candidateFeatures(s.tokens, candidates, resources).forEach(({ names, numeric }, i) => {
+      const c = candidates[i] as Candidate;
       out.push({ names, numeric, y: gold.some((g) => g.type === c.type && g.start === c.start && g.end === c.end) ? 1 : 0 });
-    }
+    });
   }
   return out;
 }
@@ -149,18 +156,22 @@ for (const fold of only) {
   const crf = await trainTagger(train, spec, fixed);
   const base = evaluateTagger(crf.model, heldOut);
   const encoder = new FeatureEncoder(planFeatures(crf.model.templates), crf.model.weights.attributeIds, crf.resources, { weights: crf.model.weights });
+  // Each held-out sentence's candidates scored once, as evaluateTagger will pass it (cased for tagging).
+  const scoredBySentence = heldOut.map((s) => {
+    const words = caseForTagging(s.tokens);
+    const candidates = candidatesOf(crf.model, encoder, words);
+    return candidateFeatures(words, candidates, crf.resources).map(({ names, numeric }, i) => ({ ...(candidates[i] as Candidate), score: score(names, numeric) }));
+  });
   const reranked: Record<string, ReturnType<typeof f>> = {};
   for (const threshold of thresholds) {
+    // evaluateTagger tags the held-out sentences once each, in order.
+    let next = 0;
     const tagger: SequenceTagger = {
       version: 'reranked', labelEncoding: crf.model.labelEncoding, spanRules: crf.model.spanRules,
       ...(crf.model.noteLexicon ? { noteLexicon: crf.model.noteLexicon } : {}),
       tag: () => { throw new Error('unused'); },
-      tagScored: (words) => {
-        const candidates = candidatesOf(crf.model, encoder, words);
-        const scored = candidates.map((c) => {
-          const { names, numeric } = spanFeatures(words, c, candidates, crf.resources);
-          return { ...c, score: score(names, numeric) };
-        }).filter((c) => c.score >= threshold).sort((a, b) => b.score - a.score);
+      tagScored: () => {
+        const scored = (scoredBySentence[next++] ?? []).filter((c) => c.score >= threshold).sort((a, b) => b.score - a.score);
         const kept: (typeof scored)[number][] = [];
         for (const c of scored) if (!kept.some((k) => k.start < c.end && c.start < k.end)) kept.push(c);
         kept.sort((a, b) => a.start - b.start);
