@@ -1,4 +1,5 @@
 import { foldPartition, kFoldIndices, mulberry32 } from './folds.js';
+import { IntPairMap } from './int-pair-map.js';
 import type { WordMemo } from './word-memo.js';
 
 /**
@@ -35,7 +36,7 @@ export function relevanceFeatures(lowerWords: readonly string[]): string[] {
   return [...features];
 }
 
-/** memos[i], when given, is lowerWords[i]'s WordMemo: the word's weights are looked up once per memo. */
+/** memos[i], when given, is lowerWords[i]'s WordMemo: the word's id in the weight index is looked up once per memo. */
 export function relevanceProbability(model: RelevanceModel, lowerWords: readonly string[], memos?: readonly WordMemo[]): number {
   const index = weightIndex(model);
   if (!index) {
@@ -44,79 +45,112 @@ export function relevanceProbability(model: RelevanceModel, lowerWords: readonly
     return 1 / (1 + Math.exp(-z));
   }
   // The same sum without building a feature string per word: each known unigram and bigram counts once.
-  // A weight counted in this call carries this call's mark (no set to allocate per sentence). One lookup
-  // per word finds both its unigram and the bigrams it starts: the big map is the cost here.
+  // A weight counted in this call carries this call's mark (no set to allocate per sentence). Words are
+  // ids and weights sit in typed arrays: a Map per word cost several dependent cache misses per lookup.
+  if (index.calls >= MAX_MARK) {
+    index.unigramMarks.fill(0);
+    index.bigramMarks.fill(0);
+    index.calls = 0;
+  }
   const mark = ++index.calls;
+  const { unigrams, unigramMarks, bigrams, bigramValues, bigramMarks } = index;
   let z = model.bias;
-  let previous: WordWeights | undefined;
+  let previous = UNKNOWN;
   for (let i = 0; i < lowerWords.length; i++) {
-    const word = lowerWords[i] as string;
-    let entry: WordWeights | undefined;
+    let id: number;
     const memo = memos?.[i];
-    if (memo === undefined) entry = index.words.get(word);
+    if (memo === undefined) id = index.ids.get(lowerWords[i] as string) ?? UNKNOWN;
     else {
-      const cached = memo[index.memoKey] as WordWeights | null | undefined;
-      if (cached === undefined) memo[index.memoKey] = (entry = index.words.get(word)) ?? null;
-      else entry = cached ?? undefined;
+      const cached = memo[index.memoKey] as number | undefined;
+      if (cached === undefined) memo[index.memoKey] = id = index.ids.get(lowerWords[i] as string) ?? UNKNOWN;
+      else id = cached;
     }
-    const unigram = entry?.unigram;
-    if (unigram && unigram.mark !== mark) {
-      unigram.mark = mark;
-      z += unigram.value;
+    if (id !== UNKNOWN) {
+      if (unigramMarks[id] !== mark) {
+        unigramMarks[id] = mark;
+        z += unigrams[id] as number;
+      }
+      if (previous !== UNKNOWN) {
+        const b = bigrams.get(previous, id, UNKNOWN);
+        if (b !== UNKNOWN && bigramMarks[b] !== mark) {
+          bigramMarks[b] = mark;
+          z += bigramValues[b] as number;
+        }
+      }
     }
-    const bigram = previous?.bigrams?.get(word);
-    if (bigram && bigram.mark !== mark) {
-      bigram.mark = mark;
-      z += bigram.value;
-    }
-    previous = entry;
+    previous = id;
   }
   return 1 / (1 + Math.exp(-z));
 }
 
-interface Weight {
-  value: number;
-  mark: number;
-}
-/** A word's unigram weight and the weights of the bigrams it starts, keyed by the second word. */
-interface WordWeights {
-  unigram: Weight | null;
-  bigrams: Map<string, Weight> | null;
-}
+const UNKNOWN = -1;
+const MAX_MARK = 0x3fffffff;
+
+/**
+ * A model's weights by word id: a word's unigram weight at unigrams[id] (0 when it has none), a bigram's
+ * at bigramValues[bigrams.get(first id, second id)].
+ */
 interface WeightIndex {
   calls: number;
-  words: Map<string, WordWeights>;
-  /** This index's entry of a word, or null for none, cached on the word's WordMemo. */
+  ids: Map<string, number>;
+  unigrams: Float64Array;
+  unigramMarks: Int32Array;
+  bigrams: IntPairMap;
+  bigramValues: Float64Array;
+  bigramMarks: Int32Array;
+  /** The word's id in this index (UNKNOWN for none), cached on the word's WordMemo. */
   memoKey: symbol;
 }
 const weightIndexes = new WeakMap<RelevanceModel, WeightIndex | null>();
 
 /**
- * The weights keyed by word, built once per model. Null (use the feature strings) when a bigram key holds
- * more than one '|', where the split into the two words would be ambiguous.
+ * The weights keyed by word id, built once per model. Null (use the feature strings) when a bigram key
+ * holds more than one '|', where the split into the two words would be ambiguous.
  */
 function weightIndex(model: RelevanceModel): WeightIndex | null {
   let index = weightIndexes.get(model);
   if (index !== undefined) return index;
-  const words = new Map<string, WordWeights>();
-  const entryOf = (word: string): WordWeights => {
-    let entry = words.get(word);
-    if (!entry) words.set(word, (entry = { unigram: null, bigrams: null }));
-    return entry;
+  const ids = new Map<string, number>();
+  const idOf = (word: string): number => {
+    let id = ids.get(word);
+    if (id === undefined) ids.set(word, (id = ids.size));
+    return id;
   };
-  index = { calls: 0, words, memoKey: Symbol('relevance weights') };
+  const unigramList: [number, number][] = [];
+  const bigramList: [number, number, number][] = [];
+  index = null;
+  let ambiguous = false;
   for (const [feature, value] of model.weights) {
-    if (feature.startsWith('u:')) entryOf(feature.slice(2)).unigram = { value, mark: 0 };
+    if (feature.startsWith('u:')) unigramList.push([idOf(feature.slice(2)), value]);
     else if (feature.startsWith('b:')) {
       const pair = feature.slice(2);
       const bar = pair.indexOf('|');
       if (bar < 0 || pair.indexOf('|', bar + 1) >= 0) {
-        index = null;
+        ambiguous = true;
         break;
       }
-      const first = entryOf(pair.slice(0, bar));
-      (first.bigrams ??= new Map()).set(pair.slice(bar + 1), { value, mark: 0 });
+      bigramList.push([idOf(pair.slice(0, bar)), idOf(pair.slice(bar + 1)), value]);
     }
+  }
+  if (!ambiguous) {
+    const unigrams = new Float64Array(ids.size);
+    for (const [id, value] of unigramList) unigrams[id] = value;
+    const bigrams = new IntPairMap(bigramList.length);
+    const bigramValues = new Float64Array(bigramList.length);
+    bigramList.forEach(([first, second, value], b) => {
+      bigrams.set(first, second, b);
+      bigramValues[b] = value;
+    });
+    index = {
+      calls: 0,
+      ids,
+      unigrams,
+      unigramMarks: new Int32Array(ids.size),
+      bigrams,
+      bigramValues,
+      bigramMarks: new Int32Array(bigramList.length),
+      memoKey: Symbol('relevance word id'),
+    };
   }
   weightIndexes.set(model, index);
   return index;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { WordMemo } from '../../src/core/word-memo.js';
 import { relevanceFeatures, relevanceProbability, type RelevanceModel } from '../../src/core/sentence-relevance.js';
 
 /** The definition: the logistic of the bias plus the weight of each distinct feature string. */
@@ -23,6 +24,11 @@ describe('relevanceProbability', () => {
         const model = { bias: 0.25, weights };
         expect(relevanceProbability(model, sentence)).toBe(byFeatureStrings(model, sentence));
         expect(relevanceProbability(model, sentence)).toBe(byFeatureStrings(model, sentence));
+        // One memo per distinct word, as the encoder passes them: first use fills them, then they are read.
+        const memoOf = new Map(sentence.map((w) => [w, {} as WordMemo]));
+        const memos = sentence.map((w) => memoOf.get(w) as WordMemo);
+        expect(relevanceProbability(model, sentence, memos)).toBe(byFeatureStrings(model, sentence));
+        expect(relevanceProbability(model, sentence, memos)).toBe(byFeatureStrings(model, sentence));
       }),
     );
   });
