@@ -1,3 +1,4 @@
+import { IntPairMap } from './int-pair-map.js';
 import type { WordMemo } from './word-memo.js';
 
 /**
@@ -6,10 +7,20 @@ import type { WordMemo } from './word-memo.js';
  */
 export type GazetteerKind = 'drug' | 'disease';
 
-interface TrieNode {
-  children: Map<string, TrieNode>;
-  kinds: GazetteerKind[];
+/**
+ * A trie over word ids: node 0 is the root, the child of (node, word id) is in `children`, and which kinds of
+ * name end at a node are bits of `kinds`. Integers in typed arrays, where a Map per node cost several
+ * dependent cache misses per step (the gazetteer is consulted at every token tagged).
+ */
+interface IntTrie {
+  wordIds: Map<string, number>;
+  children: IntPairMap;
+  kinds: Uint8Array;
 }
+
+const ROOT = 0;
+const NONE = -1;
+const KIND_BIT: Record<GazetteerKind, number> = { disease: 1, drug: 2 };
 
 export interface GazetteerSpan {
   start: number;
@@ -42,37 +53,40 @@ export interface Gazetteer {
 /** Longest phrase considered; longer names are dropped (they almost never occur verbatim in text). */
 export const MAX_PHRASE_TOKENS = 8;
 
-function newNode(): TrieNode {
-  return { children: new Map(), kinds: [] };
-}
-
 export function buildGazetteer(entries: Iterable<GazetteerEntry>): Gazetteer {
-  const root = newNode();
+  const wordIds = new Map<string, number>();
+  const children = new IntPairMap(4096);
+  const kinds: number[] = [0];
   const kept: GazetteerEntry[] = [];
   for (const entry of entries) {
     if (entry.tokens.length === 0 || entry.tokens.length > MAX_PHRASE_TOKENS) continue;
-    let node = root;
+    let node = ROOT;
     for (const token of entry.tokens) {
-      let child = node.children.get(token);
-      if (!child) {
-        child = newNode();
-        node.children.set(token, child);
+      let word = wordIds.get(token);
+      if (word === undefined) wordIds.set(token, (word = wordIds.size));
+      let child = children.get(node, word, NONE);
+      if (child === NONE) {
+        child = kinds.length;
+        kinds.push(0);
+        children.set(node, word, child);
       }
       node = child;
     }
-    if (!node.kinds.includes(entry.kind)) {
-      node.kinds.push(entry.kind);
+    const bit = KIND_BIT[entry.kind];
+    if (((kinds[node] as number) & bit) === 0) {
+      kinds[node] = (kinds[node] as number) | bit;
       kept.push({ tokens: [...entry.tokens], kind: entry.kind });
     }
   }
-  return gazetteerOver({ roots: [root], excluded: null, memoKey: Symbol('gazetteer') }, () => kept);
+  const trie: IntTrie = { wordIds, children, kinds: Uint8Array.from(kinds) };
+  return gazetteerOver({ tries: [trie], excluded: null, memoKey: Symbol('gazetteer word ids') }, () => kept);
 }
 
 /** The tries a gazetteer matches over, and the phrases (tokens joined by a space) it never matches. */
 interface Tries {
-  roots: readonly TrieNode[];
+  tries: readonly IntTrie[];
   excluded: ReadonlySet<string> | null;
-  /** Per root, the word's node under it (undefined: none), cached on the word's WordMemo. */
+  /** Per trie, the word's id in it (NONE: not in it), an Int32Array cached on the word's WordMemo. */
   memoKey: symbol;
 }
 const triesOf = new WeakMap<Gazetteer, Tries>();
@@ -101,7 +115,7 @@ export function extendGazetteer(base: Gazetteer | null, entries: Iterable<Gazett
   const ownTries = triesOf.get(own) as Tries;
   const baseTries = base ? triesOf.get(base) : undefined;
   const excluded = new Set(options.excluded ?? []);
-  const tries: Tries = { roots: [...ownTries.roots, ...(baseTries?.roots ?? [])], excluded: excluded.size > 0 ? excluded : null, memoKey: Symbol('gazetteer') };
+  const tries: Tries = { tries: [...ownTries.tries, ...(baseTries?.tries ?? [])], excluded: excluded.size > 0 ? excluded : null, memoKey: Symbol('gazetteer word ids') };
   // The entries are listed only when asked for (serialising, size): matching needs only the tries.
   return gazetteerOver(tries, () => {
     const seen = new Set<string>();
@@ -123,29 +137,37 @@ const TAG = { B: { disease: 'B-disease', drug: 'B-drug' }, I: { disease: 'I-dise
 let longestDisease = 0;
 let longestDrug = 0;
 
+/** tokens[i]'s id in trie r; with memos, the ids in every trie are looked up once per word. */
+function wordIdAt(tries: Tries, r: number, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): number {
+  const memo = memos?.[i];
+  if (memo === undefined) return (tries.tries[r] as IntTrie).wordIds.get(tokens[i] as string) ?? NONE;
+  let ids = memo[tries.memoKey] as Int32Array | undefined;
+  if (ids === undefined) {
+    const word = tokens[i] as string;
+    memo[tries.memoKey] = ids = Int32Array.from(tries.tries, (trie) => trie.wordIds.get(word) ?? NONE);
+  }
+  return ids[r] as number;
+}
+
 /** Sets longestDisease / longestDrug to the end of the longest name of each kind starting at `start` (0: none). */
 function longestAt(tries: Tries, tokens: readonly string[], start: number, memos?: readonly WordMemo[]): void {
   longestDisease = 0;
   longestDrug = 0;
-  const roots = tries.roots;
-  const memo = memos?.[start];
-  let firsts: (TrieNode | undefined)[] | undefined;
-  if (memo !== undefined) {
-    firsts = memo[tries.memoKey] as (TrieNode | undefined)[] | undefined;
-    if (firsts === undefined) memo[tries.memoKey] = firsts = roots.map((root) => root.children.get(tokens[start] as string));
-  }
-  for (let r = 0; r < roots.length; r++) {
-    let node = firsts !== undefined ? firsts[r] : (roots[r] as TrieNode).children.get(tokens[start] as string);
-    for (let end = start; node !== undefined; ) {
-      if (node.kinds.length > 0 && !(tries.excluded !== null && tries.excluded.has(tokens.slice(start, end + 1).join(' ')))) {
-        for (const kind of node.kinds) {
-          if (kind === 'disease') longestDisease = Math.max(longestDisease, end + 1);
-          else longestDrug = Math.max(longestDrug, end + 1);
-        }
+  for (let r = 0; r < tries.tries.length; r++) {
+    const first = wordIdAt(tries, r, tokens, start, memos);
+    if (first === NONE) continue;
+    const trie = tries.tries[r] as IntTrie;
+    let node = trie.children.get(ROOT, first, NONE);
+    for (let end = start; node !== NONE; ) {
+      const kinds = trie.kinds[node] as number;
+      if (kinds !== 0 && !(tries.excluded !== null && tries.excluded.has(tokens.slice(start, end + 1).join(' ')))) {
+        if ((kinds & KIND_BIT.disease) !== 0) longestDisease = Math.max(longestDisease, end + 1);
+        if ((kinds & KIND_BIT.drug) !== 0) longestDrug = Math.max(longestDrug, end + 1);
       }
       end++;
       if (end >= tokens.length || end - start >= MAX_PHRASE_TOKENS) break;
-      node = node.children.get(tokens[end] as string);
+      const word = wordIdAt(tries, r, tokens, end, memos);
+      node = word === NONE ? NONE : trie.children.get(node, word, NONE);
     }
   }
 }
