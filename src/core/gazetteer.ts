@@ -86,7 +86,7 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>): Gazetteer {
 interface Tries {
   tries: readonly IntTrie[];
   excluded: ReadonlySet<string> | null;
-  /** Per trie, the word's id in it (NONE: not in it), an Int32Array cached on the word's WordMemo. */
+  /** Per trie, the word's id and first node (see wordAt), an Int32Array cached on the word's WordMemo. */
   memoKey: symbol;
 }
 const triesOf = new WeakMap<Gazetteer, Tries>();
@@ -137,27 +137,35 @@ const TAG = { B: { disease: 'B-disease', drug: 'B-drug' }, I: { disease: 'I-dise
 let longestDisease = 0;
 let longestDrug = 0;
 
-/** tokens[i]'s id in trie r; with memos, the ids in every trie are looked up once per word. */
-function wordIdAt(tries: Tries, r: number, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): number {
+/**
+ * tokens[i] in each trie r: its word id at [2r] and the node a name starting with it reaches at [2r + 1]
+ * (NONE: none). With memos, looked up once per distinct word.
+ */
+function wordAt(tries: Tries, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): Int32Array {
   const memo = memos?.[i];
-  if (memo === undefined) return (tries.tries[r] as IntTrie).wordIds.get(tokens[i] as string) ?? NONE;
-  let ids = memo[tries.memoKey] as Int32Array | undefined;
-  if (ids === undefined) {
-    const word = tokens[i] as string;
-    memo[tries.memoKey] = ids = Int32Array.from(tries.tries, (trie) => trie.wordIds.get(word) ?? NONE);
+  let word = memo?.[tries.memoKey] as Int32Array | undefined;
+  if (word === undefined) {
+    word = new Int32Array(2 * tries.tries.length);
+    for (let r = 0; r < tries.tries.length; r++) {
+      const trie = tries.tries[r] as IntTrie;
+      const id = trie.wordIds.get(tokens[i] as string) ?? NONE;
+      word[2 * r] = id;
+      word[2 * r + 1] = id === NONE ? NONE : trie.children.get(ROOT, id, NONE);
+    }
+    if (memo !== undefined) memo[tries.memoKey] = word;
   }
-  return ids[r] as number;
+  return word;
 }
 
 /** Sets longestDisease / longestDrug to the end of the longest name of each kind starting at `start` (0: none). */
 function longestAt(tries: Tries, tokens: readonly string[], start: number, memos?: readonly WordMemo[]): void {
   longestDisease = 0;
   longestDrug = 0;
+  const first = wordAt(tries, tokens, start, memos);
   for (let r = 0; r < tries.tries.length; r++) {
-    const first = wordIdAt(tries, r, tokens, start, memos);
-    if (first === NONE) continue;
+    let node = first[2 * r + 1] as number;
+    if (node === NONE) continue;
     const trie = tries.tries[r] as IntTrie;
-    let node = trie.children.get(ROOT, first, NONE);
     for (let end = start; node !== NONE; ) {
       const kinds = trie.kinds[node] as number;
       if (kinds !== 0 && !(tries.excluded !== null && tries.excluded.has(tokens.slice(start, end + 1).join(' ')))) {
@@ -166,7 +174,7 @@ function longestAt(tries: Tries, tokens: readonly string[], start: number, memos
       }
       end++;
       if (end >= tokens.length || end - start >= MAX_PHRASE_TOKENS) break;
-      const word = wordIdAt(tries, r, tokens, end, memos);
+      const word = wordAt(tries, tokens, end, memos)[2 * r] as number;
       node = word === NONE ? NONE : trie.children.get(node, word, NONE);
     }
   }

@@ -417,7 +417,8 @@ function startsSentence(text: string, tokens: Token[], first: number, i: number,
     if (startsLineItem(text, tokens, i)) return true;
     if (lineItem && (isDigitAt(token.text, 0) || (flagsAt(token.text, 0) & UPPER) !== 0)) return true;
   }
-  return endsWithTerminator(tokens, first, i) && looksLikeSentenceStart(previous.end, token);
+  // The cheap test first: most tokens start in lower case.
+  return looksLikeSentenceStart(previous.end, token) && endsWithTerminator(tokens, first, i);
 }
 
 function lineBreaksBetween(text: string, from: number, to: number): number {
