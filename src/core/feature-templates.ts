@@ -179,7 +179,7 @@ const LIBRARY: readonly FeatureTemplate[] = [
   {
     name: 'train-spans', scope: 'sentence', offsets: WINDOW_1,
     description: 'longest match of the names labelled in the training sentences (B-/I- and label), with how often the name is labelled where it occurs (lo / mid / hi), in a window of ±1',
-    values: (_words, lower, resources) => resources.spanLexicon?.match(lower) ?? lower.map(() => []),
+    values: (_words, lower, resources, memos) => resources.spanLexicon?.match(lower, memos) ?? lower.map(() => []),
   },
   {
     name: 'neighbour-suffix', scope: 'word', offsets: [-1, 1],

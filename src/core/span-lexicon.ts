@@ -1,4 +1,5 @@
 import { foldPartition, kFoldIndices } from './folds.js';
+import type { WordMemo } from './word-memo.js';
 
 /**
  * The entity names the annotators labelled in the training sentences, with how often each was labelled
@@ -24,8 +25,11 @@ interface TrieNode {
 }
 
 export interface SpanLexicon {
-  /** Per token: the tags of the longest entry covering it, e.g. ['B-D', 'B-D:hi']; empty when none. */
-  match(lowerTokens: readonly string[]): (readonly string[])[];
+  /**
+   * Per token: the tags of the longest entry covering it, e.g. ['B-D', 'B-D:hi']; empty when none.
+   * memos[i], when given, is lowerTokens[i]'s WordMemo: where names starting with the word are, looked up once.
+   */
+  match(lowerTokens: readonly string[], memos?: readonly WordMemo[]): (readonly string[])[];
   entries(): SpanLexiconEntry[];
 }
 
@@ -67,7 +71,16 @@ export function buildSpanLexicon(entries: Iterable<SpanLexiconEntry>): SpanLexic
     kept.push(entry);
     tags.set(entry, tagsFor(entry));
   }
-  const match = (lowerTokens: readonly string[]): (readonly string[])[] => {
+  const memoKey = Symbol('span lexicon first node');
+  /** The node of names starting with lowerTokens[start] (null: none), from its memo when there is one. */
+  const firstNode = (lowerTokens: readonly string[], start: number, memos: readonly WordMemo[] | undefined): TrieNode | null => {
+    const memo = memos?.[start];
+    if (memo === undefined) return root.children.get(lowerTokens[start] as string) ?? null;
+    let node = memo[memoKey] as TrieNode | null | undefined;
+    if (node === undefined) memo[memoKey] = node = root.children.get(lowerTokens[start] as string) ?? null;
+    return node;
+  };
+  const match = (lowerTokens: readonly string[], memos?: readonly WordMemo[]): (readonly string[])[] => {
     const result: (readonly string[])[] = new Array<readonly string[]>(lowerTokens.length).fill(NO_TAGS);
     let start = 0;
     while (start < lowerTokens.length) {
@@ -75,7 +88,7 @@ export function buildSpanLexicon(entries: Iterable<SpanLexiconEntry>): SpanLexic
       let longest: SpanLexiconEntry | null = null;
       let longestEnd = start;
       for (let end = start; end < lowerTokens.length && end - start < MAX_SPAN_TOKENS; end++) {
-        node = node.children.get(lowerTokens[end] as string);
+        node = end === start ? (firstNode(lowerTokens, start, memos) ?? undefined) : node.children.get(lowerTokens[end] as string);
         if (!node) break;
         if (node.entry) {
           longest = node.entry;

@@ -12,6 +12,7 @@ import {
 } from '../../src/corpus/resource-files.js';
 import { learnSpanLexicon, outOfFoldSpanLexicon, rateBucket } from '../../src/core/span-lexicon.js';
 import { learnPosLexicon } from '../../src/core/feature-templates.js';
+import type { WordMemo } from '../../src/core/word-memo.js';
 import { readSample, sampleResources } from '../helpers/sample-model.js';
 
 const relevant = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: true, labels: ['D', 'T'] });
@@ -114,6 +115,19 @@ describe('span lexicon', () => {
       [], ['B-D', 'B-D:hi'], ['I-D', 'I-D:hi'], [], ['B-D', 'B-D:mid'],
     ]);
     expect(rateBucket(1, 4)).toBe('lo');
+  });
+
+  it('matches as without word memos, on their first use and from their cache, one memo per distinct word', () => {
+    const lexicon = learnSpanLexicon(examples);
+    const memos = new Map<string, WordMemo>();
+    const memosOf = (words: string[]) => words.map((w) => memos.get(w) ?? (memos.set(w, {}).get(w) as WordMemo));
+    for (const sentence of ['severe lung cancer and stroke', 'lung function and aspirin', 'stroke lung lung cancer', 'cancer']) {
+      const words = sentence.split(' ');
+      const expected = lexicon.match(words);
+      expect(lexicon.match(words, memosOf(words)), sentence).toEqual(expected);
+      expect(lexicon.match(words, memosOf(words)), sentence).toEqual(expected);
+    }
+    expect(lexicon.match(['stroke', 'lung', 'cancer'], memosOf(['stroke', 'lung', 'cancer']))).toEqual([['B-D', 'B-D:mid'], ['B-D', 'B-D:hi'], ['I-D', 'I-D:hi']]);
   });
 
   it('out of fold never gives a sentence a lexicon learned from it', () => {
