@@ -288,8 +288,8 @@ export class FeatureEncoder {
           let ids = lastLists[slot] === at ? lastIds[slot] : undefined;
           if (ids === undefined) {
             ids = [];
-            for (const value of at) {
-              const id = this.sentenceAttributeId(k, o, template.name, offset, value);
+            for (let v = 0; v < at.length; v++) {
+              const id = this.sentenceAttributeId(k, o, template.name, offset, at[v] as string);
               if (id >= 0) ids.push(id);
             }
             lastLists[slot] = at;
