@@ -145,7 +145,8 @@ export function* extractInSteps(
   const found: Entity[][] = [];
   let tokens = 0;
   let sinceStep = 0;
-  for (const [s, sentence] of sentences.entries()) {
+  for (let s = 0; s < sentences.length; s++) {
+    const sentence = sentences[s] as Sentence;
     if (sinceStep >= tokensPerStep) {
       sinceStep = 0;
       yield;

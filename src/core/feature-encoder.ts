@@ -77,6 +77,7 @@ export interface EncodedSentence {
 
 const EMPTY_IDS = new Int32Array(0);
 const NOT_CACHED = -2;
+const NO_SCORES = -1;
 
 /**
  * A distinct lower-cased word; its serial keys the pair templates' ids (FeatureEncoder.pairIds), and it is
@@ -93,11 +94,12 @@ interface CachedWord {
   /** Per word slot, the attribute ids the word contributes there. */
   slots: Int32Array[];
   /**
-   * With state weights, the word's state scores in one block (see scoreStates): per word slot s, its ids'
-   * weights summed for label l at [s * L + l]; then per word-join slot j and variant v, that attribute's
-   * weight at [joinSlots[j].scoreStart + v * L + l].
+   * With state weights, where the word's block of state scores starts in the encoder's score arena (see
+   * scoreStates), NO_SCORES until first used: per word slot s, its ids' weights summed for label l at
+   * [s * L + l]; then per word-join slot j and variant v, that attribute's weight at
+   * [joinSlots[j].scoreStart + v * L + l].
    */
-  scores: Float64Array | null;
+  scoresAt: number;
   lower: LowerWord;
 }
 
@@ -127,9 +129,15 @@ export class FeatureEncoder {
   private readonly lastPair: { first: LowerWord | null; second: LowerWord | null; id: number }[];
   /** Per sentence template and offset, its word-join slot (-1: not a word-join template). */
   private readonly joinSlot: number[][];
-  /** Per word-join slot: its template, offset, and where its variants' scores start in CachedWord.scores. */
+  /** Per word-join slot: its template, offset, and where its variants' scores start in a word's block. */
   private readonly joinSlots: { template: SentenceTemplate; k: number; slot: number; offset: number; scoreStart: number }[] = [];
   private wordScoresLength = 0;
+  /**
+   * Every cached word's block of state scores, one after another: a word's block is an offset into one
+   * array, where a Float64Array per word cost several dependent cache misses to reach its numbers.
+   */
+  private scoreArena = new Float64Array(0);
+  private scoreArenaUsed = 0;
   /** Pair and word-join entries cached on the lower-cased words (bounded with the word cache). */
   private cachedWordEntries = 0;
   private readonly maxCachedWords: number;
@@ -192,49 +200,62 @@ export class FeatureEncoder {
     const wordSlots = this.plan.wordSlots;
     const biasRow = this.biasId >= 0 && this.biasId < weights.numAttributes ? this.biasId * L : -1;
     for (let t = 0; t < length; t++) for (let l = 0; l < L; l++) scores[t * L + l] = biasRow >= 0 ? (dense[biasRow + l] as number) : 0;
+    // Blocks first: computing one may move the arena.
+    for (let p = 0; p < length; p++) {
+      const word = cachedWords[p] as CachedWord;
+      if (word.scoresAt === NO_SCORES) this.sumWordScores(word, weights);
+    }
+    const arena = this.scoreArena;
     // Word by word, each adding its block to the tokens that see it: one block read front to back, where a
     // token-by-token loop jumps between five words' blocks. A token still gets its slots in offset order.
     for (let p = 0; p < length; p++) {
-      const word = cachedWords[p] as CachedWord;
-      const block = word.scores ?? this.sumWordScores(word, weights);
+      const at = (cachedWords[p] as CachedWord).scoresAt;
       for (let s = 0; s < wordSlots.length; s++) {
         const t = p - (wordSlots[s] as WordSlot).offset;
         if (t < 0 || t >= length) continue;
         const base = t * L;
-        const from = s * L;
-        for (let l = 0; l < L; l++) scores[base + l] = (scores[base + l] as number) + (block[from + l] as number);
+        const from = at + s * L;
+        for (let l = 0; l < L; l++) scores[base + l] = (scores[base + l] as number) + (arena[from + l] as number);
       }
     }
     for (const join of this.joinSlots) {
       const variant = variants[join.k];
       if (variant === null || variant === undefined) continue;
-      const from = join.scoreStart + variant * L;
       for (let t = 0; t < length; t++) {
         const word = cachedWords[t + join.offset];
         if (word === undefined) continue;
-        const block = word.scores ?? this.sumWordScores(word, weights);
         const base = t * L;
-        for (let l = 0; l < L; l++) scores[base + l] = (scores[base + l] as number) + (block[from + l] as number);
+        const from = word.scoresAt + join.scoreStart + variant * L;
+        for (let l = 0; l < L; l++) scores[base + l] = (scores[base + l] as number) + (arena[from + l] as number);
       }
     }
     for (let t = 0; t < length; t++) addItemStateScores(weights, ids, scores, t, starts[t], starts[t + 1]);
   }
 
-  /** The word's block of state scores (CachedWord.scores), computed on its first use. */
-  private sumWordScores(word: CachedWord, weights: CrfWeights): Float64Array {
+  /** Computes the word's block of state scores into the arena (CachedWord.scoresAt), on its first use. */
+  private sumWordScores(word: CachedWord, weights: CrfWeights): void {
     const L = weights.labels.length;
     const A = weights.numAttributes;
     const dense = weights.stateDense;
-    const block = new Float64Array(this.wordScoresLength);
-    // Row s of the block is slot s's sum, as a token's row is its attributes' sum.
-    word.slots.forEach((slotIds, s) => addItemStateScores(weights, slotIds, block, s));
+    const at = this.scoreArenaUsed;
+    const end = at + this.wordScoresLength;
+    if (end > this.scoreArena.length) {
+      const grown = new Float64Array(Math.max(end, 2 * this.scoreArena.length, 64 * this.wordScoresLength));
+      grown.set(this.scoreArena.subarray(0, at));
+      this.scoreArena = grown;
+    }
+    const arena = this.scoreArena;
+    // A block left by words cleared from the cache is overwritten from zero.
+    arena.fill(0, at, end);
+    // Row s of the block is slot s's sum, as a token's row is its attributes' sum (blocks start at a multiple of L).
+    word.slots.forEach((slotIds, s) => addItemStateScores(weights, slotIds, arena, at / L + s));
     for (const { template, slot, offset, scoreStart } of this.joinSlots) {
       this.joinIdsOf(word.lower, slot, template, offset).forEach((a, v) => {
-        if (a >= 0 && a < A) for (let l = 0; l < L; l++) block[scoreStart + v * L + l] = dense[a * L + l] as number;
+        if (a >= 0 && a < A) for (let l = 0; l < L; l++) arena[at + scoreStart + v * L + l] = dense[a * L + l] as number;
       });
     }
-    word.scores = block;
-    return block;
+    this.scoreArenaUsed = end;
+    word.scoresAt = at;
   }
 
   private cachedWords(words: readonly string[]): CachedWord[] {
@@ -378,6 +399,7 @@ export class FeatureEncoder {
     this.sentenceEnd.joinIds = [];
     this.nextSerial = 2;
     this.cachedWordEntries = 0;
+    this.scoreArenaUsed = 0;
   }
 
   private push(n: number, id: number): number {
@@ -406,7 +428,7 @@ export class FeatureEncoder {
       }
       return ids.length === 0 ? EMPTY_IDS : Int32Array.from(ids);
     });
-    const entry: CachedWord = { slots, scores: null, lower: this.lowerWord(word.toLowerCase()) };
+    const entry: CachedWord = { slots, scoresAt: NO_SCORES, lower: this.lowerWord(word.toLowerCase()) };
     this.wordCache.set(word, entry);
     return entry;
   }
