@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { workerExecArgv } from '../../src/http/api-cluster.js';
+
+describe('workerExecArgv', () => {
+  it('gives workers single-threaded GC when they fill the cores, keeping the flags node was started with', () => {
+    expect(workerExecArgv(['--enable-source-maps'], 2, 2)).toEqual(['--enable-source-maps', '--single-threaded-gc']);
+    expect(workerExecArgv([], 4, 2)).toEqual(['--single-threaded-gc']);
+  });
+
+  it('leaves GC threads alone when cores are free, or when the operator chose', () => {
+    expect(workerExecArgv([], 2, 8)).toEqual([]);
+    expect(workerExecArgv(['--no-single-threaded-gc'], 2, 2)).toEqual(['--no-single-threaded-gc']);
+    expect(workerExecArgv(['--single-threaded-gc'], 2, 2)).toEqual(['--single-threaded-gc']);
+  });
+});
