@@ -83,11 +83,17 @@ const NO_SCORES = -1;
  * A distinct lower-cased word; its serial keys the pair templates' ids (FeatureEncoder.pairIds), and it is
  * the WordMemo the templates' resources cache their per-word lookups on.
  */
-interface LowerWord extends WordMemo {
-  text: string;
-  serial: number;
+class LowerWord implements WordMemo {
+  [memo: symbol]: unknown;
   /** Per word-join slot (template, offset), the attribute id of each variant (-1 unknown). */
-  joinIds: (Int32Array | undefined)[];
+  joinIds: (Int32Array | undefined)[] = [];
+
+  // A class, not an object literal: V8 leaves room in each object for the properties the resources add
+  // later (their memos), so reading one is a load from the object rather than from a separate array.
+  constructor(
+    readonly text: string,
+    readonly serial: number,
+  ) {}
 }
 
 interface CachedWord {
@@ -114,8 +120,8 @@ export class FeatureEncoder {
   private readonly wordCache = new Map<string, CachedWord>();
   private readonly sentenceValueCache: Map<string, number>[][];
   private readonly lowerWords = new Map<string, LowerWord>();
-  private readonly sentenceStart: LowerWord = { text: SENTENCE_START, serial: 0, joinIds: [] };
-  private readonly sentenceEnd: LowerWord = { text: SENTENCE_END, serial: 1, joinIds: [] };
+  private readonly sentenceStart = new LowerWord(SENTENCE_START, 0);
+  private readonly sentenceEnd = new LowerWord(SENTENCE_END, 1);
   private nextSerial = 2;
   /** Per sentence template and offset, its pair slot (-1: not a pair template). */
   private readonly pairSlot: number[][];
@@ -384,7 +390,7 @@ export class FeatureEncoder {
   private lowerWord(text: string): LowerWord {
     let entry = this.lowerWords.get(text);
     if (!entry) {
-      entry = { text, serial: this.nextSerial++, joinIds: [] };
+      entry = new LowerWord(text, this.nextSerial++);
       this.lowerWords.set(text, entry);
     }
     return entry;
