@@ -78,6 +78,9 @@ export interface EncodedSentence {
 const EMPTY_IDS = new Int32Array(0);
 const NOT_CACHED = -2;
 const NO_SCORES = -1;
+const PAIR_STARTS_UNKNOWN = -1;
+/** A word with these is always looked up: CRFsuite's key of its attribute may differ from the name. */
+const KEY_CHANGING = /[\0\uD800-\uDFFF]/;
 
 /**
  * A distinct lower-cased word; its serial keys the pair templates' ids (FeatureEncoder.pairIds), and it is
@@ -87,6 +90,8 @@ class LowerWord implements WordMemo {
   [memo: symbol]: unknown;
   /** Per word-join slot (template, offset), the attribute id of each variant (-1 unknown). */
   joinIds: (Int32Array | undefined)[] = [];
+  /** Bit s: the word may begin a pair the model knows in pair slot s (PAIR_STARTS_UNKNOWN until asked). */
+  pairStarts = PAIR_STARTS_UNKNOWN;
 
   // A class, not an object literal: V8 leaves room in each object for the properties the resources add
   // later (their memos), so reading one is a load from the object rather than from a separate array.
@@ -126,6 +131,8 @@ export class FeatureEncoder {
   /** Per sentence template and offset, its pair slot (-1: not a pair template). */
   private readonly pairSlot: number[][];
   private readonly pairSlotCount: number;
+  /** Per pair slot, every first word of a pair attribute the model knows (a superset: see pairFirstsOf). */
+  private readonly pairFirsts: Set<string>[];
   /** (first word's serial, second word's serial × pair slots + slot) -> attribute id (-1 unknown). */
   private readonly pairIds = new IntPairMap();
   /**
@@ -165,6 +172,7 @@ export class FeatureEncoder {
     this.pairSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.pairs ? pairSlots++ : -1)));
     this.lastPair = Array.from({ length: pairSlots }, () => ({ first: null, second: null, id: -1 }));
     this.pairSlotCount = pairSlots;
+    this.pairFirsts = pairFirstsOf(plan, attributeIds, pairSlots);
     let joinSlots = 0;
     this.joinSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.wordJoin ? joinSlots++ : -1)));
     this.sentenceSlots = plan.sentenceTemplates.reduce((sum, t) => sum + t.offsets.length, 0);
@@ -345,6 +353,7 @@ export class FeatureEncoder {
       const second = this.lowerWordAt(words, at + secondOffset);
       let id: number | undefined;
       if (last.first === first && last.second === second) id = last.id;
+      else if (!this.mayStartPair(first, slot)) id = -1;
       else {
         const key = second.serial * this.pairSlotCount + slot;
         id = this.pairIds.get(first.serial, key, NOT_CACHED);
@@ -360,6 +369,17 @@ export class FeatureEncoder {
       if (id >= 0) n = this.push(n, id);
     }
     return n;
+  }
+
+  /** Whether some pair attribute of the slot begins with the word: most words begin none the model knows. */
+  private mayStartPair(word: LowerWord, slot: number): boolean {
+    if (word.pairStarts === PAIR_STARTS_UNKNOWN) {
+      let starts = 0;
+      const always = KEY_CHANGING.test(word.text);
+      for (let s = 0; s < this.pairSlotCount; s++) if (always || (this.pairFirsts[s] as Set<string>).has(word.text)) starts |= 1 << s;
+      word.pairStarts = starts;
+    }
+    return (word.pairStarts & (1 << slot)) !== 0;
   }
 
   /** The id of a word-join template's value at token i (see SentenceTemplate.wordJoin). */
@@ -449,4 +469,27 @@ export class FeatureEncoder {
     }
     return id;
   }
+}
+
+/**
+ * Per pair slot, the words a known pair attribute may begin with: for each attribute named for the slot's
+ * template and offset, its value cut at every '|' (a word may itself hold one), so no known pair is missed.
+ */
+function pairFirstsOf(plan: FeaturePlan, attributeIds: ReadonlyMap<string, number>, pairSlots: number): Set<string>[] {
+  const firsts = Array.from({ length: pairSlots }, () => new Set<string>());
+  const slotByPrefix = new Map<string, number>();
+  let slot = 0;
+  for (const template of plan.sentenceTemplates) {
+    if (!template.pairs) continue;
+    for (const offset of template.offsets) slotByPrefix.set(attributeName(template.name, offset, ''), slot++);
+  }
+  if (slot > 30) throw new RangeError(`at most 30 pair slots (template offsets), not ${slot}`);
+  for (const key of attributeIds.keys()) {
+    const equals = key.indexOf(']=');
+    if (equals < 0) continue;
+    const s = slotByPrefix.get(key.slice(0, equals + 2));
+    if (s === undefined) continue;
+    for (let bar = key.indexOf('|', equals + 2); bar >= 0; bar = key.indexOf('|', bar + 1)) (firsts[s] as Set<string>).add(key.slice(equals + 2, bar));
+  }
+  return firsts;
 }
