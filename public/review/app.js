@@ -168,12 +168,14 @@ async function openStored() {
   const since = $('queue-since').value;
   if (job) query.set('jobId', job);
   if (since) query.set('since', `${since}T00:00:00Z`);
-  // The reviewer may start pasting a note while the queue loads: what they typed then is kept.
+  // The reviewer may start pasting a note while the queue loads: what they typed then is kept, and so is
+  // the field they moved to (clearing the form would move the cursor under their typing).
   const typed = () => `${$('note-id').value}\u0000${$('note-text').value}`;
   const typedBefore = typed();
+  const focusBefore = document.activeElement;
   try {
     const { records } = await api('GET', `/v1/reviews/queue?${query}`);
-    if (typed() !== typedBefore) return;
+    if (typed() !== typedBefore || document.activeElement !== focusBefore) return;
     const item = records.find((r) => !skipped.has(r.noteId));
     if (!item) {
       next();

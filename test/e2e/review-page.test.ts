@@ -210,4 +210,31 @@ describe.skipIf(!haveChromium && !process.env.CI)('review page (headless Chromiu
     expect(await page.inputValue('#note-text')).toBe('Known asthma.');
     await page.unroute('**/v1/reviews/queue*');
   });
+
+  it('leaves the form alone when the reviewer moves into a field while n is still loading the queue', async () => {
+    // The race CI met: the queue answered between Playwright focusing #note-id and typing into it, the
+    // page cleared the form and moved the focus to #note-text, and the id was typed there.
+    await page.goto(`${base}/review`);
+    await page.fill('#api-key', API_KEY);
+    await page.dispatchEvent('#api-key', 'change');
+    await page.fill('#note-id', 'left-from-before');
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let answered: () => void = () => {};
+    const queueAnswered = new Promise<void>((resolve) => (answered = resolve));
+    await page.route('**/v1/reviews/queue*', async (route) => {
+      await released;
+      await route.continue();
+      answered();
+    });
+    await page.evaluate('document.activeElement.blur()');
+    await page.keyboard.press('n');
+    await page.focus('#note-id');
+    release();
+    await queueAnswered;
+    await page.waitForTimeout(200);
+    expect(await page.evaluate('document.activeElement.id')).toBe('note-id');
+    expect(await page.inputValue('#note-id')).toBe('left-from-before');
+    await page.unroute('**/v1/reviews/queue*');
+  });
 });
