@@ -177,7 +177,11 @@ export function spanScorer(scores: Float64Array, length: number, weights: CrfWei
     const found: (TokenSpan & { probability: number })[] = [];
     for (const type of ['D', 'T'] as const) {
       const inside = roles.inside[type];
+      const first = roles.first[type];
       for (let start = 0; start < length; start++) {
+        // P(the span's first tag at start) bounds the span's probability: most starts stop here, without
+        // entering()'s sum (with BIO the same number the first step below would test).
+        if ((alpha[start * L + first] as number) * (beta[start * L + first] as number) < threshold) continue;
         // prefix: P(the span's tags on start..end-1), without what follows; it only falls as the span grows.
         let prefix = entering(type, start);
         let previous = roles.first[type];
