@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -10,6 +9,7 @@ import type { Extractor } from '../extractor.js';
 import type { ServiceMetrics } from '../monitoring/metrics.js';
 import { createApiKeyCheck, presentedKey } from './api-keys.js';
 import { toApiError } from './error-reply.js';
+import { addSecurityHeaders } from './security-headers.js';
 import { extractRoutes } from './routes/extract-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { recordRoutes } from './routes/record-routes.js';
@@ -107,7 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
-  await app.register(helmet, { global: true, contentSecurityPolicy: false });
+  addSecurityHeaders(app);
   await app.register(swagger, {
     // Components keep their $id names (Record, Entity, Error) instead of def-0, def-1…
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },

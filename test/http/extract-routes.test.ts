@@ -57,10 +57,21 @@ describe('POST /v1/extract', () => {
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('sends security headers', async () => {
-    const response = await (await app()).inject({ method: 'POST', url: '/v1/extract', payload: { text: 'x' } });
-    expect(response.headers['x-content-type-options']).toBe('nosniff');
-    expect(response.headers['x-frame-options']).toBeDefined();
+  it("sends helmet's security headers on answers, errors and unknown routes alike", async () => {
+    const server = await app();
+    const answers = [
+      await server.inject({ method: 'POST', url: '/v1/extract', payload: { text: 'x' } }),
+      await server.inject({ method: 'POST', url: '/v1/extract', payload: { text: 7 } }),
+      await server.inject({ method: 'GET', url: '/no-such-route' }),
+    ];
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 400, 404]);
+    for (const response of answers) {
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(response.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(response.headers['referrer-policy']).toBe('no-referrer');
+      expect(response.headers['content-security-policy']).toBeUndefined();
+    }
   });
 });
 
