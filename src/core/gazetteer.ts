@@ -86,7 +86,7 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>): Gazetteer {
 interface Tries {
   tries: readonly IntTrie[];
   excluded: ReadonlySet<string> | null;
-  /** Per trie, the word's id and first node (see wordAt), an Int32Array cached on the word's WordMemo. */
+  /** Per trie, the word's id and first node (see memoizedWord), an Int32Array cached on the word's WordMemo. */
   memoKey: symbol;
 }
 const triesOf = new WeakMap<Gazetteer, Tries>();
@@ -138,32 +138,43 @@ let longestDisease = 0;
 let longestDrug = 0;
 
 /**
- * tokens[i] in each trie r: its word id at [2r] and the node a name starting with it reaches at [2r + 1]
- * (NONE: none). With memos, looked up once per distinct word.
+ * tokens[i] in each trie r, looked up once per distinct word on its memo: its word id at [2r] and the node a
+ * name starting with it reaches at [2r + 1] (NONE: none). Undefined without a memo.
  */
-function wordAt(tries: Tries, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): Int32Array {
+function memoizedWord(tries: Tries, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): Int32Array | undefined {
   const memo = memos?.[i];
-  let word = memo?.[tries.memoKey] as Int32Array | undefined;
+  if (memo === undefined) return undefined;
+  let word = memo[tries.memoKey] as Int32Array | undefined;
   if (word === undefined) {
     word = new Int32Array(2 * tries.tries.length);
     for (let r = 0; r < tries.tries.length; r++) {
-      const trie = tries.tries[r] as IntTrie;
-      const id = trie.wordIds.get(tokens[i] as string) ?? NONE;
+      const id = (tries.tries[r] as IntTrie).wordIds.get(tokens[i] as string) ?? NONE;
       word[2 * r] = id;
-      word[2 * r + 1] = id === NONE ? NONE : trie.children.get(ROOT, id, NONE);
+      word[2 * r + 1] = childOf(tries.tries[r] as IntTrie, ROOT, id);
     }
-    if (memo !== undefined) memo[tries.memoKey] = word;
+    memo[tries.memoKey] = word;
   }
   return word;
+}
+
+function childOf(trie: IntTrie, node: number, word: number): number {
+  return word === NONE ? NONE : trie.children.get(node, word, NONE);
+}
+
+function wordIdIn(tries: Tries, r: number, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): number {
+  return memoizedWord(tries, tokens, i, memos)?.[2 * r] ?? (tries.tries[r] as IntTrie).wordIds.get(tokens[i] as string) ?? NONE;
+}
+
+function firstNodeIn(tries: Tries, r: number, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): number {
+  return memoizedWord(tries, tokens, i, memos)?.[2 * r + 1] ?? childOf(tries.tries[r] as IntTrie, ROOT, wordIdIn(tries, r, tokens, i, undefined));
 }
 
 /** Sets longestDisease / longestDrug to the end of the longest name of each kind starting at `start` (0: none). */
 function longestAt(tries: Tries, tokens: readonly string[], start: number, memos?: readonly WordMemo[]): void {
   longestDisease = 0;
   longestDrug = 0;
-  const first = wordAt(tries, tokens, start, memos);
   for (let r = 0; r < tries.tries.length; r++) {
-    let node = first[2 * r + 1] as number;
+    let node = firstNodeIn(tries, r, tokens, start, memos);
     if (node === NONE) continue;
     const trie = tries.tries[r] as IntTrie;
     for (let end = start; node !== NONE; ) {
@@ -174,8 +185,7 @@ function longestAt(tries: Tries, tokens: readonly string[], start: number, memos
       }
       end++;
       if (end >= tokens.length || end - start >= MAX_PHRASE_TOKENS) break;
-      const word = wordAt(tries, tokens, end, memos)[2 * r] as number;
-      node = word === NONE ? NONE : trie.children.get(node, word, NONE);
+      node = childOf(trie, node, wordIdIn(tries, r, tokens, end, memos));
     }
   }
 }
