@@ -172,7 +172,7 @@ export class FeatureEncoder {
     this.pairSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.pairs ? pairSlots++ : -1)));
     this.lastPair = Array.from({ length: pairSlots }, () => ({ first: null, second: null, id: -1 }));
     this.pairSlotCount = pairSlots;
-    this.pairFirsts = pairFirstsOf(plan, attributeIds, pairSlots);
+    this.pairFirsts = pairFirstsOf(plan, this.pairSlot, pairSlots, attributeIds);
     let joinSlots = 0;
     this.joinSlot = plan.sentenceTemplates.map((t) => t.offsets.map(() => (t.wordJoin ? joinSlots++ : -1)));
     this.sentenceSlots = plan.sentenceTemplates.reduce((sum, t) => sum + t.offsets.length, 0);
@@ -475,15 +475,16 @@ export class FeatureEncoder {
  * Per pair slot, the words a known pair attribute may begin with: for each attribute named for the slot's
  * template and offset, its value cut at every '|' (a word may itself hold one), so no known pair is missed.
  */
-function pairFirstsOf(plan: FeaturePlan, attributeIds: ReadonlyMap<string, number>, pairSlots: number): Set<string>[] {
+function pairFirstsOf(plan: FeaturePlan, pairSlot: readonly (readonly number[])[], pairSlots: number, attributeIds: ReadonlyMap<string, number>): Set<string>[] {
+  if (pairSlots > 30) throw new RangeError(`at most 30 pair slots (template offsets), not ${pairSlots}`);
   const firsts = Array.from({ length: pairSlots }, () => new Set<string>());
   const slotByPrefix = new Map<string, number>();
-  let slot = 0;
-  for (const template of plan.sentenceTemplates) {
-    if (!template.pairs) continue;
-    for (const offset of template.offsets) slotByPrefix.set(attributeName(template.name, offset, ''), slot++);
-  }
-  if (slot > 30) throw new RangeError(`at most 30 pair slots (template offsets), not ${slot}`);
+  plan.sentenceTemplates.forEach((template, k) => {
+    template.offsets.forEach((offset, o) => {
+      const slot = (pairSlot[k] as readonly number[])[o] as number;
+      if (slot >= 0) slotByPrefix.set(attributeName(template.name, offset, ''), slot);
+    });
+  });
   for (const key of attributeIds.keys()) {
     const equals = key.indexOf(']=');
     if (equals < 0) continue;
