@@ -184,7 +184,7 @@ export function spanScorer(scores: Float64Array, length: number, weights: CrfWei
         if ((alpha[start * L + first] as number) * (beta[start * L + first] as number) < threshold) continue;
         // prefix: P(the span's tags on start..end-1), without what follows; it only falls as the span grows.
         let prefix = entering(type, start);
-        let previous = roles.first[type];
+        let previous = first;
         for (let end = start + 1; end <= length && end - start <= maxLength; end++) {
           if (end > start + 1) {
             prefix *= continuing(previous, inside, end - 1);
