@@ -109,7 +109,11 @@ const weightIndexes = new WeakMap<RelevanceModel, WeightIndex | null>();
  */
 function weightIndex(model: RelevanceModel): WeightIndex | null {
   let index = weightIndexes.get(model);
-  if (index !== undefined) return index;
+  if (index === undefined) weightIndexes.set(model, (index = buildWeightIndex(model)));
+  return index;
+}
+
+function buildWeightIndex(model: RelevanceModel): WeightIndex | null {
   const ids = new Map<string, number>();
   const idOf = (word: string): number => {
     let id = ids.get(word);
@@ -118,42 +122,33 @@ function weightIndex(model: RelevanceModel): WeightIndex | null {
   };
   const unigramList: [number, number][] = [];
   const bigramList: [number, number, number][] = [];
-  index = null;
-  let ambiguous = false;
   for (const [feature, value] of model.weights) {
     if (feature.startsWith('u:')) unigramList.push([idOf(feature.slice(2)), value]);
     else if (feature.startsWith('b:')) {
       const pair = feature.slice(2);
       const bar = pair.indexOf('|');
-      if (bar < 0 || pair.indexOf('|', bar + 1) >= 0) {
-        ambiguous = true;
-        break;
-      }
+      if (bar < 0 || pair.indexOf('|', bar + 1) >= 0) return null;
       bigramList.push([idOf(pair.slice(0, bar)), idOf(pair.slice(bar + 1)), value]);
     }
   }
-  if (!ambiguous) {
-    const unigrams = new Float64Array(ids.size);
-    for (const [id, value] of unigramList) unigrams[id] = value;
-    const bigrams = new IntPairMap(bigramList.length);
-    const bigramValues = new Float64Array(bigramList.length);
-    bigramList.forEach(([first, second, value], b) => {
-      bigrams.set(first, second, b);
-      bigramValues[b] = value;
-    });
-    index = {
-      calls: 0,
-      ids,
-      unigrams,
-      unigramMarks: new Int32Array(ids.size),
-      bigrams,
-      bigramValues,
-      bigramMarks: new Int32Array(bigramList.length),
-      memoKey: Symbol('relevance word id'),
-    };
-  }
-  weightIndexes.set(model, index);
-  return index;
+  const unigrams = new Float64Array(ids.size);
+  for (const [id, value] of unigramList) unigrams[id] = value;
+  const bigrams = new IntPairMap(bigramList.length);
+  const bigramValues = new Float64Array(bigramList.length);
+  bigramList.forEach(([first, second, value], b) => {
+    bigrams.set(first, second, b);
+    bigramValues[b] = value;
+  });
+  return {
+    calls: 0,
+    ids,
+    unigrams,
+    unigramMarks: new Int32Array(ids.size),
+    bigrams,
+    bigramValues,
+    bigramMarks: new Int32Array(bigramList.length),
+    memoKey: Symbol('relevance word id'),
+  };
 }
 
 /** Logistic regression by SGD with L2, in a seeded order: the same data always gives the same model. */
