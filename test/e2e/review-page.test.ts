@@ -188,36 +188,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('review page (headless Chromiu
     expect(rows[0].n).toBe(2);
   });
 
-  it('keeps a note the reviewer starts pasting while n is still loading the queue', async () => {
-    await page.goto(`${base}/review`);
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let answered: () => void = () => {};
-    const queueAnswered = new Promise<void>((resolve) => (answered = resolve));
-    await page.route('**/v1/reviews/queue*', async (route) => {
-      await released;
-      await route.continue();
-      answered();
-    });
-    await page.locator('body').focus();
-    await page.keyboard.press('n');
-    await page.fill('#note-id', 'typed-while-loading');
-    await page.fill('#note-text', 'Known asthma.');
-    release();
-    await queueAnswered;
-    await page.waitForTimeout(200);
-    expect(await page.inputValue('#note-id')).toBe('typed-while-loading');
-    expect(await page.inputValue('#note-text')).toBe('Known asthma.');
-    await page.unroute('**/v1/reviews/queue*');
-  });
-
-  it('leaves the form alone when the reviewer moves into a field while n is still loading the queue', async () => {
-    // The race CI met: the queue answered between Playwright focusing #note-id and typing into it, the
-    // page cleared the form and moved the focus to #note-text, and the id was typed there.
-    await page.goto(`${base}/review`);
-    await page.fill('#api-key', API_KEY);
-    await page.dispatchEvent('#api-key', 'change');
-    await page.fill('#note-id', 'left-from-before');
+  /** Presses n with nothing focused, runs `meanwhile` while the review queue's answer is held back, then lets it through. */
+  async function pressNWhileQueueHeld(meanwhile: () => Promise<void>): Promise<void> {
     let release: () => void = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));
     let answered: () => void = () => {};
@@ -229,12 +201,32 @@ describe.skipIf(!haveChromium && !process.env.CI)('review page (headless Chromiu
     });
     await page.evaluate('document.activeElement.blur()');
     await page.keyboard.press('n');
-    await page.focus('#note-id');
+    await meanwhile();
     release();
     await queueAnswered;
     await page.waitForTimeout(200);
+    await page.unroute('**/v1/reviews/queue*');
+  }
+
+  it('keeps a note the reviewer starts pasting while n is still loading the queue', async () => {
+    await page.goto(`${base}/review`);
+    await pressNWhileQueueHeld(async () => {
+      await page.fill('#note-id', 'typed-while-loading');
+      await page.fill('#note-text', 'Known asthma.');
+    });
+    expect(await page.inputValue('#note-id')).toBe('typed-while-loading');
+    expect(await page.inputValue('#note-text')).toBe('Known asthma.');
+  });
+
+  it('leaves the form alone when the reviewer moves into a field while n is still loading the queue', async () => {
+    // The race CI met: the queue answered between Playwright focusing #note-id and typing into it, the
+    // page cleared the form and moved the focus to #note-text, and the id was typed there.
+    await page.goto(`${base}/review`);
+    await page.fill('#api-key', API_KEY);
+    await page.dispatchEvent('#api-key', 'change');
+    await page.fill('#note-id', 'left-from-before');
+    await pressNWhileQueueHeld(() => page.focus('#note-id'));
     expect(await page.evaluate('document.activeElement.id')).toBe('note-id');
     expect(await page.inputValue('#note-id')).toBe('left-from-before');
-    await page.unroute('**/v1/reviews/queue*');
   });
 });
