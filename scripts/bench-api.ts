@@ -3,12 +3,16 @@
  *
  * api-extract: a server (node dist/main-api.js, default configuration: info logs, rate limits, helmet) in a
  * process of its own; autocannon here posts realistic single notes (test-split sentences joined into
- * ~60-token notes) over 32 connections, then, in the same run, GET /health as the ceiling.
+ * ~60-token notes) over 32 connections, then, in the same run, GET /health as the ceiling. Each request's bytes
+ * are built once (a setupRequest per request made autocannon rebuild them every time: ~25 µs of the client's
+ * CPU per request, taken from the server on these 2 cores). Beside req/s: the CPU time per request of the
+ * server's processes (from /proc) and of this client, for both, since they share the cores.
  * long-note: short notes over 8 connections while another client posts 30,000-character notes back to
  * back, on one server process; the short requests' p99 with EXTRACT_SLICE_TOKENS at its default and with
  * slicing off (0).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { parseArgs } from 'node:util';
@@ -56,7 +60,6 @@ for (const sentence of (await readBeHealthySplit(config.corpusDir, 'test')).sent
     tokens = 0;
   }
 }
-const bodies = notes.map((text, i) => JSON.stringify({ text, noteId: `bench-${i}` }));
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -65,14 +68,36 @@ function run(options: autocannon.Options): Promise<autocannon.Result> {
 }
 
 function postNotes(url: string, texts: readonly string[], connections: number, duration: number): Promise<autocannon.Result> {
-  let next = 0;
-  const payloads = texts.map((text, i) => JSON.stringify({ text, noteId: `n-${i}` }));
-  return run({
-    url,
-    connections,
-    duration,
-    requests: [{ method: 'POST', path: '/v1/extract', headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: payloads[next++ % payloads.length] }) }],
-  });
+  const requests = texts.map((text, i) => ({ method: 'POST' as const, path: '/v1/extract', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, noteId: `n-${i}` }) }));
+  return run({ url, connections, duration, requests });
+}
+
+/** CPU seconds used so far by a process and its children (Linux /proc; the API's cluster workers are children). */
+function processTreeCpuSeconds(pid: number): number {
+  const ticksPerSecond = 100;
+  let seconds = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(entry) === pid || Number(fields[1]) === pid) seconds += (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  }
+  return seconds;
+}
+
+/** A load run, with the CPU microseconds per request the server and this client spent on it. */
+async function measured(serverPid: number, load: () => Promise<autocannon.Result>): Promise<{ result: autocannon.Result; serverUs: number; clientUs: number }> {
+  const server = processTreeCpuSeconds(serverPid);
+  const client = process.cpuUsage();
+  const result = await load();
+  const clientCpu = process.cpuUsage(client);
+  const perRequest = (microseconds: number): number => Math.round(microseconds / Math.max(1, result.requests.total));
+  return { result, serverUs: perRequest((processTreeCpuSeconds(serverPid) - server) * 1e6), clientUs: perRequest(clientCpu.user + clientCpu.system) };
 }
 
 const errorsOf = (result: autocannon.Result): number => result.errors + result.timeouts + result.non2xx;
@@ -83,8 +108,9 @@ if (wanted('api-extract')) {
   const { url, child } = await startServer();
   try {
     await postNotes(url, notes, connections, 3); // warm-up
-    const extract = await postNotes(url, notes, connections, duration);
-    const health = await run({ url: `${url}/health`, connections, duration: Math.max(10, Math.round(duration / 2)) });
+    const { result: extract, serverUs, clientUs } = await measured(child.pid!, () => postNotes(url, notes, connections, duration));
+    const healthRun = await measured(child.pid!, () => run({ url: `${url}/health`, connections, duration: Math.max(10, Math.round(duration / 2)) }));
+    const health = healthRun.result;
     console.log(JSON.stringify({
       bench: 'api-extract',
       req_per_s: Math.round(extract.requests.average),
@@ -95,10 +121,14 @@ if (wanted('api-extract')) {
       health_p99_ms: health.latency.p99,
       health_errors: errorsOf(health),
       extract_share_of_health: Number((extract.requests.average / health.requests.average).toFixed(3)),
+      server_cpu_us_per_request: serverUs,
+      client_cpu_us_per_request: clientUs,
+      health_server_cpu_us_per_request: healthRun.serverUs,
+      health_client_cpu_us_per_request: healthRun.clientUs,
       requests: extract.requests.total,
       connections,
       duration_s: duration,
-      note_tokens_mean: Math.round(bodies.reduce((sum, b) => sum + b.split(' ').length, 0) / bodies.length),
+      note_tokens_mean: Math.round(notes.reduce((sum, note) => sum + note.split(' ').length, 0) / notes.length),
       notes: notes.length,
       node: process.version,
     }));
