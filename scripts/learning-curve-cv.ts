@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { productionFolds } from './production-folds.js';
-import { foldPartition, mulberry32 } from '../src/core/folds.js';
+import { foldPartition, mulberry32, shuffleInPlace } from '../src/core/folds.js';
 import { evaluateTagger, trainTagger } from '../src/training/train-tagger.js';
 
 const { values } = parseArgs({ options: { fractions: { type: 'string', default: '0.125,0.25,0.5,1' }, folds: { type: 'string', default: '5' } } });
@@ -24,12 +24,7 @@ const results = fractions.map((fraction) => ({ fraction, scores: [] as Scores[],
 
 /** Each sentence's position in a seeded random order: the sentences ranked below n are the subset of size n. */
 function randomRanks(n: number, seed: number): Int32Array {
-  const random = mulberry32(seed);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
+  const order = shuffleInPlace(Array.from({ length: n }, (_, i) => i), mulberry32(seed));
   const ranks = new Int32Array(n);
   order.forEach((index, position) => (ranks[index] = position));
   return ranks;

@@ -14,7 +14,7 @@ import type { CrfNerModel } from '../src/core/crf-ner-model.js';
 import { caseForTagging, type SequenceTagger } from '../src/core/extract.js';
 import { FeatureEncoder, planFeatures } from '../src/core/feature-encoder.js';
 import type { FeatureResources } from '../src/core/feature-templates.js';
-import { foldPartition, kFoldIndices, mulberry32 } from '../src/core/folds.js';
+import { foldPartition, kFoldIndices, mulberry32, shuffleInPlace } from '../src/core/folds.js';
 import type { TokenSpan } from '../src/core/label-codec.js';
 import { spanScorer } from '../src/core/span-confidence.js';
 import type { LabeledSentence } from '../src/core/types.js';
@@ -86,10 +86,7 @@ function trainLogistic(examples: readonly Example[], epochs = 15, rate = 0.05, l
   const random = mulberry32(3);
   const order = examples.map((_, i) => i);
   for (let epoch = 0; epoch < epochs; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j] as number, order[i] as number];
-    }
+    shuffleInPlace(order, random);
     for (const index of order) {
       const e = examples[index] as Example;
       let z = bias;

@@ -1,14 +1,18 @@
 /** Deterministic k-fold split of n items: the same (n, k, seed) always gives the same folds. */
 export function kFoldIndices(n: number, k: number, seed: number): number[][] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  const random = mulberry32(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
+  const order = shuffleInPlace(Array.from({ length: n }, (_, i) => i), mulberry32(seed));
   const folds: number[][] = Array.from({ length: k }, () => []);
   order.forEach((index, position) => (folds[position % k] as number[]).push(index));
   return folds.map((fold) => fold.sort((a, b) => a - b));
+}
+
+/** Fisher–Yates shuffle of `items` in place, drawing from `random`; returns `items`. */
+export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
 }
 
 /** Train / held-out partition for fold `fold` of `folds`. */

@@ -1,4 +1,4 @@
-import { foldPartition, kFoldIndices, mulberry32 } from './folds.js';
+import { foldPartition, kFoldIndices, mulberry32, shuffleInPlace } from './folds.js';
 import { IntPairMap } from './int-pair-map.js';
 import type { WordMemo } from './word-memo.js';
 
@@ -162,10 +162,7 @@ export function trainRelevanceModel(
   const random = mulberry32(options.seed);
   const order = items.map((_, i) => i);
   for (let epoch = 0; epoch < options.epochs; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j] as number, order[i] as number];
-    }
+    shuffleInPlace(order, random);
     for (const index of order) {
       const item = items[index] as (typeof items)[number];
       let z = bias;
