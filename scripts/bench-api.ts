@@ -15,10 +15,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+import { realisticNotes } from './realistic-notes.js';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { loadConfig, PROJECT_ROOT } from '../src/config.js';
-import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { readMtSamples } from '../src/corpus/mtsamples.js';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '20' }, connections: { type: 'string', default: '32' }, only: { type: 'string' } } });
@@ -47,19 +47,7 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Test-split sentences joined into notes of about 60 tokens. */
-const notes: string[] = [];
-let current: string[] = [];
-let tokens = 0;
-for (const sentence of (await readBeHealthySplit(config.corpusDir, 'test')).sentences) {
-  current.push(sentence.tokens.join(' '));
-  tokens += sentence.tokens.length;
-  if (tokens >= 60) {
-    notes.push(current.join(' '));
-    current = [];
-    tokens = 0;
-  }
-}
+const notes = await realisticNotes(config.corpusDir);
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {

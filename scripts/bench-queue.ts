@@ -9,10 +9,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+import { realisticNotes } from './realistic-notes.js';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { loadConfig, PROJECT_ROOT } from '../src/config.js';
-import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { EXTRACT_QUEUE, NIGHTLY_QUEUE } from '../src/queue/queues.js';
 import { createRedisConnection, notesProcessedKey } from '../src/queue/redis-connection.js';
 import { createDatabasePool } from '../src/store/database.js';
@@ -36,17 +36,7 @@ function start(script: string, extra: Record<string, string> = {}): ChildProcess
   return child;
 }
 
-const sentences = (await readBeHealthySplit(config.corpusDir, 'test')).sentences.map((s) => s.tokens.join(' '));
-const texts: string[] = [];
-for (let i = 0, current: string[] = [], tokens = 0; i < sentences.length; i++) {
-  current.push(sentences[i] as string);
-  tokens += (sentences[i] as string).split(' ').length;
-  if (tokens >= 60) {
-    texts.push(current.join(' '));
-    current = [];
-    tokens = 0;
-  }
-}
+const texts = await realisticNotes(config.corpusDir);
 
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
