@@ -14,7 +14,24 @@ export function createDatabasePool(url: string, options: { max?: number; schema?
   });
   // An idle client whose server went away emits 'error' on the pool; the next query reconnects.
   pool.on('error', () => {});
+  // A client checked out of the pool (a transaction, the migration's lock) has none of the pool's listeners:
+  // when the server goes away meanwhile (stopped, restarted, the network cut) the client emits 'error'
+  // ("Connection terminated unexpectedly"), and an 'error' event nobody listens to ends the process. The
+  // statement in hand already fails with that error and the pool discards a broken client when it is
+  // released, so the event needs no more handling than a listener, on every client the pool opens.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
+}
+
+/**
+ * Whether an error says PostgreSQL cannot be reached or went away (no server, a refused or dropped
+ * connection, a shutdown, too many connections), as opposed to a statement PostgreSQL refused.
+ */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  if (sqlState === undefined) return error instanceof Error && !(error instanceof TypeError || error instanceof RangeError);
+  return sqlState.startsWith('08') || sqlState.startsWith('57') || sqlState === '53300';
 }
 
 export function databaseDependency(pool: pg.Pool, url: string): DependencyCheck {
