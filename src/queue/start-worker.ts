@@ -1,11 +1,11 @@
 import { Worker } from 'bullmq';
 import { pino, type Logger } from 'pino';
-import type { Config } from '../config.js';
+import { redactUrl, type Config } from '../config.js';
 import { createExtractor, type Extractor } from '../extractor.js';
 import { loadModel, type LoadedModel } from '../registry/model-store.js';
 import { watchProductionModel, type ModelReloader } from '../registry/model-reloader.js';
 import { createDatabasePool } from '../store/database.js';
-import { migrate } from '../store/migrate.js';
+import { migrateWhenReachable } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
 import { processExtractBatch } from './extract-batch-processor.js';
 import { createNightlyDeps, startNightlyWorker } from './nightly-service.js';
@@ -39,7 +39,10 @@ export async function startWorker(config: Config, options: { logger?: Logger; /*
   const loaded = await loadModel(config.modelDir);
   const { model } = loaded;
   const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: config.workerConcurrency + 1 });
-  const applied = await migrate(pool, config.databaseSchema);
+  const applied = await migrateWhenReachable(pool, config.databaseSchema, {
+    onUnreachable: (attempt, delayMs, error) =>
+      logger.warn({ attempt, retryInMs: delayMs, error: error.message, database: redactUrl(config.databaseUrl) }, 'PostgreSQL unreachable: cannot migrate the database yet; trying again'),
+  });
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
   const store = createPgRecordStore(pool);
   const extractor = createExtractor(model, undefined, config.extractSliceTokens);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isConnectionError } from './database.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
 /** An arbitrary constant: the advisory lock that lets one process at a time migrate a database. */
@@ -34,6 +35,33 @@ export async function migrate(pool: pg.Pool, schema: string, migrations: readonl
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     client.release();
+  }
+}
+
+export interface MigrationWait {
+  /** Called before each wait: PostgreSQL could not be reached on this attempt (1, 2, …). */
+  onUnreachable(attempt: number, delayMs: number, error: Error): void;
+  /** Longest wait between attempts (the waits double from 1 s up to it). */
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * migrate(), waiting for PostgreSQL as long as it takes: a process started before its database (an
+ * orchestrator starts them together; the database restarts) tries again with backoff instead of exiting,
+ * and says so at every attempt. An error PostgreSQL answers (a migration it refuses) is thrown at once.
+ */
+export async function migrateWhenReachable(pool: pg.Pool, schema: string, wait: MigrationWait, migrations: readonly Migration[] = MIGRATIONS): Promise<string[]> {
+  const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrate(pool, schema, migrations);
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+      const delayMs = Math.min(1_000 * 2 ** (attempt - 1), wait.maxDelayMs ?? 30_000);
+      wait.onUnreachable(attempt, delayMs, error as Error);
+      await sleep(delayMs);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabasePool, isConnectionError } from '../../src/store/database.js';
-import { services, tcpProxy } from '../helpers/services.js';
+import { migrateWhenReachable, quoteIdentifier } from '../../src/store/migrate.js';
+import { services, tcpProxy, uniqueName } from '../helpers/services.js';
 
 /**
  * PostgreSQL going away under a process: through a TCP proxy the test cuts, in front of the machine's
@@ -35,4 +36,39 @@ describe('PostgreSQL outages', () => {
       await pool.end();
     }
   }, 15_000);
+
+  it('a worker started before PostgreSQL migrates once it is reachable, saying so at every attempt', async () => {
+    const schema = uniqueName('outage');
+    const pool = createDatabasePool(proxy.url(services.databaseUrl), { schema, max: 2 });
+    const waits: { attempt: number; delayMs: number; error: string }[] = [];
+    try {
+      proxy.cut();
+      const applied = await migrateWhenReachable(pool, schema, {
+        onUnreachable: (attempt, delayMs, error) => waits.push({ attempt, delayMs, error: error.message }),
+        sleep: async () => {
+          if (waits.length === 2) proxy.restore();
+        },
+      });
+      expect(applied.length).toBeGreaterThan(0);
+      expect(waits.map((w) => [w.attempt, w.delayMs])).toEqual([[1, 1_000], [2, 2_000]]);
+    } finally {
+      proxy.restore();
+      await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
+      await pool.end();
+    }
+  });
+
+  it('a migration PostgreSQL refuses is thrown at once, not retried', async () => {
+    const schema = uniqueName('outage');
+    const pool = createDatabasePool(services.databaseUrl, { schema, max: 2 });
+    let waits = 0;
+    try {
+      const migrating = migrateWhenReachable(pool, schema, { onUnreachable: () => waits++ }, [{ id: '0001-broken', sql: 'CREATE TABLEX nothing ()' }]);
+      await expect(migrating).rejects.toThrow(/syntax error/);
+      expect(waits).toBe(0);
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
+      await pool.end();
+    }
+  });
 });
