@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
 import { NerError } from '../errors.js';
 import type { Extractor } from '../extractor.js';
 import type { ServiceMetrics } from '../monitoring/metrics.js';
 import { createApiKeyCheck, presentedKey } from './api-keys.js';
-import { toApiError } from './error-reply.js';
+import { frameworkError, toApiError } from './error-reply.js';
 import { addSecurityHeaders } from './security-headers.js';
 import { extractRoutes } from './routes/extract-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
@@ -78,6 +78,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     // Only JSON: a text/plain body is refused with 415 instead of failing schema validation.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const { statusCode, code, message } = frameworkError(error);
+      return reply.code(statusCode).send({ error: { code, message } });
+    },
   });
   app.removeContentTypeParser(['text/plain']);
   app.decorateRequest('rateLimitBucket', undefined);

@@ -47,3 +47,14 @@ export function toApiError(error: FastifyError | Error, limits: SchemaLimits & {
   if (status >= 400 && status < 500) return { ...apiError('NER_ERR_HTTP_BAD_REQUEST', fastifyError.message), statusCode: status };
   return apiError('NER_ERR_INTERNAL', 'internal error; the server log has the details under this request\'s x-request-id');
 }
+
+/**
+ * Errors Fastify raises before any route or hook runs (its `frameworkErrors`): a path with a percent-encoding
+ * that is not UTF-8, a path parameter longer than the router takes. Without this they answer Fastify's own
+ * body, off the documented shape (and 414 for the second). The messages do not quote the path.
+ */
+export function frameworkError(error: FastifyError): ApiError {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return apiError('NER_ERR_HTTP_BAD_REQUEST', 'a path parameter is longer than the router accepts (100 characters)');
+  if (error.code === 'FST_ERR_BAD_URL') return apiError('NER_ERR_HTTP_BAD_REQUEST', 'the URL is not valid: a percent-encoded sequence is not UTF-8');
+  return apiError('NER_ERR_INTERNAL', 'internal error; the server log has the details under this request\'s x-request-id');
+}

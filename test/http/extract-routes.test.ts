@@ -113,6 +113,8 @@ describe('bad input', () => {
     { name: 'form data', request: { method: 'POST', url: '/v1/extract', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'text=x' }, status: 415, code: 'NER_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE' },
     { name: 'an unknown route', request: { method: 'GET', url: '/v1/nothing' }, status: 404, code: 'NER_ERR_HTTP_NOT_FOUND', message: /GET \/v1\/nothing/ },
     { name: 'a wrong method', request: { method: 'GET', url: '/v1/extract' }, status: 404, code: 'NER_ERR_HTTP_NOT_FOUND' },
+    { name: 'a path with a percent-encoding that is not UTF-8', request: { method: 'GET', url: '/v1/jobs/%ZZ%E0%A4%A' }, status: 400, code: 'NER_ERR_HTTP_BAD_REQUEST', message: /percent-encoded/ },
+    { name: 'a path parameter over the router\'s length', request: { method: 'GET', url: `/v1/jobs/${'x'.repeat(300)}` }, status: 400, code: 'NER_ERR_HTTP_BAD_REQUEST', message: /100 characters/ },
   ];
   for (const { name, request, status, code, message } of cases) {
     it(`${name}: ${status} ${code}`, async () => {
