@@ -9,6 +9,7 @@ import { watchProductionModel, type ModelReloader, type ModelState } from '../re
 import type { ProcessModelState } from './routes/model-routes.js';
 import { createDatabasePool, databaseDependency } from '../store/database.js';
 import { buildApp } from './build-app.js';
+import { finishResponsesOnClose } from './graceful-close.js';
 import { Queue } from 'bullmq';
 import { registerQueueMetrics } from '../monitoring/queue-metrics.js';
 import { registerNightlyMetrics } from '../monitoring/nightly-metrics.js';
@@ -90,6 +91,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     dependencies: [redisDependency(redis, config.redisUrl), databaseDependency(pool, config.databaseUrl)],
     ...(options.exposition ? { exposition: options.exposition } : {}),
   });
+  finishResponsesOnClose(app.server);
   // Responses finished after close() began tell the client to drop the connection; otherwise a
   // kept-alive connection that goes idle after close() would hold the server open until it times out.
   let closing = false;
