@@ -11,14 +11,13 @@
  * back, on one server process; the short requests' p99 with EXTRACT_SLICE_TOKENS at its default and with
  * slicing off (0).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { startApiProcess } from './api-process.js';
 import { realisticNotes } from './realistic-notes.js';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { loadConfig, PROJECT_ROOT } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 import { readMtSamples } from '../src/corpus/mtsamples.js';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '20' }, connections: { type: 'string', default: '32' }, only: { type: 'string' } } });
@@ -27,18 +26,8 @@ const wanted = (name: string): boolean => !only || only.includes(name);
 const config = loadConfig();
 
 async function startServer(env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/main-api.js')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { url, child };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('server did not start');
+  const { url, child } = await startApiProcess(env);
+  return { url, child };
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
