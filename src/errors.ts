@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   NER_ERR_HTTP_UNAUTHORIZED: { statusCode: 401, summary: 'API keys are configured and the request has no valid key (Authorization: Bearer or x-api-key).' },
   NER_ERR_HTTP_RATE_LIMITED: { statusCode: 429, summary: 'The API key (or client address) sent more requests per minute than RATE_LIMIT_PER_MINUTE.' },
   NER_ERR_HTTP_SHUTTING_DOWN: { statusCode: 503, summary: 'The server is shutting down and takes no new requests; retry on another instance.' },
+  NER_ERR_HTTP_UNSTORABLE_TEXT: { statusCode: 400, summary: 'A field to be stored holds a NUL character or an unpaired UTF-16 surrogate, which PostgreSQL cannot store.' },
   NER_ERR_HTTP_BAD_REQUEST: { statusCode: 400, summary: 'The request is malformed in a way no more specific code covers (e.g. a bad header).' },
   NER_ERR_JOB_NOT_FOUND: { statusCode: 404, summary: 'No bulk job has this id.' },
   NER_ERR_QUEUE_UNAVAILABLE: { statusCode: 503, summary: 'The route needs the job queue and Redis is not reachable at REDIS_URL.' },
