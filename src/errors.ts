@@ -34,6 +34,7 @@ export const ERROR_CATALOGUE = {
   NER_ERR_HTTP_SHUTTING_DOWN: { statusCode: 503, summary: 'The server is shutting down and takes no new requests; retry on another instance.' },
   NER_ERR_HTTP_UNSTORABLE_TEXT: { statusCode: 400, summary: 'A field to be stored holds a NUL character or an unpaired UTF-16 surrogate, which PostgreSQL cannot store.' },
   NER_ERR_HTTP_BAD_REQUEST: { statusCode: 400, summary: 'The request is malformed in a way no more specific code covers (e.g. a bad header).' },
+  NER_ERR_JOB_DUPLICATE_NOTE_ID: { statusCode: 400, summary: 'A bulk submission names the same note id twice (1 and "1" are one id).' },
   NER_ERR_JOB_NOT_FOUND: { statusCode: 404, summary: 'No bulk job has this id.' },
   NER_ERR_QUEUE_UNAVAILABLE: { statusCode: 503, summary: 'The route needs the job queue and Redis is not reachable at REDIS_URL.' },
   NER_ERR_STORE_UNAVAILABLE: { statusCode: 503, summary: 'The route needs the record store and PostgreSQL is not reachable at DATABASE_URL.' },

@@ -6,6 +6,7 @@ import { NerError } from '../errors.js';
 import { redisReady } from './redis-connection.js';
 import type { RecordStore, StoredRecord, SubmissionProgress } from '../store/record-store.js';
 import { batchJobId, EXTRACT_JOB_OPTIONS, type ExtractBatchData, type SubmittedNote } from './queues.js';
+import { flattenNote, storedNoteKey } from './submitted-note.js';
 
 export type JobState = 'queued' | 'running' | 'completed' | 'failed';
 
@@ -19,11 +20,13 @@ export interface JobStatus extends Omit<SubmissionProgress, 'failures'> {
 /** Bulk submissions: split into batches on the `extract` queue, tracked in PostgreSQL. */
 export interface JobService {
   /**
-   * Splits the notes into batches on the queue. With options.jobId (a nightly day's fixed id) submitting
-   * again is harmless: batches still queued or done are not added twice, and batches that failed every
-   * retry are retried.
+   * Splits the notes into batches on the queue, each note reduced to its id and text (see flattenNote).
+   * With options.jobId (a nightly day's fixed id) submitting again is harmless: batches still queued or
+   * done are not added twice, and batches that failed every retry are retried. Throws
+   * NER_ERR_JOB_DUPLICATE_NOTE_ID when two notes would be stored under one id: such a job could never
+   * count all its notes done.
    */
-  submit(notes: readonly SubmittedNote[], source?: string, options?: { jobId?: string }): Promise<{ jobId: string; notes: number; batches: number }>;
+  submit(notes: readonly unknown[], source?: string, options?: { jobId?: string }): Promise<{ jobId: string; notes: number; batches: number }>;
   status(jobId: string): Promise<JobStatus | null>;
   records(jobId: string): AsyncGenerator<StoredRecord>;
 }
@@ -56,7 +59,9 @@ export function createJobService(deps: {
   const { queue, redis, store, batchSize } = deps;
   const fromStore = <T>(promise: Promise<T>): Promise<T> => withStoreErrors(promise, deps.databaseUrl);
   return {
-    async submit(notes, source = 'api', options = {}) {
+    async submit(submitted, source = 'api', options = {}) {
+      const notes = submitted.map(flattenNote);
+      assertUniqueNoteIds(notes, batchSize);
       if (!(await redisReady(redis))) throw queueUnavailable(deps.redisUrl);
       const jobId = options.jobId ?? randomUUID();
       const batches: ExtractBatchData[] = [];
@@ -103,6 +108,36 @@ export function createJobService(deps: {
       }
     },
   };
+}
+
+const DUPLICATES_NAMED = 5;
+const ID_CHARS_SHOWN = 64;
+
+/**
+ * Refuses notes that would be stored under one key (storedNoteKey: `1` and `"1"` are one id), naming the
+ * first repeated ids and where they are (`notes[i]`). Ids are not note text; they are cut to 64 characters.
+ */
+export function assertUniqueNoteIds(notes: readonly SubmittedNote[], batchSize: number): void {
+  const positions = new Map<string, number[]>();
+  const repeated: string[] = [];
+  notes.forEach((note, i) => {
+    const key = storedNoteKey(note.id, Math.floor(i / batchSize), i % batchSize);
+    const at = positions.get(key);
+    if (at === undefined) positions.set(key, [i]);
+    else {
+      if (at.length === 1) repeated.push(key);
+      at.push(i);
+    }
+  });
+  if (repeated.length === 0) return;
+  const named = repeated.slice(0, DUPLICATES_NAMED).map((key) => {
+    const at = positions.get(key) as number[];
+    const shown = key.length > ID_CHARS_SHOWN ? `${key.slice(0, ID_CHARS_SHOWN)}…` : key;
+    const where = at.slice(0, 3).map((i) => `notes[${i}]`).join(', ');
+    return `${JSON.stringify(shown)} at ${where}${at.length > 3 ? ` and ${at.length - 3} more` : ''}`;
+  });
+  const more = repeated.length > DUPLICATES_NAMED ? `; and ${repeated.length - DUPLICATES_NAMED} more repeated ids` : '';
+  throw new NerError('NER_ERR_JOB_DUPLICATE_NOTE_ID', `note ids must be unique within a job (a job stores one record per id): ${named.join('; ')}${more}`);
 }
 
 /** Connection failures become NER_ERR_STORE_UNAVAILABLE (503); SQL errors stay what they are (500). */
