@@ -52,6 +52,15 @@ describe('POST /v1/extract', () => {
     expect(response.json()).not.toHaveProperty('noteId');
   });
 
+  it('extracts from text with a NUL or an unpaired surrogate: it stores nothing, so it takes what PostgreSQL could not', async () => {
+    const text = 'Lung cancer\u0000 treated with cisplatin \ud83d.';
+    const response = await (await app()).inject({ method: 'POST', url: '/v1/extract', payload: { text } });
+    expect(response.statusCode).toBe(200);
+    const record = response.json();
+    expect(record.entities.map((e: { text: string }) => e.text)).toEqual(['cancer', 'cisplatin']);
+    for (const entity of record.entities) expect(text.slice(entity.start, entity.end)).toBe(entity.text);
+  });
+
   it('answers a request id header', async () => {
     const response = await (await app()).inject({ method: 'POST', url: '/v1/extract', payload: { text: 'x' } });
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
