@@ -8,6 +8,7 @@ import { loadModel } from '../registry/model-store.js';
 import { watchProductionModel, type ModelReloader, type ModelState } from '../registry/model-reloader.js';
 import type { ProcessModelState } from './routes/model-routes.js';
 import { createDatabasePool, databaseDependency } from '../store/database.js';
+import { describeError } from '../error-description.js';
 import { buildApp } from './build-app.js';
 import { Queue } from 'bullmq';
 import { registerQueueMetrics } from '../monitoring/queue-metrics.js';
@@ -125,7 +126,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     await pool.end();
   });
   // Workers migrate too; the API does it so that the record routes work before any worker has started.
-  migrate(pool, config.databaseSchema).catch((error: unknown) => app.log.warn({ error: (error as Error).message }, 'database not migrated (PostgreSQL unreachable?)'));
+  migrate(pool, config.databaseSchema).catch((error: unknown) => app.log.warn({ error: describeError(error) }, 'database not migrated (PostgreSQL unreachable?)'));
   const url = await app.listen({ host: config.host, port: config.port });
   app.log.info({ url, modelVersion: extractor.modelVersion, hotReload, auth: config.apiKeys.length > 0 }, 'serving');
   return { app, url, close: () => app.close(), reloader };

@@ -3,6 +3,7 @@ import { mkdir, open, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExtractionRecord } from '../core/types.js';
 import { readInboxDay, type InboxNote } from '../corpus/inbox.js';
+import { describeError } from '../error-description.js';
 import { createRecordTally, renderReportHtml, type NightlyReport } from '../monitoring/nightly-report.js';
 import type { NightlyRunStore } from '../store/nightly-run-store.js';
 import type { JobService, JobStatus } from './job-service.js';
@@ -106,7 +107,7 @@ export async function runNightly(day: string, deps: NightlyDeps): Promise<Nightl
 
     const measuredNotes = records.flatMap((r) => (textById.has(r.noteId as string) ? [{ id: r.noteId as string, text: textById.get(r.noteId as string) as string }] : []));
     const drift = deps.drift
-      ? await deps.drift(measuredNotes, records).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }))
+      ? await deps.drift(measuredNotes, records).catch((error: unknown) => ({ error: describeError(error) }))
       : null;
 
     const failures: NightlyReport['failures'] = [
@@ -139,7 +140,7 @@ export async function runNightly(day: string, deps: NightlyDeps): Promise<Nightl
     await deps.runs.finish(day, status.state === 'completed' ? 'completed' : 'failed', finishedAt, report);
     return report;
   } catch (error) {
-    await deps.runs.finish(day, 'failed', now(), { error: error instanceof Error ? error.message : String(error) }).catch(() => {});
+    await deps.runs.finish(day, 'failed', now(), { error: describeError(error) }).catch(() => {});
     throw error;
   }
 }

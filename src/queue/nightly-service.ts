@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { NightlyReport } from '../monitoring/nightly-report.js';
 import { createPgNightlyRunStore } from '../store/nightly-run-store.js';
+import { describeError, withSafeMessage } from '../error-description.js';
 import type { RecordStore } from '../store/record-store.js';
 import type pg from 'pg';
 import { createJobService } from './job-service.js';
@@ -47,15 +48,18 @@ export async function startNightlyWorker(
     async (job) => {
       const day = job.data.day ?? previousDay(new Date(job.timestamp), config.nightlyTimeZone);
       deps.logger.info({ job: job.id, day }, 'nightly run started');
-      const report = await runNightly(day, { ...deps.nightly, onProgress: (progress) => job.updateProgress(progress) });
+      // BullMQ keeps a failed run's error in Redis: its message must quote no data.
+      const report = await runNightly(day, { ...deps.nightly, onProgress: (progress) => job.updateProgress(progress) }).catch((error: unknown) => {
+        throw withSafeMessage(error);
+      });
       deps.logger.info({ job: job.id, day, notes: report.notes, seconds: report.seconds, driftLevel: (report.drift as { level?: string } | null)?.level }, 'nightly run done');
       await deps.afterRun?.(day, report);
       return report;
     },
     { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, lockDuration: config.queueLockMs },
   );
-  worker.on('failed', (job, error) => deps.logger.error({ job: job?.id, day: job?.data.day, error: error.message }, 'nightly run failed'));
-  worker.on('error', (error) => deps.logger.error({ error: error.message }, 'nightly worker error'));
+  worker.on('failed', (job, error) => deps.logger.error({ job: job?.id, day: job?.data.day, error: describeError(error) }, 'nightly run failed'));
+  worker.on('error', (error) => deps.logger.error({ error: describeError(error) }, 'nightly worker error'));
   return {
     worker,
     queue,
