@@ -91,15 +91,6 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     dependencies: [redisDependency(redis, config.redisUrl), databaseDependency(pool, config.databaseUrl)],
     ...(options.exposition ? { exposition: options.exposition } : {}),
   });
-  // Responses finished after close() began tell the client to drop the connection; otherwise a
-  // kept-alive connection that goes idle after close() would hold the server open until it times out.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
-  });
   const reloader = !hotReload
     ? undefined
     : watchProductionModel({
@@ -133,8 +124,8 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
 }
 
 /**
- * SIGTERM / SIGINT: stop accepting, let in-flight requests finish (Fastify answers new requests on
- * kept-alive connections with 503), then exit 0; exit 1 if that takes longer than the configured timeout.
+ * SIGTERM / SIGINT: stop accepting, let in-flight requests finish (buildApp answers new requests on
+ * kept-alive connections with 503 NER_ERR_HTTP_SHUTTING_DOWN), then exit 0; exit 1 if that takes longer than the configured timeout.
  */
 export function closeOnSignals(api: RunningApi, timeoutMs: number, exit: (code: number) => void = (code) => process.exit(code)): void {
   let closing = false;
