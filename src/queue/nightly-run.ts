@@ -24,6 +24,8 @@ export interface NightlyDeps {
   jobs: JobService;
   runs: NightlyRunStore;
   drift?: DriftCheck;
+  /** RECORD_TEXT_RETENTION_DAYS: purges the note texts of records older than that, after the day's run; absent when texts are kept. */
+  textRetention?: { days: number; purge(): Promise<number> };
   onProgress?: (progress: NightlyProgress) => void | Promise<void>;
   pollMs?: number;
   failuresShown?: number;
@@ -110,6 +112,13 @@ export async function runNightly(day: string, deps: NightlyDeps): Promise<Nightl
       ? await deps.drift(measuredNotes, records).catch((error: unknown) => ({ error: describeError(error) }))
       : null;
 
+    const textRetention = deps.textRetention
+      ? await deps.textRetention.purge().then(
+          (recordTextsPurged) => ({ days: deps.textRetention?.days ?? 0, recordTextsPurged }),
+          (error: unknown) => ({ days: deps.textRetention?.days ?? 0, error: describeError(error) }),
+        )
+      : undefined;
+
     const failures: NightlyReport['failures'] = [
       ...inbox.problems.map((p) => ({ ...(p.noteId ? { noteId: p.noteId } : {}), file: p.file, line: p.line, reason: p.reason })),
       ...status.failures.map((f) => ({ noteId: f.noteId, reason: f.reason })),
@@ -134,6 +143,7 @@ export async function runNightly(day: string, deps: NightlyDeps): Promise<Nightl
       failures: failures.slice(0, deps.failuresShown ?? 1_000),
       failuresTotal: inbox.problems.length + status.failed + status.failedBatches.length,
       drift,
+      ...(textRetention ? { textRetention } : {}),
     };
     await writeAtomically(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeAtomically(join(outDir, 'report.html'), renderReportHtml(report));

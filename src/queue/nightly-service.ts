@@ -4,27 +4,32 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { NightlyReport } from '../monitoring/nightly-report.js';
 import { createPgNightlyRunStore } from '../store/nightly-run-store.js';
+import { purgeRecordTexts } from '../store/text-retention.js';
 import { describeError, withSafeMessage } from '../error-description.js';
 import type { RecordStore } from '../store/record-store.js';
 import type pg from 'pg';
 import { createJobService } from './job-service.js';
 import { previousDay, runNightly, type DriftCheck, type NightlyDeps } from './nightly-run.js';
-import { EXTRACT_QUEUE, NIGHTLY_QUEUE, NIGHTLY_SCHEDULER_ID, type ExtractBatchData, type NightlyJobData } from './queues.js';
+import { extractQueue, NIGHTLY_QUEUE, NIGHTLY_SCHEDULER_ID, type NightlyJobData } from './queues.js';
 
-type NightlyConfig = Pick<Config, 'inboxDir' | 'outboxDir' | 'queuePrefix' | 'jobBatchSize' | 'redisUrl' | 'databaseUrl' | 'nightlyCron' | 'nightlyTimeZone' | 'queueLockMs'>;
+type NightlyConfig = Pick<
+  Config,
+  | 'inboxDir' | 'outboxDir' | 'queuePrefix' | 'jobBatchSize' | 'redisUrl' | 'databaseUrl' | 'nightlyCron' | 'nightlyTimeZone' | 'queueLockMs'
+  | 'queueKeepCompletedSeconds' | 'queueKeepFailedSeconds' | 'recordTextRetentionDays'
+>;
 
 /** What runNightly needs, built on a process's Redis connection and PostgreSQL pool. */
 export function createNightlyDeps(config: NightlyConfig, deps: { redis: Redis; pool: pg.Pool; store: RecordStore; drift?: DriftCheck }): NightlyDeps & { close(): Promise<void> } {
-  const extractQueue = new Queue<ExtractBatchData>(EXTRACT_QUEUE, { connection: deps.redis, prefix: config.queuePrefix });
-  extractQueue.on('error', () => {});
-  const jobs = createJobService({ queue: extractQueue, redis: deps.redis, store: deps.store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
+  const queue = extractQueue(deps.redis, config);
+  const jobs = createJobService({ queue, redis: deps.redis, store: deps.store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
   return {
     inboxDir: config.inboxDir,
     outboxDir: config.outboxDir,
     jobs,
     runs: createPgNightlyRunStore(deps.pool),
     ...(deps.drift ? { drift: deps.drift } : {}),
-    close: () => extractQueue.close(),
+    ...(config.recordTextRetentionDays > 0 ? { textRetention: { days: config.recordTextRetentionDays, purge: () => purgeRecordTexts(deps.pool, config.recordTextRetentionDays) } } : {}),
+    close: () => queue.close(),
   };
 }
 
