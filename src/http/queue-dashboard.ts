@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
+import { ERROR_CATALOGUE, isNerError, type ErrorCode } from '../errors.js';
 import type { ApiError } from './error-reply.js';
 
 export const DASHBOARD_PATH = '/admin/queues';
@@ -20,14 +20,24 @@ export async function registerQueueDashboard(scope: FastifyInstance, queues: rea
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter });
+  // What a dashboard call that failed on Redis answers while Redis is down (not a 500).
+  const redisDown = (): boolean =>
+    queues.some((queue) => {
+      const status = (queue.opts.connection as { status?: unknown } | undefined)?.status;
+      return typeof status === 'string' && status !== 'ready';
+    });
+  const describe = (error: Error): ApiError =>
+    !isNerError(error) && redisDown()
+      ? { statusCode: 503, code: 'NER_ERR_QUEUE_UNAVAILABLE', message: 'the job queue is unavailable: Redis is not reachable (GET /ready shows the state)' }
+      : toApiError(error);
   // Replaces the handler createBullBoard set: errors thrown in the dashboard's scope (an API key refused,
   // the rate limit, Redis down) get their catalogue code; the onError hook below logs the 5xx ones.
   serverAdapter.setErrorHandler((error): ControllerResult => {
-    const { statusCode, code, message } = toApiError(error);
+    const { statusCode, code, message } = describe(error);
     return { status: statusCode as ControllerResult['status'], body: { error: { code, message } } as unknown as ControllerResult['body'] };
   });
   scope.addHook('onError', async (request, _reply, error) => {
-    const { statusCode, code } = toApiError(error);
+    const { statusCode, code } = describe(error);
     if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed');
     else request.log.info({ code, statusCode }, 'request rejected');
   });

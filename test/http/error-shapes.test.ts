@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { Queue } from 'bullmq';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../../src/errors.js';
 import { catalogueShaped } from '../../src/http/queue-dashboard.js';
@@ -60,13 +61,13 @@ describe('the queue dashboard behind the API key (/admin/queues)', () => {
     expectCatalogueBody(await current.app.inject({ url: '/admin/queues', headers: { 'x-api-key': KEY } }), 'NER_ERR_HTTP_RATE_LIMITED');
   });
 
-  it("rewrites Bull Board's own errors: an unknown queue is a 404, Redis down a logged 500 that quotes nothing", async () => {
+  it("rewrites Bull Board's own errors: an unknown queue is a 404, Redis down a logged 503", async () => {
     current = await testApp({ queues: [unreachableQueue()] });
     const unknown = await current.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/nope/pause' });
     const error = expectCatalogueBody(unknown, 'NER_ERR_HTTP_NOT_FOUND') as { key?: string };
     expect(error.key).toBe('ERRORS.QUEUE_NOT_FOUND');
     const down = await current.app.inject({ url: '/admin/queues/api/queues' });
-    expectCatalogueBody(down, 'NER_ERR_INTERNAL');
+    expectCatalogueBody(down, 'NER_ERR_QUEUE_UNAVAILABLE');
     expect(current.logs()).toMatch(/"msg":"request failed"/);
     for (const url of ['/admin/nothing', '/admin/queues/static/nope.js']) expectCatalogueBody(await current.app.inject({ url }), 'NER_ERR_HTTP_NOT_FOUND');
   });
@@ -132,6 +133,46 @@ describe('the API routes', () => {
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
 }
+
+describe('every route, any method, content type, key and body', () => {
+  it('answers every error in the documented shape, and no 500 (503 only for the services this app lacks)', async () => {
+    current = await testApp({ config: { apiKeys: [KEY], rateLimitPerMinute: 100_000, bodyLimitBytes: 4096, jobBodyLimitBytes: 8192 }, queues: [unreachableQueue()] });
+    const paths = [
+      '/v1/extract', '/v1/extract/batch', '/v1/jobs', '/v1/jobs/abc', '/v1/jobs/00000000-0000-0000-0000-000000000000/records', '/v1/records',
+      '/v1/insights/treatments', '/v1/nightly/2026-01-01', '/v1/nightly/x', '/v1/drift', '/v1/reviews', '/v1/kpis', '/v1/models', '/admin/queues',
+      '/admin/queues/api/queues', '/admin/queues/api/queues/nope/pause', '/admin/x', '/docs', '/docs/json', '/docs/nope', '/health', '/ready',
+      '/metrics', '/review', '/nothing', '/v1/%E0%A4%A',
+    ];
+    const requests = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'),
+      url: fc.tuple(fc.constantFrom(...paths), fc.constantFrom('', '?limit=5', '?limit=-1', '?disease=asthma', '?since=yesterday', '?x=%ZZ')).map(([path, query]) => path + query),
+      key: fc.constantFrom(KEY, `${KEY}x`, undefined),
+      type: fc.constantFrom('application/json', 'text/plain', 'application/x-ndjson', 'application/xml', undefined),
+      body: fc.oneof(fc.constant(''), fc.json(), fc.string(), fc.constant(JSON.stringify({ text: 'x'.repeat(5000) })), fc.constant(JSON.stringify({ notes: [{ id: 'a', text: 'y'.repeat(9000) }] }))),
+    });
+    const offShape: string[] = [];
+    const statuses = new Map<number, number>();
+    for (const r of fc.sample(requests, { numRuns: 1_500, seed: 19 })) {
+      const headers = { ...(r.key ? { 'x-api-key': r.key } : {}), ...(r.type ? { 'content-type': r.type } : {}) };
+      const response = await current.app.inject({ method: r.method as 'GET', url: r.url, headers, ...(['GET', 'HEAD', 'OPTIONS'].includes(r.method) ? {} : { payload: r.body }) });
+      statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+      if (response.statusCode < 400 || r.method === 'HEAD') continue;
+      const body = (() => {
+        try {
+          return response.json() as { error?: { code?: unknown; message?: unknown } };
+        } catch {
+          return undefined;
+        }
+      })();
+      const code = body?.error?.code;
+      const shaped = typeof code === 'string' && code in ERROR_CATALOGUE && typeof body?.error?.message === 'string' && Object.keys(body).length === 1;
+      if (!shaped) offShape.push(`${r.method} ${r.url} → ${response.statusCode} ${response.body.slice(0, 100)}`);
+    }
+    expect(offShape).toEqual([]);
+    expect(statuses.get(500)).toBeUndefined();
+    expect([...statuses.keys()].filter((status) => status >= 400).length).toBeGreaterThan(5);
+  });
+});
 
 /** Raw HTTP on a socket: what a client sees byte for byte, including requests Fastify never routes. */
 async function rawExchange(socket: Socket, until: (received: string) => boolean): Promise<string> {
