@@ -57,7 +57,7 @@ export function jsonSyntaxProblem(text: string): JsonSyntaxProblem {
     if (c === '-' || (c >= '0' && c <= '9')) {
       NUMBER.lastIndex = pos;
       const match = NUMBER.exec(text);
-      if (!match || match[0] === '-' ) return fail('an invalid number');
+      if (!match) return fail('an invalid number');
       pos += match[0].length;
       return undefined;
     }
