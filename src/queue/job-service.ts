@@ -32,6 +32,10 @@ export interface JobService {
 }
 
 const FAILURES_SHOWN = 1_000;
+/** An unfinished job idle this long has its batches looked up in the queue, in case they expired from it. */
+const IDLE_BEFORE_EXPIRY_CHECK_MS = 60_000;
+export const EXPIRED_BATCH_REASON =
+  'the batch is no longer in the queue (finished batches are kept QUEUE_KEEP_COMPLETED_SECONDS, failed ones QUEUE_KEEP_FAILED_SECONDS, or it was removed): resubmit the notes missing from GET /v1/jobs/:id/records';
 
 export function queueUnavailable(redisUrl: string, cause?: unknown): NerError {
   const detail = cause instanceof Error ? ` (${cause.message})` : '';
@@ -89,11 +93,23 @@ export function createJobService(deps: {
       if (!progress) return null;
       const finished = progress.done + progress.failed;
       const failedBatches: JobStatus['failedBatches'] = [];
-      // Looking batches up one by one only when the queue holds failed jobs at all (polls are frequent).
-      if (finished < progress.notes && redis.status === 'ready' && (await queue.getFailedCount()) > 0) {
+      const lastActivity = (progress.lastProcessedAt ?? progress.createdAt).getTime();
+      const idle = Date.now() - lastActivity > IDLE_BEFORE_EXPIRY_CHECK_MS;
+      // Looking batches up one by one only when the queue holds failed jobs at all, or when an unfinished job
+      // has been idle long enough that its batches may have expired from the queue (polls are frequent).
+      if (finished < progress.notes && redis.status === 'ready' && (idle || (await queue.getFailedCount()) > 0)) {
+        const missing: number[] = [];
+        let pending = 0;
         for (let batch = 0; batch < progress.batches; batch++) {
           const job = await queue.getJob(batchJobId(jobId, batch));
-          if (job && (await job.isFailed())) failedBatches.push({ batch, reason: job.failedReason });
+          if (!job) missing.push(batch);
+          else if (await job.isFailed()) failedBatches.push({ batch, reason: job.failedReason });
+          else if (!(await job.isCompleted())) pending++;
+        }
+        // Nothing left to run and notes unaccounted for: batches expired from the queue (a failed batch after
+        // QUEUE_KEEP_FAILED_SECONDS) or were removed by hand. Without this the job would read running forever.
+        if (idle && pending === 0 && failedBatches.length === 0) {
+          for (const batch of missing) failedBatches.push({ batch, reason: EXPIRED_BATCH_REASON });
         }
       }
       const state: JobState = finished >= progress.notes ? 'completed' : failedBatches.length > 0 ? 'failed' : finished === 0 ? 'queued' : 'running';
