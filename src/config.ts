@@ -63,6 +63,11 @@ export interface Config {
   workerConcurrency: number;
   /** A batch's lock: a worker that dies mid-batch gives it up to another worker after about this long. */
   queueLockMs: number;
+  /** How long Redis keeps a finished `extract` job (seconds): completed ones (ids only, their texts are dropped at commit), failed ones (with their notes, for retries and GET /v1/jobs/:id). */
+  queueKeepCompletedSeconds: number;
+  queueKeepFailedSeconds: number;
+  /** Days a stored record keeps its note's text (for review); older ones are purged to null by the nightly run or `behealthy db purge`. 0 keeps them. */
+  recordTextRetentionDays: number;
   /** Where the platform exports each day's notes: <inboxDir>/<YYYY-MM-DD>/*.jsonl|*.csv. */
   inboxDir: string;
   /** Where a nightly run writes records.jsonl, report.json and report.html: <outboxDir>/<YYYY-MM-DD>/. */
@@ -203,6 +208,9 @@ export function loadConfig(env: Env = process.env): Config {
     jobBodyLimitBytes: integer('JOB_BODY_LIMIT_BYTES', 256 * 1024 * 1024, 1024),
     workerConcurrency: integer('WORKER_CONCURRENCY', 2, 1, 64),
     queueLockMs: integer('QUEUE_LOCK_MS', 30_000, 500),
+    queueKeepCompletedSeconds: integer('QUEUE_KEEP_COMPLETED_SECONDS', 24 * 3600, 0),
+    queueKeepFailedSeconds: integer('QUEUE_KEEP_FAILED_SECONDS', 7 * 24 * 3600, 1),
+    recordTextRetentionDays: integer('RECORD_TEXT_RETENTION_DAYS', 0, 0, 36_500),
     inboxDir: path('INBOX_DIR', 'var/inbox'),
     outboxDir: path('OUTBOX_DIR', 'var/outbox'),
     nightlyCron: cron('NIGHTLY_CRON', '0 2 * * *'),

@@ -1,8 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { labeledSentencesOf } from '../core/annotated-sentences.js';
+import { describeUnstorable, findUnstorable } from '../core/storable-text.js';
 import { formatBeHealthy } from '../corpus/behealthy-format.js';
-import { readAnnotationsJsonl } from '../corpus/jsonl-annotations.js';
+import { readAnnotationsJsonl, type AnnotatedNote } from '../corpus/jsonl-annotations.js';
 import { NerError } from '../errors.js';
 import { createPgCorrectionStore, type CorrectionStore } from '../store/correction-store.js';
 import { redactUrl, type Config } from '../config.js';
@@ -29,6 +30,7 @@ export const correctionsCommand: Command = {
       throw new NerError('NER_ERR_CLI_USAGE', `usage: ${usage}`);
     }
     const notes = action === 'import' ? (await readAnnotationsJsonl(resolve(file as string))).notes : [];
+    if (action === 'import') assertStorable(file as string, notes);
     return withMigratedDatabase(config, async (pool) => {
       const store = createPgCorrectionStore(pool);
       if (action === 'import') {
@@ -52,6 +54,21 @@ export const correctionsCommand: Command = {
     });
   },
 };
+
+/**
+ * All or none: a note PostgreSQL cannot store as written (NUL, unpaired surrogate) stops the import before
+ * any SQL. (--reviewer comes from the command line, which can hold neither.)
+ */
+function assertStorable(file: string, notes: readonly AnnotatedNote[]): void {
+  notes.forEach((note, index) => {
+    const inId = findUnstorable(note.id);
+    if (inId) throw new NerError('NER_ERR_INPUT_INVALID', `note ${index + 1} of the file: ${describeUnstorable('id', inId)}; nothing was imported`, { file });
+    const inText = findUnstorable(note.text);
+    if (inText) {
+      throw new NerError('NER_ERR_INPUT_INVALID', `note ${index + 1} of the file (id ${JSON.stringify(note.id)}): ${describeUnstorable('text', inText)}; nothing was imported`, { file });
+    }
+  });
+}
 
 /** The corrections trigger (RETRAIN_AFTER_CORRECTIONS), best effort: without Redis the import still stands. */
 async function retrainOnCount(config: Config, corrections: CorrectionStore): Promise<{ corrections: number; queued: boolean } | { skipped: string }> {

@@ -5,6 +5,7 @@ import { parse } from 'csv-parse';
 import type { DriftResult } from '../core/drift.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { parseNoteLine } from '../corpus/inbox.js';
+import { describeError } from '../error-description.js';
 import { NerError } from '../errors.js';
 import { NoteDriftSample, trainingProfileOf } from '../monitoring/drift-check.js';
 import { loadModel } from '../registry/model-store.js';
@@ -55,7 +56,7 @@ async function* csvNotes(file: string, skip: (line: number, problem: string) => 
   } catch (cause) {
     if (cause instanceof NerError) throw cause;
     const line = (cause as { lines?: number }).lines;
-    throw new NerError('NER_ERR_INPUT_INVALID', `not a readable CSV file: ${(cause as Error).message}`, { file, ...(line ? { line } : {}), cause });
+    throw new NerError('NER_ERR_INPUT_INVALID', `not a readable CSV file: ${describeError(cause)}`, { file, ...(line ? { line } : {}), cause });
   }
 }
 

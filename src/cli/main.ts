@@ -1,4 +1,5 @@
 import { loadConfig } from '../config.js';
+import { serializeErrorSafely } from '../error-description.js';
 import { isNerError } from '../errors.js';
 import type { CliContext, Command } from './command.js';
 import { batchCommand } from './batch.js';
@@ -52,6 +53,8 @@ export async function main(argv: string[], io: Omit<CliContext, 'config'> = { st
       io.stderr.write(`behealthy ${name}: ${error.message} [${error.code}]\n`);
       return error.code === 'NER_ERR_CLI_USAGE' ? 2 : 1;
     }
-    throw error;
+    // Not Node's print of an uncaught error: it lists every field, and a PostgreSQL error's quote the data.
+    io.stderr.write(`behealthy ${name}: unexpected error: ${serializeErrorSafely(error).stack}\n`);
+    return 1;
   }
 }

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { NerError } from '../errors.js';
+import { readCsvRecords } from './csv-records.js';
+import { describeJsonSyntax } from './json-syntax-problem.js';
 
 /**
  * The inbox the platform exports to: a folder per day, `<INBOX_DIR>/<YYYY-MM-DD>/`, holding any number of
  *   *.jsonl / *.ndjson  one note per line: {"id": "…", "text": "…"} (other fields are ignored)
  *   *.csv               a header row with `id` and `text` columns (RFC 4180: quoted fields may span lines)
- * read in file-name order. A bad line or row, or a note id seen earlier that day, is reported with its file
- * and line and skipped; the rest of the day goes on.
+ * read in file-name order. A bad line or record, or a note id seen earlier that day, is reported with its
+ * file and line and skipped; the rest of the file and the day go on. Reasons never quote a note.
  */
 export interface InboxNote {
   id: string;
@@ -40,8 +41,9 @@ export function parseNoteLine(line: string): { id: string; text: string } | { pr
   let value: unknown;
   try {
     value = JSON.parse(line);
-  } catch (cause) {
-    return { problem: `not valid JSON (${(cause as Error).message})` };
+  } catch {
+    // JSON.parse's message quotes the line (the note): the reason is worked out without it.
+    return { problem: describeJsonSyntax(line) };
   }
   const note = value as { id?: unknown; text?: unknown };
   if (typeof note !== 'object' || note === null || Array.isArray(note)) return { problem: 'expected an object {"id", "text"}' };
@@ -58,20 +60,17 @@ export function assertDay(day: string): void {
 }
 
 function csvNotes(name: string, content: string, add: (line: number, id: unknown, text: unknown) => void, problem: (p: InboxProblem) => void): void {
-  let rows: { record: Record<string, unknown>; info: { lines: number } }[];
-  try {
-    rows = parse(content, { columns: true, bom: true, info: true, skip_empty_lines: true, relax_column_count: true }) as typeof rows;
-  } catch (cause) {
-    const line = (cause as { lines?: number }).lines ?? 1;
-    problem({ file: name, line, reason: `not a readable CSV file (${(cause as Error).message.replace(/\s+/g, ' ').slice(0, 200)}); the rest of the file is skipped` });
-    return;
-  }
-  const header = rows[0] ? Object.keys(rows[0].record) : [];
-  if (rows.length > 0 && !(header.includes('id') && header.includes('text'))) {
+  const { header, records, problems } = readCsvRecords(content);
+  if (header.length > 0 && !(header.includes('id') && header.includes('text'))) {
     problem({ file: name, line: 1, reason: `the header must name an "id" and a "text" column (it has: ${header.join(', ')}); the file is skipped` });
     return;
   }
-  for (const { record, info } of rows) add(info.lines, record.id, record.text);
+  // In line order, so a note's problems and the records around it read as in the file.
+  const events = [...problems.map((p) => ({ line: p.line, reason: p.reason })), ...records.map((r) => ({ line: r.line, fields: r.fields }))].sort((a, b) => a.line - b.line);
+  for (const event of events) {
+    if ('reason' in event) problem({ file: name, line: event.line, reason: event.reason });
+    else add(event.line, event.fields.id, event.fields.text);
+  }
 }
 
 /** Reads a day of the inbox. A day without a folder is an error: there is nothing to run. */

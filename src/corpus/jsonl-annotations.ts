@@ -1,6 +1,7 @@
 import { ASSERTIONS, type Assertion, type EntityType } from '../core/types.js';
 import { NerError } from '../errors.js';
 import { readCorpusFile, splitLines, type CorpusFileHash } from './behealthy-format.js';
+import { describeJsonSyntax } from './json-syntax-problem.js';
 
 /** An annotated entity: UTF-16 offsets into its note's text, end exclusive. */
 export interface NoteEntity {
@@ -52,8 +53,9 @@ export async function readAnnotationsJsonl(path: string): Promise<{ notes: Annot
 function parseJson(line: string, at: Location): unknown {
   try {
     return JSON.parse(line) as unknown;
-  } catch (error) {
-    return invalid(`line is not valid JSON (${(error as Error).message}); ${JSONL_SHAPE}`, at);
+  } catch {
+    // JSON.parse's message quotes the line, which holds a note.
+    return invalid(`line is ${describeJsonSyntax(line)}; ${JSONL_SHAPE}`, at);
   }
 }
 

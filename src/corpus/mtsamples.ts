@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
+import { describeError } from '../error-description.js';
 import { NerError } from '../errors.js';
 
 /** One MTSamples transcription (unlabelled; for benchmarks, drift and batch runs). */
@@ -22,6 +23,6 @@ export async function* readMtSamples(path: string): AsyncGenerator<MtSample> {
   } catch (cause) {
     if (cause instanceof NerError) throw cause;
     const line = (cause as { lines?: number }).lines;
-    throw new NerError('NER_ERR_INPUT_INVALID', `cannot read the notes CSV: ${(cause as Error).message}`, { file: path, ...(line ? { line } : {}), cause });
+    throw new NerError('NER_ERR_INPUT_INVALID', `cannot read the notes CSV: ${describeError(cause)}`, { file: path, ...(line ? { line } : {}), cause });
   }
 }

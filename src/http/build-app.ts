@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { NerError } from '../errors.js';
 import type { Extractor } from '../extractor.js';
 import type { ServiceMetrics } from '../monitoring/metrics.js';
 import { createApiKeyCheck, presentedKey } from './api-keys.js';
-import { frameworkError, toApiError } from './error-reply.js';
+import { serializeErrorSafely } from '../error-description.js';
+import { toApiError, type BodyLimit } from './error-reply.js';
 import { addSecurityHeaders } from './security-headers.js';
 import { extractRoutes } from './routes/extract-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
@@ -70,6 +72,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       level: config.logLevel,
       ...(deps.logStream ? { stream: deps.logStream } : {}),
       redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.body', 'body'], censor: '[redacted]' },
+      // An error's message and fields may quote the data that caused it (PostgreSQL's detail and where).
+      serializers: { err: serializeErrorSafely },
     },
     // One line per request, written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
@@ -78,18 +82,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     // Only JSON: a text/plain body is refused with 415 instead of failing schema validation.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    frameworkErrors: (error, _request, reply: FastifyReply) => {
-      const { statusCode, code, message } = frameworkError(error);
-      return reply.code(statusCode).send({ error: { code, message } });
+    // Requests that arrive while the server closes get the catalogue's 503 from the hook below, not Fastify's own body.
+    return503OnClosing: false,
+    // A URL Fastify cannot route (bad percent-encoding, an over-long parameter) would get Fastify's own body.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : error.code === 'FST_ERR_BAD_URL' ? 400 : 500;
+      const message =
+        status === 414 ? 'a path parameter is longer than the server accepts' : status === 400 ? 'the URL is not valid (malformed percent-encoding)' : "internal error; the server log has the details under this request's x-request-id";
+      if (status >= 500) request.log.error({ err: error }, 'request failed');
+      return (reply as FastifyReply).code(status).send({ error: { code: status >= 500 ? 'NER_ERR_INTERNAL' : 'NER_ERR_HTTP_BAD_REQUEST', message } });
     },
+    // Requests Node's HTTP parser refuses (malformed, headers too large, too slow) never reach a route.
+    clientErrorHandler: answerClientError,
   });
   app.removeContentTypeParser(['text/plain']);
   app.decorateRequest('rateLimitBucket', undefined);
   app.decorateRequest('noteStats', undefined);
   for (const schema of [EntitySchema, RecordSchema, ErrorSchema]) app.addSchema(schema);
 
+  // The body limit of a route that sets its own (POST /v1/jobs) is JOB_BODY_LIMIT_BYTES: its 413 says so.
+  app.addHook('onRoute', (route) => {
+    if (route.bodyLimit !== undefined && route.bodyLimit === config.jobBodyLimitBytes) route.config = { ...route.config, bodyLimitVariable: 'JOB_BODY_LIMIT_BYTES' };
+  });
+  const limitsOf = (request: FastifyRequest): typeof limits & BodyLimit => {
+    return { ...limits, bodyLimitBytes: request.routeOptions.bodyLimit ?? config.bodyLimitBytes, bodyLimitVariable: request.routeOptions.config.bodyLimitVariable ?? 'BODY_LIMIT_BYTES' };
+  };
   app.setErrorHandler((error, request, reply) => {
-    const { statusCode, code, message } = toApiError(error as Error, limits);
+    const { statusCode, code, message } = toApiError(error as Error, limitsOf(request));
     if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed');
     else request.log.info({ code, statusCode }, 'request rejected');
     if (code === 'NER_ERR_HTTP_NOTE_TOO_LONG' || code === 'NER_ERR_HTTP_TOO_MANY_NOTES') metrics.notes.inc({ outcome: 'rejected' });
@@ -101,6 +120,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // From close() on, a request that still arrives (on a kept-alive connection) is refused; those in flight finish.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // Responses finished after close() began tell the client to drop the connection; otherwise a kept-alive
+  // connection that goes idle after close() would hold the server open until it times out.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new NerError('NER_ERR_HTTP_SHUTTING_DOWN', 'the server is shutting down and takes no new requests; retry (another instance will answer)');
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -158,7 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const queues = deps.queues;
     await app.register(async (admin) => {
       await guarded(admin);
-      await registerQueueDashboard(admin, queues);
+      await registerQueueDashboard(admin, queues, (error) => toApiError(error, { ...limits, bodyLimitBytes: config.bodyLimitBytes }));
     });
   }
   await app.register(
@@ -180,11 +214,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
+/** Node's `clientError`: the catalogue's body on the raw socket (Fastify's default writes its own shape). */
+function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'the request was not received in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request headers are larger than the server accepts']
+        : [400, 'Bad Request', 'the request is not valid HTTP'];
+  this.log.debug({ code: error.code, status }, 'client error');
+  const body = JSON.stringify({ error: { code: 'NER_ERR_HTTP_BAD_REQUEST', message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
 function unconfigured(error: Error): never {
   throw error;
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The variable that sets the route's body limit, named in its 413. */
+    bodyLimitVariable?: BodyLimit['bodyLimitVariable'];
+  }
   interface FastifyRequest {
     /** Which rate-limit bucket the request counts against: its API key's digest prefix. */
     rateLimitBucket?: string;

@@ -1,4 +1,5 @@
 import type { FastifyError } from 'fastify';
+import { describeError } from '../error-description.js';
 import { ERROR_CATALOGUE, isNerError, type ErrorCode } from '../errors.js';
 import type { SchemaLimits } from './schemas.js';
 
@@ -10,13 +11,19 @@ export interface ApiError {
 
 const apiError = (code: ErrorCode, message: string): ApiError => ({ statusCode: ERROR_CATALOGUE[code].statusCode, code, message });
 
+/** The body limit that applied to a request: its bytes and the variable that sets it. */
+export interface BodyLimit {
+  bodyLimitBytes: number;
+  bodyLimitVariable?: 'BODY_LIMIT_BYTES' | 'JOB_BODY_LIMIT_BYTES';
+}
+
 /** Fastify's own error codes, translated into the catalogue. */
-const FASTIFY_CODES: Partial<Record<string, (limits: SchemaLimits & { bodyLimitBytes: number }) => ApiError>> = {
+const FASTIFY_CODES: Partial<Record<string, (limits: SchemaLimits & BodyLimit) => ApiError>> = {
   // The parser's message quotes the body (a note), so it is never passed on.
   FST_ERR_CTP_INVALID_JSON_BODY: () => apiError('NER_ERR_HTTP_MALFORMED_JSON', 'the request body is not valid JSON'),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => apiError('NER_ERR_HTTP_MALFORMED_JSON', 'the request body is empty; send a JSON object'),
-  FST_ERR_CTP_BODY_TOO_LARGE: ({ bodyLimitBytes }) =>
-    apiError('NER_ERR_HTTP_BODY_TOO_LARGE', `the request body is larger than the limit of ${bodyLimitBytes} bytes (BODY_LIMIT_BYTES)`),
+  FST_ERR_CTP_BODY_TOO_LARGE: ({ bodyLimitBytes, bodyLimitVariable = 'BODY_LIMIT_BYTES' }) =>
+    apiError('NER_ERR_HTTP_BODY_TOO_LARGE', `the request body is larger than the limit of ${bodyLimitBytes} bytes (${bodyLimitVariable})`),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => apiError('NER_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type; send application/json'),
 };
 
@@ -25,7 +32,7 @@ const FASTIFY_CODES: Partial<Record<string, (limits: SchemaLimits & { bodyLimitB
  * note's length or a batch's size get codes of their own with the limit in the message; other schema
  * failures name the field (Ajv messages never quote the value).
  */
-export function toApiError(error: FastifyError | Error, limits: SchemaLimits & { bodyLimitBytes: number }): ApiError {
+export function toApiError(error: FastifyError | Error, limits: SchemaLimits & BodyLimit): ApiError {
   if (isNerError(error)) return { statusCode: error.statusCode, code: error.code, message: error.message };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
@@ -44,17 +51,6 @@ export function toApiError(error: FastifyError | Error, limits: SchemaLimits & {
   const translate = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (translate) return translate(limits);
   const status = fastifyError.statusCode ?? 500;
-  if (status >= 400 && status < 500) return { ...apiError('NER_ERR_HTTP_BAD_REQUEST', fastifyError.message), statusCode: status };
-  return apiError('NER_ERR_INTERNAL', 'internal error; the server log has the details under this request\'s x-request-id');
-}
-
-/**
- * Errors Fastify raises before any route or hook runs (its `frameworkErrors`): a path with a percent-encoding
- * that is not UTF-8, a path parameter longer than the router takes. Without this they answer Fastify's own
- * body, off the documented shape (and 414 for the second). The messages do not quote the path.
- */
-export function frameworkError(error: FastifyError): ApiError {
-  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return apiError('NER_ERR_HTTP_BAD_REQUEST', 'a path parameter is longer than the router accepts (100 characters)');
-  if (error.code === 'FST_ERR_BAD_URL') return apiError('NER_ERR_HTTP_BAD_REQUEST', 'the URL is not valid: a percent-encoded sequence is not UTF-8');
+  if (status >= 400 && status < 500) return { ...apiError('NER_ERR_HTTP_BAD_REQUEST', describeError(error)), statusCode: status };
   return apiError('NER_ERR_INTERNAL', 'internal error; the server log has the details under this request\'s x-request-id');
 }

@@ -8,6 +8,7 @@ import { loadModel } from '../registry/model-store.js';
 import { watchProductionModel, type ModelReloader, type ModelState } from '../registry/model-reloader.js';
 import type { ProcessModelState } from './routes/model-routes.js';
 import { createDatabasePool, databaseDependency } from '../store/database.js';
+import { describeError } from '../error-description.js';
 import { buildApp } from './build-app.js';
 import { finishResponsesOnClose } from './graceful-close.js';
 import { Queue } from 'bullmq';
@@ -15,7 +16,8 @@ import { registerQueueMetrics } from '../monitoring/queue-metrics.js';
 import { registerNightlyMetrics } from '../monitoring/nightly-metrics.js';
 import { createPgNightlyRunStore } from '../store/nightly-run-store.js';
 import { createJobService } from '../queue/job-service.js';
-import { EXTRACT_QUEUE, NIGHTLY_QUEUE, type ExtractBatchData } from '../queue/queues.js';
+import { extractQueue, NIGHTLY_QUEUE } from '../queue/queues.js';
+import { sweepFinishedJobs } from '../queue/extract-batch-job.js';
 import { migrate } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
 import { createPgReviewStore } from '../store/review-store.js';
@@ -53,16 +55,15 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const redis = createRedisConnection(config.redisUrl);
   const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: 4 });
   const store = createPgRecordStore(pool);
-  const extractQueue = new Queue<ExtractBatchData>(EXTRACT_QUEUE, { connection: redis, prefix: config.queuePrefix });
-  extractQueue.on('error', () => {}); // Redis down: /ready reports it, POST /v1/jobs answers 503.
+  const extractJobs = extractQueue(redis, config);
   const nightlyQueue = new Queue(NIGHTLY_QUEUE, { connection: redis, prefix: config.queuePrefix });
   nightlyQueue.on('error', () => {});
-  registerQueueMetrics(metrics.registry, { queues: [extractQueue, nightlyQueue], redis, prefix: config.queuePrefix });
+  registerQueueMetrics(metrics.registry, { queues: [extractJobs, nightlyQueue], redis, prefix: config.queuePrefix });
   const nightlyRuns = createPgNightlyRunStore(pool);
   registerNightlyMetrics(metrics.registry, nightlyRuns);
   const corrections = createPgCorrectionStore(pool);
   const retrainQueue = trainQueue(redis, config.queuePrefix);
-  const jobs = createJobService({ queue: extractQueue, redis, store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
+  const jobs = createJobService({ queue: extractJobs, redis, store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
   const extractor = createExtractor(model, metrics, config.extractSliceTokens);
   // A version given at start (serve --model) stays; otherwise the process follows the production pointer.
   const hotReload = options.modelVersion === undefined && config.modelReloadPollMs > 0;
@@ -87,20 +88,13 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
       const result = await retrainIfEnoughCorrections({ queue: retrainQueue, redis, prefix: config.queuePrefix, corrections, threshold: config.retrainAfterCorrections });
       if (result.queued) log.info({ corrections: result.corrections }, 'retraining queued by corrections');
     },
-    queues: [extractQueue, nightlyQueue],
+    queues: [extractJobs, nightlyQueue],
     dependencies: [redisDependency(redis, config.redisUrl), databaseDependency(pool, config.databaseUrl)],
     ...(options.exposition ? { exposition: options.exposition } : {}),
   });
   finishResponsesOnClose(app.server);
-  // Responses finished after close() began tell the client to drop the connection; otherwise a
-  // kept-alive connection that goes idle after close() would hold the server open until it times out.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
-  });
+  // Finished jobs past QUEUE_KEEP_*_SECONDS are removed even when no batch finishes to trigger BullMQ's own pruning.
+  const retentionSweeper = sweepFinishedJobs(extractJobs, config, app.log);
   const reloader = !hotReload
     ? undefined
     : watchProductionModel({
@@ -120,22 +114,23 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
       });
   app.addHook('onClose', async () => {
     await reloader?.close();
-    await extractQueue.close().catch(() => {});
+    retentionSweeper.close();
+    await extractJobs.close().catch(() => {});
     await nightlyQueue.close().catch(() => {});
     await retrainQueue.close().catch(() => {});
     redis.disconnect();
     await pool.end();
   });
   // Workers migrate too; the API does it so that the record routes work before any worker has started.
-  migrate(pool, config.databaseSchema).catch((error: unknown) => app.log.warn({ error: (error as Error).message }, 'database not migrated (PostgreSQL unreachable?)'));
+  migrate(pool, config.databaseSchema).catch((error: unknown) => app.log.warn({ error: describeError(error) }, 'database not migrated (PostgreSQL unreachable?)'));
   const url = await app.listen({ host: config.host, port: config.port });
   app.log.info({ url, modelVersion: extractor.modelVersion, hotReload, auth: config.apiKeys.length > 0 }, 'serving');
   return { app, url, close: () => app.close(), reloader };
 }
 
 /**
- * SIGTERM / SIGINT: stop accepting, let in-flight requests finish (Fastify answers new requests on
- * kept-alive connections with 503), then exit 0; exit 1 if that takes longer than the configured timeout.
+ * SIGTERM / SIGINT: stop accepting, let in-flight requests finish (buildApp answers new requests on
+ * kept-alive connections with 503 NER_ERR_HTTP_SHUTTING_DOWN), then exit 0; exit 1 if that takes longer than the configured timeout.
  */
 export function closeOnSignals(api: RunningApi, timeoutMs: number, exit: (code: number) => void = (code) => process.exit(code)): void {
   let closing = false;

@@ -29,6 +29,8 @@ export interface NightlyReport {
   topTreatments: { text: string; notes: number }[];
   topPairs: { disease: string; treatment: string; notes: number }[];
   drift: unknown;
+  /** RECORD_TEXT_RETENTION_DAYS: note texts of older records purged after the run (absent when texts are kept). */
+  textRetention?: { days: number; recordTextsPurged?: number; error?: string };
 }
 
 export type RecordTally = Pick<NightlyReport, 'entities' | 'topDiseases' | 'topTreatments' | 'topPairs' | 'modelVersions'>;
@@ -124,7 +126,7 @@ ${table(['disease', 'treatment', 'notes'], report.topPairs.map((p) => [p.disease
 ${driftSection}
 <h2>Failures (${report.failuresTotal})</h2>
 ${table(['note', 'where', 'reason'], report.failures.map((f) => [f.noteId ?? '', f.file ? `${f.file}:${f.line ?? ''}` : '', f.reason]))}
-<h2>Inbox files</h2>
+${report.textRetention ? `<h2>Note text retention</h2>\n<p>${report.textRetention.error ? `Record texts older than ${escapeHtml(report.textRetention.days)} days were not purged: ${escapeHtml(report.textRetention.error)}` : `${escapeHtml(report.textRetention.recordTextsPurged)} record texts older than ${escapeHtml(report.textRetention.days)} days purged`}</p>\n` : ''}<h2>Inbox files</h2>
 ${table(['file', 'sha256', 'notes'], report.inboxFiles.map((f) => [f.name, f.sha256.slice(0, 16), f.notes]))}
 </body></html>
 `;

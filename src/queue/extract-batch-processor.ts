@@ -1,7 +1,9 @@
 import type { Extractor } from '../extractor.js';
 import type { ExtractionRecord } from '../core/types.js';
 import type { NoteFailure, RecordStore } from '../store/record-store.js';
+import { describeUnstorable, findUnstorable } from '../core/storable-text.js';
 import type { ExtractBatchData, ExtractBatchResult, SubmittedNote } from './queues.js';
+import { checkNoteId, storedNoteKey } from './submitted-note.js';
 
 export interface ExtractBatchDeps {
   extractor: Extractor;
@@ -10,24 +12,32 @@ export interface ExtractBatchDeps {
   now?: () => Date;
 }
 
-const MAX_NOTE_ID_CHARS = 256;
-
-/** The note's id as stored, or why the note cannot be processed. Reasons never quote the text. */
+/**
+ * The note's id as stored, or why the note cannot be processed: a bad id or text, or text PostgreSQL cannot
+ * store (NUL, an unpaired surrogate). Reasons never quote the text.
+ */
 export function checkNote(note: SubmittedNote, maxNoteChars: number): { id: string; text: string } | { problem: string } {
   const { id, text } = note ?? ({} as SubmittedNote);
-  if (!((typeof id === 'string' && id !== '' && id.length <= MAX_NOTE_ID_CHARS) || (typeof id === 'number' && Number.isFinite(id)))) {
-    return { problem: `id must be a non-empty string (at most ${MAX_NOTE_ID_CHARS} characters) or a number` };
-  }
-  if (typeof text !== 'string') return { problem: `text must be a string, got ${text === null ? 'null' : Array.isArray(text) ? 'an array' : typeof text}` };
+  const checkedId = checkNoteId(id);
+  if ('problem' in checkedId) return checkedId;
+  if (typeof text !== 'string') return { problem: `text must be a string, got ${describeType(text)}` };
   if (text.length > maxNoteChars) return { problem: `text is ${text.length} characters, over the limit of ${maxNoteChars} (MAX_NOTE_CHARS)` };
-  return { id: String(id), text };
+  const unstorable = findUnstorable(text);
+  if (unstorable) return { problem: describeUnstorable('text', unstorable) };
+  return { id: checkedId.id, text };
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
 }
 
 /**
  * The `extract` queue's processor: every note of a batch extracted, then all of them written in one
- * transaction. A bad note is recorded as a failure with its reason and the rest of the batch goes on; an
- * error writing (PostgreSQL down) throws, so BullMQ retries the whole batch, and the upserts make the
- * retry harmless.
+ * transaction. A bad note is recorded as a failure with its reason and the rest of the batch goes on (a
+ * note the store still refuses fails alone too, see RecordStore.saveBatch); an error writing (PostgreSQL
+ * down) throws, so BullMQ retries the whole batch, and the upserts make the retry harmless.
  */
 export async function processExtractBatch(data: ExtractBatchData, deps: ExtractBatchDeps): Promise<ExtractBatchResult> {
   const started = performance.now();
@@ -39,9 +49,7 @@ export async function processExtractBatch(data: ExtractBatchData, deps: ExtractB
   for (const [index, note] of data.notes.entries()) {
     const checked = checkNote(note, deps.maxNoteChars);
     if ('problem' in checked) {
-      const id = (note as SubmittedNote | undefined)?.id;
-      const noteId = typeof id === 'string' || typeof id === 'number' ? String(id).slice(0, MAX_NOTE_ID_CHARS) : '';
-      failures.push({ noteId: noteId || `(batch ${data.batch}, note ${index + 1})`, reason: checked.problem });
+      failures.push({ noteId: storedNoteKey((note as SubmittedNote | undefined)?.id, data.batch, index), reason: checked.problem });
       continue;
     }
     records.push(await extractor.extract(checked.text, checked.id));

@@ -3,6 +3,7 @@ import { mkdir, open, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExtractionRecord } from '../core/types.js';
 import { readInboxDay, type InboxNote } from '../corpus/inbox.js';
+import { describeError } from '../error-description.js';
 import { createRecordTally, renderReportHtml, type NightlyReport } from '../monitoring/nightly-report.js';
 import type { NightlyRunStore } from '../store/nightly-run-store.js';
 import type { JobService, JobStatus } from './job-service.js';
@@ -23,6 +24,8 @@ export interface NightlyDeps {
   jobs: JobService;
   runs: NightlyRunStore;
   drift?: DriftCheck;
+  /** RECORD_TEXT_RETENTION_DAYS: purges the note texts of records older than that, after the day's run; absent when texts are kept. */
+  textRetention?: { days: number; purge(): Promise<number> };
   onProgress?: (progress: NightlyProgress) => void | Promise<void>;
   pollMs?: number;
   failuresShown?: number;
@@ -106,8 +109,15 @@ export async function runNightly(day: string, deps: NightlyDeps): Promise<Nightl
 
     const measuredNotes = records.flatMap((r) => (textById.has(r.noteId as string) ? [{ id: r.noteId as string, text: textById.get(r.noteId as string) as string }] : []));
     const drift = deps.drift
-      ? await deps.drift(measuredNotes, records).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }))
+      ? await deps.drift(measuredNotes, records).catch((error: unknown) => ({ error: describeError(error) }))
       : null;
+
+    const textRetention = deps.textRetention
+      ? await deps.textRetention.purge().then(
+          (recordTextsPurged) => ({ days: deps.textRetention?.days ?? 0, recordTextsPurged }),
+          (error: unknown) => ({ days: deps.textRetention?.days ?? 0, error: describeError(error) }),
+        )
+      : undefined;
 
     const failures: NightlyReport['failures'] = [
       ...inbox.problems.map((p) => ({ ...(p.noteId ? { noteId: p.noteId } : {}), file: p.file, line: p.line, reason: p.reason })),
@@ -133,13 +143,14 @@ export async function runNightly(day: string, deps: NightlyDeps): Promise<Nightl
       failures: failures.slice(0, deps.failuresShown ?? 1_000),
       failuresTotal: inbox.problems.length + status.failed + status.failedBatches.length,
       drift,
+      ...(textRetention ? { textRetention } : {}),
     };
     await writeAtomically(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeAtomically(join(outDir, 'report.html'), renderReportHtml(report));
     await deps.runs.finish(day, status.state === 'completed' ? 'completed' : 'failed', finishedAt, report);
     return report;
   } catch (error) {
-    await deps.runs.finish(day, 'failed', now(), { error: error instanceof Error ? error.message : String(error) }).catch(() => {});
+    await deps.runs.finish(day, 'failed', now(), { error: describeError(error) }).catch(() => {});
     throw error;
   }
 }

@@ -4,26 +4,32 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { NightlyReport } from '../monitoring/nightly-report.js';
 import { createPgNightlyRunStore } from '../store/nightly-run-store.js';
+import { purgeRecordTexts } from '../store/text-retention.js';
+import { describeError, withSafeMessage } from '../error-description.js';
 import type { RecordStore } from '../store/record-store.js';
 import type pg from 'pg';
 import { createJobService } from './job-service.js';
 import { previousDay, runNightly, type DriftCheck, type NightlyDeps } from './nightly-run.js';
-import { EXTRACT_QUEUE, NIGHTLY_QUEUE, NIGHTLY_SCHEDULER_ID, type ExtractBatchData, type NightlyJobData } from './queues.js';
+import { extractQueue, NIGHTLY_QUEUE, NIGHTLY_SCHEDULER_ID, type NightlyJobData } from './queues.js';
 
-type NightlyConfig = Pick<Config, 'inboxDir' | 'outboxDir' | 'queuePrefix' | 'jobBatchSize' | 'redisUrl' | 'databaseUrl' | 'nightlyCron' | 'nightlyTimeZone' | 'queueLockMs'>;
+type NightlyConfig = Pick<
+  Config,
+  | 'inboxDir' | 'outboxDir' | 'queuePrefix' | 'jobBatchSize' | 'redisUrl' | 'databaseUrl' | 'nightlyCron' | 'nightlyTimeZone' | 'queueLockMs'
+  | 'queueKeepCompletedSeconds' | 'queueKeepFailedSeconds' | 'recordTextRetentionDays'
+>;
 
 /** What runNightly needs, built on a process's Redis connection and PostgreSQL pool. */
 export function createNightlyDeps(config: NightlyConfig, deps: { redis: Redis; pool: pg.Pool; store: RecordStore; drift?: DriftCheck }): NightlyDeps & { close(): Promise<void> } {
-  const extractQueue = new Queue<ExtractBatchData>(EXTRACT_QUEUE, { connection: deps.redis, prefix: config.queuePrefix });
-  extractQueue.on('error', () => {});
-  const jobs = createJobService({ queue: extractQueue, redis: deps.redis, store: deps.store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
+  const queue = extractQueue(deps.redis, config);
+  const jobs = createJobService({ queue, redis: deps.redis, store: deps.store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
   return {
     inboxDir: config.inboxDir,
     outboxDir: config.outboxDir,
     jobs,
     runs: createPgNightlyRunStore(deps.pool),
     ...(deps.drift ? { drift: deps.drift } : {}),
-    close: () => extractQueue.close(),
+    ...(config.recordTextRetentionDays > 0 ? { textRetention: { days: config.recordTextRetentionDays, purge: () => purgeRecordTexts(deps.pool, config.recordTextRetentionDays) } } : {}),
+    close: () => queue.close(),
   };
 }
 
@@ -47,15 +53,18 @@ export async function startNightlyWorker(
     async (job) => {
       const day = job.data.day ?? previousDay(new Date(job.timestamp), config.nightlyTimeZone);
       deps.logger.info({ job: job.id, day }, 'nightly run started');
-      const report = await runNightly(day, { ...deps.nightly, onProgress: (progress) => job.updateProgress(progress) });
+      // BullMQ keeps a failed run's error in Redis: its message must quote no data.
+      const report = await runNightly(day, { ...deps.nightly, onProgress: (progress) => job.updateProgress(progress) }).catch((error: unknown) => {
+        throw withSafeMessage(error);
+      });
       deps.logger.info({ job: job.id, day, notes: report.notes, seconds: report.seconds, driftLevel: (report.drift as { level?: string } | null)?.level }, 'nightly run done');
       await deps.afterRun?.(day, report);
       return report;
     },
     { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, lockDuration: config.queueLockMs },
   );
-  worker.on('failed', (job, error) => deps.logger.error({ job: job?.id, day: job?.data.day, error: error.message }, 'nightly run failed'));
-  worker.on('error', (error) => deps.logger.error({ error: error.message }, 'nightly worker error'));
+  worker.on('failed', (job, error) => deps.logger.error({ job: job?.id, day: job?.data.day, error: describeError(error) }, 'nightly run failed'));
+  worker.on('error', (error) => deps.logger.error({ error: describeError(error) }, 'nightly worker error'));
   return {
     worker,
     queue,

@@ -1,5 +1,7 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
 import type { RetrainTrigger } from '../training/retrain.js';
-import type { JobsOptions } from 'bullmq';
 
 /** Queue names (ARCHITECTURE.md): a job of `extract` is one batch of notes of a submission. */
 export const EXTRACT_QUEUE = 'extract';
@@ -32,6 +34,8 @@ export interface ExtractBatchData {
   jobId: string;
   batch: number;
   notes: SubmittedNote[];
+  /** Set once the batch's records are committed: the notes then hold their ids only (see dropNoteTexts). */
+  textsDropped?: true;
 }
 
 export interface ExtractBatchResult {
@@ -50,11 +54,35 @@ export function batchJobId(jobId: string, batch: number): string {
 /**
  * Retries with exponential backoff (1 s, 2 s, 4 s … about 17 minutes in all): a batch fails only on
  * infrastructure errors (PostgreSQL down), since bad notes are recorded as failures, not thrown.
- * Finished jobs are kept a while so GET /v1/jobs/:id can report failed batches.
+ * How long finished jobs are kept is the queue's default (extractQueue), from the configuration.
  */
 export const EXTRACT_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
   backoff: { type: 'exponential', delay: 1_000 },
-  removeOnComplete: { age: 24 * 3600, count: 100_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
 };
+
+export type QueueRetention = Pick<Config, 'queueKeepCompletedSeconds' | 'queueKeepFailedSeconds'>;
+
+/**
+ * The retention of note text in Redis: a completed batch is kept QUEUE_KEEP_COMPLETED_SECONDS (its notes'
+ * texts are already gone, dropped at commit), a failed one QUEUE_KEEP_FAILED_SECONDS with its notes, so
+ * that it can be retried and GET /v1/jobs/:id can report it.
+ */
+export function extractRetentionOptions(retention: QueueRetention): Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> {
+  return {
+    removeOnComplete: retention.queueKeepCompletedSeconds === 0 ? true : { age: retention.queueKeepCompletedSeconds, count: 100_000 },
+    removeOnFail: { age: retention.queueKeepFailedSeconds },
+  };
+}
+
+/** The `extract` queue with the configured retention as every job's default: every producer opens it here. */
+export function extractQueue(connection: Redis, config: QueueRetention & Pick<Config, 'queuePrefix'>): Queue<ExtractBatchData> {
+  const queue = new Queue<ExtractBatchData>(EXTRACT_QUEUE, { connection, prefix: config.queuePrefix, defaultJobOptions: extractRetentionOptions(config) });
+  queue.on('error', () => {}); // Redis down: /ready reports it, submitting answers 503.
+  return queue;
+}
+
+/** A committed batch's data without its notes' texts: what Redis keeps of it from then on. */
+export function dropNoteTexts(data: ExtractBatchData): ExtractBatchData {
+  return { ...data, notes: data.notes.map((note) => ({ id: (note as SubmittedNote | null)?.id, text: undefined })), textsDropped: true };
+}

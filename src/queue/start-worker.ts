@@ -7,7 +7,7 @@ import { watchProductionModel, type ModelReloader } from '../registry/model-relo
 import { createDatabasePool } from '../store/database.js';
 import { migrateWhenReachable } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
-import { processExtractBatch } from './extract-batch-processor.js';
+import { runExtractBatchJob } from './extract-batch-job.js';
 import { createNightlyDeps, startNightlyWorker } from './nightly-service.js';
 import { retrainOnDrift, startTrainWorker, trainQueue } from './train-queue.js';
 import { retrain } from '../training/retrain.js';
@@ -66,7 +66,7 @@ export async function startWorker(config: Config, options: { logger?: Logger; /*
   const worker = new Worker<ExtractBatchData, ExtractBatchResult>(
     EXTRACT_QUEUE,
     async (job) => {
-      const result = await processExtractBatch(job.data, { extractor, store, maxNoteChars: config.maxNoteChars });
+      const result = await runExtractBatchJob(job, { extractor, store, maxNoteChars: config.maxNoteChars });
       await counters.incrby(notesProcessedKey(config.queuePrefix), result.done + result.failed);
       return result;
     },

@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CorrectionStore } from '../store/correction-store.js';
+import { describeError } from '../error-description.js';
 import type { RetrainTrigger } from '../training/retrain.js';
 import { TRAIN_QUEUE, type TrainJobData } from './queues.js';
 import { createRedisConnection, redisReady } from './redis-connection.js';
@@ -59,8 +60,8 @@ export function startTrainWorker<Result>(
     // Training runs in child processes, so the event loop stays free to renew the lock.
     { connection: deps.connection, prefix: deps.prefix, concurrency: 1, lockDuration: 120_000 },
   );
-  worker.on('failed', (job, error) => deps.logger.error({ job: job?.id, error: error.message }, 'retraining failed'));
-  worker.on('error', (error) => deps.logger.error({ error: error.message }, 'train worker error'));
+  worker.on('failed', (job, error) => deps.logger.error({ job: job?.id, error: describeError(error) }, 'retraining failed'));
+  worker.on('error', (error) => deps.logger.error({ error: describeError(error) }, 'train worker error'));
   return worker;
 }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withUnstorableReplaced } from '../core/storable-text.js';
 
 export type NightlyRunState = 'running' | 'completed' | 'failed';
 
@@ -45,7 +46,9 @@ export function createPgNightlyRunStore(pool: pg.Pool): NightlyRunStore {
       );
     },
     async finish(day, state, finishedAt, report) {
-      await pool.query('UPDATE nightly_runs SET state = $2, finished_at = $3, report = $4 WHERE day = $1', [day, state, finishedAt, JSON.stringify(report)]);
+      // The report names note ids read from inbox files: one jsonb cannot hold (NUL, unpaired surrogate) is kept with U+FFFD.
+      const json = JSON.stringify(report, (_key, value: unknown) => (typeof value === 'string' ? withUnstorableReplaced(value) : value));
+      await pool.query('UPDATE nightly_runs SET state = $2, finished_at = $3, report = $4 WHERE day = $1', [day, state, finishedAt, json]);
     },
     async get(day) {
       const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM nightly_runs WHERE day = $1`, [day]);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withUnstorableReplaced } from '../core/storable-text.js';
 import type { ExtractionRecord } from '../core/types.js';
 
 /** A note the worker could not process, and why (bad input; never the note's text). */
@@ -46,7 +47,11 @@ export interface StoredRecord {
 export interface RecordStore {
   createSubmission(submission: { jobId: string; notes: number; batches: number; source: string }): Promise<void>;
   deleteSubmission(jobId: string): Promise<void>;
-  /** One transaction: records upserted by note id (entities and pairs replaced), failures recorded. */
+  /**
+   * One transaction: records upserted by note id (entities and pairs replaced), failures recorded. When
+   * PostgreSQL refuses the batch's data (SQLSTATE class 22 or 23), each record is saved alone and those it
+   * refuses become failures; other errors (connection, shutdown) throw, for the batch to be retried.
+   */
   saveBatch(batch: BatchResult): Promise<void>;
   progress(jobId: string, failureLimit: number): Promise<SubmissionProgress | null>;
   /** The records a submission processed, in note-id order, a page at a time (keyset pagination). */
@@ -66,6 +71,147 @@ function lastById<T>(items: readonly T[], id: (item: T) => string): T[] {
   return [...new Map(items.map((item) => [id(item), item])).values()];
 }
 
+/** Writes a batch with `client`, inside the transaction the caller opened. */
+async function writeBatch(client: pg.PoolClient, batch: BatchResult): Promise<void> {
+  const { jobId, processedAt } = batch;
+  // A note id twice in one batch: the later note wins (one statement may not upsert a row twice).
+  const withTexts = lastById(batch.records.map((record, i) => ({ record, text: batch.texts?.[i] ?? null })), (r) => r.record.noteId as string);
+  const records = withTexts.map((r) => r.record);
+  // Ids a caller did not check must not make PostgreSQL refuse the failures themselves.
+  const failures = lastById(batch.failures.map((f) => ({ ...f, noteId: withUnstorableReplaced(f.noteId) })), (f) => f.noteId);
+  let done = 0;
+  let failed = 0;
+  if (records.length > 0) {
+    const noteIds = records.map((r) => r.noteId as string);
+    // Rows go in as arrays (unnest): one statement per table whatever the batch size.
+    const upserted = await client.query<{ note_id: string; replaced: boolean }>(
+      // A re-processed note is a new extraction: it goes back to the review queue.
+      `INSERT INTO records (note_id, job_id, model_version, processed_at, record, text)
+       SELECT note_id, $2, model_version, $3, record, text FROM unnest($1::text[], $4::text[], $5::jsonb[], $6::text[]) AS t (note_id, model_version, record, text)
+       ON CONFLICT (note_id) DO UPDATE SET job_id = EXCLUDED.job_id, model_version = EXCLUDED.model_version,
+         processed_at = EXCLUDED.processed_at, record = EXCLUDED.record, text = EXCLUDED.text, reviewed_at = NULL
+       RETURNING note_id, xmax <> 0 AS replaced`,
+      [noteIds, jobId, processedAt, records.map((r) => r.modelVersion), records.map((r) => JSON.stringify(r)), withTexts.map((r) => r.text)],
+    );
+    // Only replaced records have entities and pairs to remove. Before autovacuum has analyzed the
+    // tables (a first bulk import) the planner guesses hundreds of rows per note id and scans both
+    // tables whole for every batch; the note_id indexes are always the right plan here.
+    const replaced = upserted.rows.filter((row) => row.replaced).map((row) => row.note_id);
+    if (replaced.length > 0) {
+      await client.query('SET LOCAL enable_seqscan = off');
+      await client.query('DELETE FROM entities WHERE note_id IN (SELECT unnest($1::text[]))', [replaced]);
+      await client.query('DELETE FROM pairs WHERE note_id IN (SELECT unnest($1::text[]))', [replaced]);
+      await client.query('SET LOCAL enable_seqscan = on');
+    }
+    const entities = records.flatMap((r) => r.entities.map((e) => [r.noteId as string, e.type, e.text, e.start, e.end, e.assertion, e.confidence] as const));
+    if (entities.length > 0) {
+      await client.query(
+        `INSERT INTO entities (note_id, type, text, start_offset, end_offset, assertion, confidence)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::real[])`,
+        [0, 1, 2, 3, 4, 5, 6].map((k) => entities.map((row) => row[k])),
+      );
+    }
+    const pairs = records.flatMap((r) => r.pairs.map((p) => [r.noteId as string, p.disease, p.treatment] as const));
+    if (pairs.length > 0) {
+      await client.query('INSERT INTO pairs (note_id, disease, treatment) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])', [0, 1, 2].map((k) => pairs.map((row) => row[k])));
+    }
+    // xmax = 0 on a returned row means it was inserted, not updated: only notes new to the job count.
+    const { rows } = await client.query<{ added: number }>(
+      `WITH upserted AS (
+         INSERT INTO job_notes (job_id, note_id, processed_at) SELECT $1, note_id, $3 FROM unnest($2::text[]) AS t (note_id)
+         ON CONFLICT (job_id, note_id) DO UPDATE SET processed_at = EXCLUDED.processed_at
+         RETURNING xmax = 0 AS inserted)
+       SELECT count(*) FILTER (WHERE inserted)::int AS added FROM upserted`,
+      [jobId, noteIds, processedAt],
+    );
+    done = rows[0]?.added ?? 0;
+  }
+  if (failures.length > 0) {
+    const { rows } = await client.query<{ added: number }>(
+      `WITH upserted AS (
+         INSERT INTO note_failures (job_id, note_id, reason, failed_at) SELECT $1, note_id, reason, $4 FROM unnest($2::text[], $3::text[]) AS t (note_id, reason)
+         ON CONFLICT (job_id, note_id) DO UPDATE SET reason = EXCLUDED.reason, failed_at = EXCLUDED.failed_at
+         RETURNING xmax = 0 AS inserted)
+       SELECT count(*) FILTER (WHERE inserted)::int AS added FROM upserted`,
+      [jobId, failures.map((f) => f.noteId), failures.map((f) => f.reason), processedAt],
+    );
+    failed = rows[0]?.added ?? 0;
+  }
+  // Last, so concurrent batches of one job wait on the submission's row only while committing.
+  await client.query(
+    `UPDATE submissions SET done = done + $2, failed = failed + $3,
+       first_processed_at = LEAST(first_processed_at, $4), last_processed_at = GREATEST(last_processed_at, $4)
+     WHERE id = $1`,
+    [jobId, done, failed, processedAt],
+  );
+}
+
+async function inTransaction(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await work(client);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The SQLSTATE of a PostgreSQL error, or undefined for any other error (a lost connection has none). */
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/**
+ * A value PostgreSQL refuses (class 22, data exception) or a constraint it violates (class 23): retrying
+ * the same rows fails the same way, unlike a lost connection (08), a shutdown (57) or an error without SQLSTATE.
+ */
+export function isDataError(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+}
+
+const REFUSED_BECAUSE: Readonly<Record<string, string>> = {
+  '22021': 'a character it cannot store (invalid byte sequence)',
+  '22P05': 'a character it cannot store (untranslatable Unicode escape)',
+  '22P02': 'a value it cannot read (invalid text representation)',
+  '22023': 'a value it cannot use (invalid parameter value)',
+  '22001': 'a value too long for its column',
+  '23502': 'a missing value (not-null violation)',
+  '23503': 'a reference to a row that does not exist (foreign-key violation)',
+  '23505': 'a duplicate key (unique violation)',
+  '23514': 'a value its checks refuse (check violation)',
+};
+
+/** The failure reason of a note PostgreSQL refused: fixed per SQLSTATE (its message may quote the data). */
+export function refusedReason(error: unknown): string {
+  const state = sqlState(error) as string;
+  return `not stored: PostgreSQL refused the record, ${REFUSED_BECAUSE[state] ?? 'a data error'} (SQLSTATE ${state})`;
+}
+
+/**
+ * A batch PostgreSQL refused for its data: each record in a transaction of its own, so one it refuses
+ * fails alone (with a reason per SQLSTATE) and the others are stored; then the failures. Any other error
+ * still throws, for BullMQ to retry the batch (records already stored are upserted again, counted once).
+ */
+async function saveOneByOne(pool: pg.Pool, batch: BatchResult): Promise<void> {
+  const failures = [...batch.failures];
+  for (const [i, record] of batch.records.entries()) {
+    const single: BatchResult = { jobId: batch.jobId, records: [record], failures: [], processedAt: batch.processedAt, ...(batch.texts ? { texts: batch.texts.slice(i, i + 1) } : {}) };
+    try {
+      await inTransaction(pool, (client) => writeBatch(client, single));
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      failures.push({ noteId: record.noteId as string, reason: refusedReason(error) });
+    }
+  }
+  if (failures.length > 0) await inTransaction(pool, (client) => writeBatch(client, { jobId: batch.jobId, records: [], failures, processedAt: batch.processedAt }));
+}
+
 export function createPgRecordStore(pool: pg.Pool): RecordStore {
   return {
     async createSubmission({ jobId, notes, batches, source }) {
@@ -82,85 +228,11 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
     },
 
     async saveBatch(batch) {
-      const { jobId, processedAt } = batch;
-      // A note id twice in one batch: the later note wins (one statement may not upsert a row twice).
-      const withTexts = lastById(batch.records.map((record, i) => ({ record, text: batch.texts?.[i] ?? null })), (r) => r.record.noteId as string);
-      const records = withTexts.map((r) => r.record);
-      const failures = lastById(batch.failures, (f) => f.noteId);
-      const client = await pool.connect();
-      let done = 0;
-      let failed = 0;
       try {
-        await client.query('BEGIN');
-        if (records.length > 0) {
-          const noteIds = records.map((r) => r.noteId as string);
-          // Rows go in as arrays (unnest): one statement per table whatever the batch size.
-          const upserted = await client.query<{ note_id: string; replaced: boolean }>(
-            // A re-processed note is a new extraction: it goes back to the review queue.
-            `INSERT INTO records (note_id, job_id, model_version, processed_at, record, text)
-             SELECT note_id, $2, model_version, $3, record, text FROM unnest($1::text[], $4::text[], $5::jsonb[], $6::text[]) AS t (note_id, model_version, record, text)
-             ON CONFLICT (note_id) DO UPDATE SET job_id = EXCLUDED.job_id, model_version = EXCLUDED.model_version,
-               processed_at = EXCLUDED.processed_at, record = EXCLUDED.record, text = EXCLUDED.text, reviewed_at = NULL
-             RETURNING note_id, xmax <> 0 AS replaced`,
-            [noteIds, jobId, processedAt, records.map((r) => r.modelVersion), records.map((r) => JSON.stringify(r)), withTexts.map((r) => r.text)],
-          );
-          // Only replaced records have entities and pairs to remove. Before autovacuum has analyzed the
-          // tables (a first bulk import) the planner guesses hundreds of rows per note id and scans both
-          // tables whole for every batch; the note_id indexes are always the right plan here.
-          const replaced = upserted.rows.filter((row) => row.replaced).map((row) => row.note_id);
-          if (replaced.length > 0) {
-            await client.query('SET LOCAL enable_seqscan = off');
-            await client.query('DELETE FROM entities WHERE note_id IN (SELECT unnest($1::text[]))', [replaced]);
-            await client.query('DELETE FROM pairs WHERE note_id IN (SELECT unnest($1::text[]))', [replaced]);
-            await client.query('SET LOCAL enable_seqscan = on');
-          }
-          const entities = records.flatMap((r) => r.entities.map((e) => [r.noteId as string, e.type, e.text, e.start, e.end, e.assertion, e.confidence] as const));
-          if (entities.length > 0) {
-            await client.query(
-              `INSERT INTO entities (note_id, type, text, start_offset, end_offset, assertion, confidence)
-               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::real[])`,
-              [0, 1, 2, 3, 4, 5, 6].map((k) => entities.map((row) => row[k])),
-            );
-          }
-          const pairs = records.flatMap((r) => r.pairs.map((p) => [r.noteId as string, p.disease, p.treatment] as const));
-          if (pairs.length > 0) {
-            await client.query('INSERT INTO pairs (note_id, disease, treatment) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])', [0, 1, 2].map((k) => pairs.map((row) => row[k])));
-          }
-          // xmax = 0 on a returned row means it was inserted, not updated: only notes new to the job count.
-          const { rows } = await client.query<{ added: number }>(
-            `WITH upserted AS (
-               INSERT INTO job_notes (job_id, note_id, processed_at) SELECT $1, note_id, $3 FROM unnest($2::text[]) AS t (note_id)
-               ON CONFLICT (job_id, note_id) DO UPDATE SET processed_at = EXCLUDED.processed_at
-               RETURNING xmax = 0 AS inserted)
-             SELECT count(*) FILTER (WHERE inserted)::int AS added FROM upserted`,
-            [jobId, noteIds, processedAt],
-          );
-          done = rows[0]?.added ?? 0;
-        }
-        if (failures.length > 0) {
-          const { rows } = await client.query<{ added: number }>(
-            `WITH upserted AS (
-               INSERT INTO note_failures (job_id, note_id, reason, failed_at) SELECT $1, note_id, reason, $4 FROM unnest($2::text[], $3::text[]) AS t (note_id, reason)
-               ON CONFLICT (job_id, note_id) DO UPDATE SET reason = EXCLUDED.reason, failed_at = EXCLUDED.failed_at
-               RETURNING xmax = 0 AS inserted)
-             SELECT count(*) FILTER (WHERE inserted)::int AS added FROM upserted`,
-            [jobId, failures.map((f) => f.noteId), failures.map((f) => f.reason), processedAt],
-          );
-          failed = rows[0]?.added ?? 0;
-        }
-        // Last, so concurrent batches of one job wait on the submission's row only while committing.
-        await client.query(
-          `UPDATE submissions SET done = done + $2, failed = failed + $3,
-             first_processed_at = LEAST(first_processed_at, $4), last_processed_at = GREATEST(last_processed_at, $4)
-           WHERE id = $1`,
-          [jobId, done, failed, processedAt],
-        );
-        await client.query('COMMIT');
+        await inTransaction(pool, (client) => writeBatch(client, batch));
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
+        if (!isDataError(error) || batch.records.length === 0) throw error;
+        await saveOneByOne(pool, batch);
       }
     },
 

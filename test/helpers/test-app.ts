@@ -40,7 +40,9 @@ export interface TestApp {
   logs(): string;
 }
 
-export async function testApp(options: { config?: Partial<AppConfig>; dependencies?: DependencyCheck[]; tagger?: SequenceTagger; nightlyRuns?: NightlyRunStore; reviews?: ReviewStore; onCorrections?: AppDeps['onCorrections'] } = {}): Promise<TestApp> {
+export async function testApp(
+  options: { config?: Partial<AppConfig>; dependencies?: DependencyCheck[]; tagger?: SequenceTagger; nightlyRuns?: NightlyRunStore; reviews?: ReviewStore; onCorrections?: AppDeps['onCorrections'] } & Pick<AppDeps, 'queues' | 'store' | 'jobs'> = {},
+): Promise<TestApp> {
   const metrics = createServiceMetrics({ processMetrics: false });
   const logStream = new PassThrough();
   const lines: string[] = [];
@@ -53,6 +55,9 @@ export async function testApp(options: { config?: Partial<AppConfig>; dependenci
     ...(options.nightlyRuns ? { nightlyRuns: options.nightlyRuns } : {}),
     ...(options.reviews ? { reviews: options.reviews } : {}),
     ...(options.onCorrections ? { onCorrections: options.onCorrections } : {}),
+    ...(options.queues ? { queues: options.queues } : {}),
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
     logStream,
   });
   return { app, metrics, logs: () => lines.join('') };

@@ -82,6 +82,26 @@ describe('POST /v1/reviews and GET /v1/kpis', () => {
     }
   });
 
+  it('answers 400 NER_ERR_HTTP_UNSTORABLE_TEXT to a NUL or an unpaired surrogate in what it stores, naming field and offset', async () => {
+    const reviews = memoryReviews();
+    current = await testApp({ reviews });
+    const post = (body: object) => current!.app.inject({ method: 'POST', url: '/v1/reviews', payload: { noteId: 'n1', text, entities: after, before, reviewer: 'ana', seconds: 1, acceptedWithoutChange: false, ...body } });
+    const cases: [object, string][] = [
+      [{ text: `${text}\u0000` }, 'body/text has a NUL character (U+0000) at offset 36, which cannot be stored'],
+      [{ text: `Dx: typhoid\ud83d fever. Rx: azithromycin.` }, 'body/text has an unpaired UTF-16 surrogate at offset 11, which cannot be stored'],
+      [{ reviewer: 'a\u0000na' }, 'body/reviewer has a NUL character (U+0000) at offset 1, which cannot be stored'],
+      [{ noteId: 'n\udc001' }, 'body/noteId has an unpaired UTF-16 surrogate at offset 1, which cannot be stored'],
+    ];
+    for (const [body, message] of cases) {
+      const response = await post(body);
+      expect(response.statusCode, message).toBe(400);
+      expect(response.json()).toEqual({ error: { code: 'NER_ERR_HTTP_UNSTORABLE_TEXT', message } });
+    }
+    expect(reviews.stored).toEqual([]);
+    // A surrogate pair is text like any other.
+    expect((await post({ text: `${text} 😀` })).statusCode).toBe(201);
+  });
+
   it('answers 503 without a store, and serves the page with its assets', async () => {
     current = await testApp();
     const kpis = await current.app.inject({ method: 'GET', url: '/v1/kpis' });

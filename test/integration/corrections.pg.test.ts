@@ -64,4 +64,22 @@ describe('behealthy corrections', () => {
     const labelled = corpus.flatMap((s) => s.tokens.map((t, i) => `${t}/${s.labels[i]}`)).filter((l) => !l.endsWith('/O'));
     expect(labelled).toEqual(['asthma/D', 'salbutamol/T', 'typhoid/D', 'fever/D', 'azithromycin/T']);
   });
+
+  it('refuses, before any SQL, an import whose text or id PostgreSQL cannot store; nothing is imported', async () => {
+    const env = { DATABASE_SCHEMA: db.schema };
+    const store = createPgCorrectionStore(db.pool);
+    const before = await store.countSince(null);
+    const file = join(dir, 'unstorable.jsonl');
+    await writeFile(file, [
+      { id: 'u1', text: NOTE_2, entities: [] },
+      { id: 'u2', text: `${NOTE_1}\u0000`, entities: [entity(NOTE_1, 'typhoid fever', 'disease')] },
+    ].map((n) => JSON.stringify(n)).join('\n'));
+    const nul = await run(['corrections', 'import', file], env);
+    expect(nul.code).toBe(1);
+    expect(nul.stderr).toContain('unstorable.jsonl: note 2 of the file (id "u2"): text has a NUL character (U+0000) at offset 49, which cannot be stored; nothing was imported [NER_ERR_INPUT_INVALID]');
+    const halfId = join(dir, 'half-id.jsonl');
+    await writeFile(halfId, `{"id": "u\\ud800", "text": "Asthma.", "entities": []}\n`);
+    expect((await run(['corrections', 'import', halfId], env)).stderr).toMatch(/note 1 of the file: id has an unpaired UTF-16 surrogate at offset 1, which cannot be stored/);
+    expect(await store.countSince(null)).toBe(before);
+  });
 });

@@ -91,6 +91,39 @@ describe('PostgreSQL record store', () => {
     }
   });
 
+  it('a record PostgreSQL refuses (NUL, unpaired surrogate) fails alone; the rest of its batch is stored and counted', async () => {
+    const jobId = randomUUID();
+    await store.createSubmission({ jobId, notes: 5, batches: 1, source: 'api' });
+    const nul = record('r-nul', ['asthma\u0000'], []);
+    const half = record('r-half', ['gout\ud83d'], ['colchicine']);
+    const batch = {
+      jobId,
+      records: [record('r-ok1', ['flu'], ['oseltamivir']), nul, record('r-ok2', [], []), half],
+      texts: ['Flu, oseltamivir.', 'asthma\u0000', 'Nothing.', 'gout\ud83d colchicine'],
+      failures: [{ noteId: 'r-bad', reason: 'text must be a string, got number' }],
+      processedAt: new Date(),
+    };
+    await store.saveBatch(batch);
+    await store.saveBatch(batch); // a retried batch counts each note once
+    const progress = await store.progress(jobId, 10);
+    expect(progress).toMatchObject({ notes: 5, done: 2, failed: 3 });
+    expect(progress?.failures).toEqual([
+      { noteId: 'r-bad', reason: 'text must be a string, got number' },
+      // jsonb reads an unpaired surrogate's escape as invalid JSON (22P02), and refuses \u0000 (22P05).
+      { noteId: 'r-half', reason: 'not stored: PostgreSQL refused the record, a value it cannot read (invalid text representation) (SQLSTATE 22P02)' },
+      { noteId: 'r-nul', reason: 'not stored: PostgreSQL refused the record, a character it cannot store (untranslatable Unicode escape) (SQLSTATE 22P05)' },
+    ]);
+    const { rows } = await db.pool.query("SELECT note_id, text FROM records WHERE note_id LIKE 'r-%' ORDER BY note_id");
+    expect(rows).toEqual([{ note_id: 'r-ok1', text: 'Flu, oseltamivir.' }, { note_id: 'r-ok2', text: 'Nothing.' }]);
+  });
+
+  it('a failure whose note id PostgreSQL could not store is recorded with U+FFFD in its place', async () => {
+    const jobId = randomUUID();
+    await store.createSubmission({ jobId, notes: 1, batches: 1, source: 'api' });
+    await store.saveBatch({ jobId, records: [], failures: [{ noteId: 'id\u0000x', reason: 'id has a NUL character (U+0000) at offset 2, which cannot be stored' }], processedAt: new Date() });
+    expect((await store.progress(jobId, 10))?.failures).toEqual([{ noteId: 'id\ufffdx', reason: 'id has a NUL character (U+0000) at offset 2, which cannot be stored' }]);
+  });
+
   it('streams a job\'s records page by page in note-id order', async () => {
     const jobId = randomUUID();
     const ids = Array.from({ length: 23 }, (_, i) => `s${String(i).padStart(2, '0')}`);

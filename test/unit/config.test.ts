@@ -42,6 +42,15 @@ describe('loadConfig', () => {
     expect(problemsOf({ DRIFT_WATCH_AT: '0.2' })).toContain('must not decrease');
   });
 
+  it('parses the retention of note text, and rejects bad values together', () => {
+    expect(loadConfig({})).toMatchObject({ queueKeepCompletedSeconds: 86_400, queueKeepFailedSeconds: 604_800, recordTextRetentionDays: 0 });
+    expect(loadConfig({ QUEUE_KEEP_COMPLETED_SECONDS: '0', QUEUE_KEEP_FAILED_SECONDS: '3600', RECORD_TEXT_RETENTION_DAYS: '30' })).toMatchObject({
+      queueKeepCompletedSeconds: 0, queueKeepFailedSeconds: 3_600, recordTextRetentionDays: 30,
+    });
+    const message = problemsOf({ QUEUE_KEEP_COMPLETED_SECONDS: '-1', QUEUE_KEEP_FAILED_SECONDS: '0', RECORD_TEXT_RETENTION_DAYS: '1.5' });
+    for (const name of ['QUEUE_KEEP_COMPLETED_SECONDS', 'QUEUE_KEEP_FAILED_SECONDS', 'RECORD_TEXT_RETENTION_DAYS']) expect(message).toContain(`${name}:`);
+  });
+
   it('redacts passwords in URLs', () => {
     expect(redactUrl('postgres://u:secret@h:5432/db')).toBe('postgres://u:***@h:5432/db');
     expect(redactUrl('not a url://u:secret@h')).not.toContain('secret');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { caseForTagging, extract } from '../../src/core/extract.js';
-import { pairsBySentence } from '../../src/core/relations.js';
+import { MAX_PAIRS_PER_NOTE, pairsBySentence } from '../../src/core/relations.js';
 import type { CrfNerModel } from '../../src/core/crf-ner-model.js';
 import type { Entity, ExtractionRecord } from '../../src/core/types.js';
 import { sampleModel } from '../helpers/sample-model.js';
@@ -137,6 +137,32 @@ describe('pairs', () => {
       { disease: 'sepsis', treatment: 'ceftriaxone' },
       { disease: 'tuberculosis', treatment: 'isoniazid' },
     ]);
+  });
+
+  it('pairs a name repeated in its group as its first mention, in order of first appearance', () => {
+    const pairs = pairsBySentence([
+      [entity('disease', 'Fever'), entity('treatment', 'paracetamol'), entity('disease', 'fever'), entity('treatment', 'Paracetamol'), entity('treatment', 'ORS'), entity('disease', 'cough')],
+      [entity('disease', 'FEVER'), entity('treatment', 'ors'), entity('treatment', 'honey')],
+    ]);
+    expect(pairs).toEqual([
+      { disease: 'Fever', treatment: 'paracetamol' },
+      { disease: 'Fever', treatment: 'ORS' },
+      { disease: 'cough', treatment: 'paracetamol' },
+      { disease: 'cough', treatment: 'ORS' },
+      { disease: 'FEVER', treatment: 'honey' },
+    ]);
+  });
+
+  it('lists at most MAX_PAIRS_PER_NOTE pairs, the first ones, however many names a note-style note crosses', () => {
+    const names = (type: Entity['type'], prefix: string, n: number) => Array.from({ length: n }, (_, i) => entity(type, `${prefix}${i}`));
+    const group = [...names('disease', 'd', 300), ...names('treatment', 't', 300)];
+    const pairs = pairsBySentence([group, group]);
+    expect(pairs).toHaveLength(MAX_PAIRS_PER_NOTE);
+    expect(pairs[0]).toEqual({ disease: 'd0', treatment: 't0' });
+    expect(pairs[MAX_PAIRS_PER_NOTE - 1]).toEqual({ disease: `d${Math.floor((MAX_PAIRS_PER_NOTE - 1) / 300)}`, treatment: `t${(MAX_PAIRS_PER_NOTE - 1) % 300}` });
+    // One disease and one treatment repeated 10,000 times each make one pair.
+    const repeated = Array.from({ length: 20_000 }, (_, i) => entity(i % 2 === 0 ? 'disease' : 'treatment', i % 2 === 0 ? 'fever' : 'paracetamol'));
+    expect(pairsBySentence([repeated])).toEqual([{ disease: 'fever', treatment: 'paracetamol' }]);
   });
 });
 

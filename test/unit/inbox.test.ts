@@ -51,6 +51,26 @@ describe('readInboxDay', () => {
     expect((await readInboxDay(inbox, '2026-03-04')).sha256).not.toBe(first.sha256);
   });
 
+  it('loses one record, not the file, to a CSV record with an unclosed quote; no reason quotes a note', async () => {
+    const secret = 'ZEBRA-7731-Jane-Roe';
+    const folder = join(inbox, '2026-03-06');
+    await mkdir(folder, { recursive: true });
+    const good = Array.from({ length: 100 }, (_, i) => `u${i},"Asthma, visit ${i}."`);
+    await writeFile(join(folder, 'a.csv'), `id,text\n${good.slice(0, 50).join('\n')}\nmid,"${secret} unclosed\n${good.slice(50).join('\n')}\nlast,"${secret} unclosed too\n`);
+    await writeFile(join(folder, 'b.jsonl'), [`${secret} plain text`, `{"id": "j1", "text": "${secret}`, `{"id": "j2", "text": "${secret}" }}`, JSON.stringify({ id: 'j3', text: 'ok' })].join('\n'));
+    const day = await readInboxDay(inbox, '2026-03-06');
+    expect(day.notes).toHaveLength(101);
+    expect(day.files.map((f) => [f.name, f.notes])).toEqual([['a.csv', 100], ['b.jsonl', 1]]);
+    expect(day.problems).toEqual([
+      { file: 'a.csv', line: 52, reason: expect.stringMatching(/quote/) },
+      { file: 'a.csv', line: 103, reason: expect.stringMatching(/never closed/) },
+      { file: 'b.jsonl', line: 1, reason: 'not valid JSON: an unexpected character where a value should start (column 1)' },
+      { file: 'b.jsonl', line: 2, reason: 'not valid JSON: a string is not closed (column 22)' },
+      { file: 'b.jsonl', line: 3, reason: 'not valid JSON: more characters after the JSON value (column 45)' },
+    ]);
+    expect(JSON.stringify(day.problems)).not.toContain(secret.slice(0, 5));
+  });
+
   it('refuses a day without a folder, and a date that is not one', async () => {
     await expect(readInboxDay(inbox, '2026-03-05')).rejects.toSatisfy((error: unknown) => isNerError(error, 'NER_ERR_INBOX_DAY_MISSING') && /2026-03-05/.test((error as Error).message));
     for (const bad of ['2026-02-30', '2026-3-4', 'yesterday']) expect(() => assertDay(bad)).toThrow(/YYYY-MM-DD/);

@@ -39,6 +39,9 @@ describe('nightly report', () => {
     expect(html).not.toContain('<script>');
     expect(html).toContain('a&amp;b.jsonl:2');
     expect(html).toMatch(/level-alert.*0\.3100/);
+    expect(html).not.toContain('Note text retention');
+    expect(renderReportHtml({ ...report, textRetention: { days: 30, recordTextsPurged: 12 } })).toContain('12 record texts older than 30 days purged');
+    expect(renderReportHtml({ ...report, textRetention: { days: 30, error: 'PostgreSQL <down>' } })).toContain('were not purged: PostgreSQL &lt;down&gt;');
   });
 
   it('names a day\'s submission by the day and its inbox files, as a UUID', () => {

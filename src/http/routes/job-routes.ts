@@ -51,7 +51,8 @@ export function jobRoutes(app: FastifyInstance, { jobs, limits }: { jobs: () => 
       bodyLimit: limits.jobBodyLimitBytes,
       schema: {
         summary: 'Submit notes for bulk extraction (JSON { notes } or NDJSON, one { id, text } per line)',
-        description: 'Notes are checked by the workers: a bad note (text not a string, too long, no id) fails alone with its reason.',
+        description:
+          'Notes are checked by the workers: a bad note (text not a string, too long, no id, a NUL or unpaired surrogate in its text or id) fails alone with its reason. Note ids must be unique within a job (1 and "1" are one id): a repeated id is a 400 NER_ERR_JOB_DUPLICATE_NOTE_ID.',
         tags: ['bulk'],
         body: Type.Object(
           { notes: Type.Array(Type.Unknown(), { minItems: 1, maxItems: limits.maxJobNotes, description: `1 to ${limits.maxJobNotes} notes { id, text }` }) },

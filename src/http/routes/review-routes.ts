@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyBaseLogger } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { OffsetEntity } from '../../core/annotated-sentences.js';
 import { entitiesDiffer, reviewKpis } from '../../core/review-kpis.js';
+import { describeUnstorable, findUnstorable } from '../../core/storable-text.js';
 import { NerError } from '../../errors.js';
 import { withStoreErrors } from '../../queue/job-service.js';
 import type { ReviewStore } from '../../store/review-store.js';
@@ -58,6 +59,14 @@ function checkedEntities(field: string, text: string, entities: ReviewRequest['e
   });
 }
 
+/** A 400 naming the first field PostgreSQL could not store as sent (never quoting it). */
+function assertStorable(fields: Record<string, string>): void {
+  for (const [field, value] of Object.entries(fields)) {
+    const found = findUnstorable(value);
+    if (found) throw new NerError('NER_ERR_HTTP_UNSTORABLE_TEXT', `body/${describeUnstorable(field, found)}`);
+  }
+}
+
 /** The review page's API: POST /v1/reviews (a reviewed note → a correction) and GET /v1/kpis. */
 export function reviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps): void {
   const fromStore = <T>(promise: Promise<T>): Promise<T> => withStoreErrors(promise, deps.databaseUrl);
@@ -84,6 +93,7 @@ export function reviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps): void 
     },
     async (request, reply) => {
       const body = request.body;
+      assertStorable({ noteId: body.noteId, text: body.text, reviewer: body.reviewer });
       const after = checkedEntities('entities', body.text, body.entities);
       const before = checkedEntities('before', body.text, body.before);
       const changed = entitiesDiffer(before, after);
