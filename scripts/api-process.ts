@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/config.js';
 import { freePort } from './free-port.js';
@@ -35,4 +36,23 @@ export async function startApiProcess(env: Record<string, string> = {}, options:
   }
   await stop('SIGKILL');
   throw new Error('the API process did not serve /health within 60 s');
+}
+
+/** The processes serving requests: the cluster's workers (children of the process started), or that process alone (Linux /proc). */
+export function servingPids(pid: number): number[] {
+  const children = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(entry)] : [];
+    } catch {
+      return []; // exited meanwhile
+    }
+  });
+  return children.length > 0 ? children : [pid];
+}
+
+/** Resident set size of a process in MB (Linux /proc). */
+export function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
 }

@@ -10,23 +10,35 @@
  * long-note: short notes over 8 connections while another client posts 30,000-character notes back to
  * back, on one server process; the short requests' p99 with EXTRACT_SLICE_TOKENS at its default and with
  * slicing off (0).
+ * api-mixed: one API serving process (WEB_CONCURRENCY=1: a cluster worker, or the process itself with
+ * API_HEAP_LIMIT_MB=0) under 60 s of mixed load over 32 connections, 95% realistic notes and 5% 30,000-character
+ * MTSamples notes, while /health is probed every 50 ms: that process's RSS (from /proc, every 100 ms) idle, at
+ * its peak and 2 s after, and /health's p99. --node-args passes node flags to the server to compare.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { startApiProcess } from './api-process.js';
+import { rssMb, servingPids, startApiProcess } from './api-process.js';
 import { realisticNotes } from './realistic-notes.js';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { loadConfig } from '../src/config.js';
 import { readMtSamples } from '../src/corpus/mtsamples.js';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '20' }, connections: { type: 'string', default: '32' }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '32' },
+    only: { type: 'string' },
+    'mixed-duration': { type: 'string', default: '60' },
+    'node-args': { type: 'string', default: '' },
+  },
+});
 const only = values.only?.split(',');
 const wanted = (name: string): boolean => !only || only.includes(name);
 const config = loadConfig();
 
-async function startServer(env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
-  const { url, child } = await startApiProcess(env);
+async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<{ url: string; child: ChildProcess }> {
+  const { url, child } = await startApiProcess(env, { nodeArgs });
   return { url, child };
 }
 
@@ -114,13 +126,18 @@ if (wanted('api-extract')) {
   }
 }
 
-if (wanted('long-note')) {
-  let longNote = '';
+/** MTSamples notes joined and cut to 30,000 characters. */
+async function longMtSamplesNote(): Promise<string> {
+  let text = '';
   for await (const note of readMtSamples(config.notesFile)) {
-    longNote += `${note.text}\n`;
-    if (longNote.length >= 30_000) break;
+    text += `${note.text}\n`;
+    if (text.length >= 30_000) break;
   }
-  longNote = longNote.slice(0, 30_000);
+  return text.slice(0, 30_000);
+}
+
+if (wanted('long-note')) {
+  const longNote = await longMtSamplesNote();
   const figures: Record<string, number> = {};
   for (const slice of ['2000', '0']) {
     // One process, so the long notes and the short requests share one event loop (the case slicing is for).
@@ -152,4 +169,68 @@ if (wanted('long-note')) {
     }
   }
   console.log(JSON.stringify({ bench: 'long-note', note_chars: longNote.length, slice_tokens: 2000, ...figures }));
+}
+
+if (wanted('api-mixed')) {
+  const duration = Number(values['mixed-duration']);
+  const connections = Number(values.connections);
+  const nodeArgs = values['node-args'].split(' ').filter(Boolean);
+  const longNote = await longMtSamplesNote();
+  // One request in twenty is a long note: 5%, spread evenly through each connection's sequence.
+  const requests = Array.from({ length: 100 }, (_, i) => {
+    const text = i % 20 === 19 ? longNote : (notes[i % notes.length] as string);
+    return { method: 'POST' as const, path: '/v1/extract', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, noteId: `m-${i}` }) };
+  });
+  const { url, child } = await startServer({ WEB_CONCURRENCY: '1' }, nodeArgs);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const primary = child.pid as number;
+    const [pid = primary] = servingPids(primary);
+    const idle = rssMb(pid);
+    const samples: number[] = [];
+    const sampler = setInterval(() => samples.push(rssMb(pid)), 100);
+    let probing = true;
+    const health: number[] = [];
+    const probe = (async () => {
+      while (probing) {
+        const started = performance.now();
+        await fetch(`${url}/health`).then((r) => r.text(), () => '');
+        health.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const result = await run({ url, connections, duration, requests });
+    probing = false;
+    await probe;
+    clearInterval(sampler);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = rssMb(pid);
+    health.sort((a, b) => a - b);
+    samples.sort((a, b) => a - b);
+    console.log(JSON.stringify({
+      bench: 'api-mixed',
+      rss_idle_mb: Math.round(idle),
+      rss_p50_mb: Math.round(samples[Math.floor(samples.length / 2)] ?? Number.NaN),
+      rss_peak_mb: Math.round(samples[samples.length - 1] ?? Number.NaN),
+      rss_after_2s_idle_mb: Math.round(after),
+      req_per_s: Math.round(result.requests.average),
+      p50_ms: result.latency.p50,
+      p99_ms: result.latency.p99,
+      errors: errorsOf(result),
+      health_p99_ms: Math.round(health[Math.min(health.length - 1, Math.floor(health.length * 0.99))] ?? Number.NaN),
+      health_probes: health.length,
+      requests: result.requests.total,
+      long_share: 0.05,
+      long_chars: longNote.length,
+      connections,
+      duration_s: duration,
+      api_processes: 1,
+      cluster_primary_rss_mb: pid === primary ? null : Math.round(rssMb(primary)),
+      node_args: nodeArgs.join(' '),
+      api_heap_limit_mb: config.apiHeapLimitMb,
+      extract_max_chars_in_flight: config.extractMaxCharsInFlight,
+    }));
+  } finally {
+    await stopServer(child);
+  }
 }

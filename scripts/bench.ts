@@ -4,6 +4,7 @@
  *   extract-core   single-thread extract() throughput (scripts/bench-extract-core.ts)
  *   api-extract    HTTP throughput and latency against a locally started server (scripts/bench-api.ts)
  *   long-note      how long short requests wait behind 30,000-character notes (scripts/bench-api.ts)
+ *   api-mixed      RSS of one API process under 60 s of 95% short and 5% 30,000-character notes (scripts/bench-api.ts)
  *   queue          100,000 notes through POST /v1/jobs, two workers, into PostgreSQL (scripts/bench-queue.ts)
  */
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { parseArgs } from 'node:util';
 
 const BENCHES = [
   { names: ['extract-core'], script: 'bench-extract-core.ts' },
-  { names: ['api-extract', 'long-note'], script: 'bench-api.ts' },
+  { names: ['api-extract', 'long-note', 'api-mixed'], script: 'bench-api.ts' },
   { names: ['queue'], script: 'bench-queue.ts' },
 ];
 

@@ -45,6 +45,10 @@ export interface Config {
   bodyLimitBytes: number;
   /** Tokens tagged between turns of the event loop on a long note; 0 tags a note in one go. */
   extractSliceTokens: number;
+  /** Characters of notes an API process extracts at once (sliced notes interleave); more wait their turn. 0: no limit. */
+  extractMaxCharsInFlight: number;
+  /** V8 heap limit of each API serving process, in MB (node --max-old-space-size); 0 leaves V8's own. */
+  apiHeapLimitMb: number;
   /** How long a SIGTERM waits for in-flight requests before exiting anyway. */
   shutdownTimeoutMs: number;
   redisUrl: string;
@@ -198,6 +202,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxBatchNotes: integer('MAX_BATCH_NOTES', 100, 1),
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024),
     extractSliceTokens: integer('EXTRACT_SLICE_TOKENS', 2_000, 0),
+    extractMaxCharsInFlight: integer('EXTRACT_MAX_CHARS_IN_FLIGHT', 200_000, 0),
+    apiHeapLimitMb: integer('API_HEAP_LIMIT_MB', 256, 0, 1_048_576),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432/test'),
@@ -223,6 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
       alert: fraction('DRIFT_ALERT_AT', 0.1),
     },
   };
+  if (config.apiHeapLimitMb > 0 && config.apiHeapLimitMb < 128) problems.push(`API_HEAP_LIMIT_MB: must be 0 (V8's own limit) or at least 128 (the model alone takes about 50 MB of heap), got ${config.apiHeapLimitMb}`);
   const { watch, retrain, alert } = config.driftThresholds;
   if (!(watch <= retrain && retrain <= alert)) {
     problems.push(`DRIFT_WATCH_AT, DRIFT_RETRAIN_AT, DRIFT_ALERT_AT: must not decrease, got ${watch}, ${retrain}, ${alert}`);

@@ -24,9 +24,50 @@ export interface SwappableExtractor extends Extractor {
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** tokensPerSlice: EXTRACT_SLICE_TOKENS, where 0 (the default here) tags every note in one go. */
-export function createExtractor(initial: SequenceTagger, metrics?: ServiceMetrics, slice = 0): SwappableExtractor {
+/**
+ * Admits work while the characters being worked on stay within a budget, first come first served; a piece
+ * larger than the whole budget runs when nothing else does.
+ */
+export function characterBudget(maxChars: number): { run<T>(chars: number, work: () => Promise<T>): Promise<T>; readonly inFlight: number; readonly waiting: number } {
+  let inFlight = 0;
+  const queue: { chars: number; start: () => void }[] = [];
+  const fits = (chars: number): boolean => inFlight === 0 || inFlight + chars <= maxChars;
+  const admit = (): void => {
+    while (queue.length > 0 && fits((queue[0] as { chars: number }).chars)) {
+      const next = queue.shift() as { chars: number; start: () => void };
+      inFlight += next.chars;
+      next.start();
+    }
+  };
+  return {
+    async run(chars, work) {
+      if (queue.length === 0 && fits(chars)) inFlight += chars;
+      else await new Promise<void>((start) => queue.push({ chars, start }));
+      try {
+        return await work();
+      } finally {
+        inFlight -= chars;
+        admit();
+      }
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    get waiting() {
+      return queue.length;
+    },
+  };
+}
+
+/**
+ * tokensPerSlice: EXTRACT_SLICE_TOKENS, where 0 (the default here) tags every note in one go.
+ * maxCharsInFlight: EXTRACT_MAX_CHARS_IN_FLIGHT (0, the default here: no limit), the characters of the notes
+ * being extracted at once (sliced notes interleave, and each holds its tokens, features and scores until it is
+ * done); more wait their turn, so that a process's working set does not grow with its connections.
+ */
+export function createExtractor(initial: SequenceTagger, metrics?: ServiceMetrics, slice = 0, maxCharsInFlight = 0): SwappableExtractor {
   const tokensPerSlice = slice > 0 ? slice : Infinity;
+  const budget = characterBudget(maxCharsInFlight > 0 ? maxCharsInFlight : Infinity);
   let current = initial;
   metrics?.modelInfo.set({ version: initial.version }, 1);
 
@@ -46,9 +87,12 @@ export function createExtractor(initial: SequenceTagger, metrics?: ServiceMetric
     return step.value.record;
   }
 
+  const admitted = (model: SequenceTagger, text: string, noteId: string | undefined, options?: Omit<ExtractOptions, 'noteId'>): Promise<ExtractionRecord> =>
+    budget.run(text.length, () => extractWith(model, text, noteId, options));
+
   const fixedOn = (model: SequenceTagger): Extractor => ({
     modelVersion: model.version,
-    extract: (text, noteId, options) => extractWith(model, text, noteId, options),
+    extract: (text, noteId, options) => admitted(model, text, noteId, options),
     pinned: () => fixedOn(model),
   });
 
@@ -56,7 +100,7 @@ export function createExtractor(initial: SequenceTagger, metrics?: ServiceMetric
     get modelVersion() {
       return current.version;
     },
-    extract: (text, noteId, options) => extractWith(current, text, noteId, options),
+    extract: (text, noteId, options) => admitted(current, text, noteId, options),
     pinned: () => fixedOn(current),
     swap(model) {
       current = model;

@@ -7,13 +7,15 @@ import type { ProcessModelState } from './routes/model-routes.js';
 
 /**
  * The API on WEB_CONCURRENCY processes sharing one port (node:cluster): extraction is CPU-bound, so one
- * process per core. The primary only forks, restarts a worker that dies, gathers metrics and relays
- * SIGTERM; each worker is a whole API (startApi). GET /metrics on any worker answers for all of them.
+ * process per core, each started with a V8 heap limit of API_HEAP_LIMIT_MB (only WEB_CONCURRENCY=1 with no
+ * limit serves from the process node started). The primary only forks, restarts a worker that dies, gathers
+ * metrics and relays SIGTERM; each worker is a whole API (startApi). GET /metrics on any worker answers for all of them.
  * Each worker follows the production pointer itself (hot reload); the primary relays which version each
  * worker serves, so GET /v1/models on any worker lists them all.
  */
 export async function runApi(config: Config, options: { modelVersion?: string } = {}): Promise<void> {
-  if (config.webConcurrency <= 1) {
+  // A heap limit is a flag node starts with: with one process and API_HEAP_LIMIT_MB, that process is forked too.
+  if (config.webConcurrency <= 1 && config.apiHeapLimitMb === 0) {
     closeOnSignals(await startApi(config, options), config.shutdownTimeoutMs);
     return;
   }
@@ -50,13 +52,20 @@ interface MetricsMessage {
  * took 2.5 times as long in total (1.3 s against 0.5 s per worker in 15 s of load) and held requests up to
  * 40 ms, so each worker collects on its own thread.
  */
-export function workerExecArgv(execArgv: readonly string[], workers: number, cores: number): string[] {
+export function workerExecArgv(execArgv: readonly string[], workers: number, cores: number, heapLimitMb = 0): string[] {
   const gcFlag = execArgv.some((flag) => /^--(no-)?single-threaded-gc$/.test(flag));
-  return workers >= cores && !gcFlag ? [...execArgv, '--single-threaded-gc'] : [...execArgv];
+  const heapFlag = execArgv.some((flag) => /^--max-old-space-size(=|$)/.test(flag));
+  return [
+    ...execArgv,
+    ...(workers >= cores && !gcFlag ? ['--single-threaded-gc'] : []),
+    // V8 lets the old generation grow to several times the live data before collecting it: under a mix
+    // of long notes a worker reached 470-500 MB with about 100 MB live. Near a limit it collects sooner.
+    ...(heapLimitMb > 0 && !heapFlag ? [`--max-old-space-size=${heapLimitMb}`] : []),
+  ];
 }
 
 function runPrimary(config: Config): void {
-  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, config.webConcurrency, availableParallelism()) });
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, config.webConcurrency, availableParallelism(), config.apiHeapLimitMb) });
   const aggregator = new AggregatorRegistry();
   let stopping = false;
   const modelStates = new Map<number, ProcessModelState>();

@@ -64,7 +64,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const corrections = createPgCorrectionStore(pool);
   const retrainQueue = trainQueue(redis, config.queuePrefix);
   const jobs = createJobService({ queue: extractJobs, redis, store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
-  const extractor = createExtractor(model, metrics, config.extractSliceTokens);
+  const extractor = createExtractor(model, metrics, config.extractSliceTokens, config.extractMaxCharsInFlight);
   // A version given at start (serve --model) stays; otherwise the process follows the production pointer.
   const hotReload = options.modelVersion === undefined && config.modelReloadPollMs > 0;
   let modelState: ProcessModelState = { pid: process.pid, version: model.version, loadedAt: new Date().toISOString(), refused: null, hotReload };

@@ -12,4 +12,11 @@ describe('workerExecArgv', () => {
     expect(workerExecArgv(['--no-single-threaded-gc'], 2, 2)).toEqual(['--no-single-threaded-gc']);
     expect(workerExecArgv(['--single-threaded-gc'], 2, 2)).toEqual(['--single-threaded-gc']);
   });
+
+  it('starts workers with the API heap limit unless node was given one', () => {
+    expect(workerExecArgv([], 2, 8, 256)).toEqual(['--max-old-space-size=256']);
+    expect(workerExecArgv([], 2, 2, 256)).toEqual(['--single-threaded-gc', '--max-old-space-size=256']);
+    expect(workerExecArgv(['--max-old-space-size=512'], 2, 8, 256)).toEqual(['--max-old-space-size=512']);
+    expect(workerExecArgv([], 2, 8, 0)).toEqual([]);
+  });
 });

@@ -51,6 +51,13 @@ describe('loadConfig', () => {
     for (const name of ['QUEUE_KEEP_COMPLETED_SECONDS', 'QUEUE_KEEP_FAILED_SECONDS', 'RECORD_TEXT_RETENTION_DAYS']) expect(message).toContain(`${name}:`);
   });
 
+  it('parses the memory bounds of an API process: characters extracted at once and the V8 heap limit', () => {
+    expect(loadConfig({})).toMatchObject({ extractMaxCharsInFlight: 200_000, apiHeapLimitMb: 256 });
+    expect(loadConfig({ EXTRACT_MAX_CHARS_IN_FLIGHT: '0', API_HEAP_LIMIT_MB: '0' })).toMatchObject({ extractMaxCharsInFlight: 0, apiHeapLimitMb: 0 });
+    const message = problemsOf({ EXTRACT_MAX_CHARS_IN_FLIGHT: '-5', API_HEAP_LIMIT_MB: '64' });
+    for (const name of ['EXTRACT_MAX_CHARS_IN_FLIGHT', 'API_HEAP_LIMIT_MB']) expect(message).toContain(`${name}:`);
+  });
+
   it('redacts passwords in URLs', () => {
     expect(redactUrl('postgres://u:secret@h:5432/db')).toBe('postgres://u:***@h:5432/db');
     expect(redactUrl('not a url://u:secret@h')).not.toContain('secret');

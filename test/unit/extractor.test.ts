@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { extract, extractInSteps } from '../../src/core/extract.js';
-import { createExtractor } from '../../src/extractor.js';
+import { characterBudget, createExtractor } from '../../src/extractor.js';
 import { createServiceMetrics } from '../../src/monitoring/metrics.js';
 import { dictionaryTagger } from '../helpers/test-app.js';
 
@@ -57,5 +57,74 @@ describe('createExtractor', () => {
     expect(text).toMatch(/behealthy_extraction_duration_seconds_count 1/);
     expect(text).toMatch(/behealthy_model_info\{version="dictionary-1"\} 1/);
     expect(extractor.modelVersion).toBe('dictionary-1');
+  });
+});
+
+describe('characterBudget', () => {
+  const gate = () => {
+    let open: () => void = () => {};
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    return { open, opened };
+  };
+
+  it('admits work while its characters fit, the rest in arrival order as room is made', async () => {
+    const budget = characterBudget(100);
+    const started: string[] = [];
+    const a = gate();
+    const b = gate();
+    const c = gate();
+    const runs = [
+      budget.run(60, async () => { started.push('a'); await a.opened; }),
+      budget.run(40, async () => { started.push('b'); await b.opened; }),
+      budget.run(50, async () => { started.push('c'); await c.opened; }),
+      budget.run(10, async () => { started.push('d'); }),
+    ];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect({ started: [...started], inFlight: budget.inFlight, waiting: budget.waiting }).toEqual({ started: ['a', 'b'], inFlight: 100, waiting: 2 });
+    // d would fit once c is in, but waits its turn behind c: first come, first served.
+    a.open();
+    await runs[0];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual(['a', 'b', 'c', 'd']);
+    b.open();
+    c.open();
+    await Promise.all(runs);
+    expect(budget.inFlight).toBe(0);
+  });
+
+  it('runs a piece larger than the whole budget alone, and gives its room back when it throws', async () => {
+    const budget = characterBudget(100);
+    const big = gate();
+    const running = budget.run(500, () => big.opened);
+    let smallStarted = false;
+    const small = budget.run(1, async () => {
+      smallStarted = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(smallStarted).toBe(false);
+    big.open();
+    await Promise.all([running, small]);
+    expect(smallStarted).toBe(true);
+    await expect(budget.run(50, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(budget.inFlight).toBe(0);
+  });
+
+  it('bounds the notes an extractor works on at once (EXTRACT_MAX_CHARS_IN_FLIGHT)', async () => {
+    // Sliced notes interleave; with room for one long note at a time, the second starts after the first ends.
+    const extractor = createExtractor(dictionaryTagger, undefined, 100, LONG_NOTE.length);
+    const order: string[] = [];
+    await Promise.all([
+      extractor.extract(LONG_NOTE, 'first').then(() => order.push('first')),
+      extractor.extract(LONG_NOTE, 'second').then(() => order.push('second')),
+      extractor.extract('Asthma.', 'short').then(() => order.push('short')),
+    ]);
+    expect(order).toEqual(['first', 'second', 'short']);
+    const unbounded = createExtractor(dictionaryTagger, undefined, 100);
+    const interleaved: string[] = [];
+    await Promise.all([
+      unbounded.extract(LONG_NOTE, 'first').then(() => interleaved.push('first')),
+      unbounded.extract('Asthma.', 'short').then(() => interleaved.push('short')),
+    ]);
+    expect(interleaved).toEqual(['short', 'first']);
   });
 });
