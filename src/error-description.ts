@@ -1,4 +1,5 @@
 import { isNerError } from './errors.js';
+import { sqlStateOf } from './store/sql-state.js';
 
 /**
  * An error as it may be written to a log, a report, a stored row, a queue's failed reason or an HTTP body:
@@ -30,8 +31,7 @@ export function describeError(error: unknown): string {
 
 /** The SQLSTATE of an error PostgreSQL raised (pg's DatabaseError), or undefined. */
 function postgresCode(error: Error): string | undefined {
-  const { code, severity } = error as { code?: unknown; severity?: unknown };
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string' ? code : undefined;
+  return typeof (error as { severity?: unknown }).severity === 'string' ? sqlStateOf(error) : undefined;
 }
 
 /** The error with its message (and the first line of its stack) described by describeError, its frames kept. */

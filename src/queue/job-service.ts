@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../config.js';
+import { isConnectionError, sqlStateOf } from '../store/sql-state.js';
 import { NerError } from '../errors.js';
 import { redisReady } from './redis-connection.js';
 import type { RecordStore, StoredRecord, SubmissionProgress } from '../store/record-store.js';
@@ -159,11 +160,9 @@ export function assertUniqueNoteIds(notes: readonly SubmittedNote[], batchSize: 
 /** Connection failures become NER_ERR_STORE_UNAVAILABLE (503); SQL errors stay what they are (500). */
 export function storeError(cause: unknown, databaseUrl: string): unknown {
   if (cause instanceof TypeError || cause instanceof RangeError || cause instanceof NerError) return cause;
-  const code = (cause as { code?: unknown })?.code;
-  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const sqlState = sqlStateOf(cause);
   if (sqlState === '42P01' || sqlState === '3F000') {
     return new NerError('NER_ERR_STORE_UNAVAILABLE', 'the record store has no tables yet: run `behealthy db migrate` (or start a worker, which migrates)', { cause });
   }
-  const connectionClass = sqlState !== undefined && (sqlState.startsWith('08') || sqlState.startsWith('57') || sqlState === '53300');
-  return sqlState === undefined || connectionClass ? storeUnavailable(databaseUrl, cause) : cause;
+  return sqlState === undefined || isConnectionError(cause) ? storeUnavailable(databaseUrl, cause) : cause;
 }

@@ -23,17 +23,6 @@ export function createDatabasePool(url: string, options: { max?: number; schema?
   return pool;
 }
 
-/**
- * Whether an error says PostgreSQL cannot be reached or went away (no server, a refused or dropped
- * connection, a shutdown, too many connections), as opposed to a statement PostgreSQL refused.
- */
-export function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-  if (sqlState === undefined) return error instanceof Error && !(error instanceof TypeError || error instanceof RangeError);
-  return sqlState.startsWith('08') || sqlState.startsWith('57') || sqlState === '53300';
-}
-
 export function databaseDependency(pool: pg.Pool, url: string): DependencyCheck {
   return {
     name: 'postgres',

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { isConnectionError } from './database.js';
+import { isConnectionError } from './sql-state.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
 /** An arbitrary constant: the advisory lock that lets one process at a time migrate a database. */

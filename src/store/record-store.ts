@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { withUnstorableReplaced } from '../core/storable-text.js';
+import { isDataError, sqlStateOf } from './sql-state.js';
 import type { ExtractionRecord } from '../core/types.js';
 
 /** A note the worker could not process, and why (bad input; never the note's text). */
@@ -160,21 +161,6 @@ async function inTransaction(pool: pg.Pool, work: (client: pg.PoolClient) => Pro
   }
 }
 
-/** The SQLSTATE of a PostgreSQL error, or undefined for any other error (a lost connection has none). */
-function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
-/**
- * A value PostgreSQL refuses (class 22, data exception) or a constraint it violates (class 23): retrying
- * the same rows fails the same way, unlike a lost connection (08), a shutdown (57) or an error without SQLSTATE.
- */
-export function isDataError(error: unknown): boolean {
-  const state = sqlState(error);
-  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
-}
-
 const REFUSED_BECAUSE: Readonly<Record<string, string>> = {
   '22021': 'a character it cannot store (invalid byte sequence)',
   '22P05': 'a character it cannot store (untranslatable Unicode escape)',
@@ -189,7 +175,7 @@ const REFUSED_BECAUSE: Readonly<Record<string, string>> = {
 
 /** The failure reason of a note PostgreSQL refused: fixed per SQLSTATE (its message may quote the data). */
 export function refusedReason(error: unknown): string {
-  const state = sqlState(error) as string;
+  const state = sqlStateOf(error) as string;
   return `not stored: PostgreSQL refused the record, ${REFUSED_BECAUSE[state] ?? 'a data error'} (SQLSTATE ${state})`;
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabasePool, isConnectionError } from '../../src/store/database.js';
+import { createDatabasePool } from '../../src/store/database.js';
+import { isConnectionError } from '../../src/store/sql-state.js';
 import { migrateWhenReachable, quoteIdentifier } from '../../src/store/migrate.js';
 import { services, tcpProxy, uniqueName } from '../helpers/services.js';
 

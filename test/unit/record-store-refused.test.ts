@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { ExtractionRecord } from '../../src/core/types.js';
-import { createPgRecordStore, isDataError, refusedReason } from '../../src/store/record-store.js';
+import { createPgRecordStore, refusedReason } from '../../src/store/record-store.js';
+import { isDataError } from '../../src/store/sql-state.js';
 
 const record = (noteId: string): ExtractionRecord => ({ noteId, modelVersion: 'm1', diseases: [], treatments: [], pairs: [], entities: [] });
 
