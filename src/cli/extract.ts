@@ -8,7 +8,7 @@ import { NerError } from '../errors.js';
 import { loadModel } from '../registry/model-store.js';
 import { parseCommandArgs, type CliContext, type Command } from './command.js';
 
-const usage = 'behealthy extract [TEXT | --file FILE | < stdin] [--jsonl] [--models DIR] [--model VERSION] [--pretty]';
+const usage = 'behealthy extract [TEXT | --file FILE | < stdin] [--jsonl] [--models DIR] [--model VERSION] [--pretty | --compact]';
 
 /** JSONL in, JSONL out, in input order, one line at a time; a bad line is reported and skipped. */
 async function extractJsonl(input: NodeJS.ReadableStream, source: string, model: SequenceTagger, { stdout, stderr }: CliContext): Promise<number> {
@@ -55,7 +55,7 @@ export const extractCommand: Command = {
   async run(argv, context) {
     const { values, positionals } = parseCommandArgs(
       argv,
-      { file: { type: 'string' }, jsonl: { type: 'boolean' }, models: { type: 'string' }, model: { type: 'string' }, pretty: { type: 'boolean' } },
+      { file: { type: 'string' }, jsonl: { type: 'boolean' }, models: { type: 'string' }, model: { type: 'string' }, pretty: { type: 'boolean' }, compact: { type: 'boolean' } },
       usage,
       true,
     );
@@ -75,7 +75,9 @@ export const extractCommand: Command = {
       });
     } else text = await readAll(context.stdin);
     const record = extract(text, model);
-    context.stdout.write(`${JSON.stringify(record, null, values.pretty ? 2 : undefined)}\n`);
+    // A person at a terminal reads it indented; a pipe or a file gets one line (--pretty / --compact override).
+    const pretty = values.pretty === true || (values.compact !== true && (context.stdout as { isTTY?: boolean }).isTTY === true);
+    context.stdout.write(`${JSON.stringify(record, null, pretty ? 2 : undefined)}\n`);
     return 0;
   },
 };

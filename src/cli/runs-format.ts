@@ -44,8 +44,19 @@ function note(run: Run): string {
   return [run.kind === 'tune-trial' ? run.name : '', version, run.status !== 'completed' ? run.status : ''].filter(Boolean).join(' ');
 }
 
+/**
+ * What `runs list` says when it finds none: where it looked, what records runs, and where the shipped model's
+ * own figures are (a fresh clone has no runs: the runs folder is not part of the repository).
+ */
+export function noRunsMessage(runsDir: string, kind?: string): string {
+  return [
+    `no ${kind ? `${kind} ` : ''}runs recorded in ${runsDir} (RUNS_DIR, or --runs DIR).`,
+    '`behealthy train`, `behealthy tune` and `behealthy retrain` record one there each time they run;',
+    "the shipped model's training figures are in its model card (`behealthy models list`, models/README.md).",
+  ].join('\n');
+}
+
 export function formatRunsTable(runs: readonly Run[]): string {
-  if (runs.length === 0) return 'no runs recorded';
   const header = ['id', 'kind', 'when (UTC)', 'templates', 'c1', 'c2', 'iter', 'enc', 'CV strict micro F1', 'test micro', 'duration', 'note'];
   const rows = runs.map((r) => [
     r.id, r.kind, when(r.startedAt), `${r.templates.length} ${templateSetName(r.templates)}`,

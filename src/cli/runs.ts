@@ -3,7 +3,7 @@ import { NerError } from '../errors.js';
 import { compareRuns } from '../registry/run-records.js';
 import { listRuns, readRun, resolveRunId, RUN_KINDS, type RunKind } from '../registry/runs.js';
 import { numberOption, parseCommandArgs, type Command } from './command.js';
-import { formatComparison, formatRun, formatRunsTable } from './runs-format.js';
+import { formatComparison, formatRun, formatRunsTable, noRunsMessage } from './runs-format.js';
 
 const usage =
   'behealthy runs list [--kind train|tune-trial|tune|retrain] [--limit N] [--json] | runs show <id> [--json] | runs compare <a> <b> [--json]  [--runs DIR]';
@@ -34,6 +34,10 @@ export const runsCommand: Command = {
       const newest = runs.reverse().slice(0, limit);
       if (values.json) {
         stdout.write(`${JSON.stringify(newest)}\n`);
+        return 0;
+      }
+      if (newest.length === 0) {
+        stdout.write(`${noRunsMessage(runsDir, kind)}\n`);
         return 0;
       }
       stdout.write(`${formatRunsTable(newest)}\n`);

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough, Readable } from 'node:stream';
+import { main } from '../../src/cli/main.js';
 import { runCli } from '../helpers/cli.js';
 import { SAMPLE_DIR, writeSampleModelsDir } from '../helpers/sample-model.js';
 
@@ -30,6 +32,44 @@ describe('behealthy CLI', () => {
     const record = JSON.parse(stdout);
     expect(record.diseases.map((e: { text: string }) => e.text)).toEqual(['Chronic plaque psoriasis']);
     expect(record.modelVersion).toBe('2026-01-01.1');
+  });
+
+  it('indents the record for a terminal, keeps it on one line for a pipe, and --compact / --pretty decide otherwise', async () => {
+    const note = 'Aspirin for stroke.';
+    const onTerminal = async (argv: string[]): Promise<string> => {
+      const stdout = Object.assign(new PassThrough(), { isTTY: true });
+      let out = '';
+      stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      expect(await main(argv, { stdout, stderr: new PassThrough() as unknown as NodeJS.WriteStream, stdin: Readable.from(['']) })).toBe(0);
+      return out;
+    };
+    const indented = await onTerminal(['extract', '--models', modelsDir, note]);
+    expect(indented.split('\n').length).toBeGreaterThan(5);
+    expect(indented).toContain('\n  "modelVersion": "2026-01-01.1"');
+    expect((await onTerminal(['extract', '--models', modelsDir, '--compact', note])).trim().split('\n')).toHaveLength(1);
+    expect((await run(['extract', '--models', modelsDir, note])).stdout.trim().split('\n')).toHaveLength(1);
+    expect((await run(['extract', '--models', modelsDir, '--pretty', note])).stdout.split('\n').length).toBeGreaterThan(5);
+  });
+
+  it('stops quietly with exit 0 when its reader goes away (`| head -c 10`), JSONL or one note', async () => {
+    const notes = join(workDir, 'many.jsonl');
+    await writeFile(notes, Array.from({ length: 3_000 }, (_, i) => JSON.stringify({ id: `n${i}`, text: 'Lung cancer treated with chemotherapy.' })).join('\n'));
+    const bin = join(ROOT, 'src/cli/bin.ts');
+    for (const args of [`extract --models ${modelsDir} --file ${notes}`, `extract --models ${modelsDir} "Aspirin for stroke."`]) {
+      const { stdout } = await promisify(execFile)('bash', ['-c', `node --import tsx ${bin} ${args} 2>${join(workDir, 'epipe.err')} | head -c 10; echo " \${PIPESTATUS[0]}"; cat ${join(workDir, 'epipe.err')}`], { cwd: ROOT });
+      const [head, ...rest] = stdout.split('\n');
+      expect(head?.slice(10).trim(), args).toBe('0');
+      expect(rest.join('\n'), args).not.toMatch(/EPIPE|Error|at /);
+    }
+  });
+
+  it('says where it looked and what records runs when there are none', async () => {
+    const empty = join(workDir, 'no-runs');
+    const { code, stdout } = await run(['runs', 'list', '--runs', empty]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`no runs recorded in ${empty} (RUNS_DIR, or --runs DIR)`);
+    expect(stdout).toContain('`behealthy train`');
+    expect((await run(['runs', 'list', '--runs', empty, '--kind', 'retrain'])).stdout).toContain('no retrain runs recorded');
   });
 
   it('reads a note from stdin', async () => {
