@@ -46,6 +46,8 @@ function render() {
     mark.className = `ent ${e.type}${doubt}${negated}${i === state.selected ? ' selected' : ''}`;
     mark.dataset.index = String(i);
     mark.dataset.type = e.type;
+    // Shown beside the span by the style sheet (generated content is not part of the note's text).
+    if (e.assertion && e.assertion !== 'present') mark.dataset.assertion = e.assertion;
     mark.title = [e.type, e.assertion, typeof e.confidence === 'number' ? `confidence ${e.confidence.toFixed(2)}` : null].filter(Boolean).join(', ');
     mark.textContent = state.text.slice(e.start, e.end);
     note.append(mark);
@@ -102,12 +104,17 @@ function removeSelected() {
   say('span removed');
 }
 
+/** Counts Extract presses: only the latest one's answer is shown (an earlier one may answer last). */
+let extractions = 0;
+
 async function extract() {
   const text = $('note-text').value;
   if (!text.trim()) return say('paste a note first', true);
+  const mine = ++extractions;
   try {
     const noteId = $('note-id').value.trim() || `review-${Date.now()}`;
     const record = await api('POST', '/v1/extract', { text, noteId });
+    if (mine !== extractions) return;
     state.noteId = noteId;
     state.text = text;
     state.before = record.entities.map(spanOf);

@@ -229,4 +229,52 @@ describe.skipIf(!haveChromium && !process.env.CI)('review page (headless Chromiu
     expect(await page.evaluate('document.activeElement.id')).toBe('note-id');
     expect(await page.inputValue('#note-id')).toBe('left-from-before');
   });
+
+  it('asks for no favicon, and shows an assertion other than present beside its span, outside the note text', async () => {
+    const requested: string[] = [];
+    const failed: string[] = [];
+    page.on('request', (request) => requested.push(new URL(request.url()).pathname));
+    page.on('response', (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${new URL(response.url()).pathname}`);
+    });
+    await page.goto(`${base}/review`);
+    await page.fill('#api-key', API_KEY);
+    await page.dispatchEvent('#api-key', 'change');
+    const note = 'Possible asthma. History of diabetes. No cancer. Cisplatin given.';
+    await pasteAndExtract('assertions-shown', note);
+    const shown = await page.$$eval('#note mark.ent', (all) => all.map((m) => [m.textContent, (m as HTMLElement).dataset.assertion ?? 'present', getComputedStyle(m, '::after').content]));
+    expect(shown).toEqual([
+      ['asthma', 'possible', '"possible"'],
+      ['diabetes', 'historical', '"historical"'],
+      ['cancer', 'absent', '"absent"'],
+      ['Cisplatin', 'present', 'none'],
+    ]);
+    expect(await page.textContent('#note')).toBe(note);
+    expect(requested).not.toContain('/favicon.ico');
+    expect(failed).toEqual([]);
+  });
+
+  it('shows the answer of the latest Extract when an earlier one answers after it', async () => {
+    await page.goto(`${base}/review`);
+    await page.fill('#api-key', API_KEY);
+    await page.dispatchEvent('#api-key', 'change');
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    await page.route('**/v1/extract', async (route) => {
+      if (held++ === 0) await released;
+      await route.continue();
+    });
+    await page.fill('#note-id', 'race-1');
+    await page.fill('#note-text', 'Asthma.');
+    await page.click('#extract');
+    await page.fill('#note-text', 'Diabetes treated with metformin.');
+    await page.click('#extract');
+    await expect.poll(marks).toEqual([{ type: 'disease', text: 'Diabetes' }, { type: 'treatment', text: 'metformin' }]);
+    release();
+    await page.waitForTimeout(300);
+    expect(await marks()).toEqual([{ type: 'disease', text: 'Diabetes' }, { type: 'treatment', text: 'metformin' }]);
+    expect(await page.textContent('#note')).toBe('Diabetes treated with metformin.');
+    await page.unroute('**/v1/extract');
+  });
 });
