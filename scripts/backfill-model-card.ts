@@ -1,6 +1,6 @@
 /**
  * Adds what cards written before this code lack, without retraining: the drift profile of the train split
- * (core/drift.ts) and the entity-confidence calibration with its reliability tables (core/calibration.ts):
+ * (core/evaluation/drift.ts) and the entity-confidence calibration with its reliability tables (core/tagger/calibration.ts):
  *   node --import tsx scripts/backfill-model-card.ts [VERSION ...] [--models DIR] [--corpus DIR] [--force]
  * (default: the production version). It refuses unless the corpus's train files are the ones the card says
  * the model was trained on (sha256, sentences, tokens). Both come from out-of-fold predictions, which come
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
-import { buildTrainingProfile, trainingProfileProblem } from '../src/core/drift.js';
+import { buildTrainingProfile, trainingProfileProblem } from '../src/core/evaluation/drift.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { POS_LEXICON_FILE, readResourceFiles, RELEVANCE_FILE, SPAN_LEXICON_FILE, writeResourceFiles } from '../src/corpus/resource-files.js';
 import { formatModelCard, parseModelCard, type ModelCard } from '../src/registry/model-card.js';

@@ -9,9 +9,9 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
-import { referenceTagger } from '../src/core/crfsuite-binding.js';
+import { referenceTagger } from '../src/core/tagger/crfsuite-binding.js';
 import { extract } from '../src/core/extract.js';
-import { splitSentences } from '../src/core/tokenizer.js';
+import { splitSentences } from '../src/core/text/tokenizer.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { readMtSamples } from '../src/corpus/mtsamples.js';
 import { loadModel, MODEL_FILE } from '../src/registry/model-store.js';

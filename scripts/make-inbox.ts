@@ -10,7 +10,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
-import { splitSentences } from '../src/core/tokenizer.js';
+import { splitSentences } from '../src/core/text/tokenizer.js';
 import { assertDay } from '../src/corpus/inbox.js';
 import { readMtSamples } from '../src/corpus/mtsamples.js';
 

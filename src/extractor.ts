@@ -1,5 +1,5 @@
 import { extractInSteps, type ExtractionOutcome, type ExtractOptions, type SequenceTagger } from './core/extract.js';
-import type { ExtractionRecord } from './core/types.js';
+import type { ExtractionRecord } from './core/text/types.js';
 import type { ServiceMetrics } from './monitoring/metrics.js';
 
 /**

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { labeledSentencesOf } from '../core/annotated-sentences.js';
-import { describeUnstorable, findUnstorable } from '../core/storable-text.js';
+import { labeledSentencesOf } from '../core/text/annotated-sentences.js';
+import { describeUnstorable, findUnstorable } from '../core/text/storable-text.js';
 import { formatBeHealthy } from '../corpus/behealthy-format.js';
 import { readAnnotationsJsonl, type AnnotatedNote } from '../corpus/jsonl-annotations.js';
 import { NerError } from '../errors.js';

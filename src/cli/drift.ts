@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
-import type { DriftResult } from '../core/drift.js';
+import type { DriftResult } from '../core/evaluation/drift.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { parseNoteLine } from '../corpus/inbox.js';
 import { describeError } from '../error-description.js';

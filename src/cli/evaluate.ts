@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { confidenceObservations, formatReliability, reliabilityTable, type ConfidenceObservation } from '../core/calibration.js';
-import { errorSummary, formatReport } from '../core/evaluation.js';
-import { labeledSentencesOf } from '../core/annotated-sentences.js';
-import { evaluateAssertions } from '../core/assertion-evaluation.js';
-import { isNoteStyleText } from '../core/note-lexicon.js';
-import { ASSERTIONS, type LabeledSentence } from '../core/types.js';
+import { confidenceObservations, formatReliability, reliabilityTable, type ConfidenceObservation } from '../core/tagger/calibration.js';
+import { errorSummary, formatReport } from '../core/evaluation/evaluation.js';
+import { labeledSentencesOf } from '../core/text/annotated-sentences.js';
+import { evaluateAssertions } from '../core/evaluation/assertion-evaluation.js';
+import { isNoteStyleText } from '../core/clinical/note-lexicon.js';
+import { ASSERTIONS, type LabeledSentence } from '../core/text/types.js';
 import { readAnnotationsJsonl, type AnnotatedNote } from '../corpus/jsonl-annotations.js';
 import { readMarkedNotes } from '../corpus/marked-notes.js';
 import { NerError } from '../errors.js';

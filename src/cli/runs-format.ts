@@ -1,5 +1,5 @@
-import { formatAveragedReport, type MeanSd } from '../core/evaluation.js';
-import { templateSetName, type RunComparison } from '../registry/run-records.js';
+import { formatAveragedReport, type MeanSd } from '../core/evaluation/evaluation.js';
+import { templateSetName, type RunComparison } from '../training/run-records.js';
 import type { PairedDelta, Run, TuneTrialSummary } from '../registry/runs.js';
 
 /** Text tables of runs for `behealthy runs` and `behealthy tune` (pure). */

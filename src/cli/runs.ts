@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { NerError } from '../errors.js';
-import { compareRuns } from '../registry/run-records.js';
+import { compareRuns } from '../training/run-records.js';
 import { listRuns, readRun, resolveRunId, RUN_KINDS, type RunKind } from '../registry/runs.js';
 import { numberOption, parseCommandArgs, type Command } from './command.js';
 import { formatComparison, formatRun, formatRunsTable, noRunsMessage } from './runs-format.js';

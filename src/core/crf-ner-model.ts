@@ -1,14 +1,14 @@
-import { calibrate, type CalibrationMap } from './calibration.js';
-import type { CrfWeights } from './crf-model-file.js';
+import { calibrate, type CalibrationMap } from './tagger/calibration.js';
+import type { CrfWeights } from './tagger/crf-model-file.js';
 import type { ScoredTagging, SequenceTagger } from './extract.js';
-import { attributeStrings, FeatureEncoder, planFeatures, type FeaturePlan } from './feature-encoder.js';
-import type { FeatureResources, FeatureTemplate } from './feature-templates.js';
-import type { LabelEncoding } from './label-codec.js';
-import type { SpanRule } from './span-rules.js';
-import { noteLexicon as createNoteLexicon } from './note-lexicon.js';
-import { spanScorer } from './span-confidence.js';
-import { decodeByMarginals, VITERBI, type SpanDecoding } from './span-decoding.js';
-import { viterbi } from './viterbi.js';
+import { attributeStrings, FeatureEncoder, planFeatures, type FeaturePlan } from './tagger/feature-encoder.js';
+import type { FeatureResources, FeatureTemplate } from './tagger/feature-templates.js';
+import type { LabelEncoding } from './tagger/label-codec.js';
+import type { SpanRule } from './clinical/span-rules.js';
+import { noteLexicon as createNoteLexicon } from './clinical/note-lexicon.js';
+import { spanScorer } from './tagger/span-confidence.js';
+import { decodeByMarginals, VITERBI, type SpanDecoding } from './tagger/span-decoding.js';
+import { viterbi } from './tagger/viterbi.js';
 
 /**
  * A trained CRF ready to tag: the model's weights, the feature templates it was trained with and the

@@ -1,11 +1,11 @@
-import { assertEntities } from './assertion.js';
-import type { Gazetteer } from './gazetteer.js';
-import { isNoteStyleText, LEXICON_SPAN_CONFIDENCE, withLexiconSpans } from './note-lexicon.js';
-import { spansFromTags, type LabelEncoding, type TokenSpan } from './label-codec.js';
-import { pairsBySentence } from './relations.js';
-import { applySpanRules, type SpanRule } from './span-rules.js';
-import { splitSentences } from './tokenizer.js';
-import type { Entity, EntityType, ExtractionRecord, Sentence } from './types.js';
+import { assertEntities } from './clinical/assertion.js';
+import type { Gazetteer } from './tagger/gazetteer.js';
+import { isNoteStyleText, LEXICON_SPAN_CONFIDENCE, withLexiconSpans } from './clinical/note-lexicon.js';
+import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/label-codec.js';
+import { pairsBySentence } from './clinical/relations.js';
+import { applySpanRules, type SpanRule } from './clinical/span-rules.js';
+import { splitSentences } from './text/tokenizer.js';
+import type { Entity, EntityType, ExtractionRecord, Sentence } from './text/types.js';
 
 /** What extract() needs of a model: its version and a tagger over the words of one sentence. */
 export interface SequenceTagger {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CORPUS_LABELS, type CorpusLabel, type LabeledSentence } from '../core/types.js';
+import { CORPUS_LABELS, type CorpusLabel, type LabeledSentence } from '../core/text/types.js';
 import { NerError } from '../errors.js';
 
 export type BeHealthySplit = 'train' | 'test';

@@ -1,5 +1,5 @@
-import { spansFromCorpusLabels, type SpanType, type TokenSpan } from '../core/label-codec.js';
-import type { CorpusLabel, LabeledSentence } from '../core/types.js';
+import { spansFromCorpusLabels, type SpanType, type TokenSpan } from '../core/tagger/label-codec.js';
+import type { CorpusLabel, LabeledSentence } from '../core/text/types.js';
 import { NerError } from '../errors.js';
 import {
   checkToken,

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NerError } from '../errors.js';
-import { buildGazetteer, type Gazetteer, type GazetteerEntry, type GazetteerKind } from '../core/gazetteer.js';
-import { tokenize } from '../core/tokenizer.js';
+import { buildGazetteer, type Gazetteer, type GazetteerEntry, type GazetteerKind } from '../core/tagger/gazetteer.js';
+import { tokenize } from '../core/text/tokenizer.js';
 import { gunzipLines, gzipLines } from './gzip-lines.js';
 
 /**

@@ -1,4 +1,4 @@
-import { ASSERTIONS, type Assertion, type EntityType } from '../core/types.js';
+import { ASSERTIONS, type Assertion, type EntityType } from '../core/text/types.js';
 import { NerError, type ErrorCode } from '../errors.js';
 import { readCorpusFile, splitLines, type CorpusFileHash } from './behealthy-format.js';
 import type { AnnotatedNote, NoteEntity } from './jsonl-annotations.js';

@@ -1,10 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NerError } from '../errors.js';
-import type { FeatureResources } from '../core/feature-templates.js';
-import { RELEVANCE_TARGETS, type RelevanceModels } from '../core/sentence-relevance.js';
-import type { WordClusters } from '../core/word-clusters.js';
-import { buildSpanLexicon, type SpanLexicon, type SpanLexiconEntry } from '../core/span-lexicon.js';
+import type { FeatureResources } from '../core/tagger/feature-templates.js';
+import { RELEVANCE_TARGETS, type RelevanceModels } from '../core/tagger/sentence-relevance.js';
+import type { WordClusters } from '../core/tagger/word-clusters.js';
+import { buildSpanLexicon, type SpanLexicon, type SpanLexiconEntry } from '../core/tagger/span-lexicon.js';
 import { gunzipLines, gzipLines } from './gzip-lines.js';
 import { parseGazetteer, serializeGazetteer } from './lexicons.js';
 

@@ -25,7 +25,8 @@ import { reviewRoutes, type ReviewRouteDeps } from './routes/review-routes.js';
 import { reviewPage } from './routes/review-page.js';
 import type { Queue } from 'bullmq';
 import { registerQueueDashboard } from './queue-dashboard.js';
-import { healthRoutes, type DependencyCheck } from './routes/health-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import type { DependencyCheck } from '../dependency-check.js';
 import { EntitySchema, ErrorSchema, RecordSchema } from './schemas.js';
 
 export type AppConfig = Pick<

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { ASSERTIONS } from '../core/types.js';
+import { ASSERTIONS } from '../core/text/types.js';
 
 /**
  * Request and response schemas: they validate requests (Ajv, no type coercion), serialize responses

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { createExtractor } from '../extractor.js';
 import { createServiceMetrics } from '../monitoring/metrics.js';
-import { createRedisConnection, redisDependency } from '../queue/redis-connection.js';
+import { createRedisConnection, notesProcessedKey, redisDependency, redisReady } from '../queue/redis-connection.js';
 import { loadModel } from '../registry/model-store.js';
 import { watchProductionModel, type ModelReloader, type ModelState } from '../registry/model-reloader.js';
 import type { ProcessModelState } from './routes/model-routes.js';
@@ -22,7 +22,6 @@ import { migrate } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
 import { createPgReviewStore } from '../store/review-store.js';
 import { createPgCorrectionStore } from '../store/correction-store.js';
-import { redisReady } from '../queue/redis-connection.js';
 import { retrainIfEnoughCorrections, trainQueue } from '../queue/train-queue.js';
 
 export interface RunningApi {
@@ -58,7 +57,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const extractJobs = extractQueue(redis, config);
   const nightlyQueue = new Queue(NIGHTLY_QUEUE, { connection: redis, prefix: config.queuePrefix });
   nightlyQueue.on('error', () => {});
-  registerQueueMetrics(metrics.registry, { queues: [extractJobs, nightlyQueue], redis, prefix: config.queuePrefix });
+  registerQueueMetrics(metrics.registry, { queues: [extractJobs, nightlyQueue], redis, notesProcessedKey: notesProcessedKey(config.queuePrefix) });
   const nightlyRuns = createPgNightlyRunStore(pool);
   registerNightlyMetrics(metrics.registry, nightlyRuns);
   const corrections = createPgCorrectionStore(pool);

@@ -1,12 +1,12 @@
-import { compareDrift, DriftObserver, type DriftResult, type DriftThresholds, type TrainingProfile } from '../core/drift.js';
+import { compareDrift, DriftObserver, type DriftResult, type DriftThresholds, type TrainingProfile } from '../core/evaluation/drift.js';
 import { extract, tagSpans, type SequenceTagger } from '../core/extract.js';
-import type { ExtractionRecord } from '../core/types.js';
+import type { ExtractionRecord } from '../core/text/types.js';
 import { NerError } from '../errors.js';
 import type { ModelCard } from '../registry/model-card.js';
 
 /**
  * Drift checks on real notes, for the nightly run and `behealthy drift`: the notes (and what the model
- * extracted from them) against the training profile in the model's card (see core/drift.ts). Counts only:
+ * extracted from them) against the training profile in the model's card (see core/evaluation/drift.ts). Counts only:
  * nothing here keeps, logs or returns note text or the words of a note.
  */
 

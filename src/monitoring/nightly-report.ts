@@ -1,4 +1,4 @@
-import type { ExtractionRecord } from '../core/types.js';
+import type { ExtractionRecord } from '../core/text/types.js';
 
 /** What a nightly run writes to report.json (and, readable, report.html). */
 export interface NightlyReport {

@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { notesProcessedKey } from '../queue/redis-connection.js';
 
 const STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
 
@@ -10,7 +9,8 @@ const STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
  * processed (a counter kept in Redis by every worker; notes/s is its rate). Nothing is reported while
  * Redis is down (the scrape still succeeds).
  */
-export function registerQueueMetrics(registry: Registry, { queues, redis, prefix }: { queues: readonly Queue[]; redis: Redis; prefix: string }): void {
+/** notesProcessedKey: the Redis key the workers count processed notes in (queue/redis-connection.ts names it). */
+export function registerQueueMetrics(registry: Registry, { queues, redis, notesProcessedKey }: { queues: readonly Queue[]; redis: Redis; notesProcessedKey: string }): void {
   new Gauge({
     name: 'behealthy_queue_jobs',
     help: 'Jobs per queue and state (a job of the extract queue is a batch of notes)',
@@ -35,7 +35,7 @@ export function registerQueueMetrics(registry: Registry, { queues, redis, prefix
     aggregator: 'max',
     async collect() {
       if (redis.status !== 'ready') return;
-      const total = Number((await redis.get(notesProcessedKey(prefix)).catch(() => null)) ?? 0);
+      const total = Number((await redis.get(notesProcessedKey).catch(() => null)) ?? 0);
       if (total > seen) this.inc(total - seen);
       seen = Math.max(seen, total);
     },

@@ -1,7 +1,7 @@
 import type { Extractor } from '../extractor.js';
-import type { ExtractionRecord } from '../core/types.js';
+import type { ExtractionRecord } from '../core/text/types.js';
 import type { NoteFailure, RecordStore } from '../store/record-store.js';
-import { describeUnstorable, findUnstorable } from '../core/storable-text.js';
+import { describeUnstorable, findUnstorable } from '../core/text/storable-text.js';
 import type { ExtractBatchData, ExtractBatchResult, SubmittedNote } from './queues.js';
 import { checkNoteId, storedNoteKey } from './submitted-note.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExtractionRecord } from '../core/types.js';
+import type { ExtractionRecord } from '../core/text/types.js';
 import { readInboxDay, type InboxNote } from '../corpus/inbox.js';
 import { describeError } from '../error-description.js';
 import { createRecordTally, renderReportHtml, type NightlyReport } from '../monitoring/nightly-report.js';

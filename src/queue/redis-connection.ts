@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { redactUrl } from '../config.js';
-import type { DependencyCheck } from '../http/routes/health-routes.js';
+import type { DependencyCheck } from '../dependency-check.js';
 
 /**
  * A Redis connection that tolerates Redis being absent: it connects lazily, retries in the background,

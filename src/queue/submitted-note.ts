@@ -1,4 +1,4 @@
-import { describeUnstorable, findUnstorable } from '../core/storable-text.js';
+import { describeUnstorable, findUnstorable } from '../core/text/storable-text.js';
 import type { SubmittedNote } from './queues.js';
 
 /**

@@ -1,11 +1,11 @@
 import { NerError } from '../errors.js';
-import { LABEL_ENCODINGS, type LabelEncoding } from '../core/label-codec.js';
-import type { EntityBias, TrainingParameters } from '../core/crfsuite-binding.js';
-import type { CalibrationMap, ReliabilityTable } from '../core/calibration.js';
-import { isSpanDecoding, type SpanDecoding } from '../core/span-decoding.js';
-import { trainingProfileProblem, type TrainingProfile } from '../core/drift.js';
-import type { AveragedReport, EvaluationReport } from '../core/evaluation.js';
-import type { TrainingSpec } from '../training/train-tagger.js';
+import { LABEL_ENCODINGS, type LabelEncoding } from '../core/tagger/label-codec.js';
+import type { EntityBias, TrainingParameters } from '../core/tagger/crfsuite-binding.js';
+import type { CalibrationMap, ReliabilityTable } from '../core/tagger/calibration.js';
+import { isSpanDecoding, type SpanDecoding } from '../core/tagger/span-decoding.js';
+import { trainingProfileProblem, type TrainingProfile } from '../core/evaluation/drift.js';
+import type { AveragedReport, EvaluationReport } from '../core/evaluation/evaluation.js';
+import type { TrainingSpec } from '../core/tagger/training-spec.js';
 
 /** sha256 and size of a file, so a model file is verified before the CRFsuite binding ever sees it. */
 export interface FileDigest {
@@ -32,7 +32,7 @@ export interface ModelCard {
   templates: string[];
   /** Span repairs after decoding, in order (absent in cards written before they existed: none). */
   spanRules?: string[];
-  /** How spans are decoded (core/span-decoding.ts); absent in cards of Viterbi models written before it existed. */
+  /** How spans are decoded (core/tagger/span-decoding.ts); absent in cards of Viterbi models written before it existed. */
   decoding?: SpanDecoding;
   trainingParameters: TrainingParameters;
   data: {
@@ -57,10 +57,10 @@ export interface ModelCard {
     test: MetricsSummary | null;
   };
   environment: { node: string; crfsuite: string };
-  /** The train split profiled for drift checks (core/drift.ts); absent in cards written before it existed. */
+  /** The train split profiled for drift checks (core/evaluation/drift.ts); absent in cards written before it existed. */
   trainingProfile?: TrainingProfile;
   /**
-   * Entity confidence calibration (core/calibration.ts), fitted on the cross-validation folds' held-out
+   * Entity confidence calibration (core/tagger/calibration.ts), fitted on the cross-validation folds' held-out
    * predictions, with the reliability tables it was judged by. Without it confidences are the raw marginals.
    */
   calibration?: CardCalibration;

@@ -3,10 +3,10 @@ import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'nod
 import { basename, join } from 'node:path';
 import { NerError } from '../errors.js';
 import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
-import { parseCrfsuiteModel } from '../core/crf-model-file.js';
-import { resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
-import { decodeLabels, type LabelEncoding } from '../core/label-codec.js';
-import { resolveSpanRules } from '../core/span-rules.js';
+import { parseCrfsuiteModel } from '../core/tagger/crf-model-file.js';
+import { resolveTemplates, type FeatureResources } from '../core/tagger/feature-templates.js';
+import { decodeLabels, type LabelEncoding } from '../core/tagger/label-codec.js';
+import { resolveSpanRules } from '../core/clinical/span-rules.js';
 import { parseResources, writeResourceFiles, type ResourceFiles } from '../corpus/resource-files.js';
 import { formatModelCard, parseModelCard, type FileDigest, type ModelCard } from './model-card.js';
 

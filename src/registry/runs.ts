@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EntityBias } from '../core/crfsuite-binding.js';
-import type { AveragedReport, MeanSd, SpanScores, TokenScores } from '../core/evaluation.js';
-import type { LabelEncoding } from '../core/label-codec.js';
+import type { EntityBias } from '../core/tagger/crfsuite-binding.js';
+import type { AveragedReport, MeanSd, SpanScores, TokenScores } from '../core/evaluation/evaluation.js';
+import type { LabelEncoding } from '../core/tagger/label-codec.js';
 import { NerError } from '../errors.js';
 import type { MetricsSummary, ModelCard } from './model-card.js';
 
@@ -33,7 +33,7 @@ export interface RunParameters {
   entityBiasMode: 'auto' | 'fixed';
   /** Span repairs after decoding, in order. */
   spanRules: string[];
-  /** Span decoding (core/span-decoding.ts): viterbi, or marginals:threshold:maxLength; absent in older runs. */
+  /** Span decoding (core/tagger/span-decoding.ts): viterbi, or marginals:threshold:maxLength; absent in older runs. */
   decoding?: string;
   possibleTransitions: boolean;
   possibleStates: boolean;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { OffsetEntity } from '../core/annotated-sentences.js';
+import type { OffsetEntity } from '../core/text/annotated-sentences.js';
 
 /** A reviewer's correction of a note: the entities it should have, and (when known) what the model found. */
 export interface Correction {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { redactUrl } from '../config.js';
-import type { DependencyCheck } from '../http/routes/health-routes.js';
+import type { DependencyCheck } from '../dependency-check.js';
 
 /** A PostgreSQL pool that tolerates the server being absent: connections are made on demand and time out fast. */
 export function createDatabasePool(url: string, options: { max?: number; schema?: string } = {}): pg.Pool {

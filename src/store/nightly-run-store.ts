@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { withUnstorableReplaced } from '../core/storable-text.js';
+import { withUnstorableReplaced } from '../core/text/storable-text.js';
 
 export type NightlyRunState = 'running' | 'completed' | 'failed';
 

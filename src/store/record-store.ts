@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { withUnstorableReplaced } from '../core/storable-text.js';
+import { withUnstorableReplaced } from '../core/text/storable-text.js';
 import { isDataError, sqlStateOf } from './sql-state.js';
-import type { ExtractionRecord } from '../core/types.js';
+import type { ExtractionRecord } from '../core/text/types.js';
 
 /** A note the worker could not process, and why (bad input; never the note's text). */
 export interface NoteFailure {

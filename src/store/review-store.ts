@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import type { OffsetEntity } from '../core/annotated-sentences.js';
-import type { ReviewSample } from '../core/review-kpis.js';
-import type { ExtractionRecord } from '../core/types.js';
+import type { OffsetEntity } from '../core/text/annotated-sentences.js';
+import type { ReviewSample } from '../core/evaluation/review-kpis.js';
+import type { ExtractionRecord } from '../core/text/types.js';
 
 /** A note reviewed on the review page: stored as a correction (source 'review') and a review row. */
 export interface Review {

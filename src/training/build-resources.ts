@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
-import { learnPosLexicon, type FeatureResources } from '../core/feature-templates.js';
-import { buildGazetteer } from '../core/gazetteer.js';
-import { splitSentences } from '../core/tokenizer.js';
-import type { LabeledSentence } from '../core/types.js';
-import { learnWordClusters } from '../core/word-clusters.js';
+import { learnPosLexicon, type FeatureResources } from '../core/tagger/feature-templates.js';
+import { buildGazetteer } from '../core/tagger/gazetteer.js';
+import { splitSentences } from '../core/text/tokenizer.js';
+import type { LabeledSentence } from '../core/text/types.js';
+import { learnWordClusters } from '../core/tagger/word-clusters.js';
 import { readLexiconEntries } from '../corpus/lexicons.js';
 import { readMtSamples } from '../corpus/mtsamples.js';
 import type { DataFileDigest } from '../registry/model-card.js';

@@ -1,8 +1,8 @@
-import type { ConfidenceObservation } from '../core/calibration.js';
+import type { ConfidenceObservation } from '../core/tagger/calibration.js';
 import { cpus } from 'node:os';
-import type { EntityBias } from '../core/crfsuite-binding.js';
-import { mergePredictionCounts, type PredictionCounts } from '../core/drift.js';
-import { averageReports, type AveragedReport } from '../core/evaluation.js';
+import type { EntityBias } from '../core/tagger/crfsuite-binding.js';
+import { mergePredictionCounts, type PredictionCounts } from '../core/evaluation/drift.js';
+import { averageReports, type AveragedReport } from '../core/evaluation/evaluation.js';
 import { runTrainingJob, type FoldJob, type FoldReport } from './training-process.js';
 
 export interface CrossValidationResult {

@@ -1,8 +1,8 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labeledSentencesOf, type OffsetEntity } from '../core/annotated-sentences.js';
-import type { LabeledSentence } from '../core/types.js';
+import { labeledSentencesOf, type OffsetEntity } from '../core/text/annotated-sentences.js';
+import type { LabeledSentence } from '../core/text/types.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { NerError } from '../errors.js';
 import { specOfCard, type ModelCard } from '../registry/model-card.js';
@@ -13,7 +13,7 @@ import type { DataFileDigest } from '../registry/model-card.js';
 import { loadModel } from '../registry/model-store.js';
 import { promoteVersion } from '../registry/model-registry.js';
 import { createRunId, recordRun, RUN_SCHEMA_VERSION } from '../registry/runs.js';
-import { runDataOfCard, runParameters, trainRun } from '../registry/run-records.js';
+import { runDataOfCard, runParameters, trainRun } from './run-records.js';
 import { gitCommit, runEnvironment } from '../registry/run-environment.js';
 
 /** What started a retraining: by hand, a nightly drift verdict of `retrain`, or enough new corrections. */

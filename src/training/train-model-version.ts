@@ -1,11 +1,11 @@
-import { crossFittedReliability, fitIsotonic, reliabilityTable, type ConfidenceObservation } from '../core/calibration.js';
+import { crossFittedReliability, fitIsotonic, reliabilityTable, type ConfidenceObservation } from '../core/tagger/calibration.js';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { EntityBias, TrainingProgress } from '../core/crfsuite-binding.js';
-import { buildTrainingProfile } from '../core/drift.js';
-import type { LabeledSentence } from '../core/types.js';
+import type { EntityBias, TrainingProgress } from '../core/tagger/crfsuite-binding.js';
+import { buildTrainingProfile } from '../core/evaluation/drift.js';
+import type { LabeledSentence } from '../core/text/types.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
 import { buildResources } from './build-resources.js';
@@ -13,9 +13,10 @@ import { gitCommit, runEnvironment } from '../registry/run-environment.js';
 import type { CardCalibration, DataFileDigest, ModelCard } from '../registry/model-card.js';
 import { MODEL_FILE, nextVersionName, saveModel } from '../registry/model-store.js';
 import { crossValidate, type CrossValidationResult } from './cross-validate.js';
-import { evaluateTagger, modelFromBytes, type TrainingSpec } from './train-tagger.js';
+import { evaluateTagger, modelFromBytes } from './train-tagger.js';
+import type { TrainingSpec } from '../core/tagger/training-spec.js';
 import { runTrainingJob, type FoldReport } from './training-process.js';
-import type { EvaluationReport } from '../core/evaluation.js';
+import type { EvaluationReport } from '../core/evaluation/evaluation.js';
 
 /**
  * A full training run: cross-validation on the train split (the only thing hyper-parameters may be

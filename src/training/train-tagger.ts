@@ -2,29 +2,18 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
-import { parseCrfsuiteModel, withStateWeightOffsets } from '../core/crf-model-file.js';
-import { trainCrf, type EntityBias, type TrainingParameters, type TrainingSequence } from '../core/crfsuite-binding.js';
-import { goldFromLabeled, evaluate, type EvaluationReport } from '../core/evaluation.js';
-import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/feature-encoder.js';
-import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/feature-templates.js';
-import { encodeLabels, labelsFromSpans, type LabelEncoding } from '../core/label-codec.js';
-import type { SpanDecoding } from '../core/span-decoding.js';
-import { resolveSpanRules } from '../core/span-rules.js';
-import type { LabeledSentence } from '../core/types.js';
-import { outOfFoldRelevance, type RelevanceModels } from '../core/sentence-relevance.js';
+import { parseCrfsuiteModel, withStateWeightOffsets } from '../core/tagger/crf-model-file.js';
+import { trainCrf, type EntityBias, type TrainingSequence } from '../core/tagger/crfsuite-binding.js';
+import { goldFromLabeled, evaluate, type EvaluationReport } from '../core/evaluation/evaluation.js';
+import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/tagger/feature-encoder.js';
+import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/tagger/feature-templates.js';
+import { encodeLabels, labelsFromSpans } from '../core/tagger/label-codec.js';
+import type { TrainingSpec } from '../core/tagger/training-spec.js';
+import { resolveSpanRules } from '../core/clinical/span-rules.js';
+import type { LabeledSentence } from '../core/text/types.js';
+import { outOfFoldRelevance, type RelevanceModels } from '../core/tagger/sentence-relevance.js';
 import { tagScoredSpans, type ScoredSpan, type SequenceTagger } from '../core/extract.js';
-import { outOfFoldSpanLexicon, type SpanLexicon } from '../core/span-lexicon.js';
-
-/** What a training run is defined by, besides its data: recorded in the model card and in runs. */
-export interface TrainingSpec {
-  templates: string[];
-  /** Span repairs applied after decoding (see span-rules.ts); part of the model, recorded in its card. */
-  spanRules: string[];
-  labelEncoding: LabelEncoding;
-  parameters: TrainingParameters;
-  /** How the model decodes spans (span-decoding.ts); absent: Viterbi. Part of the model, recorded in its card. */
-  decoding?: SpanDecoding;
-}
+import { outOfFoldSpanLexicon, type SpanLexicon } from '../core/tagger/span-lexicon.js';
 
 export interface TrainedTagger {
   model: CrfNerModel;

@@ -6,9 +6,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_FILE } from '../registry/model-store.js';
-import { confidenceObservations, type ConfidenceObservation } from '../core/calibration.js';
-import { addPredictedSentence, emptyPredictionCounts } from '../core/drift.js';
-import { foldPartition, kFoldIndices } from '../core/folds.js';
+import { confidenceObservations, type ConfidenceObservation } from '../core/tagger/calibration.js';
+import { addPredictedSentence, emptyPredictionCounts } from '../core/evaluation/drift.js';
+import { foldPartition, kFoldIndices } from '../core/text/folds.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
 import { evaluateTagger, modelFromBytes, trainTagger, withEntityBias } from './train-tagger.js';
 import type { FoldReport, TrainingJob } from './training-process.js';

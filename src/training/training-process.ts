@@ -1,13 +1,13 @@
-import type { ConfidenceObservation } from '../core/calibration.js';
+import type { ConfidenceObservation } from '../core/tagger/calibration.js';
 import { fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { NerError } from '../errors.js';
-import { createTrainingLogParser, type EntityBias, type TrainingProgress } from '../core/crfsuite-binding.js';
-import type { PredictionCounts } from '../core/drift.js';
-import type { EvaluationReport } from '../core/evaluation.js';
-import type { LabeledSentence } from '../core/types.js';
-import type { TrainingSpec } from './train-tagger.js';
+import { createTrainingLogParser, type EntityBias, type TrainingProgress } from '../core/tagger/crfsuite-binding.js';
+import type { PredictionCounts } from '../core/evaluation/drift.js';
+import type { EvaluationReport } from '../core/evaluation/evaluation.js';
+import type { LabeledSentence } from '../core/text/types.js';
+import type { TrainingSpec } from '../core/tagger/training-spec.js';
 
 interface JobBase {
   sentences: LabeledSentence[];

@@ -1,6 +1,6 @@
 import { copyFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { LabeledSentence } from '../core/types.js';
+import type { LabeledSentence } from '../core/text/types.js';
 import { CLUSTERS_FILE, GAZETTEER_FILE, NOTES_POS_LEXICON_FILE, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
 import type { DataFileDigest, ModelCard } from '../registry/model-card.js';
 import { digestFile } from '../registry/model-store.js';

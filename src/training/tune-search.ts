@@ -1,7 +1,7 @@
-import { formatDecoding } from '../core/span-decoding.js';
-import { mulberry32 } from '../core/folds.js';
-import type { LabelEncoding } from '../core/label-codec.js';
-import type { TrainingSpec } from './train-tagger.js';
+import { formatDecoding } from '../core/tagger/span-decoding.js';
+import { mulberry32 } from '../core/text/folds.js';
+import type { LabelEncoding } from '../core/tagger/label-codec.js';
+import type { TrainingSpec } from '../core/tagger/training-spec.js';
 
 /**
  * The hyper-parameter search of `behealthy tune`, without I/O: which configurations are tried, in what

@@ -1,15 +1,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { EntityBias } from '../core/crfsuite-binding.js';
-import { TEMPLATE_LIBRARY } from '../core/feature-templates.js';
+import type { EntityBias } from '../core/tagger/crfsuite-binding.js';
+import { TEMPLATE_LIBRARY } from '../core/tagger/feature-templates.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { isNerError, NerError } from '../errors.js';
 import { parseModelCard, type DataFileDigest, type ModelCard } from '../registry/model-card.js';
 import { CARD_FILE, readProductionVersion } from '../registry/model-store.js';
 import { promoteVersion, whoAmI } from '../registry/model-registry.js';
 import { gitCommit, runEnvironment } from '../registry/run-environment.js';
-import { pairedDelta, runCrossValidation, runParameters, trainRun } from '../registry/run-records.js';
+import { pairedDelta, runCrossValidation, runParameters, trainRun } from './run-records.js';
 import { createRunId, recordRun, RUN_SCHEMA_VERSION, type Run, type RunData, type RunParameters, type RunStatus, type TuneTrialSummary } from '../registry/runs.js';
 import { summarizeFolds, type CrossValidationResult } from './cross-validate.js';
 import { combinedDigest, ENTITY_BIAS_GRID, tokenCount, trainModelVersion, type TrainModelVersionEvents, type TrainModelVersionResult } from './train-model-version.js';

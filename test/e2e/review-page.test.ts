@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReviewKpis } from '../../src/core/review-kpis.js';
+import type { ReviewKpis } from '../../src/core/evaluation/review-kpis.js';
 import { createExtractor } from '../../src/extractor.js';
 import { buildApp } from '../../src/http/build-app.js';
 import { createServiceMetrics } from '../../src/monitoring/metrics.js';
@@ -242,7 +242,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('review page (headless Chromiu
     await page.dispatchEvent('#api-key', 'change');
     const note = 'Possible asthma. History of diabetes. No cancer. Cisplatin given.';
     await pasteAndExtract('assertions-shown', note);
-    const shown = await page.$$eval('#note mark.ent', (all) => all.map((m) => [m.textContent, (m as HTMLElement).dataset.assertion ?? 'present', getComputedStyle(m, '::after').content]));
+    const shown = await page.evaluate(`[...document.querySelectorAll('#note mark.ent')].map((m) => [m.textContent, m.dataset.assertion ?? 'present', getComputedStyle(m, '::after').content])`);
     expect(shown).toEqual([
       ['asthma', 'possible', '"possible"'],
       ['diabetes', 'historical', '"historical"'],

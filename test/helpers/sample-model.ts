@@ -2,15 +2,16 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { serializeResources } from '../../src/corpus/resource-files.js';
 import { saveModel, setProductionVersion } from '../../src/registry/model-store.js';
 import { join } from 'node:path';
-import { DEFAULT_TRAINING_PARAMETERS } from '../../src/core/crfsuite-binding.js';
-import { DEFAULT_TEMPLATES } from '../../src/core/feature-templates.js';
-import { DEFAULT_SPAN_RULES } from '../../src/core/span-rules.js';
-import { buildGazetteer } from '../../src/core/gazetteer.js';
+import { DEFAULT_TRAINING_PARAMETERS } from '../../src/core/tagger/crfsuite-binding.js';
+import { DEFAULT_TEMPLATES } from '../../src/core/tagger/feature-templates.js';
+import { DEFAULT_SPAN_RULES } from '../../src/core/clinical/span-rules.js';
+import { buildGazetteer } from '../../src/core/tagger/gazetteer.js';
 import { parseBeHealthy } from '../../src/corpus/behealthy-format.js';
-import { trainTagger, type TrainedTagger, type TrainingSpec } from '../../src/training/train-tagger.js';
-import type { LabeledSentence } from '../../src/core/types.js';
-import { learnPosLexicon, type FeatureResources } from '../../src/core/feature-templates.js';
-import { DEFAULT_CLUSTER_OPTIONS, learnWordClusters } from '../../src/core/word-clusters.js';
+import { trainTagger, type TrainedTagger } from '../../src/training/train-tagger.js';
+import type { TrainingSpec } from '../../src/core/tagger/training-spec.js';
+import type { LabeledSentence } from '../../src/core/text/types.js';
+import { learnPosLexicon, type FeatureResources } from '../../src/core/tagger/feature-templates.js';
+import { DEFAULT_CLUSTER_OPTIONS, learnWordClusters } from '../../src/core/tagger/word-clusters.js';
 
 export const SAMPLE_DIR = join(import.meta.dirname, '../../corpus/sample');
 

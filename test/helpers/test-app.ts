@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SequenceTagger } from '../../src/core/extract.js';
 import { createExtractor } from '../../src/extractor.js';
 import { buildApp, type AppConfig, type AppDeps } from '../../src/http/build-app.js';
-import type { DependencyCheck } from '../../src/http/routes/health-routes.js';
+import type { DependencyCheck } from '../../src/dependency-check.js';
 import { createServiceMetrics, type ServiceMetrics } from '../../src/monitoring/metrics.js';
 import type { NightlyRunStore } from '../../src/store/nightly-run-store.js';
 import type { ReviewStore } from '../../src/store/review-store.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import type { DriftResult } from '../../src/core/drift.js';
+import type { DriftResult } from '../../src/core/evaluation/drift.js';
 import { readBeHealthySplit } from '../../src/corpus/behealthy-format.js';
 import { readMtSamples } from '../../src/corpus/mtsamples.js';
 import { driftOfNotes, NoteDriftSample, trainingProfileOf } from '../../src/monitoring/drift-check.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExtractionRecord } from '../../src/core/types.js';
+import type { ExtractionRecord } from '../../src/core/text/types.js';
 import { migrate } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { createPgRecordStore, type RecordStore } from '../../src/store/record-store.js';

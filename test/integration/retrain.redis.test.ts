@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
-import { DEFAULT_TRAINING_PARAMETERS } from '../../src/core/crfsuite-binding.js';
+import { DEFAULT_TRAINING_PARAMETERS } from '../../src/core/tagger/crfsuite-binding.js';
 import { readAnnotationsJsonl } from '../../src/corpus/jsonl-annotations.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { lastRetrainKey, queueRetrain, retrainIfEnoughCorrections, retrainOnDrift, startTrainWorker, trainQueue } from '../../src/queue/train-queue.js';

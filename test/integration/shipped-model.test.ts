@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { referenceTagger } from '../../src/core/crfsuite-binding.js';
+import { referenceTagger } from '../../src/core/tagger/crfsuite-binding.js';
 import { extract } from '../../src/core/extract.js';
-import { TEMPLATE_LIBRARY } from '../../src/core/feature-templates.js';
+import { TEMPLATE_LIBRARY } from '../../src/core/tagger/feature-templates.js';
 import { readBeHealthySplit } from '../../src/corpus/behealthy-format.js';
 import { loadModel, MODEL_FILE, type LoadedModel } from '../../src/registry/model-store.js';
-import type { LabeledSentence } from '../../src/core/types.js';
+import type { LabeledSentence } from '../../src/core/text/types.js';
 
 /** The model in models/ (what a fresh clone serves), against the shared corpus's test split. */
 describe('the shipped production model', () => {

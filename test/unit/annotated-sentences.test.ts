@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labeledSentencesOf } from '../../src/core/annotated-sentences.js';
+import { labeledSentencesOf } from '../../src/core/text/annotated-sentences.js';
 
 describe('labeledSentencesOf', () => {
   it('labels the tokens inside each entity, sentence by sentence', () => {

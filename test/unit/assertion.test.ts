@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluateAssertions, predictNoteAssertions, type GoldAssertionNote } from '../../src/core/assertion-evaluation.js';
-import { DEFAULT_ASSERTION_LEXICON } from '../../src/core/assertion-triggers.js';
-import { assertEntities, compileAssertionRules, type AssertableSpan } from '../../src/core/assertion.js';
-import { splitSentences } from '../../src/core/tokenizer.js';
-import { ASSERTIONS, type Assertion } from '../../src/core/types.js';
+import { evaluateAssertions, predictNoteAssertions, type GoldAssertionNote } from '../../src/core/evaluation/assertion-evaluation.js';
+import { DEFAULT_ASSERTION_LEXICON } from '../../src/core/clinical/assertion-triggers.js';
+import { assertEntities, compileAssertionRules, type AssertableSpan } from '../../src/core/clinical/assertion.js';
+import { splitSentences } from '../../src/core/text/tokenizer.js';
+import { ASSERTIONS, type Assertion } from '../../src/core/text/types.js';
 
 /** `[[...]]` marks an entity; returns the plain text and the spans. */
 function unmark(marked: string): { text: string; spans: { start: number; end: number }[] } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrate, crossFittedReliability, fitIsotonic, reliabilityTable, type ConfidenceObservation } from '../../src/core/calibration.js';
+import { calibrate, crossFittedReliability, fitIsotonic, reliabilityTable, type ConfidenceObservation } from '../../src/core/tagger/calibration.js';
 
 const obs = (confidence: number, correct: boolean): ConfidenceObservation => ({ confidence, correct });
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CorpusLabel, LabeledSentence } from '../../src/core/types.js';
+import type { CorpusLabel, LabeledSentence } from '../../src/core/text/types.js';
 import { formatBeHealthy, parseBeHealthy, readBeHealthySplit } from '../../src/corpus/index.js';
 import { NerError, type ErrorCode } from '../../src/errors.js';
 

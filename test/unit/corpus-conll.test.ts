@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabeledSentence } from '../../src/core/types.js';
+import type { LabeledSentence } from '../../src/core/text/types.js';
 import { formatConll, parseConll, readConll } from '../../src/corpus/index.js';
-import { spansFromCorpusLabels as spansFromLabels } from '../../src/core/label-codec.js';
+import { spansFromCorpusLabels as spansFromLabels } from '../../src/core/tagger/label-codec.js';
 import { NerError, type ErrorCode } from '../../src/errors.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));

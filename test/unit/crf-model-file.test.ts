@@ -1,13 +1,13 @@
-import { mulberry32 } from '../../src/core/folds.js';
+import { mulberry32 } from '../../src/core/text/folds.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ABS_WEIGHT, hashlittle, parseCrfsuiteModel, type CrfWeights } from '../../src/core/crf-model-file.js';
-import { addItemStateScores, addStateScores, attributeId, attributeKey, tagAttributes, viterbi } from '../../src/core/viterbi.js';
+import { MAX_ABS_WEIGHT, hashlittle, parseCrfsuiteModel, type CrfWeights } from '../../src/core/tagger/crf-model-file.js';
+import { addItemStateScores, addStateScores, attributeId, attributeKey, tagAttributes, viterbi } from '../../src/core/tagger/viterbi.js';
 import { isNerError } from '../../src/errors.js';
-import { loadBinding, type BindingTagger } from '../../src/core/crfsuite-binding.js';
+import { loadBinding, type BindingTagger } from '../../src/core/tagger/crfsuite-binding.js';
 
 const binding = loadBinding();
 

@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referenceTagger } from '../../src/core/crfsuite-binding.js';
-import { attributeStrings, FeatureEncoder, planFeatures } from '../../src/core/feature-encoder.js';
-import { resolveTemplates } from '../../src/core/feature-templates.js';
-import { addItemStateScores } from '../../src/core/viterbi.js';
+import { referenceTagger } from '../../src/core/tagger/crfsuite-binding.js';
+import { attributeStrings, FeatureEncoder, planFeatures } from '../../src/core/tagger/feature-encoder.js';
+import { resolveTemplates } from '../../src/core/tagger/feature-templates.js';
+import { addItemStateScores } from '../../src/core/tagger/viterbi.js';
 import { readSample, sampleModel, sampleResources, sampleSpec } from '../helpers/sample-model.js';
 import { modelFromBytes, withEntityBias, type TrainedTagger } from '../../src/training/train-tagger.js';
 

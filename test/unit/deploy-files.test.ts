@@ -55,7 +55,7 @@ const noNightlyRuns = { latestFinished: async () => null, latestCompleted: async
 function apiRegistry() {
   const { registry } = createServiceMetrics();
   // Queue and nightly metrics read Redis / PostgreSQL at scrape time: here they only need registering.
-  registerQueueMetrics(registry, { queues: [], redis: { status: 'end' } as unknown as Redis, prefix: 'test' });
+  registerQueueMetrics(registry, { queues: [], redis: { status: 'end' } as unknown as Redis, notesProcessedKey: 'test:behealthy:notes-processed' });
   registerNightlyMetrics(registry, noNightlyRuns);
   return registry;
 }

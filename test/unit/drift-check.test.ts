@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { buildTrainingProfile } from '../../src/core/drift.js';
+import { buildTrainingProfile } from '../../src/core/evaluation/drift.js';
 import { extract } from '../../src/core/extract.js';
 import { driftOfNotes, notesWithRecords, NoteDriftSample, trainingProfileOf } from '../../src/monitoring/drift-check.js';
 import { formatModelCard, parseModelCard, type ModelCard } from '../../src/registry/model-card.js';

@@ -16,9 +16,9 @@ import {
   trainingProfileProblem,
   type DriftResult,
   type TrainingProfile,
-} from '../../src/core/drift.js';
-import type { TokenSpan } from '../../src/core/label-codec.js';
-import type { Entity, LabeledSentence } from '../../src/core/types.js';
+} from '../../src/core/evaluation/drift.js';
+import type { TokenSpan } from '../../src/core/tagger/label-codec.js';
+import type { Entity, LabeledSentence } from '../../src/core/text/types.js';
 import { isNerError } from '../../src/errors.js';
 import { formatModelCard, parseModelCard, type ModelCard } from '../../src/registry/model-card.js';
 

@@ -18,9 +18,9 @@ import {
   type PredictedSentence,
   type Prf,
   type SpanScores,
-} from '../../src/core/evaluation.js';
-import { encodeLabels, type TokenSpan } from '../../src/core/label-codec.js';
-import { CORPUS_LABELS, type CorpusLabel } from '../../src/core/types.js';
+} from '../../src/core/evaluation/evaluation.js';
+import { encodeLabels, type TokenSpan } from '../../src/core/tagger/label-codec.js';
+import { CORPUS_LABELS, type CorpusLabel } from '../../src/core/text/types.js';
 import { expectNerError } from '../helpers/errors.js';
 
 const L = (s: string): CorpusLabel[] => [...s] as CorpusLabel[];

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { caseForTagging, extract } from '../../src/core/extract.js';
-import { MAX_PAIRS_PER_NOTE, pairsBySentence } from '../../src/core/relations.js';
+import { MAX_PAIRS_PER_NOTE, pairsBySentence } from '../../src/core/clinical/relations.js';
 import type { CrfNerModel } from '../../src/core/crf-ner-model.js';
-import type { Entity, ExtractionRecord } from '../../src/core/types.js';
+import type { Entity, ExtractionRecord } from '../../src/core/text/types.js';
 import { sampleModel } from '../helpers/sample-model.js';
 
 function expectValidRecord(text: string, record: ExtractionRecord): void {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { attributeStrings, BIAS_ATTRIBUTE, FeatureEncoder, planFeatures } from '../../src/core/feature-encoder.js';
-import { TEMPLATE_LIBRARY, type FeatureResources } from '../../src/core/feature-templates.js';
-import { trainRelevanceModels } from '../../src/core/sentence-relevance.js';
-import { learnSpanLexicon } from '../../src/core/span-lexicon.js';
+import { attributeStrings, BIAS_ATTRIBUTE, FeatureEncoder, planFeatures } from '../../src/core/tagger/feature-encoder.js';
+import { TEMPLATE_LIBRARY, type FeatureResources } from '../../src/core/tagger/feature-templates.js';
+import { trainRelevanceModels } from '../../src/core/tagger/sentence-relevance.js';
+import { learnSpanLexicon } from '../../src/core/tagger/span-lexicon.js';
 import { readSample, sampleResources } from '../helpers/sample-model.js';
 
 /**

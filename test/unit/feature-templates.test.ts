@@ -2,7 +2,7 @@ import porterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { readBeHealthySplit } from '../../src/corpus/behealthy-format.js';
-import { boundedStem, MAX_STEMMED_WORD_LENGTH, resolveTemplates, type FeatureResources, type WordTemplate } from '../../src/core/feature-templates.js';
+import { boundedStem, MAX_STEMMED_WORD_LENGTH, resolveTemplates, type FeatureResources, type WordTemplate } from '../../src/core/tagger/feature-templates.js';
 
 const NO_RESOURCES: FeatureResources = { gazetteer: null, clusters: null, relevance: null, posLexicon: null, notesPosLexicon: null, spanLexicon: null };
 

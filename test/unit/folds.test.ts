@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldPartition, kFoldIndices } from '../../src/core/folds.js';
+import { foldPartition, kFoldIndices } from '../../src/core/text/folds.js';
 
 describe('k-fold split', () => {
   it('partitions every index into exactly one fold of near-equal size, deterministically', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildGazetteer, extendGazetteer, MAX_PHRASE_TOKENS } from '../../src/core/gazetteer.js';
-import type { WordMemo } from '../../src/core/word-memo.js';
+import { buildGazetteer, extendGazetteer, MAX_PHRASE_TOKENS } from '../../src/core/tagger/gazetteer.js';
+import type { WordMemo } from '../../src/core/tagger/word-memo.js';
 
 const gazetteer = buildGazetteer([
   { tokens: ['lung', 'cancer'], kind: 'disease' },

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IntPairMap } from '../../src/core/int-pair-map.js';
+import { IntPairMap } from '../../src/core/tagger/int-pair-map.js';
 
 describe('IntPairMap', () => {
   it('agrees with a Map on any sequence of sets and gets, across growth and clears', () => {

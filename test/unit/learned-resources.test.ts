@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { isNerError } from '../../src/errors.js';
-import { outOfFoldRelevance, relevanceProbability, trainRelevanceModel, trainRelevanceModels } from '../../src/core/sentence-relevance.js';
-import { clusterKey, learnWordClusters, DEFAULT_CLUSTER_OPTIONS } from '../../src/core/word-clusters.js';
+import { outOfFoldRelevance, relevanceProbability, trainRelevanceModel, trainRelevanceModels } from '../../src/core/tagger/sentence-relevance.js';
+import { clusterKey, learnWordClusters, DEFAULT_CLUSTER_OPTIONS } from '../../src/core/tagger/word-clusters.js';
 import {
   parseClusters, parsePosLexicon, parseRelevance, parseSpanLexicon, readFixedResources, serializeClusters, serializePosLexicon, serializeRelevance,
   serializeResources, serializeSpanLexicon, writeResourceFiles,
 } from '../../src/corpus/resource-files.js';
-import { learnSpanLexicon, outOfFoldSpanLexicon, rateBucket } from '../../src/core/span-lexicon.js';
-import { learnPosLexicon } from '../../src/core/feature-templates.js';
-import type { WordMemo } from '../../src/core/word-memo.js';
+import { learnSpanLexicon, outOfFoldSpanLexicon, rateBucket } from '../../src/core/tagger/span-lexicon.js';
+import { learnPosLexicon } from '../../src/core/tagger/feature-templates.js';
+import type { WordMemo } from '../../src/core/tagger/word-memo.js';
 import { readSample, sampleResources } from '../helpers/sample-model.js';
 
 const relevant = (text: string) => ({ lowerWords: text.toLowerCase().split(' '), relevant: true, labels: ['D', 'T'] });

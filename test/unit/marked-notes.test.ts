@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ASSERTIONS, type Assertion } from '../../src/core/types.js';
+import { ASSERTIONS, type Assertion } from '../../src/core/text/types.js';
 import { parseAnnotationsJsonl, type AnnotatedNote } from '../../src/corpus/jsonl-annotations.js';
 import { formatMarkedNotes, parseMarkedNotes, readMarkedNotes } from '../../src/corpus/marked-notes.js';
 import { NerError, type ErrorCode } from '../../src/errors.js';

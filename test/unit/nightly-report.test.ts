@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExtractionRecord } from '../../src/core/types.js';
+import type { ExtractionRecord } from '../../src/core/text/types.js';
 import { createRecordTally, renderReportHtml, type NightlyReport } from '../../src/monitoring/nightly-report.js';
 import { nightlyJobId, previousDay } from '../../src/queue/nightly-run.js';
 

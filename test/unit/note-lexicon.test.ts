@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildGazetteer } from '../../src/core/gazetteer.js';
-import { isNoteStyle, isNoteStyleText, noteLexicon, withLexiconSpans } from '../../src/core/note-lexicon.js';
+import { buildGazetteer } from '../../src/core/tagger/gazetteer.js';
+import { isNoteStyle, isNoteStyleText, noteLexicon, withLexiconSpans } from '../../src/core/clinical/note-lexicon.js';
 
 const words = (sentence: string) => sentence.split(' ');
 const gazetteer = buildGazetteer([

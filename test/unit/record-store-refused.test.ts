@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import type { ExtractionRecord } from '../../src/core/types.js';
+import type { ExtractionRecord } from '../../src/core/text/types.js';
 import { createPgRecordStore, refusedReason } from '../../src/store/record-store.js';
 import { isDataError } from '../../src/store/sql-state.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entitiesDiffer, reviewKpis } from '../../src/core/review-kpis.js';
+import { entitiesDiffer, reviewKpis } from '../../src/core/evaluation/review-kpis.js';
 
 const d = (start: number, end: number) => ({ type: 'disease' as const, start, end });
 const t = (start: number, end: number) => ({ type: 'treatment' as const, start, end });

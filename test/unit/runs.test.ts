@@ -2,12 +2,12 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AveragedReport, Prf, SpanScores, TokenScores } from '../../src/core/evaluation.js';
-import { averageReports } from '../../src/core/evaluation.js';
-import { DEFAULT_TEMPLATES } from '../../src/core/feature-templates.js';
+import type { AveragedReport, Prf, SpanScores, TokenScores } from '../../src/core/evaluation/evaluation.js';
+import { averageReports } from '../../src/core/evaluation/evaluation.js';
+import { DEFAULT_TEMPLATES } from '../../src/core/tagger/feature-templates.js';
 import { formatComparison, formatRun, formatRunsTable, trainCommandOf } from '../../src/cli/runs-format.js';
 import { isNerError } from '../../src/errors.js';
-import { compareRuns, pairedDelta, templateSetName } from '../../src/registry/run-records.js';
+import { compareRuns, pairedDelta, templateSetName } from '../../src/training/run-records.js';
 import { createRunId, listRuns, readRun, recordRun, resolveRunId, type Run, type RunCrossValidation } from '../../src/registry/runs.js';
 
 const prf = (f1: number): Prf => ({ precision: f1, recall: f1, f1, support: 100 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { WordMemo } from '../../src/core/word-memo.js';
-import { relevanceFeatures, relevanceProbability, type RelevanceModel } from '../../src/core/sentence-relevance.js';
+import type { WordMemo } from '../../src/core/tagger/word-memo.js';
+import { relevanceFeatures, relevanceProbability, type RelevanceModel } from '../../src/core/tagger/sentence-relevance.js';
 
 /** The definition: the logistic of the bias plus the weight of each distinct feature string. */
 function byFeatureStrings(model: RelevanceModel, lowerWords: readonly string[]): number {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CrfWeights } from '../../src/core/crf-model-file.js';
-import type { LabelEncoding, TokenSpan } from '../../src/core/label-codec.js';
-import { spanScorer } from '../../src/core/span-confidence.js';
-import { decodeByMarginals, parseDecoding } from '../../src/core/span-decoding.js';
+import type { CrfWeights } from '../../src/core/tagger/crf-model-file.js';
+import type { LabelEncoding, TokenSpan } from '../../src/core/tagger/label-codec.js';
+import { spanScorer } from '../../src/core/tagger/span-confidence.js';
+import { decodeByMarginals, parseDecoding } from '../../src/core/tagger/span-decoding.js';
 
 const BIO = ['O', 'B-D', 'I-D', 'B-T', 'I-T'];
 const IO = ['O', 'D', 'T'];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isNerError } from '../../src/errors.js';
-import type { TokenSpan } from '../../src/core/label-codec.js';
-import { applySpanRules, DEFAULT_SPAN_RULES, resolveSpanRules } from '../../src/core/span-rules.js';
+import type { TokenSpan } from '../../src/core/tagger/label-codec.js';
+import { applySpanRules, DEFAULT_SPAN_RULES, resolveSpanRules } from '../../src/core/clinical/span-rules.js';
 
 const rules = resolveSpanRules(DEFAULT_SPAN_RULES);
 const D = (start: number, end: number): TokenSpan => ({ type: 'D', start, end });

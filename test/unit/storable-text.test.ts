@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeUnstorable, findUnstorable, withUnstorableReplaced } from '../../src/core/storable-text.js';
+import { describeUnstorable, findUnstorable, withUnstorableReplaced } from '../../src/core/text/storable-text.js';
 
 /** What PostgreSQL would get back: NUL is refused, and UTF-8 encoding turns an unpaired surrogate into U+FFFD. */
 const roundTrips = (value: string): boolean => !value.includes('\u0000') && Buffer.from(value, 'utf8').toString('utf8') === value;

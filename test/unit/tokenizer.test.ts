@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { MAX_SENTENCE_TOKENS, splitSentences, tokenize } from '../../src/core/tokenizer.js';
-import type { Sentence, Token } from '../../src/core/types.js';
+import { MAX_SENTENCE_TOKENS, splitSentences, tokenize } from '../../src/core/text/tokenizer.js';
+import type { Sentence, Token } from '../../src/core/text/types.js';
 
 const texts = (text: string): string[] => tokenize(text).map((t) => t.text);
 const sentenceTexts = (text: string): string[] =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/cli/tune.js';
-import { DEFAULT_TRAINING_PARAMETERS } from '../../src/core/crfsuite-binding.js';
-import { DEFAULT_TEMPLATES, TEMPLATE_LIBRARY } from '../../src/core/feature-templates.js';
+import { DEFAULT_TRAINING_PARAMETERS } from '../../src/core/tagger/crfsuite-binding.js';
+import { DEFAULT_TEMPLATES, TEMPLATE_LIBRARY } from '../../src/core/tagger/feature-templates.js';
 import { isNerError } from '../../src/errors.js';
 import {
   configKey, CoordinateSearch, describeChange, estimateFinish, estimateFoldSeconds, searchSpace, type TrialConfig,

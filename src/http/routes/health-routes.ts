@@ -2,17 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Extractor } from '../../extractor.js';
 import type { ServiceMetrics } from '../../monitoring/metrics.js';
-
-/** Something the service can use when it is reachable (Redis, PostgreSQL); /ready reports each. */
-export interface DependencyCheck {
-  name: string;
-  /** Resolves when the dependency answers; rejects with the reason otherwise. */
-  check(): Promise<void>;
-  /** What to do when it is down, e.g. "start Redis or set REDIS_URL". */
-  hint: string;
-  /** What needs it, e.g. "POST /v1/jobs". */
-  neededBy: string;
-}
+import type { DependencyCheck } from '../../dependency-check.js';
 
 const CHECK_TIMEOUT_MS = 1_000;
 

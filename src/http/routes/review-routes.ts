@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyBaseLogger } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { OffsetEntity } from '../../core/annotated-sentences.js';
-import { entitiesDiffer, reviewKpis } from '../../core/review-kpis.js';
-import { describeUnstorable, findUnstorable } from '../../core/storable-text.js';
+import type { OffsetEntity } from '../../core/text/annotated-sentences.js';
+import { entitiesDiffer, reviewKpis } from '../../core/evaluation/review-kpis.js';
+import { describeUnstorable, findUnstorable } from '../../core/text/storable-text.js';
 import { NerError } from '../../errors.js';
 import { withStoreErrors } from '../../queue/job-service.js';
 import type { ReviewStore } from '../../store/review-store.js';

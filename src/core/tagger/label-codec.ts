@@ -1,5 +1,5 @@
-import { NerError } from '../errors.js';
-import type { CorpusLabel } from './types.js';
+import { NerError } from '../../errors.js';
+import type { CorpusLabel } from '../text/types.js';
 
 /** How a CRF's tags encode corpus labels: IO keeps D/T/O, BIO marks the first token of each entity. */
 export type LabelEncoding = 'IO' | 'BIO';

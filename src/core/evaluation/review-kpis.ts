@@ -1,5 +1,5 @@
-import type { OffsetEntity } from './annotated-sentences.js';
-import type { EntityType } from './types.js';
+import type { OffsetEntity } from '../text/annotated-sentences.js';
+import type { EntityType } from '../text/types.js';
 
 /** One stored review: the model's entities (before), the reviewer's (after), the time it took. */
 export interface ReviewSample {

@@ -26,7 +26,7 @@
  * Sampling noise: two samples of one distribution still differ, and the Jensen–Shannon divergence of two
  * multinomial samples of sizes n and N over k bins is on average about (k − 1)(1/n + 1/N) / (8 ln 2) bits.
  * A feature's score is its divergence minus that expected noise (never below 0), and the bins are coarse
- * enough that the noise is small to begin with. Checked on the train split only (scripts/drift-validation.ts):
+ * enough that the noise is small to begin with. Checked on the train split only (scripts/experiments/drift-validation.ts):
  * each cross-validation fold against the other four reads at most 0.0045, random 3,000-token samples of a fold
  * at most 0.018; at 1,000 tokens the tokens of a sentence are too far from independent draws for the
  * correction, hence {@link MIN_SAMPLE_TOKENS}.
@@ -35,10 +35,10 @@
  * that moves far enough is reason to act, and a mean would let five steady features hide the sixth. The
  * level follows the thresholds (config.driftThresholds): below `watch` none, then watch, retrain, alert.
  */
-import { NerError } from '../errors.js';
-import { spansFromCorpusLabels, type TokenSpan } from './label-codec.js';
-import { splitSentences } from './tokenizer.js';
-import type { CorpusLabel, Entity, LabeledSentence } from './types.js';
+import { NerError } from '../../errors.js';
+import { spansFromCorpusLabels, type TokenSpan } from '../tagger/label-codec.js';
+import { splitSentences } from '../text/tokenizer.js';
+import type { CorpusLabel, Entity, LabeledSentence } from '../text/types.js';
 
 export const DRIFT_PROFILE_SCHEMA = 1;
 
@@ -64,7 +64,7 @@ export const VOCABULARY_TOP_WORDS = 200;
 /**
  * Below this many tokens a sample's scores are too noisy to act on; the result says so. (On the train split,
  * random samples of a held-out fold read at or above 0.02 one time in three at 1,000 tokens, never in 100
- * tries at 3,000: scripts/drift-validation.ts.)
+ * tries at 3,000: scripts/experiments/drift-validation.ts.)
  */
 export const MIN_SAMPLE_TOKENS = 3000;
 

@@ -1,8 +1,8 @@
-import { NerError } from '../errors.js';
-import { assertValidSpans, decodeLabels, sortSpans, spansFromCorpusLabels, spansFromTags } from './label-codec.js';
-import type { LabelEncoding, SpanType, TokenSpan } from './label-codec.js';
-import { CORPUS_LABELS } from './types.js';
-import type { CorpusLabel, LabeledSentence } from './types.js';
+import { NerError } from '../../errors.js';
+import { assertValidSpans, decodeLabels, sortSpans, spansFromCorpusLabels, spansFromTags } from '../tagger/label-codec.js';
+import type { LabelEncoding, SpanType, TokenSpan } from '../tagger/label-codec.js';
+import { CORPUS_LABELS } from '../text/types.js';
+import type { CorpusLabel, LabeledSentence } from '../text/types.js';
 
 /**
  * Precision, recall and F1; `support` is the number of gold items (spans or tokens).

@@ -3,9 +3,9 @@
  * the figure measures the assertion rules alone, not the tagger's recall. Each gold entity is placed in the
  * sentence of `splitSentences(text)` that contains its start (the last sentence starting at or before it).
  */
-import { assertEntities, defaultAssertionRules, type AssertableSpan, type AssertionRules } from './assertion.js';
-import { splitSentences } from './tokenizer.js';
-import { ASSERTIONS, type Assertion, type EntityType } from './types.js';
+import { assertEntities, defaultAssertionRules, type AssertableSpan, type AssertionRules } from '../clinical/assertion.js';
+import { splitSentences } from '../text/tokenizer.js';
+import { ASSERTIONS, type Assertion, type EntityType } from '../text/types.js';
 
 /** A gold entity; a missing assertion means `present` (as in the JSONL annotations). */
 export interface GoldAssertedEntity {

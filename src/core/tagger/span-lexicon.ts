@@ -1,4 +1,4 @@
-import { foldPartition, kFoldIndices } from './folds.js';
+import { foldPartition, kFoldIndices } from '../text/folds.js';
 import type { WordMemo } from './word-memo.js';
 
 /**

@@ -1,7 +1,7 @@
 /**
  * What each feature template and the label encoding are worth, by k-fold cross-validation on the train
  * split only (the test split is never read here). Prints one JSON line per configuration:
- *   node --import tsx scripts/ablation.ts [--folds 5] [--configs baseline,full,-gazetteer,...]
+ *   node --import tsx scripts/experiments/ablation.ts [--folds 5] [--configs baseline,full,-gazetteer,...]
  * "-name" removes a template from the default set, "+name" adds one (combinable: "+relevance-cues");
  * "io" switches the encoding to IO; "baseline" is word, affix, shape and position features only.
  * Each configuration is scored at every entity (recall) bias of the grid, or at --entity-bias N.
@@ -10,16 +10,16 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { DEFAULT_TRAINING_PARAMETERS } from '../src/core/crfsuite-binding.js';
-import { DEFAULT_TEMPLATES, TEMPLATE_LIBRARY } from '../src/core/feature-templates.js';
-import type { LabelEncoding } from '../src/core/label-codec.js';
-import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { serializeResources, writeResourceFiles } from '../src/corpus/resource-files.js';
-import { crossValidate } from '../src/training/cross-validate.js';
-import { buildResources } from '../src/training/build-resources.js';
-import { DEFAULT_SPAN_RULES } from '../src/core/span-rules.js';
-import { ENTITY_BIAS_GRID } from '../src/training/train-model-version.js';
+import { loadConfig } from '../../src/config.js';
+import { DEFAULT_TRAINING_PARAMETERS } from '../../src/core/tagger/crfsuite-binding.js';
+import { DEFAULT_TEMPLATES, TEMPLATE_LIBRARY } from '../../src/core/tagger/feature-templates.js';
+import type { LabelEncoding } from '../../src/core/tagger/label-codec.js';
+import { readBeHealthySplit } from '../../src/corpus/behealthy-format.js';
+import { serializeResources, writeResourceFiles } from '../../src/corpus/resource-files.js';
+import { crossValidate } from '../../src/training/cross-validate.js';
+import { buildResources } from '../../src/training/build-resources.js';
+import { DEFAULT_SPAN_RULES } from '../../src/core/clinical/span-rules.js';
+import { ENTITY_BIAS_GRID } from '../../src/training/train-model-version.js';
 
 const BASELINE = ['lower', 'suffix', 'prefix', 'shape', 'flags', 'position'];
 /** The default set before relevance, neighbour suffixes and the POS lexicon were measured and added. */

@@ -6,7 +6,7 @@
  */
 
 import { spansFromCorpusLabels, type TokenSpan } from './label-codec.js';
-import type { LabeledSentence } from './types.js';
+import type { LabeledSentence } from '../text/types.js';
 
 /** One out-of-fold prediction: the model's confidence and whether the span matched a gold span exactly. */
 export interface ConfidenceObservation {

@@ -1,25 +1,25 @@
 /**
- * How the drift check (core/drift.ts) reads samples that have NOT drifted, measured on the train split only
+ * How the drift check (core/evaluation/drift.ts) reads samples that have NOT drifted, measured on the train split only
  * (the test split is never read here): each cross-validation fold against a profile of the other four, random
  * subsamples of a fold of about 1,000 and 3,000 tokens, and contiguous blocks of the train file (which is
  * ordered by kind of sentence: abstract sentences, then titles, then relation sentences, so a block is a real
  * sub-population and should read as drift).
- *   node --import tsx scripts/drift-validation.ts [--models DIR] [--model VERSION] [--repeats 20]
+ *   node --import tsx scripts/experiments/drift-validation.ts [--models DIR] [--model VERSION] [--repeats 20]
  * The predictions compared are out of fold: each fold's sentences tagged by a model trained, with the
  * production model's recipe (templates, parameters, entity bias, shipped external resources), on the other
  * folds (about a minute). Prints one JSON line per measurement.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { addPredictedSentence, buildTrainingProfile, compareDrift, DriftObserver, emptyPredictionCounts, type DriftResult } from '../src/core/drift.js';
-import { tagSpans } from '../src/core/extract.js';
-import { foldPartition, kFoldIndices, mulberry32 } from '../src/core/folds.js';
-import type { TokenSpan } from '../src/core/label-codec.js';
-import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { readFixedResources } from '../src/corpus/resource-files.js';
-import { loadModel } from '../src/registry/model-store.js';
-import { trainTagger } from '../src/training/train-tagger.js';
+import { loadConfig } from '../../src/config.js';
+import { addPredictedSentence, buildTrainingProfile, compareDrift, DriftObserver, emptyPredictionCounts, type DriftResult } from '../../src/core/evaluation/drift.js';
+import { tagSpans } from '../../src/core/extract.js';
+import { foldPartition, kFoldIndices, mulberry32 } from '../../src/core/text/folds.js';
+import type { TokenSpan } from '../../src/core/tagger/label-codec.js';
+import { readBeHealthySplit } from '../../src/corpus/behealthy-format.js';
+import { readFixedResources } from '../../src/corpus/resource-files.js';
+import { loadModel } from '../../src/registry/model-store.js';
+import { trainTagger } from '../../src/training/train-tagger.js';
 
 const { values } = parseArgs({ options: { models: { type: 'string' }, model: { type: 'string' }, repeats: { type: 'string', default: '20' } } });
 const config = loadConfig();

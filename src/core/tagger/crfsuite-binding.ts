@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { NerError } from '../errors.js';
+import { NerError } from '../../errors.js';
 
 /**
  * The only module that touches the `crfsuite` native binding. Training goes through it; tagging in

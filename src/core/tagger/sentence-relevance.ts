@@ -1,4 +1,4 @@
-import { foldPartition, kFoldIndices, mulberry32, shuffleInPlace } from './folds.js';
+import { foldPartition, kFoldIndices, mulberry32, shuffleInPlace } from '../text/folds.js';
 import { IntPairMap } from './int-pair-map.js';
 import type { WordMemo } from './word-memo.js';
 

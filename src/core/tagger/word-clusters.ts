@@ -1,4 +1,4 @@
-import { mulberry32 } from './folds.js';
+import { mulberry32 } from '../text/folds.js';
 
 /**
  * Word clusters learned from unlabelled text, in the spirit of Brown clusters: words used in similar

@@ -1,4 +1,4 @@
-import { NerError, isNerError } from '../errors.js';
+import { NerError, isNerError } from '../../errors.js';
 
 /**
  * Reader for the model file CRFsuite's 1st-order CRF (crf1d) writes (crf1d_model.c, crf1dmw_*), so that

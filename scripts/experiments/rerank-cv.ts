@@ -5,20 +5,20 @@
  * is the likeliest of the candidates it overlaps) says which are entities, and the likeliest are kept without
  * overlaps. k-fold cross-validation on the train split only; inside each fold the reranker learns from
  * candidates of CRFs that never saw their sentences (an inner k-fold), as for unseen text.
- *   node --import tsx scripts/rerank-cv.ts [--folds 5] [--inner 5] [--only 0,1] [--thresholds 0.3,0.4,0.5]
+ *   node --import tsx scripts/experiments/rerank-cv.ts [--folds 5] [--inner 5] [--only 0,1] [--thresholds 0.3,0.4,0.5]
  * Prints one JSON line per fold, and the means at the end.
  */
 import { parseArgs } from 'node:util';
 import { productionFolds } from './production-folds.js';
-import type { CrfNerModel } from '../src/core/crf-ner-model.js';
-import { caseForTagging, type SequenceTagger } from '../src/core/extract.js';
-import { FeatureEncoder, planFeatures } from '../src/core/feature-encoder.js';
-import type { FeatureResources } from '../src/core/feature-templates.js';
-import { foldPartition, kFoldIndices, mulberry32, shuffleInPlace } from '../src/core/folds.js';
-import type { TokenSpan } from '../src/core/label-codec.js';
-import { spanScorer } from '../src/core/span-confidence.js';
-import type { LabeledSentence } from '../src/core/types.js';
-import { evaluateTagger, trainTagger } from '../src/training/train-tagger.js';
+import type { CrfNerModel } from '../../src/core/crf-ner-model.js';
+import { caseForTagging, type SequenceTagger } from '../../src/core/extract.js';
+import { FeatureEncoder, planFeatures } from '../../src/core/tagger/feature-encoder.js';
+import type { FeatureResources } from '../../src/core/tagger/feature-templates.js';
+import { foldPartition, kFoldIndices, mulberry32, shuffleInPlace } from '../../src/core/text/folds.js';
+import type { TokenSpan } from '../../src/core/tagger/label-codec.js';
+import { spanScorer } from '../../src/core/tagger/span-confidence.js';
+import type { LabeledSentence } from '../../src/core/text/types.js';
+import { evaluateTagger, trainTagger } from '../../src/training/train-tagger.js';
 
 const { values } = parseArgs({ options: { folds: { type: 'string', default: '5' }, inner: { type: 'string', default: '5' }, only: { type: 'string' }, thresholds: { type: 'string', default: '0.3,0.35,0.4,0.45,0.5' } } });
 const { spec, resources: fixed, sentences, folds } = await productionFolds(Number(values.folds));

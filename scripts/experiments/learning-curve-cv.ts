@@ -4,14 +4,14 @@
  * each fraction's sentences include the smaller fractions'; kept in corpus order, so fraction 1 is the
  * production configuration's own cross-validation) and scored on the fold's held-out sentences. Says
  * whether the next points need more annotation or more modelling.
- *   node --import tsx scripts/learning-curve-cv.ts [--fractions 0.125,0.25,0.5,1] [--folds 5]
+ *   node --import tsx scripts/experiments/learning-curve-cv.ts [--fractions 0.125,0.25,0.5,1] [--folds 5]
  * Prints one JSON line per fraction (mean over the folds) and a last line with the least-squares gain in
  * F1 per doubling of the training sentences. About a minute per fraction on 2 cores.
  */
 import { parseArgs } from 'node:util';
 import { productionFolds } from './production-folds.js';
-import { foldPartition, mulberry32, shuffleInPlace } from '../src/core/folds.js';
-import { evaluateTagger, trainTagger } from '../src/training/train-tagger.js';
+import { foldPartition, mulberry32, shuffleInPlace } from '../../src/core/text/folds.js';
+import { evaluateTagger, trainTagger } from '../../src/training/train-tagger.js';
 
 const { values } = parseArgs({ options: { fractions: { type: 'string', default: '0.125,0.25,0.5,1' }, folds: { type: 'string', default: '5' } } });
 const fractions = values.fractions.split(',').map(Number);

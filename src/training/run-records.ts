@@ -1,12 +1,12 @@
-import type { EntityBias } from '../core/crfsuite-binding.js';
-import { meanAndSd, type MeanSd } from '../core/evaluation.js';
-import { DEFAULT_TEMPLATES } from '../core/feature-templates.js';
-import { formatDecoding } from '../core/span-decoding.js';
-import type { CrossValidationResult } from '../training/cross-validate.js';
-import type { TrainingSpec } from '../training/train-tagger.js';
-import type { TrainModelVersionResult } from '../training/train-model-version.js';
-import { specOfCard, type ModelCard } from './model-card.js';
-import { RUN_SCHEMA_VERSION, type PairedDelta, type Run, type RunCrossValidation, type RunData, type RunEnvironment, type RunKind, type RunParameters } from './runs.js';
+import type { EntityBias } from '../core/tagger/crfsuite-binding.js';
+import { meanAndSd, type MeanSd } from '../core/evaluation/evaluation.js';
+import { DEFAULT_TEMPLATES } from '../core/tagger/feature-templates.js';
+import { formatDecoding } from '../core/tagger/span-decoding.js';
+import type { CrossValidationResult } from './cross-validate.js';
+import type { TrainingSpec } from '../core/tagger/training-spec.js';
+import type { TrainModelVersionResult } from './train-model-version.js';
+import { specOfCard, type ModelCard } from '../registry/model-card.js';
+import { RUN_SCHEMA_VERSION, type PairedDelta, type Run, type RunCrossValidation, type RunData, type RunEnvironment, type RunKind, type RunParameters } from '../registry/runs.js';
 
 /** Pure builders of runs from training results, and the comparison of two runs (no I/O here). */
 

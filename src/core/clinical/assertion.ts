@@ -45,8 +45,8 @@
  */
 import { DEFAULT_ASSERTION_LEXICON } from './assertion-triggers.js';
 import type { AssertionLexicon, TriggerCategory } from './assertion-triggers.js';
-import { tokenize } from './tokenizer.js';
-import type { Assertion, EntityType, Sentence, Token } from './types.js';
+import { tokenize } from '../text/tokenizer.js';
+import type { Assertion, EntityType, Sentence, Token } from '../text/types.js';
 
 export interface AssertionOptions {
   /** Words a forward trigger reaches (an entity is one word; fillers and punctuation are none). */

@@ -1,4 +1,4 @@
-import type { Assertion, Entity, Pair } from './types.js';
+import type { Assertion, Entity, Pair } from '../text/types.js';
 
 /** Negated entities and a relative's are not the patient's: they form no pair. */
 const UNPAIRED: ReadonlySet<Assertion> = new Set(['absent', 'family']);

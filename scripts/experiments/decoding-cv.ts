@@ -1,16 +1,17 @@
 /**
  * How the production model's configuration scores under each span decoding, by k-fold cross-validation on
  * the train split (never the test split): the experiment behind models/README.md's choice of decoding.
- *   node --import tsx scripts/decoding-cv.ts [--thresholds 0.1,0.15,0.2,0.25,0.3] [--biases -0.25,0,0.25] [--folds 5] [--seed 42]
+ *   node --import tsx scripts/experiments/decoding-cv.ts [--thresholds 0.1,0.15,0.2,0.25,0.3] [--biases -0.25,0,0.25] [--folds 5] [--seed 42]
  * Trains one unbiased CRF per fold (in this process, about 25 s each), then for each entity bias scores
  * Viterbi and marginal decoding at each threshold on the held-out fold. Prints one JSON line per
  * configuration: strict micro F1 mean and per fold.
  */
 import { parseArgs } from 'node:util';
 import { productionFolds } from './production-folds.js';
-import { foldPartition } from '../src/core/folds.js';
-import { evaluateTagger, modelFromBytes, trainTagger, withEntityBias, type TrainingSpec } from '../src/training/train-tagger.js';
-import { VITERBI, type SpanDecoding } from '../src/core/span-decoding.js';
+import { foldPartition } from '../../src/core/text/folds.js';
+import { evaluateTagger, modelFromBytes, trainTagger, withEntityBias } from '../../src/training/train-tagger.js';
+import type { TrainingSpec } from '../../src/core/tagger/training-spec.js';
+import { VITERBI, type SpanDecoding } from '../../src/core/tagger/span-decoding.js';
 
 const { values } = parseArgs({
   options: {

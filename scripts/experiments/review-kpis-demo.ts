@@ -2,7 +2,7 @@
  * Review KPIs of the shipped model on six notes written for this, reviewed through the API as a reviewer would
  * (the reviewer's entities annotated by hand below; the review time is set, not measured):
  *   DATABASE_SCHEMA=kpi_demo PORT=3918 WEB_CONCURRENCY=1 node dist/main-api.js &
- *   node --import tsx scripts/review-kpis-demo.ts http://127.0.0.1:3918
+ *   node --import tsx scripts/experiments/review-kpis-demo.ts http://127.0.0.1:3918
  */
 const base = process.argv[2] ?? 'http://127.0.0.1:3000';
 const notes: { id: string; text: string; gold: [string, 'disease' | 'treatment'][] }[] = [

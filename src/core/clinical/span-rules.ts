@@ -1,5 +1,5 @@
-import { NerError } from '../errors.js';
-import type { TokenSpan } from './label-codec.js';
+import { NerError } from '../../errors.js';
+import type { TokenSpan } from '../tagger/label-codec.js';
 
 /**
  * Span repairs applied after decoding, in a declared order: the annotation conventions of the corpus that a

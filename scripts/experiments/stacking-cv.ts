@@ -4,7 +4,7 @@
  * sentence). k-fold cross-validation on the train split only (never the test split); inside each fold the
  * first CRF's labels for the fold's training sentences come from an inner k-fold (out of fold), as they
  * would for unseen text.
- *   node --import tsx scripts/stacking-cv.ts [--folds 5] [--inner 5] [--only 0,1] [--features window,sentence]
+ *   node --import tsx scripts/experiments/stacking-cv.ts [--folds 5] [--inner 5] [--only 0,1] [--features window,sentence]
  * Trains inner + 2 CRFs per fold (about a minute each). Prints one JSON line per fold and configuration.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -12,19 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { productionFolds } from './production-folds.js';
-import { parseCrfsuiteModel } from '../src/core/crf-model-file.js';
-import { trainCrf } from '../src/core/crfsuite-binding.js';
-import { tagScoredSpans, type SequenceTagger } from '../src/core/extract.js';
-import { attributeStrings, planFeatures } from '../src/core/feature-encoder.js';
-import { resolveTemplates, type FeatureResources } from '../src/core/feature-templates.js';
-import { foldPartition, kFoldIndices } from '../src/core/folds.js';
-import { labelsFromSpans } from '../src/core/label-codec.js';
-import { spanScorer } from '../src/core/span-confidence.js';
-import { decodeByMarginals } from '../src/core/span-decoding.js';
-import { resolveSpanRules } from '../src/core/span-rules.js';
-import type { CorpusLabel, LabeledSentence } from '../src/core/types.js';
-import { addItemStateScores, attributeKey } from '../src/core/viterbi.js';
-import { evaluateTagger, trainingSequences, trainTagger, withEntityBias } from '../src/training/train-tagger.js';
+import { parseCrfsuiteModel } from '../../src/core/tagger/crf-model-file.js';
+import { trainCrf } from '../../src/core/tagger/crfsuite-binding.js';
+import { tagScoredSpans, type SequenceTagger } from '../../src/core/extract.js';
+import { attributeStrings, planFeatures } from '../../src/core/tagger/feature-encoder.js';
+import { resolveTemplates, type FeatureResources } from '../../src/core/tagger/feature-templates.js';
+import { foldPartition, kFoldIndices } from '../../src/core/text/folds.js';
+import { labelsFromSpans } from '../../src/core/tagger/label-codec.js';
+import { spanScorer } from '../../src/core/tagger/span-confidence.js';
+import { decodeByMarginals } from '../../src/core/tagger/span-decoding.js';
+import { resolveSpanRules } from '../../src/core/clinical/span-rules.js';
+import type { CorpusLabel, LabeledSentence } from '../../src/core/text/types.js';
+import { addItemStateScores, attributeKey } from '../../src/core/tagger/viterbi.js';
+import { evaluateTagger, trainingSequences, trainTagger, withEntityBias } from '../../src/training/train-tagger.js';
 
 const { values } = parseArgs({ options: { folds: { type: 'string', default: '5' }, inner: { type: 'string', default: '5' }, only: { type: 'string' }, features: { type: 'string', default: 'window,sentence' } } });
 const { spec, resources: fixed, sentences, folds } = await productionFolds(Number(values.folds));

@@ -3,23 +3,24 @@
  * production configuration alone, of each variant alone, and of the production CRF with the variants,
  * decoding spans whose probability averaged over the members reaches a threshold (the members' own
  * marginal decodings are the candidates: a mean at or above the threshold has one member at or above it).
- *   node --import tsx scripts/ensemble-cv.ts [--variants IO,wide] [--thresholds 0.2,0.25,0.3,0.35] [--folds 5]
+ *   node --import tsx scripts/experiments/ensemble-cv.ts [--variants IO,wide] [--thresholds 0.2,0.25,0.3,0.35] [--folds 5]
  * Variants: IO (IO labels instead of BIO), wide (+ word, POS and gazetteer two and three tokens away),
  * no-relevance (without the relevance templates), c1-c2 (c1 0.1, c2 0.01). Trains 1 + variants CRFs per fold
  * in this process (about a minute each). Prints one JSON line per configuration; models/README.md has the figures.
  */
 import { parseArgs } from 'node:util';
 import { productionFolds } from './production-folds.js';
-import { foldPartition } from '../src/core/folds.js';
-import { evaluateTagger, trainTagger, type TrainingSpec } from '../src/training/train-tagger.js';
-import { FeatureEncoder, planFeatures } from '../src/core/feature-encoder.js';
-import { spanScorer, type SpanScorer } from '../src/core/span-confidence.js';
-import { decodeByMarginals } from '../src/core/span-decoding.js';
-import type { TokenSpan } from '../src/core/label-codec.js';
-import { addItemStateScores } from '../src/core/viterbi.js';
-import type { CrfNerModel } from '../src/core/crf-ner-model.js';
-import type { SequenceTagger, ScoredTagging } from '../src/core/extract.js';
-import type { FeatureResources } from '../src/core/feature-templates.js';
+import { foldPartition } from '../../src/core/text/folds.js';
+import { evaluateTagger, trainTagger } from '../../src/training/train-tagger.js';
+import type { TrainingSpec } from '../../src/core/tagger/training-spec.js';
+import { FeatureEncoder, planFeatures } from '../../src/core/tagger/feature-encoder.js';
+import { spanScorer, type SpanScorer } from '../../src/core/tagger/span-confidence.js';
+import { decodeByMarginals } from '../../src/core/tagger/span-decoding.js';
+import type { TokenSpan } from '../../src/core/tagger/label-codec.js';
+import { addItemStateScores } from '../../src/core/tagger/viterbi.js';
+import type { CrfNerModel } from '../../src/core/crf-ner-model.js';
+import type { SequenceTagger, ScoredTagging } from '../../src/core/extract.js';
+import type { FeatureResources } from '../../src/core/tagger/feature-templates.js';
 
 const { values } = parseArgs({ options: { variants: { type: 'string', default: 'IO' }, thresholds: { type: 'string', default: '0.2,0.25,0.3,0.35' }, folds: { type: 'string', default: '5' } } });
 const { spec: base, resources, sentences, folds } = await productionFolds(Number(values.folds));

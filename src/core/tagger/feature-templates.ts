@@ -5,7 +5,7 @@ import { relevanceProbability, type RelevanceModels, type RelevanceTarget } from
 import type { SpanLexicon } from './span-lexicon.js';
 import type { WordMemo } from './word-memo.js';
 import { clusterKey, type WordClusters } from './word-clusters.js';
-import { NerError } from '../errors.js';
+import { NerError } from '../../errors.js';
 
 /** What templates may consult besides the words themselves; passed in, never imported. */
 export interface FeatureResources {

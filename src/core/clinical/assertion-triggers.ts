@@ -6,7 +6,7 @@
  * ConText (Harkema et al. 2009) for uncertainty, temporality (historical), experiencer (family), the
  * per-category termination terms and bidirectional/backward triggers.
  *
- * Phrases are written in lower case and are tokenized with the note tokenizer (src/core/tokenizer.ts), so
+ * Phrases are written in lower case and are tokenized with the note tokenizer (src/core/text/tokenizer.ts), so
  * `r/o`, `s/p`, `h/o`, `w/o` are single tokens, `mother's` is `mother` `'s`, and `?` is a token of its own.
  * Matching is case-insensitive, on whole tokens, longest phrase first, left to right (a trigger, pseudo-trigger
  * or terminator that starts inside an earlier, longer match is not seen: "no increase" hides "no").
@@ -16,7 +16,7 @@
  * - `backward`: what precedes it ("pneumonia was ruled out").
  * - `both`: either side ("? pneumonia", "pneumonia ?"; "mother with diabetes", "diabetes in her mother").
  */
-import type { Assertion } from './types.js';
+import type { Assertion } from '../text/types.js';
 
 /** The assertion a trigger gives: every assertion except the default, `present`. */
 export type TriggerCategory = Exclude<Assertion, 'present'>;

@@ -1,5 +1,5 @@
-import { extendGazetteer, type Gazetteer, type GazetteerEntry } from './gazetteer.js';
-import type { TokenSpan } from './label-codec.js';
+import { extendGazetteer, type Gazetteer, type GazetteerEntry } from '../tagger/gazetteer.js';
+import type { TokenSpan } from '../tagger/label-codec.js';
 
 /**
  * Clinical-note style: the lexicon pass. The CRF learned from MEDLINE abstracts, whose annotators labelled

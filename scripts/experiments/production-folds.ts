@@ -3,16 +3,16 @@
  * production model's card and training spec, its resources without those learned from training sentences
  * (each fold learns them again from its own), the train split (never the test split) and its folds.
  */
-import { loadConfig } from '../src/config.js';
-import type { ModelCard } from '../src/registry/model-card.js';
-import { specOfCard } from '../src/registry/model-card.js';
-import type { FeatureResources } from '../src/core/feature-templates.js';
-import { kFoldIndices } from '../src/core/folds.js';
-import type { LabeledSentence } from '../src/core/types.js';
-import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
-import { readFixedResources } from '../src/corpus/resource-files.js';
-import { loadModel } from '../src/registry/model-store.js';
-import type { TrainingSpec } from '../src/training/train-tagger.js';
+import { loadConfig } from '../../src/config.js';
+import type { ModelCard } from '../../src/registry/model-card.js';
+import { specOfCard } from '../../src/registry/model-card.js';
+import type { FeatureResources } from '../../src/core/tagger/feature-templates.js';
+import { kFoldIndices } from '../../src/core/text/folds.js';
+import type { LabeledSentence } from '../../src/core/text/types.js';
+import { readBeHealthySplit } from '../../src/corpus/behealthy-format.js';
+import { readFixedResources } from '../../src/corpus/resource-files.js';
+import { loadModel } from '../../src/registry/model-store.js';
+import type { TrainingSpec } from '../../src/core/tagger/training-spec.js';
 
 export interface ProductionFolds {
   card: ModelCard;
