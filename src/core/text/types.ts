@@ -20,11 +20,22 @@ export const CORPUS_LABELS: readonly CorpusLabel[] = ['D', 'T', 'O'];
 export interface LabeledSentence {
   tokens: string[];
   labels: CorpusLabel[];
+  /**
+   * The entities as token spans, when the source annotates their boundaries (offset-annotated corpora: two
+   * adjacent entities stay two). Absent: an entity is a maximal run of one label, as in the BeHealthy corpus.
+   */
+  spans?: { type: 'D' | 'T'; start: number; end: number }[];
+  /** The annotation domain the sentence is learned under (see tagger/domains.ts); absent: the shared weights only. */
+  domain?: string;
   /** Set for a sentence of a note written in note style (see note-lexicon.ts); corpus sentences have none. */
   noteStyle?: boolean;
 }
 
 export type EntityType = 'disease' | 'treatment';
+
+/** What kind of disease or treatment: a disease is a diagnosis or a symptom, a treatment a drug or a procedure. */
+export type EntityKind = 'diagnosis' | 'symptom' | 'drug' | 'procedure';
+export const ENTITY_KINDS: Readonly<Record<EntityType, readonly EntityKind[]>> = { disease: ['diagnosis', 'symptom'], treatment: ['drug', 'procedure'] };
 
 /** Whether the note asserts the entity of the patient now (ConText's categories; see assertion.ts). */
 export type Assertion = 'present' | 'absent' | 'possible' | 'historical' | 'family';

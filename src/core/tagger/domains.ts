@@ -1,0 +1,84 @@
+import type { CrfWeights } from './crf-model-file.js';
+
+/**
+ * Feature augmentation by domain ("frustratingly easy domain adaptation", Daumé III, 2007). The corpora the
+ * tagger learns from annotate under different policies (every mention, or only mentions in sentences stating
+ * a relation) and in different styles (case reports, trial criteria, abstracts). In training, every attribute of
+ * a token is given once as it is, shared by all corpora, and once under each domain of the token's sentence (its
+ * corpus's domain, and the group of corpora annotated under the same policy), so the CRF learns what they share
+ * apart from what is each corpus's own. A model serves one domain at a time: when it loads, the shared weights and
+ * that domain's are folded into one table, so tagging costs what it costs without domains.
+ */
+export const DOMAIN_SEPARATOR = '~';
+
+/** The attribute as learned under a domain: `case-reports~lower[0]=fever`. */
+export function domainAttribute(domain: string, attribute: string): string {
+  return `${domain}${DOMAIN_SEPARATOR}${attribute}`;
+}
+
+/** Each token's attributes, followed by the same under each domain, in that order. */
+export function withDomainAttributes(attributes: readonly (readonly string[])[], domains: readonly string[]): string[][] {
+  if (domains.length === 0) return attributes.map((item) => [...item]);
+  return attributes.map((item) => {
+    const out = [...item];
+    for (const domain of domains) for (const attribute of item) out.push(domainAttribute(domain, attribute));
+    return out;
+  });
+}
+
+/**
+ * The weights a model has for `domains`: each attribute's shared weights plus its weights under each of the
+ * domains, under the shared name; attributes of other domains are dropped. With no domain, the shared weights
+ * alone. (The sums are computed once here, so a score can differ from the augmented model's in its last bits.)
+ */
+export function foldDomainWeights(weights: CrfWeights, domains: readonly string[]): CrfWeights {
+  const L = weights.labels.length;
+  const prefixes = domains.map((d) => `${d}${DOMAIN_SEPARATOR}`);
+  const rows = new Map<string, Float64Array>();
+  const rowOf = (name: string): Float64Array => {
+    let row = rows.get(name);
+    if (!row) rows.set(name, (row = new Float64Array(L)));
+    return row;
+  };
+  for (const [name, id] of weights.attributeIds) {
+    const separator = name.indexOf(DOMAIN_SEPARATOR);
+    let target: string | undefined;
+    if (separator < 0) target = name;
+    else {
+      const prefix = prefixes.find((p) => name.startsWith(p));
+      if (prefix) target = name.slice(prefix.length);
+    }
+    if (target === undefined) continue;
+    const row = rowOf(target);
+    for (let k = weights.stateStart[id] as number; k < (weights.stateStart[id + 1] as number); k++) {
+      row[weights.stateLabel[k] as number] += weights.stateWeight[k] as number;
+    }
+  }
+  const names = [...rows.keys()];
+  const A = names.length;
+  const attributeIds = new Map<string, number>();
+  const stateStart = new Uint32Array(A + 1);
+  const stateDense = new Float64Array(A * L);
+  let features = 0;
+  names.forEach((name, a) => {
+    attributeIds.set(name, a);
+    const row = rows.get(name) as Float64Array;
+    stateDense.set(row, a * L);
+    for (let l = 0; l < L; l++) if (row[l] !== 0) features++;
+  });
+  const stateLabel = new Uint16Array(features);
+  const stateWeight = new Float64Array(features);
+  let k = 0;
+  for (let a = 0; a < A; a++) {
+    stateStart[a] = k;
+    for (let l = 0; l < L; l++) {
+      const w = stateDense[a * L + l] as number;
+      if (w === 0) continue;
+      stateLabel[k] = l;
+      stateWeight[k] = w;
+      k++;
+    }
+  }
+  stateStart[A] = k;
+  return { labels: weights.labels, attributeIds, numAttributes: A, stateStart, stateLabel, stateWeight, stateDense, transition: weights.transition };
+}
