@@ -51,7 +51,8 @@ export function foldDomainWeights(weights: CrfWeights, domains: readonly string[
     if (target === undefined) continue;
     const row = rowOf(target);
     for (let k = weights.stateStart[id] as number; k < (weights.stateStart[id + 1] as number); k++) {
-      row[weights.stateLabel[k] as number] += weights.stateWeight[k] as number;
+      const label = weights.stateLabel[k] as number;
+      row[label] = (row[label] as number) + (weights.stateWeight[k] as number);
     }
   }
   const names = [...rows.keys()];
