@@ -7,8 +7,10 @@ import { trainCrf, type EntityBias, type TrainingSequence } from '../core/tagger
 import { goldFromLabeled, evaluate, type EvaluationReport } from '../core/evaluation/evaluation.js';
 import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/tagger/feature-encoder.js';
 import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/tagger/feature-templates.js';
-import { encodeLabels, labelsFromSpans } from '../core/tagger/label-codec.js';
-import type { TrainingSpec } from '../core/tagger/training-spec.js';
+import { encodeLabels, encodeSpans, labelsFromSpans } from '../core/tagger/label-codec.js';
+import { foldDomainWeights, withDomainAttributes } from '../core/tagger/domains.js';
+import { NerError } from '../errors.js';
+import { defaultDomain, type TrainingSpec } from '../core/tagger/training-spec.js';
 import { resolveSpanRules } from '../core/clinical/span-rules.js';
 import type { LabeledSentence } from '../core/text/types.js';
 import { outOfFoldRelevance, type RelevanceModels } from '../core/tagger/sentence-relevance.js';
@@ -66,8 +68,8 @@ export function trainingSequences(
   const plan = planFeatures(resolveTemplates(spec.templates));
   const learned = learnedResources(sentences, spec, resources);
   const sequences = sentences.map((s, i) => ({
-    attributes: attributeStrings(plan, s.tokens, learned.perSentence(i)),
-    labels: encodeLabels(s.labels, spec.labelEncoding),
+    attributes: withDomainAttributes(attributeStrings(plan, s.tokens, learned.perSentence(i)), domainsOf(spec, s.domain)),
+    labels: s.spans ? encodeSpans(s.tokens.length, s.spans, spec.labelEncoding) : encodeLabels(s.labels, spec.labelEncoding),
   }));
   return { sequences, resources: learned.final };
 }
@@ -96,7 +98,7 @@ export async function trainTagger(
  * disease bias; T, B-T, I-T by the treatment bias; see TrainingParameters); a label whose bias weight L1
  * zeroed (tiny training sets only) keeps its scores.
  */
-export function withEntityBias(crfBytes: Buffer, bias: EntityBias | number): Buffer {
+export function withEntityBias(crfBytes: Buffer, bias: EntityBias | number, attribute = BIAS_ATTRIBUTE): Buffer {
   const { D, T } = typeof bias === 'number' ? { D: bias, T: bias } : bias;
   if (D === 0 && T === 0) return crfBytes;
   const offsets = new Map<string, number>();
@@ -104,15 +106,25 @@ export function withEntityBias(crfBytes: Buffer, bias: EntityBias | number): Buf
     if (label === 'D' || label.endsWith('-D')) offsets.set(label, D);
     if (label === 'T' || label.endsWith('-T')) offsets.set(label, T);
   }
-  return Buffer.from(withStateWeightOffsets(crfBytes, BIAS_ATTRIBUTE, offsets).bytes);
+  return Buffer.from(withStateWeightOffsets(crfBytes, attribute, offsets).bytes);
 }
 
-export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resources: FeatureResources, version: string): CrfNerModel {
+/** The domains a sentence of `domain` is learned under, as the spec declares them (none without domains). */
+export function domainsOf(spec: Pick<TrainingSpec, 'domains'>, domain: string | undefined): string[] {
+  if (!spec.domains || domain === undefined) return [];
+  const domains = spec.domains[domain];
+  if (!domains) throw new NerError('NER_ERR_TRAINING_FAILED', `no domains declared for sentences of domain "${domain}" (the spec knows ${Object.keys(spec.domains).join(', ')})`);
+  return domains;
+}
+
+/** The tagger of a trained model, for sentences of `domain` (its weights folded with that domain's; see domains.ts). */
+export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resources: FeatureResources, version: string, domain?: string): CrfNerModel {
+  const weights = parseCrfsuiteModel(crfBytes);
   return createCrfNerModel({
     version,
     labelEncoding: spec.labelEncoding,
     templates: resolveTemplates(spec.templates),
-    weights: parseCrfsuiteModel(crfBytes),
+    weights: spec.domains ? foldDomainWeights(weights, domainsOf(spec, domain ?? defaultDomain(spec))) : weights,
     resources,
     spanRules: resolveSpanRules(spec.spanRules),
     ...(spec.decoding ? { decoding: spec.decoding } : {}),

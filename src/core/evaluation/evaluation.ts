@@ -67,9 +67,9 @@ export interface PredictedSentence {
 
 const SPAN_TYPES: readonly SpanType[] = ['D', 'T'];
 
-/** Gold items from D/T/O sentences: a span is a maximal run of one non-O label. */
+/** Gold items from D/T/O sentences: a span is a maximal run of one non-O label, unless the sentence gives its spans. */
 export function goldFromLabeled(sentences: LabeledSentence[]): GoldSentence[] {
-  return sentences.map((s) => ({ tokens: s.tokens, labels: s.labels, spans: spansFromCorpusLabels(s.labels) }));
+  return sentences.map((s) => ({ tokens: s.tokens, labels: s.labels, spans: s.spans ? s.spans.map((span) => ({ ...span })) : spansFromCorpusLabels(s.labels) }));
 }
 
 /** A prediction from a tagger's output tags (BIO keeps adjacent same-type spans apart). */

@@ -25,6 +25,18 @@ export function encodeLabels(labels: CorpusLabel[], encoding: LabelEncoding): st
   });
 }
 
+/**
+ * Tags for a sentence whose entities are given as spans (adjacent entities stay apart under BIO); tokens
+ * outside every span are O.
+ */
+export function encodeSpans(length: number, spans: readonly TokenSpan[], encoding: LabelEncoding): string[] {
+  const tags = new Array<string>(length).fill('O');
+  for (const span of spans) {
+    for (let i = span.start; i < span.end; i++) tags[i] = encoding === 'IO' ? span.type : `${i === span.start ? 'B' : 'I'}-${span.type}`;
+  }
+  return tags;
+}
+
 /** Corpus labels from tags; a BIO I- without a preceding B- is accepted. */
 export function decodeLabels(tags: string[], encoding: LabelEncoding): CorpusLabel[] {
   return tags.map((tag) => parseTag(tag, encoding).label);

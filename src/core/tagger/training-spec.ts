@@ -11,4 +11,22 @@ export interface TrainingSpec {
   parameters: TrainingParameters;
   /** How the model decodes spans (span-decoding.ts); absent: Viterbi. Part of the model, recorded in its card. */
   decoding?: SpanDecoding;
+  /**
+   * The corpora trained on (their mappings' names, corpus/mappings/), each sentence under its corpus's domain;
+   * absent: the BeHealthy train split alone, without domains.
+   */
+  corpora?: string[];
+  /**
+   * Feature augmentation (domains.ts): the domains a sentence of each domain is learned under (its annotation
+   * policy's group, then its own), e.g. { "case-reports": ["every-mention", "case-reports"] }. A model is served
+   * for one of these keys: its list is what the weights are folded with.
+   */
+  domains?: Record<string, string[]>;
+  /** The key of `domains` a note is tagged with when nothing chooses another (the every-mention policy of notes). */
+  servingDomain?: string;
+}
+
+/** The domain a model serves by default: the spec's servingDomain, else its first declared domain. */
+export function defaultDomain(spec: Pick<TrainingSpec, 'domains' | 'servingDomain'>): string | undefined {
+  return spec.servingDomain ?? Object.keys(spec.domains ?? {})[0];
 }
