@@ -14,6 +14,8 @@ export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url))
 export interface Config {
   /** Annotated corpus directory (BeHealthy format). */
   corpusDir: string;
+  /** The annotated corpora, one folder each as their mappings (corpus/mappings/) name them. */
+  corporaDir: string;
   /** Model versions and the production pointer. */
   modelDir: string;
   /**
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const config: Config = {
     corpusDir: path('CORPUS_DIR', '../shared/corpus/behealthy'),
+    corporaDir: path('CORPORA_DIR', '../shared/corpus'),
     modelDir: path('MODEL_DIR', 'models'),
     modelReloadPollMs: integer('MODEL_RELOAD_POLL_MS', 2_000, 0, 3_600_000),
     runsDir: path('RUNS_DIR', 'runs'),

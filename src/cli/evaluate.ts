@@ -11,10 +11,17 @@ import { NerError } from '../errors.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { loadModel } from '../registry/model-store.js';
 import { evaluateTagger } from '../training/train-tagger.js';
+import { devSetOf, evaluateDevSet, type DevSet } from '../training/dev-evaluation.js';
+import { corpusMappings, mappingsDir } from '../training/training-corpora.js';
+import { readCorpusMappings, type CorpusMapping } from '../corpus/corpus-mapping.js';
+import { readJsonlCorpus } from '../corpus/annotated-corpus.js';
+import { formatDocumentErrors, formatDocumentReport } from '../core/evaluation/document-scores.js';
 import { numberOption, parseCommandArgs, type Command } from './command.js';
 
 const usage =
   'behealthy evaluate [--split test|train | --notes FILE.marked.txt|FILE.jsonl] [--case lower|upper] [--corpus DIR] [--models DIR] [--model VERSION] [--json] [--errors N]\n' +
+  '       behealthy evaluate --dev NAME|all [--routed] [--json] [--errors N]   (a corpus\'s dev split by its mapping; own domain, or routed as notes are)\n' +
+  '       behealthy evaluate --documents FILE.jsonl --mapping NAME [--routed] [--json] [--errors N]   (any documents in a corpus\'s JSONL format)\n' +
   '       behealthy evaluate --assertions FILE.marked.txt|FILE.jsonl [--json]   (assertion rules on the gold spans; no model)';
 
 /** --case: the split rewritten in one case, to measure how much the model depends on the writer's capitals. */
@@ -50,6 +57,27 @@ async function annotatedNoteSentences(path: string): Promise<LabeledSentence[]> 
   });
 }
 
+/** The dev split of one named corpus, or of every JSONL corpus that has a mapping. */
+async function devSets(name: string, corporaDir: string): Promise<DevSet[]> {
+  const all = await readCorpusMappings(mappingsDir());
+  const names = name === 'all' ? [...all.values()].filter((m) => m.format === 'jsonl').map((m) => m.name) : [name];
+  const sets: DevSet[] = [];
+  for (const mapping of await corpusMappings(names)) {
+    if (mapping.format !== 'jsonl') throw new NerError('NER_ERR_CLI_USAGE', `${mapping.name} is scored with --split (it is token per line)`);
+    const corpus = await readJsonlCorpus(mapping, corporaDir);
+    sets.push(devSetOf(mapping, corpus.documents.filter((d) => d.split === 'dev')));
+  }
+  return sets;
+}
+
+/** Every document of a JSONL file, read and scored through a corpus's mapping (held-out documents of that corpus). */
+async function documentsSet(name: string, file: string): Promise<DevSet> {
+  const [mapping] = await corpusMappings([name]);
+  const m = mapping as CorpusMapping;
+  const corpus = await readJsonlCorpus({ ...m, folder: '.', files: { test: [file] } }, '/');
+  return devSetOf(m, corpus.documents);
+}
+
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'score a model version (default: production) on a corpus split: strict, partial and token level',
@@ -60,10 +88,34 @@ export const evaluateCommand: Command = {
       {
         split: { type: 'string', default: 'test' }, corpus: { type: 'string' }, models: { type: 'string' },
         model: { type: 'string' }, json: { type: 'boolean' }, errors: { type: 'string' }, case: { type: 'string' }, notes: { type: 'string' }, assertions: { type: 'string' },
+        dev: { type: 'string' }, documents: { type: 'string' }, mapping: { type: 'string' }, routed: { type: 'boolean' },
       },
       usage,
     );
     if (values.assertions) return reportAssertions(resolve(values.assertions), values.json === true, stdout);
+    if (values.dev !== undefined || values.documents !== undefined) {
+      if (values.documents !== undefined && values.mapping === undefined) throw new NerError('NER_ERR_CLI_USAGE', `--documents needs --mapping NAME (how its types are read and scored)\nusage: ${usage}`);
+      const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model);
+      const examples = numberOption(values.errors, 'errors', 0);
+      const sets = values.documents !== undefined
+        ? [await documentsSet(values.mapping as string, resolve(values.documents))]
+        : await devSets(values.dev as string, config.corporaDir);
+      for (const set of sets) {
+        const routed = values.routed === true;
+        if (!routed && !card.domains?.[set.domain] && card.domains) throw new NerError('NER_ERR_CLI_USAGE', `model ${card.version} has no domain "${set.domain}" (it has ${Object.keys(card.domains).join(', ')}): use --routed`);
+        const report = evaluateDevSet(model, set, { routed });
+        const what = { model: card.version, corpus: set.corpus, documents: values.documents ?? 'dev', decoding: routed ? 'routed' : card.domains ? set.domain : 'single' };
+        if (values.json) {
+          const { errors: _errors, ...scores } = report;
+          stdout.write(`${JSON.stringify({ ...what, ...scores })}\n`);
+          continue;
+        }
+        stdout.write(`model ${card.version} on ${set.corpus} (${what.documents}), ${routed ? 'each note routed as the product routes it' : card.domains ? `domain ${set.domain}` : 'its one domain'}\n${formatDocumentReport(report)}\n`);
+        if (examples > 0) stdout.write(`\n${formatDocumentErrors(report, examples)}\n`);
+        stdout.write('\n');
+      }
+      return 0;
+    }
     if (values.split !== 'test' && values.split !== 'train') throw new NerError('NER_ERR_CLI_USAGE', `--split must be test or train, got "${values.split}"`);
     const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model);
     const toCase = values.case === undefined ? undefined : CASES[values.case];

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_TRAINING_PARAMETERS, type EntityBias } from '../core/tagger/crfsuite-binding.js';
 import { formatAveragedReport, formatReport } from '../core/evaluation/evaluation.js';
+import { formatDocumentReport } from '../core/evaluation/document-scores.js';
 import { DEFAULT_TEMPLATES, resolveTemplates } from '../core/tagger/feature-templates.js';
 import { parseDecoding } from '../core/tagger/span-decoding.js';
 import { DEFAULT_SPAN_RULES } from '../core/clinical/span-rules.js';
@@ -17,7 +18,7 @@ import { createProgress } from './progress.js';
 export const DEFAULT_LABEL_ENCODING: LabelEncoding = 'BIO';
 
 const usage =
-  'behealthy train [--corpus DIR] [--lexicons DIR] [--models DIR] [--templates a,b,...] [--encoding IO|BIO] ' +
+  'behealthy train [--corpora behealthy,maccrobat2020,chia,bc5cdr] [--corpus DIR] [--lexicons DIR] [--models DIR] [--templates a,b,...] [--encoding IO|BIO] ' +
   '[--span-rules none|a,b,...] [--decoding viterbi|marginals:T[:MAXLEN]] [--c1 N] [--c2 N] [--iterations N] [--entity-bias auto|N|D,T] [--folds K] [--seed N] [--no-test] [--version NAME] [--promote] [--runs DIR] [--json]';
 
 /** `auto`, one bias for both types (`0.25`), or disease,treatment (`0.25,0.5`). */
@@ -36,7 +37,7 @@ export const trainCommand: Command = {
     const { values } = parseCommandArgs(
       argv,
       {
-        corpus: { type: 'string' }, lexicons: { type: 'string' }, models: { type: 'string' },
+        corpus: { type: 'string' }, corpora: { type: 'string' }, lexicons: { type: 'string' }, models: { type: 'string' },
         templates: { type: 'string' }, encoding: { type: 'string' },
         c1: { type: 'string' }, c2: { type: 'string' }, iterations: { type: 'string' },
         folds: { type: 'string' }, seed: { type: 'string' }, version: { type: 'string' }, 'entity-bias': { type: 'string' }, 'span-rules': { type: 'string' }, decoding: { type: 'string' },
@@ -56,6 +57,8 @@ export const trainCommand: Command = {
       maxIterations: numberOption(values.iterations, 'iterations', DEFAULT_TRAINING_PARAMETERS.maxIterations),
     };
     const folds = numberOption(values.folds, 'folds', 5);
+    // A single corpus (the BeHealthy train split alone) unless --corpora names several, one of them the token-per-line base.
+    const corpora = values.corpora ? values.corpora.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
     const decoding = values.decoding === undefined ? null : parseDecoding(values.decoding);
     if (values.decoding !== undefined && !decoding) throw new NerError('NER_ERR_CLI_USAGE', `--decoding must be viterbi or marginals:T[:MAXLEN] (T from 0 to 1), got "${values.decoding}"`);
     const iterations = createProgress('training', parameters.maxIterations, stderr);
@@ -64,10 +67,11 @@ export const trainCommand: Command = {
     const result = await trainModelVersion(
       {
         corpusDir: values.corpus ? resolve(values.corpus) : config.corpusDir,
+        corporaDir: config.corporaDir,
         lexiconDir: values.lexicons ? resolve(values.lexicons) : config.lexiconDir,
         notesFile: config.notesFile,
         modelDir,
-        spec: { templates, labelEncoding: encoding, parameters, spanRules: values['span-rules'] === 'none' ? [] : values['span-rules'] ? values['span-rules'].split(',') : [...DEFAULT_SPAN_RULES], ...(decoding && decoding.method !== 'viterbi' ? { decoding } : {}) },
+        spec: { templates, labelEncoding: encoding, parameters, spanRules: values['span-rules'] === 'none' ? [] : values['span-rules'] ? values['span-rules'].split(',') : [...DEFAULT_SPAN_RULES], ...(decoding && decoding.method !== 'viterbi' ? { decoding } : {}), ...(corpora ? { corpora } : {}) },
         folds,
         seed: numberOption(values.seed, 'seed', 42),
         evaluateTest: !values['no-test'],
@@ -79,7 +83,8 @@ export const trainCommand: Command = {
         onFold: (report, done, total) => {
           const best = Math.max(...report.byEntityBias.map((r) => r.report.strict.micro.f1));
           const unbiased = report.byEntityBias[0]?.report.strict.micro.f1 ?? 0;
-          stderr.write(`  fold ${report.fold + 1}: strict micro F1 ${unbiased.toFixed(4)}, best entity bias ${best.toFixed(4)} (${report.seconds.toFixed(0)} s; ${done}/${total} done)\n`);
+          const dev = (report.dev ?? []).map((d) => `${d.corpus} ${d.report.strict.micro.f1.toFixed(3)}`).join(', ');
+          stderr.write(`  fold ${report.fold + 1}: strict micro F1 ${unbiased.toFixed(4)}, best entity bias ${best.toFixed(4)}${dev ? `; dev ${dev}` : ''} (${report.seconds.toFixed(0)} s; ${done}/${total} done)\n`);
         },
         onIteration: (p) => iterations.update(p.iteration, p.loss === undefined ? '' : `loss ${p.loss.toFixed(1)}`),
       },
@@ -108,6 +113,10 @@ export const trainCommand: Command = {
       );
     }
     if (result.test) stdout.write(`\ntest split:\n${formatReport(result.test)}\n`);
+    for (const dev of result.dev) {
+      stdout.write(`\n${dev.corpus} dev split, own domain:\n${formatDocumentReport(dev.own)}\n`);
+      if (dev.routed) stdout.write(`${dev.corpus} dev split, routed as notes are:\n${formatDocumentReport(dev.routed)}\n`);
+    }
     return 0;
   },
 };

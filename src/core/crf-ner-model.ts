@@ -7,8 +7,15 @@ import type { LabelEncoding } from './tagger/label-codec.js';
 import type { SpanRule } from './clinical/span-rules.js';
 import { noteLexicon as createNoteLexicon } from './clinical/note-lexicon.js';
 import { spanScorer } from './tagger/span-confidence.js';
+import type { KindClassifier } from './clinical/entity-kinds.js';
+import type { NoteRouter } from './tagger/note-router.js';
 import { decodeByMarginals, VITERBI, type SpanDecoding } from './tagger/span-decoding.js';
 import { viterbi } from './tagger/viterbi.js';
+import { foldDomainWeights } from './tagger/domains.js';
+import { routeNote, routerFeatures } from './tagger/note-router.js';
+import { entityKind, kindFeatures } from './clinical/entity-kinds.js';
+import type { EntityType } from './text/types.js';
+import { NerError } from '../errors.js';
 
 /**
  * A trained CRF ready to tag: the model's weights, the feature templates it was trained with and the
@@ -18,18 +25,32 @@ import { viterbi } from './tagger/viterbi.js';
  */
 export interface CrfNerModel extends SequenceTagger {
   readonly templates: readonly FeatureTemplate[];
+  /** The weights it tags with (a domain's, folded, when the model learned several). */
   readonly weights: CrfWeights;
+  /** The domain whose weights it tags with; absent for a model trained without domains. */
+  readonly domain?: string;
+  /** The same model tagging with another of its domains' weights (evaluation of a corpus under its own policy). */
+  forDomain(name: string): CrfNerModel;
   readonly decoding: SpanDecoding;
   /** The attribute strings CRFsuite is given for these words (training, and checking against the binding). */
   attributes(words: readonly string[]): string[][];
+}
+
+/** What a model consults besides its weights: the templates' resources, and what runs after tagging. */
+export interface ModelResources extends FeatureResources {
+  /** Decides each entity's kind (clinical/entity-kinds.ts); absent in models trained without kinds. */
+  kinds?: KindClassifier | null;
+  /** Picks the domain a note is tagged with (tagger/note-router.ts); absent: the model's one serving domain. */
+  router?: NoteRouter | null;
 }
 
 export interface CrfNerModelParts {
   version: string;
   labelEncoding: LabelEncoding;
   templates: readonly FeatureTemplate[];
+  /** As the model file holds them: with domains, every domain's attributes beside the shared ones. */
   weights: CrfWeights;
-  resources: FeatureResources;
+  resources: ModelResources;
   spanRules: readonly SpanRule[];
   /** Maps the CRF's span probability to observed precision (fitted out of fold at training; see calibration.ts). */
   calibration?: CalibrationMap;
@@ -37,12 +58,48 @@ export interface CrfNerModelParts {
   decoding?: SpanDecoding;
   /** false: no note-style lexicon pass (see note-lexicon.ts). */
   noteStyle?: boolean;
+  /** The domains the model learned, each with the list its weights are folded with (tagger/domains.ts). */
+  domains?: Readonly<Record<string, readonly string[]>>;
+  /** The domain tagged with when no router picks another (default: the first domain). */
+  servingDomain?: string;
 }
 
+/**
+ * The model as served: tags with the serving domain's weights; a note is tagged with its routed domain's weights
+ * when the model has a router, and each entity gets its kind when it has a kind classifier. Domains' weight
+ * tables are folded when first used, then kept.
+ */
 export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
+  const { domains } = parts;
+  if (!domains) return domainTagger(parts, parts.weights, undefined);
+  const names = Object.keys(domains);
+  const serving = parts.servingDomain ?? names[0];
+  if (serving === undefined || !domains[serving]) throw new NerError('NER_ERR_MODEL_CARD_INVALID', `the serving domain "${String(serving)}" is not one of the model's domains (${names.join(', ')})`);
+  const taggers = new Map<string, CrfNerModel>();
+  const forDomain = (name: string): CrfNerModel => {
+    let tagger = taggers.get(name);
+    if (!tagger) {
+      const folded = domains[name];
+      if (!folded) throw new NerError('NER_ERR_INPUT_INVALID', `the model has no domain "${name}" (it has ${names.join(', ')})`);
+      tagger = domainTagger(parts, foldDomainWeights(parts.weights, folded), name);
+      taggers.set(name, tagger);
+    }
+    return tagger;
+  };
+  const { router } = parts.resources;
+  const routed = router ? Object.keys(router.domains).filter((name) => domains[name]) : [];
+  const model = forDomain(serving);
+  return {
+    ...model,
+    forDomain,
+    ...(routed.length > 0 && router ? { forNote: (text, sentenceWords) => forDomain(routeNote(router, routerFeatures(text, sentenceWords))) } : {}),
+  };
+}
+
+function domainTagger(parts: CrfNerModelParts, weights: CrfWeights, domain: string | undefined): CrfNerModel {
   const plan: FeaturePlan = planFeatures(parts.templates);
-  const encoder = new FeatureEncoder(plan, parts.weights.attributeIds, parts.resources, { weights: parts.weights });
-  const { labels } = parts.weights;
+  const encoder = new FeatureEncoder(plan, weights.attributeIds, parts.resources, { weights });
+  const { labels } = weights;
   const labelCount = labels.length;
   let scores = new Float64Array(64 * labelCount);
 
@@ -53,7 +110,7 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
     return length;
   };
   const decode = (length: number): string[] => {
-    const path = viterbi(scores, length, parts.weights);
+    const path = viterbi(scores, length, weights);
     const tags = new Array<string>(length);
     for (let t = 0; t < length; t++) tags[t] = labels[path[t] as number] as string;
     return tags;
@@ -65,28 +122,37 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
     // The scorer stays valid until the next tagScored call (see ScoredTagging). Decoding by marginals
     // needs no Viterbi pass.
     if (decoding.method === 'marginals') {
-      const scorer = spanScorer(scores, length, parts.weights, parts.labelEncoding);
+      const scorer = spanScorer(scores, length, weights, parts.labelEncoding);
       return { spans: decodeByMarginals(scorer, decoding.threshold, decoding.maxLength), confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };
     }
     const tags = decode(length);
     // Span rules only reshape decoded spans, so a sentence tagged all O has none to score.
     if (!tags.some((t) => t !== 'O')) return { tags, confidence: () => 0 };
-    const scorer = spanScorer(scores, length, parts.weights, parts.labelEncoding);
+    const scorer = spanScorer(scores, length, weights, parts.labelEncoding);
     return { tags, confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };
   };
 
   const decoding = parts.decoding ?? VITERBI;
   const noteLexicon = parts.noteStyle === false ? undefined : createNoteLexicon(parts.resources.gazetteer);
-  return {
+  const { kinds, gazetteer } = parts.resources;
+  const self: CrfNerModel = {
     ...(noteLexicon ? { noteLexicon } : {}),
+    ...(kinds ? { kindOf: (text: string, entity: { type: EntityType; start: number; end: number }) => entityKind(kinds, entity.type, kindFeatures(text, entity.start, entity.end, gazetteer)) } : {}),
+    ...(domain === undefined ? {} : { domain }),
     version: parts.version,
     labelEncoding: parts.labelEncoding,
     spanRules: parts.spanRules,
     templates: parts.templates,
-    weights: parts.weights,
+    weights,
     decoding,
     tag,
     tagScored,
     attributes: (words) => attributeStrings(plan, words, parts.resources),
+    // A model without domains tags every corpus with its one table.
+    forDomain: (name) => {
+      if (domain === undefined || name === domain) return self;
+      throw new NerError('NER_ERR_INPUT_INVALID', `the model has no domain "${name}"`);
+    },
   };
+  return self;
 }

@@ -5,7 +5,7 @@ import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/labe
 import { pairsBySentence } from './clinical/relations.js';
 import { applySpanRules, type SpanRule } from './clinical/span-rules.js';
 import { splitSentences } from './text/tokenizer.js';
-import type { Entity, EntityType, ExtractionRecord, Sentence } from './text/types.js';
+import type { Entity, EntityKind, EntityType, ExtractionRecord, Sentence } from './text/types.js';
 
 /** What extract() needs of a model: its version and a tagger over the words of one sentence. */
 export interface SequenceTagger {
@@ -22,6 +22,13 @@ export interface SequenceTagger {
   tagScored?(words: readonly string[]): ScoredTagging;
   /** Names the note-style lexicon pass adds where the CRF found nothing (see note-lexicon.ts); none: no pass. */
   readonly noteLexicon?: Gazetteer;
+  /**
+   * The tagger for a whole note: a model that learned several domains tags each note with the weights of the
+   * domain it reads like (tagger/note-router.ts). Absent: this tagger tags every note.
+   */
+  forNote?(text: string, sentenceWords: readonly (readonly string[])[]): SequenceTagger;
+  /** An entity's kind (clinical/entity-kinds.ts); absent: entities carry none. */
+  kindOf?(text: string, entity: Pick<Entity, 'type' | 'start' | 'end'>): EntityKind;
 }
 
 /** The spans come from the Viterbi tags (CRFsuite's own decoding), or the model decodes them itself (span-decoding.ts). */
@@ -141,7 +148,8 @@ export function* extractInSteps(
   const tokensPerStep = options.tokensPerStep ?? Infinity;
   const sentences = splitSentences(text);
   const sentenceWords = sentences.map((s) => s.tokens.map((t) => t.text));
-  const context: SentenceContext = model.noteLexicon ? { noteStyle: isNoteStyleText(sentenceWords) } : {};
+  const tagger = model.forNote?.(text, sentenceWords) ?? model;
+  const context: SentenceContext = tagger.noteLexicon ? { noteStyle: isNoteStyleText(sentenceWords) } : {};
   const found: Entity[][] = [];
   let tokens = 0;
   let sinceStep = 0;
@@ -151,7 +159,7 @@ export function* extractInSteps(
       sinceStep = 0;
       yield;
     }
-    found.push(sentenceEntities(text, sentence, model, context, sentenceWords[s]));
+    found.push(sentenceEntities(text, sentence, tagger, context, sentenceWords[s]));
     tokens += sentence.tokens.length;
     sinceStep += sentence.tokens.length;
   }
@@ -159,17 +167,22 @@ export function* extractInSteps(
   const assertions = assertEntities(text, sentences, found);
   for (let s = 0; s < found.length; s++) {
     const sentenceFound = found[s] as Entity[];
-    for (let e = 0; e < sentenceFound.length; e++) (sentenceFound[e] as Entity).assertion = assertions[s]?.[e] ?? 'present';
+    for (let e = 0; e < sentenceFound.length; e++) {
+      const entity = sentenceFound[e] as Entity;
+      entity.assertion = assertions[s]?.[e] ?? 'present';
+      if (tagger.kindOf) entity.kind = tagger.kindOf(text, entity);
+    }
   }
   const entitiesBySentence = minConfidence > 0 ? found.map((sentenceFound) => sentenceFound.filter((e) => e.confidence >= minConfidence)) : found;
   const entities = entitiesBySentence.flat();
   const record: ExtractionRecord = {
     ...(options.noteId === undefined ? {} : { noteId: options.noteId }),
-    modelVersion: model.version,
+    modelVersion: tagger.version,
     diseases: entities.filter((e) => e.type === 'disease'),
     treatments: entities.filter((e) => e.type === 'treatment'),
     // A prescription names the diagnosis and the drugs on separate lines ("Dx: typhoid. Rx: azithromycin"):
     // in a note written in note style the whole note is the unit of pairing, in prose the sentence is.
+    // A symptom is not what a treatment is given for: pairs are diagnoses' (clinical/relations.ts).
     pairs: pairsBySentence(context.noteStyle === true ? [entities] : entitiesBySentence),
     entities,
   };

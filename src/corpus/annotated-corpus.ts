@@ -22,6 +22,8 @@ export interface CorpusDocument {
   /** The mapped entities, sorted by start, without overlaps (the mapping's overlap rule applied). */
   entities: CorpusEntity[];
   split: CorpusSplit;
+  /** Spans of the source types the mapping does not score (scoring.unscoredTypes). */
+  unscored: { start: number; end: number }[];
   /** Where it was read: for error lists. */
   file: string;
   line: number;
@@ -81,6 +83,8 @@ function parseDocument(raw: string, mapping: CorpusMapping, split: CorpusSplit |
   if (typeof text !== 'string') bad(`document ${id}: "text" must be a string`, at);
   if (!Array.isArray(entities)) bad(`document ${id}: "entities" must be an array`, at);
   const mapped: CorpusEntity[] = [];
+  const unscored: { start: number; end: number }[] = [];
+  const unscoredTypes = mapping.scoring.unscoredTypes ?? [];
   entities.forEach((entity: unknown, index) => {
     const where = `document ${id}, entities[${index}]`;
     if (!isRecord(entity) || typeof entity.type !== 'string') bad(`${where}: must be an object with a string "type"`, at);
@@ -89,13 +93,14 @@ function parseDocument(raw: string, mapping: CorpusMapping, split: CorpusSplit |
       bad(`${where}: offsets [${String(start)}, ${String(end)}) need 0 <= start < end <= ${text.length}`, at);
     }
     if (entity.text !== undefined && entity.text !== text.slice(start as number, end as number)) bad(`${where}: "text" is not text.slice(start, end)`, at);
+    if (unscoredTypes.includes(type)) unscored.push({ start: start as number, end: end as number });
     const target = mapping.types[type];
     if (target) mapped.push({ type: target.type, ...(target.kind ? { kind: target.kind } : {}), start: start as number, end: end as number, sourceType: type });
     else if (!mapping.ignoredTypes.includes(type)) {
       throw new NerError('NER_ERR_CORPUS_UNMAPPED_TYPE', `${where}: type "${type}" is neither mapped nor ignored by the ${mapping.name} mapping`, at);
     }
   });
-  return { id, text, entities: withoutOverlaps(mapped), split: split === 'all' ? splitOfDocument(mapping, id) : split, file: at.file, line: at.line };
+  return { id, text, entities: withoutOverlaps(mapped), split: split === 'all' ? splitOfDocument(mapping, id) : split, unscored, file: at.file, line: at.line };
 }
 
 /** Reads a JSONL corpus through its mapping: every line validated, every type mapped or ignored, each document split. */

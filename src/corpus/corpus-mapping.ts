@@ -33,6 +33,11 @@ export interface CorpusMapping {
   /** Entities in several pieces are not learned (a CRF span is contiguous). */
   discontinuous: 'ignore';
   annotationPolicy: string;
+  /**
+   * How its dev documents are scored: kinds left out as their type (MACCROBAT's disease score counts diagnoses,
+   * not symptoms), source types whose spans are not scored (a prediction over one is neither right nor wrong).
+   */
+  scoring: { unscoredKinds?: EntityKind[]; unscoredTypes?: string[] };
 }
 
 export type CorpusSplit = 'train' | 'dev' | 'test';
@@ -99,6 +104,14 @@ export function parseCorpusMapping(value: unknown, file: string): CorpusMapping 
         need(allowed.includes(target.kind as EntityKind), `"types.${source}.kind" must be one of ${allowed.join(', ')}`);
       }
     }
+  }
+  const scoring = value.scoring;
+  if (!isRecord(scoring)) problems.push('"scoring" must be an object (e.g. {} or { "unscoredKinds": ["symptom"] })');
+  else {
+    const kinds = scoring.unscoredKinds;
+    need(kinds === undefined || (Array.isArray(kinds) && kinds.every((k) => (['diagnosis', 'symptom', 'drug', 'procedure'] as unknown[]).includes(k))), '"scoring.unscoredKinds" must list kinds');
+    const unscored = scoring.unscoredTypes;
+    need(unscored === undefined || (Array.isArray(unscored) && unscored.every((t) => typeof t === 'string')), '"scoring.unscoredTypes" must list source types');
   }
   const ignored = value.ignoredTypes;
   if (!Array.isArray(ignored) || !ignored.every((t) => typeof t === 'string')) problems.push('"ignoredTypes" must be a list of source types');

@@ -2,6 +2,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NerError } from '../errors.js';
 import type { FeatureResources } from '../core/tagger/feature-templates.js';
+import type { ModelResources } from '../core/crf-ner-model.js';
+import type { KindClassifier } from '../core/clinical/entity-kinds.js';
+import type { LogisticModel } from '../core/tagger/logistic-regression.js';
+import type { NoteRouter } from '../core/tagger/note-router.js';
 import { RELEVANCE_TARGETS, type RelevanceModels } from '../core/tagger/sentence-relevance.js';
 import type { WordClusters } from '../core/tagger/word-clusters.js';
 import { buildSpanLexicon, type SpanLexicon, type SpanLexiconEntry } from '../core/tagger/span-lexicon.js';
@@ -18,7 +22,9 @@ export const RELEVANCE_FILE = 'relevance.tsv.gz';
 export const POS_LEXICON_FILE = 'pos-lexicon.tsv.gz';
 export const NOTES_POS_LEXICON_FILE = 'pos-notes.tsv.gz';
 export const SPAN_LEXICON_FILE = 'train-spans.tsv.gz';
-const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE, POS_LEXICON_FILE, NOTES_POS_LEXICON_FILE, SPAN_LEXICON_FILE] as const;
+export const KINDS_FILE = 'kinds.tsv.gz';
+export const ROUTER_FILE = 'router.tsv.gz';
+const RESOURCE_FILE_NAMES = [GAZETTEER_FILE, CLUSTERS_FILE, RELEVANCE_FILE, POS_LEXICON_FILE, NOTES_POS_LEXICON_FILE, SPAN_LEXICON_FILE, KINDS_FILE, ROUTER_FILE] as const;
 
 /** One word and its tag a line. */
 export function serializePosLexicon(lexicon: ReadonlyMap<string, string>): Buffer {
@@ -58,20 +64,21 @@ export function parseSpanLexicon(bytes: Uint8Array, file: string): SpanLexicon {
 export type ResourceFiles = Partial<Record<(typeof RESOURCE_FILE_NAMES)[number], Buffer>>;
 
 /**
- * Per classifier, a line `#model<TAB>name<TAB>bias`, then one feature and its weight a line (weights
- * under 1e-6 dropped).
+ * Linear models by name (the relevance classifiers, the kind classifiers, the note router's domains): per model
+ * a line `#model<TAB>name<TAB>bias`, then one feature and its weight a line (weights under 1e-6 dropped).
  */
-export function serializeRelevance(models: RelevanceModels): Buffer {
+export function serializeLinearModels(models: Readonly<Record<string, LogisticModel>>): Buffer {
   const lines: string[] = [];
-  for (const target of RELEVANCE_TARGETS) {
-    lines.push(`#model\t${target}\t${models[target].bias}`);
-    for (const [feature, weight] of models[target].weights) if (Math.abs(weight) >= 1e-6) lines.push(`${feature}\t${weight}`);
+  for (const [name, model] of Object.entries(models)) {
+    lines.push(`#model\t${name}\t${model.bias}`);
+    for (const [feature, weight] of model.weights) if (Math.abs(weight) >= 1e-6) lines.push(`${feature}\t${weight}`);
   }
   return gzipLines(lines);
 }
 
-export function parseRelevance(bytes: Uint8Array, file: string): RelevanceModels {
-  const lines = gunzipLines(bytes, file, 'relevance model');
+/** Linear models as serializeLinearModels writes them; `required` names must all be there. */
+export function parseLinearModels(bytes: Uint8Array, file: string, what: string, required: readonly string[] = []): Record<string, LogisticModel> {
+  const lines = gunzipLines(bytes, file, what);
   const models = new Map<string, { bias: number; weights: Map<string, number> }>();
   let current: { bias: number; weights: Map<string, number> } | undefined;
   lines.forEach((line, index) => {
@@ -88,9 +95,36 @@ export function parseRelevance(bytes: Uint8Array, file: string): RelevanceModels
     if (!current || tab <= 0 || !Number.isFinite(weight)) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "feature<TAB>weight" after a #model line', { file, line: index + 1 });
     current.weights.set(line.slice(0, tab), weight);
   });
-  const missing = RELEVANCE_TARGETS.filter((t) => !models.has(t));
-  if (missing.length > 0) throw new NerError('NER_ERR_LEXICON_INVALID', `missing relevance model(s): ${missing.join(', ')}`, { file });
-  return { any: models.get('any'), disease: models.get('disease'), treatment: models.get('treatment') } as RelevanceModels;
+  const missing = required.filter((t) => !models.has(t));
+  if (missing.length > 0) throw new NerError('NER_ERR_LEXICON_INVALID', `missing ${what}(s): ${missing.join(', ')}`, { file });
+  if (models.size === 0) throw new NerError('NER_ERR_LEXICON_INVALID', `no ${what} in the file`, { file });
+  return Object.fromEntries(models);
+}
+
+export function serializeRelevance(models: RelevanceModels): Buffer {
+  return serializeLinearModels(Object.fromEntries(RELEVANCE_TARGETS.map((target) => [target, models[target]])));
+}
+
+export function parseRelevance(bytes: Uint8Array, file: string): RelevanceModels {
+  const models = parseLinearModels(bytes, file, 'relevance model', RELEVANCE_TARGETS);
+  return { any: models.any, disease: models.disease, treatment: models.treatment } as RelevanceModels;
+}
+
+export function serializeKinds(kinds: KindClassifier): Buffer {
+  return serializeLinearModels({ disease: kinds.disease, treatment: kinds.treatment });
+}
+
+export function parseKinds(bytes: Uint8Array, file: string): KindClassifier {
+  const models = parseLinearModels(bytes, file, 'kind classifier', ['disease', 'treatment']);
+  return { disease: models.disease as LogisticModel, treatment: models.treatment as LogisticModel };
+}
+
+export function serializeRouter(router: NoteRouter): Buffer {
+  return serializeLinearModels(router.domains);
+}
+
+export function parseRouter(bytes: Uint8Array, file: string): NoteRouter {
+  return { domains: parseLinearModels(bytes, file, 'note router domain') };
 }
 
 /** One line a word: the word, then its cluster id per level; the first line names the levels. */
@@ -119,8 +153,10 @@ export function parseClusters(bytes: Uint8Array, file: string): WordClusters {
   return { levels, clusters };
 }
 
-export function serializeResources(resources: FeatureResources): ResourceFiles {
+export function serializeResources(resources: ModelResources): ResourceFiles {
   return {
+    ...(resources.kinds ? { [KINDS_FILE]: serializeKinds(resources.kinds) } : {}),
+    ...(resources.router ? { [ROUTER_FILE]: serializeRouter(resources.router) } : {}),
     ...(resources.gazetteer ? { [GAZETTEER_FILE]: serializeGazetteer(resources.gazetteer) } : {}),
     ...(resources.clusters ? { [CLUSTERS_FILE]: serializeClusters(resources.clusters) } : {}),
     ...(resources.relevance ? { [RELEVANCE_FILE]: serializeRelevance(resources.relevance) } : {}),
@@ -130,7 +166,9 @@ export function serializeResources(resources: FeatureResources): ResourceFiles {
   };
 }
 
-export function parseResources(files: ResourceFiles, directory: string): FeatureResources {
+export function parseResources(files: ResourceFiles, directory: string): ModelResources {
+  const kinds = files[KINDS_FILE];
+  const router = files[ROUTER_FILE];
   const gazetteer = files[GAZETTEER_FILE];
   const clusters = files[CLUSTERS_FILE];
   const relevance = files[RELEVANCE_FILE];
@@ -144,6 +182,8 @@ export function parseResources(files: ResourceFiles, directory: string): Feature
     posLexicon: posLexicon ? parsePosLexicon(posLexicon, join(directory, POS_LEXICON_FILE)) : null,
     notesPosLexicon: notesPosLexicon ? parsePosLexicon(notesPosLexicon, join(directory, NOTES_POS_LEXICON_FILE)) : null,
     spanLexicon: spanLexicon ? parseSpanLexicon(spanLexicon, join(directory, SPAN_LEXICON_FILE)) : null,
+    kinds: kinds ? parseKinds(kinds, join(directory, KINDS_FILE)) : null,
+    router: router ? parseRouter(router, join(directory, ROUTER_FILE)) : null,
   };
 }
 

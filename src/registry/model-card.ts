@@ -4,7 +4,8 @@ import type { EntityBias, TrainingParameters } from '../core/tagger/crfsuite-bin
 import type { CalibrationMap, ReliabilityTable } from '../core/tagger/calibration.js';
 import { isSpanDecoding, type SpanDecoding } from '../core/tagger/span-decoding.js';
 import { trainingProfileProblem, type TrainingProfile } from '../core/evaluation/drift.js';
-import type { AveragedReport, EvaluationReport } from '../core/evaluation/evaluation.js';
+import type { AveragedReport, EvaluationReport, MeanSd } from '../core/evaluation/evaluation.js';
+import type { DocumentReport } from '../core/evaluation/document-scores.js';
 import type { TrainingSpec } from '../core/tagger/training-spec.js';
 
 /** sha256 and size of a file, so a model file is verified before the CRFsuite binding ever sees it. */
@@ -34,6 +35,14 @@ export interface ModelCard {
   spanRules?: string[];
   /** How spans are decoded (core/tagger/span-decoding.ts); absent in cards of Viterbi models written before it existed. */
   decoding?: SpanDecoding;
+  /** The corpora trained on, by mapping name (corpus/mappings/); absent: the BeHealthy train split alone. */
+  corpora?: string[];
+  /** Feature augmentation: each domain's folded list (core/tagger/domains.ts); absent: a model without domains. */
+  domains?: Record<string, string[]>;
+  /** The domain a note is tagged with when the router (if any) picks none of its own. */
+  servingDomain?: string;
+  /** The domain whose sentences the relevance classifiers and train-spans lexicon learned from. */
+  learnedFrom?: string;
   trainingParameters: TrainingParameters;
   data: {
     corpus: string;
@@ -55,6 +64,8 @@ export interface ModelCard {
       entityBiasSearch: { entityBias: EntityBias; strictMicroF1: { mean: number; sd: number } }[];
     } | null;
     test: MetricsSummary | null;
+    /** Each other corpus's dev split, scored by character offsets (core/evaluation/document-scores.ts). */
+    corpora?: Record<string, CardCorpusScores>;
   };
   environment: { node: string; crfsuite: string };
   /** The train split profiled for drift checks (core/evaluation/drift.ts); absent in cards written before it existed. */
@@ -64,6 +75,16 @@ export interface ModelCard {
    * predictions, with the reliability tables it was judged by. Without it confidences are the raw marginals.
    */
   calibration?: CardCalibration;
+}
+
+export interface CardCorpusScores {
+  split: 'dev';
+  /** The final model, the corpus's own domain. */
+  final: Omit<DocumentReport, 'errors'>;
+  /** The final model as the product tags notes (the router picks each note's domain). */
+  routed?: Omit<DocumentReport, 'errors'>;
+  /** Strict F1 of the cross-validation folds' models on the same documents, mean ± sd. */
+  foldsStrictF1?: { disease: MeanSd; treatment: MeanSd; micro: MeanSd };
 }
 
 export interface CardCalibration {
@@ -111,6 +132,10 @@ export function parseModelCard(json: string, file: string): ModelCard {
   if (card.spanRules !== undefined && !(Array.isArray(card.spanRules) && card.spanRules.every((t) => typeof t === 'string'))) fail(file, '"spanRules" must be a list of names');
   if (typeof card.files !== 'object' || card.files === null || !isDigest(card.files.model)) fail(file, '"files.model" must be { path, sha256, bytes }');
   if (!Array.isArray(card.files.resources) || !card.files.resources.every(isDigest)) fail(file, '"files.resources" must be a list of { path, sha256, bytes }');
+  if (card.domains !== undefined && !(typeof card.domains === 'object' && card.domains !== null && Object.values(card.domains).every((list) => Array.isArray(list) && list.every((d) => typeof d === 'string')))) {
+    fail(file, '"domains" must map each domain to the list of domains its weights are folded with');
+  }
+  if (card.servingDomain !== undefined && !(card.domains && card.servingDomain in card.domains)) fail(file, '"servingDomain" must be one of "domains"');
   if (card.decoding !== undefined && !isSpanDecoding(card.decoding)) fail(file, '"decoding" must be { method: "viterbi" } or { method: "marginals", threshold: 0..1, maxLength: N }');
   if (card.calibration !== undefined && !isCalibrationMap(card.calibration?.map)) fail(file, '"calibration.map" must be { method: "isotonic", knots: [[raw, calibrated], …] } with knots in [0, 1], raw increasing');
   if (card.trainingProfile !== undefined) {
@@ -135,5 +160,9 @@ export function specOfCard(card: ModelCard): TrainingSpec {
   return {
     templates: [...card.templates], spanRules: [...(card.spanRules ?? [])], labelEncoding: card.labelEncoding, parameters: card.trainingParameters,
     ...(card.decoding ? { decoding: card.decoding } : {}),
+    ...(card.corpora ? { corpora: [...card.corpora] } : {}),
+    ...(card.domains ? { domains: card.domains } : {}),
+    ...(card.servingDomain ? { servingDomain: card.servingDomain } : {}),
+    ...(card.learnedFrom ? { learnedFrom: card.learnedFrom } : {}),
   };
 }

@@ -133,6 +133,8 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
     ...(card.calibration ? { calibration: card.calibration.map } : {}),
     ...(card.decoding ? { decoding: card.decoding } : {}),
+    ...(card.domains ? { domains: card.domains } : {}),
+    ...(card.servingDomain ? { servingDomain: card.servingDomain } : {}),
   });
   return { card, model, directory, parsedResources };
 }

@@ -10,13 +10,16 @@ import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
 import { buildResources } from './build-resources.js';
 import { gitCommit, runEnvironment } from '../registry/run-environment.js';
-import type { CardCalibration, DataFileDigest, ModelCard } from '../registry/model-card.js';
+import type { CardCalibration, CardCorpusScores, DataFileDigest, ModelCard } from '../registry/model-card.js';
 import { MODEL_FILE, nextVersionName, saveModel } from '../registry/model-store.js';
 import { crossValidate, type CrossValidationResult } from './cross-validate.js';
 import { evaluateTagger, modelFromBytes } from './train-tagger.js';
 import type { TrainingSpec } from '../core/tagger/training-spec.js';
 import { runTrainingJob, type FoldReport } from './training-process.js';
-import type { EvaluationReport } from '../core/evaluation/evaluation.js';
+import { meanAndSd, type EvaluationReport } from '../core/evaluation/evaluation.js';
+import type { DocumentReport } from '../core/evaluation/document-scores.js';
+import { corpusMappings, domainsOfCorpora, EVERY_MENTION, readTrainingCorpora, trainKinds, trainRouter } from './training-corpora.js';
+import { devSetOf, evaluateDevSet } from './dev-evaluation.js';
 
 /**
  * A full training run: cross-validation on the train split (the only thing hyper-parameters may be
@@ -25,6 +28,8 @@ import type { EvaluationReport } from '../core/evaluation/evaluation.js';
  */
 export interface TrainModelVersionRequest {
   corpusDir: string;
+  /** Where the corpora of spec.corpora are (CORPORA_DIR); needed when the spec names corpora. */
+  corporaDir?: string;
   lexiconDir: string;
   notesFile: string;
   modelDir: string;
@@ -61,6 +66,14 @@ export interface TrainModelVersionResult {
   card: ModelCard;
   crossValidation: CrossValidationResult | null;
   test: EvaluationReport | null;
+  /** Each other corpus's dev documents scored by the final model, under its own domain and as the product routes them. */
+  dev: CorpusDevScores[];
+}
+
+export interface CorpusDevScores {
+  corpus: string;
+  own: DocumentReport;
+  routed: DocumentReport | null;
 }
 
 /** One digest over the training-data files' names and digests: the card's `data.sha256`. */
@@ -87,9 +100,16 @@ export function cardCalibration(confidenceByFold: readonly (readonly ConfidenceO
 
 export async function trainModelVersion(request: TrainModelVersionRequest, events: TrainModelVersionEvents = {}): Promise<TrainModelVersionResult> {
   let { spec } = request;
-  events.onStage?.('reading the corpus');
-  const train = await readBeHealthySplit(request.corpusDir, 'train');
-  const extra = request.extraTraining?.sentences ?? [];
+  events.onStage?.(spec.corpora ? `reading the corpora (${spec.corpora.join(', ')})` : 'reading the corpus');
+  const corpora = spec.corpora ? await readTrainingCorpora(await corpusMappings(spec.corpora), { corpusDir: request.corpusDir, corporaDir: request.corporaDir ?? request.corpusDir }) : null;
+  const train = corpora ? { sentences: corpora.base.train, files: [] as { path: string; sha256: string }[] } : await readBeHealthySplit(request.corpusDir, 'train');
+  if (corpora) {
+    const mappings = [corpora.base.mapping, ...corpora.others.map((o) => o.mapping)];
+    spec = { ...spec, domains: domainsOfCorpora(mappings), servingDomain: EVERY_MENTION, learnedFrom: corpora.base.mapping.domain };
+  }
+  // Other corpora's train documents join every fold's training and the final one; their dev documents are scored.
+  const extra = [...(corpora?.others.flatMap((o) => o.sentences) ?? []), ...(request.extraTraining?.sentences ?? [])];
+  const devSets = corpora?.others.map((o) => devSetOf(o.mapping, o.dev)) ?? [];
   const trainingSentences = extra.length > 0 ? [...train.sentences, ...extra] : train.sentences;
   const workDir = await mkdtemp(join(tmpdir(), 'behealthy-run-'));
   try {
@@ -104,10 +124,15 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
         { lexiconDir: request.lexiconDir, notesFile: request.notesFile, trainSentences: train.sentences },
         events.onStage,
       );
+      if (corpora) {
+        events.onStage?.('learning entity kinds and the note router from the corpora\'s train documents');
+        Object.assign(built.resources, { kinds: trainKinds(corpora, built.resources.gazetteer), router: trainRouter(corpora) });
+      }
       await writeResourceFiles(resourceDir, serializeResources(built.resources));
       resourceDataFiles = built.dataFiles;
     }
     const dataFiles: DataFileDigest[] = [
+      ...(corpora?.files ?? []),
       ...train.files.map((f) => ({ path: basename(f.path), sha256: f.sha256 })),
       ...resourceDataFiles.filter((f) => !train.files.some((t) => basename(t.path) === f.path)),
       ...(request.extraTraining?.files ?? []),
@@ -120,6 +145,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
           sentences: train.sentences, folds: request.folds, seed: request.seed, spec, resourceDir,
           entityBiasGrid: request.entityBias === 'auto' ? ENTITY_BIAS_GRID : [request.entityBias],
           ...(extra.length > 0 ? { extraTraining: extra } : {}),
+          ...(devSets.length > 0 ? { devSets } : {}),
         },
         { onFold: (report, done) => events.onFold?.(report, done, request.folds) },
       );
@@ -134,11 +160,16 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
     const crfPath = join(outputDir, MODEL_FILE);
     const finalFiles = await readResourceFiles(outputDir);
     let test: EvaluationReport | null = null;
+    const finalModel = modelFromBytes(await readFile(crfPath), spec, parseResources(finalFiles, outputDir), version);
     if (request.evaluateTest) {
       events.onStage?.('evaluating on the test split');
-      const model = modelFromBytes(await readFile(crfPath), spec, parseResources(finalFiles, outputDir), version);
-      test = evaluateTagger(model, (await readBeHealthySplit(request.corpusDir, 'test')).sentences);
+      const testSentences = (await readBeHealthySplit(request.corpusDir, 'test')).sentences;
+      test = evaluateTagger(spec.learnedFrom ? finalModel.forDomain(spec.learnedFrom) : finalModel, testSentences);
     }
+    const dev: CorpusDevScores[] = devSets.map((set) => {
+      events.onStage?.(`scoring the ${set.corpus} dev split`);
+      return { corpus: set.corpus, own: evaluateDevSet(finalModel, set), routed: finalModel.forNote ? evaluateDevSet(finalModel, set, { routed: true }) : null };
+    });
     const card = await saveModel(
       request.modelDir,
       {
@@ -146,14 +177,18 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
         version,
         created: new Date().toISOString(),
         gitCommit: gitCommit(),
-        description: request.description ?? 'CRF disease/treatment tagger trained on the BeHealthy train split',
+        description: request.description ?? (corpora ? `CRF disease/treatment tagger trained on ${spec.corpora?.join(', ')}, each under its own domain` : 'CRF disease/treatment tagger trained on the BeHealthy train split'),
         labelEncoding: spec.labelEncoding,
         templates: spec.templates,
         spanRules: spec.spanRules,
         ...(spec.decoding ? { decoding: spec.decoding } : {}),
+        ...(spec.corpora ? { corpora: spec.corpora } : {}),
+        ...(spec.domains ? { domains: spec.domains } : {}),
+        ...(spec.servingDomain ? { servingDomain: spec.servingDomain } : {}),
+        ...(spec.learnedFrom ? { learnedFrom: spec.learnedFrom } : {}),
         trainingParameters: spec.parameters,
         data: {
-          corpus: basename(request.corpusDir),
+          corpus: spec.corpora ? spec.corpora.join('+') : basename(request.corpusDir),
           split: extra.length > 0 ? 'train+corrections' : 'train',
           sentences: trainingSentences.length,
           tokens: tokenCount(trainingSentences),
@@ -165,6 +200,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
             ? { folds: request.folds, seed: request.seed, mean: crossValidation.mean, entityBiasSearch: crossValidation.entityBiasSearch }
             : null,
           test: test ? { strict: test.strict, partial: test.partial, token: test.token } : null,
+          ...(dev.length > 0 ? { corpora: Object.fromEntries(dev.map((d) => [d.corpus, cardDevScores(d, crossValidation)])) } : {}),
         },
         environment: { node: process.version, crfsuite: runEnvironment().crfsuite },
         ...(crossValidation?.confidenceByFold ? { calibration: cardCalibration(crossValidation.confidenceByFold, request.folds, request.seed) } : {}),
@@ -176,8 +212,21 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
       crfPath,
       finalFiles,
     );
-    return { card, crossValidation, test };
+    return { card, crossValidation, test, dev };
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
 }
+
+/** A corpus's dev scores as the card keeps them: the final model's, own domain and routed, and the folds' mean. */
+function cardDevScores(dev: CorpusDevScores, crossValidation: CrossValidationResult | null): CardCorpusScores {
+  const summary = ({ errors: _errors, ...report }: DocumentReport) => report;
+  const folds = crossValidation?.folds.map((f) => f.dev?.find((d) => d.corpus === dev.corpus)?.report).filter((r) => r !== undefined) ?? [];
+  return {
+    split: 'dev',
+    final: summary(dev.own),
+    ...(dev.routed ? { routed: summary(dev.routed) } : {}),
+    ...(folds.length > 0 ? { foldsStrictF1: { disease: meanAndSd(folds.map((r) => r.strict.disease.f1)), treatment: meanAndSd(folds.map((r) => r.strict.treatment.f1)), micro: meanAndSd(folds.map((r) => r.strict.micro.f1)) } } : {}),
+  };
+}
+

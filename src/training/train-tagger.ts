@@ -1,16 +1,16 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
+import { createCrfNerModel, type CrfNerModel, type ModelResources } from '../core/crf-ner-model.js';
 import { parseCrfsuiteModel, withStateWeightOffsets } from '../core/tagger/crf-model-file.js';
 import { trainCrf, type EntityBias, type TrainingSequence } from '../core/tagger/crfsuite-binding.js';
 import { goldFromLabeled, evaluate, type EvaluationReport } from '../core/evaluation/evaluation.js';
 import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/tagger/feature-encoder.js';
 import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/tagger/feature-templates.js';
 import { encodeLabels, encodeSpans, labelsFromSpans } from '../core/tagger/label-codec.js';
-import { foldDomainWeights, withDomainAttributes } from '../core/tagger/domains.js';
+import { domainAttribute, withDomainAttributes } from '../core/tagger/domains.js';
 import { NerError } from '../errors.js';
-import { defaultDomain, type TrainingSpec } from '../core/tagger/training-spec.js';
+import type { TrainingSpec } from '../core/tagger/training-spec.js';
 import { resolveSpanRules } from '../core/clinical/span-rules.js';
 import type { LabeledSentence } from '../core/text/types.js';
 import { outOfFoldRelevance, type RelevanceModels } from '../core/tagger/sentence-relevance.js';
@@ -37,9 +37,18 @@ function learnedResources(
   external: FeatureResources,
 ): { perSentence: (i: number) => FeatureResources; final: FeatureResources } {
   const resources = spec.templates.includes('pos-lexicon') ? { ...external, posLexicon: learnPosLexicon(sentences.map((s) => s.tokens)) } : external;
-  const examples = sentences.map((s) => ({ lowerWords: s.tokens.map((t) => t.toLowerCase()), labels: s.labels }));
-  const relevance = spec.templates.some((t) => t.includes('relevance')) ? outOfFoldRelevance(examples) : null;
-  const spans = spec.templates.some((t) => t.startsWith('train-spans')) ? outOfFoldSpanLexicon(examples) : null;
+  // The relevance classifiers and the span lexicon model one annotation policy: they learn from its sentences
+  // (out of fold), and every other sentence is given the ones learned from all of them.
+  const learnedFrom = sentences.map((s, i) => (spec.learnedFrom === undefined || s.domain === spec.learnedFrom ? i : -1)).filter((i) => i >= 0);
+  const position = new Map(learnedFrom.map((i, k) => [i, k]));
+  const examples = learnedFrom.map((i) => {
+    const s = sentences[i] as LabeledSentence;
+    return { lowerWords: s.tokens.map((t) => t.toLowerCase()), labels: s.labels };
+  });
+  const learnedRelevance = spec.templates.some((t) => t.includes('relevance')) ? outOfFoldRelevance(examples) : null;
+  const learnedSpans = spec.templates.some((t) => t.startsWith('train-spans')) ? outOfFoldSpanLexicon(examples) : null;
+  const relevance = learnedRelevance && { full: learnedRelevance.full, perSentence: sentences.map((_, i) => learnedRelevance.perSentence[position.get(i) ?? -1] ?? learnedRelevance.full) };
+  const spans = learnedSpans && { full: learnedSpans.full, perSentence: sentences.map((_, i) => learnedSpans.perSentence[position.get(i) ?? -1] ?? learnedSpans.full) };
   if (!relevance && !spans) return { perSentence: () => resources, final: resources };
   const variants = new Map<RelevanceModels | SpanLexicon | null, Map<RelevanceModels | SpanLexicon | null, FeatureResources>>();
   const variant = (i: number): FeatureResources => {
@@ -86,7 +95,7 @@ export async function trainTagger(
     const crfPath = join(workDir, 'model.crfsuite');
     const { sequences, resources: final } = trainingSequences(sentences, spec, resources);
     trainCrf(sequences, spec.parameters, crfPath, { log: options.log ?? false });
-    const crfBytes = withEntityBias(await readFile(crfPath), spec.parameters.entityBias);
+    const crfBytes = withEntityBias(await readFile(crfPath), spec.parameters.entityBias, entityBiasAttribute(spec));
     return { model: modelFromBytes(crfBytes, spec, final, options.version ?? 'candidate'), crfBytes, resources: final };
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -109,6 +118,14 @@ export function withEntityBias(crfBytes: Buffer, bias: EntityBias | number, attr
   return Buffer.from(withStateWeightOffsets(crfBytes, attribute, offsets).bytes);
 }
 
+/**
+ * The attribute the entity bias is added to: `bias`, or with domains the base corpus's own (its recall bias is
+ * chosen by cross-validation on it and must not shift the other domains' decisions).
+ */
+export function entityBiasAttribute(spec: Pick<TrainingSpec, 'domains' | 'learnedFrom'>): string {
+  return spec.domains && spec.learnedFrom ? domainAttribute(spec.learnedFrom, BIAS_ATTRIBUTE) : BIAS_ATTRIBUTE;
+}
+
 /** The domains a sentence of `domain` is learned under, as the spec declares them (none without domains). */
 export function domainsOf(spec: Pick<TrainingSpec, 'domains'>, domain: string | undefined): string[] {
   if (!spec.domains || domain === undefined) return [];
@@ -117,18 +134,20 @@ export function domainsOf(spec: Pick<TrainingSpec, 'domains'>, domain: string | 
   return domains;
 }
 
-/** The tagger of a trained model, for sentences of `domain` (its weights folded with that domain's; see domains.ts). */
-export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resources: FeatureResources, version: string, domain?: string): CrfNerModel {
-  const weights = parseCrfsuiteModel(crfBytes);
-  return createCrfNerModel({
+/** The tagger of a trained model: for sentences of `domain` when given (its weights folded with that domain's), else as served. */
+export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resources: ModelResources, version: string, domain?: string): CrfNerModel {
+  const model = createCrfNerModel({
     version,
     labelEncoding: spec.labelEncoding,
     templates: resolveTemplates(spec.templates),
-    weights: spec.domains ? foldDomainWeights(weights, domainsOf(spec, domain ?? defaultDomain(spec))) : weights,
+    weights: parseCrfsuiteModel(crfBytes),
     resources,
     spanRules: resolveSpanRules(spec.spanRules),
     ...(spec.decoding ? { decoding: spec.decoding } : {}),
+    ...(spec.domains ? { domains: spec.domains } : {}),
+    ...(spec.servingDomain ? { servingDomain: spec.servingDomain } : {}),
   });
+  return domain === undefined ? model : model.forDomain(domain);
 }
 
 /**

@@ -10,7 +10,8 @@ import { confidenceObservations, type ConfidenceObservation } from '../core/tagg
 import { addPredictedSentence, emptyPredictionCounts } from '../core/evaluation/drift.js';
 import { foldPartition, kFoldIndices } from '../core/text/folds.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
-import { evaluateTagger, modelFromBytes, trainTagger, withEntityBias } from './train-tagger.js';
+import { entityBiasAttribute, evaluateTagger, modelFromBytes, trainTagger, withEntityBias } from './train-tagger.js';
+import { evaluateDevSet } from './dev-evaluation.js';
 import type { FoldReport, TrainingJob } from './training-process.js';
 
 async function run(job: TrainingJob): Promise<FoldReport | { written: string }> {
@@ -25,8 +26,12 @@ async function run(job: TrainingJob): Promise<FoldReport | { written: string }> 
   const { train, heldOut } = foldPartition(job.sentences, kFoldIndices(job.sentences.length, job.folds, job.seed), job.fold);
   const unbiased = { ...job.spec, parameters: { ...job.spec.parameters, entityBias: { D: 0, T: 0 } } };
   const trained = await trainTagger(job.extraTraining ? [...train, ...job.extraTraining] : train, unbiased, resources, { log: job.log });
+  const dev = (job.devSets ?? []).map((set) => {
+    const { errors: _errors, ...report } = evaluateDevSet(trained.model, set);
+    return { corpus: set.corpus, report };
+  });
   const byEntityBias = job.entityBiasGrid.map((entityBias) => {
-    const model = modelFromBytes(withEntityBias(trained.crfBytes, entityBias), unbiased, trained.resources, 'fold');
+    const model = modelFromBytes(withEntityBias(trained.crfBytes, entityBias, entityBiasAttribute(unbiased)), unbiased, trained.resources, 'fold', unbiased.learnedFrom);
     const predictions = emptyPredictionCounts();
     const confidence: ConfidenceObservation[] = [];
     const { errors: _errors, ...report } = evaluateTagger(model, heldOut, (sentence, spans) => {
@@ -35,7 +40,7 @@ async function run(job: TrainingJob): Promise<FoldReport | { written: string }> 
     });
     return { entityBias, report, predictions, confidence };
   });
-  return { fold: job.fold, seconds: (performance.now() - started) / 1000, byEntityBias };
+  return { fold: job.fold, seconds: (performance.now() - started) / 1000, byEntityBias, ...(dev.length > 0 ? { dev } : {}) };
 }
 
 process.once('message', (job: TrainingJob) => {

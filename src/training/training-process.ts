@@ -8,6 +8,8 @@ import type { PredictionCounts } from '../core/evaluation/drift.js';
 import type { EvaluationReport } from '../core/evaluation/evaluation.js';
 import type { LabeledSentence } from '../core/text/types.js';
 import type { TrainingSpec } from '../core/tagger/training-spec.js';
+import type { DocumentReport } from '../core/evaluation/document-scores.js';
+import type { DevSet } from './dev-evaluation.js';
 
 interface JobBase {
   sentences: LabeledSentence[];
@@ -28,8 +30,10 @@ export interface FoldJob extends JobBase {
   seed: number;
   log: boolean;
   entityBiasGrid: EntityBias[];
-  /** Added to every fold's training part, never held out (retraining: reviewers' corrections). */
+  /** Added to every fold's training part, never held out (other corpora's train documents; reviewers' corrections). */
   extraTraining?: LabeledSentence[];
+  /** Other corpora's dev documents, scored by the fold's model under their own domains. */
+  devSets?: DevSet[];
 }
 export type TrainingJob = TrainJob | FoldJob;
 
@@ -40,6 +44,8 @@ export interface FoldReport {
   /** predictions: what the fold's model predicted on its held-out sentences, as counts (for the drift profile). */
   /** confidence: each predicted span's (uncalibrated) confidence and whether it matched a gold span exactly. */
   byEntityBias: { entityBias: EntityBias; report: ScoreReport; predictions?: PredictionCounts; confidence?: ConfidenceObservation[] }[];
+  /** Each dev set's scores by the fold's model (the entity bias is the base corpus's own: it does not change these). */
+  dev?: { corpus: string; report: Omit<DocumentReport, 'errors'> }[];
 }
 
 function childModule(): { path: string; execArgv: string[] } {

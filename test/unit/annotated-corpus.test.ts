@@ -12,7 +12,7 @@ const MAPPING: CorpusMapping = parseCorpusMapping(
     files: { all: ['docs.jsonl'] }, split: { devShare: 0.5, by: 'key', key: '^(T[0-9]+)_' },
     domain: 'toy-notes', policy: 'every-mention',
     types: { Disease_disorder: { type: 'disease', kind: 'diagnosis' }, Sign_symptom: { type: 'disease', kind: 'symptom' }, Medication: { type: 'treatment', kind: 'drug' } },
-    ignoredTypes: ['Severity'], overlaps: 'longest', discontinuous: 'ignore', annotationPolicy: 'every mention',
+    ignoredTypes: ['Severity'], overlaps: 'longest', discontinuous: 'ignore', annotationPolicy: 'every mention', scoring: { unscoredTypes: ['Severity'] },
   },
   'toy.json',
 );

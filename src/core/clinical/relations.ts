@@ -12,8 +12,8 @@ const UNPAIRED: ReadonlySet<Assertion> = new Set(['absent', 'family']);
 export const MAX_PAIRS_PER_NOTE = 10_000;
 
 /**
- * The case study's "disease → treatments" dictionary: a treatment is paired with every disease named in
- * the same group (a sentence of prose; a whole note in note style, see extract.ts), unless either is absent or a relative's ("no pneumonia; started amoxicillin" pairs
+ * The case study's "disease → treatments" dictionary: a treatment is paired with every diagnosis (a disease
+ * whose kind is not symptom) named in the same group (a sentence of prose; a whole note in note style, see extract.ts), unless either is absent or a relative's ("no pneumonia; started amoxicillin" pairs
  * nothing). Pairs are unique per note (case-insensitively), in order of first appearance, at most
  * {@link MAX_PAIRS_PER_NOTE}.
  */
@@ -51,7 +51,7 @@ function distinctNames(entities: readonly Entity[], type: Entity['type'], ids: M
   const names: Name[] = [];
   const inGroup = new Set<number>();
   for (const entity of entities) {
-    if (entity.type !== type || UNPAIRED.has(entity.assertion)) continue;
+    if (entity.type !== type || UNPAIRED.has(entity.assertion) || entity.kind === 'symptom') continue;
     const lower = entity.text.toLowerCase();
     let id = ids.get(lower);
     if (id === undefined) ids.set(lower, (id = ids.size));

@@ -158,3 +158,40 @@ export function scoreDocuments(documents: readonly ScoredDocument[], rules: Docu
   for (const table of Object.values(kindAccuracy)) table.accuracy = table.support === 0 ? 0 : table.correct / table.support;
   return { documents: documents.length, strict: scores((c) => c.strict), partial: scores((c) => c.partial), byKind, kindAccuracy, errors };
 }
+
+const pct = (x: number): string => x.toFixed(3);
+
+/** A document report as a table: strict and partial P/R/F1 per type and micro, by kind, and kind accuracy. */
+export function formatDocumentReport(report: DocumentReport): string {
+  const row = (name: string, p: Prf) => `${name.padEnd(20)} ${pct(p.precision)}  ${pct(p.recall)}  ${pct(p.f1)}  ${String(p.support).padStart(7)}`;
+  const lines = [`${report.documents} documents`, `${'strict'.padEnd(20)} P      R      F1     support`];
+  for (const type of ['disease', 'treatment', 'micro'] as const) lines.push(row(`  ${type}`, report.strict[type]));
+  lines.push('partial (overlap)');
+  for (const type of ['disease', 'treatment', 'micro'] as const) lines.push(row(`  ${type}`, report.partial[type]));
+  const kinds = Object.entries(report.byKind);
+  if (kinds.length > 0) {
+    lines.push('by kind (strict)');
+    for (const [kind, p] of kinds) lines.push(row(`  ${kind}`, p as Prf));
+  }
+  for (const type of ['disease', 'treatment'] as const) {
+    const k = report.kindAccuracy[type];
+    if (k.support > 0) lines.push(`kind accuracy, ${type}: ${pct(k.accuracy)} (${k.correct} of ${k.support} entities found)`);
+  }
+  return lines.join('\n');
+}
+
+/** The first `limit` errors of each kind, with the words of each side. */
+export function formatDocumentErrors(report: DocumentReport, limit: number): string {
+  const lines: string[] = [];
+  for (const kind of ['missed', 'boundary', 'spurious', 'type'] as const) {
+    const errors = report.errors.filter((e) => e.kind === kind);
+    if (errors.length === 0) continue;
+    lines.push(`${kind} (${errors.length})`);
+    for (const error of errors.slice(0, limit)) {
+      const gold = error.gold ? `${error.gold.type}${error.gold.kind ? `/${error.gold.kind}` : ''} "${error.gold.text}"` : '';
+      const predicted = error.predicted ? `${error.predicted.type}${error.predicted.kind ? `/${error.predicted.kind}` : ''} "${error.predicted.text}"` : '';
+      lines.push(`  ${error.document}: ${[gold && `gold ${gold}`, predicted && `predicted ${predicted}`].filter(Boolean).join(' → ')}`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,5 +1,6 @@
-import { foldPartition, kFoldIndices, mulberry32, shuffleInPlace } from '../text/folds.js';
+import { foldPartition, kFoldIndices } from '../text/folds.js';
 import { IntPairMap } from './int-pair-map.js';
+import { trainLogistic } from './logistic-regression.js';
 import type { WordMemo } from './word-memo.js';
 
 /**
@@ -156,26 +157,7 @@ export function trainRelevanceModel(
   sentences: readonly { lowerWords: readonly string[]; relevant: boolean }[],
   options: RelevanceOptions = DEFAULT_RELEVANCE_OPTIONS,
 ): RelevanceModel {
-  const items = sentences.map((s) => ({ features: relevanceFeatures(s.lowerWords), y: s.relevant ? 1 : 0 }));
-  const weights = new Map<string, number>();
-  let bias = 0;
-  const random = mulberry32(options.seed);
-  const order = items.map((_, i) => i);
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
-    shuffleInPlace(order, random);
-    for (const index of order) {
-      const item = items[index] as (typeof items)[number];
-      let z = bias;
-      for (const f of item.features) z += weights.get(f) ?? 0;
-      const gradient = 1 / (1 + Math.exp(-z)) - item.y;
-      bias -= options.learningRate * gradient;
-      for (const f of item.features) {
-        const w = weights.get(f) ?? 0;
-        weights.set(f, w - options.learningRate * (gradient + options.l2 * w));
-      }
-    }
-  }
-  return { bias, weights };
+  return trainLogistic(sentences.map((s) => ({ features: relevanceFeatures(s.lowerWords), y: s.relevant ? 1 : 0 })), options);
 }
 
 /** One classifier per question: does the sentence carry any entity, a disease, a treatment? */

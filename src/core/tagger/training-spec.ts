@@ -24,9 +24,10 @@ export interface TrainingSpec {
   domains?: Record<string, string[]>;
   /** The key of `domains` a note is tagged with when nothing chooses another (the every-mention policy of notes). */
   servingDomain?: string;
+  /**
+   * The domain whose sentences the relevance classifiers and the train-spans lexicon learn from: they model its
+   * annotation policy (which sentences are labelled at all, which names). Absent: every sentence.
+   */
+  learnedFrom?: string;
 }
 
-/** The domain a model serves by default: the spec's servingDomain, else its first declared domain. */
-export function defaultDomain(spec: Pick<TrainingSpec, 'domains' | 'servingDomain'>): string | undefined {
-  return spec.servingDomain ?? Object.keys(spec.domains ?? {})[0];
-}

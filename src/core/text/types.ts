@@ -43,6 +43,8 @@ export const ASSERTIONS: readonly Assertion[] = ['present', 'absent', 'possible'
 
 export interface Entity {
   type: EntityType;
+  /** diagnosis or symptom (a disease), drug or procedure (a treatment); absent when the model has no kind classifier. */
+  kind?: EntityKind;
   text: string;
   start: number;
   end: number;

@@ -1,0 +1,68 @@
+import type { Gazetteer } from '../tagger/gazetteer.js';
+import { logisticProbability, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
+import { splitSentences } from '../text/tokenizer.js';
+import type { EntityKind, EntityType } from '../text/types.js';
+
+/**
+ * The kind of each entity the tagger finds: a disease is a diagnosis or a symptom, a treatment a drug or a
+ * procedure. The CRF finds spans under every corpus's policy, but only case reports annotate these kinds, so a
+ * logistic regression per type decides them after tagging, from the span's words, their endings and shapes,
+ * the words around it and what the vocabularies say of it. It is learned with the tagger (from the corpora whose
+ * mappings give kinds) and shipped with it.
+ */
+export interface KindClassifier {
+  /** P(symptom) for a disease, P(procedure) for a treatment. */
+  disease: LogisticModel;
+  treatment: LogisticModel;
+}
+
+/** The kind a classifier's probability stands for, per type. */
+const SECOND: Record<EntityType, EntityKind> = { disease: 'symptom', treatment: 'procedure' };
+const FIRST: Record<EntityType, EntityKind> = { disease: 'diagnosis', treatment: 'drug' };
+
+export const KIND_TRAINING_OPTIONS: LogisticOptions = { epochs: 15, learningRate: 0.1, l2: 1e-4, seed: 1 };
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const CONTEXT_CHARS = 40;
+
+function words(text: string): string[] {
+  return (text.toLowerCase().match(WORD) ?? []) as string[];
+}
+
+/** Features of the entity text[start, end): its words, last word, endings, length, context and vocabulary matches. */
+export function kindFeatures(text: string, start: number, end: number, gazetteer: Gazetteer | null): string[] {
+  const span = text.slice(start, end);
+  const inside = words(span);
+  const last = inside[inside.length - 1] ?? '';
+  const features = ['bias', `span=${span.toLowerCase()}`, `first=${inside[0] ?? ''}`, `last=${last}`, `last4=${last.slice(-4)}`, `last5=${last.slice(-5)}`, `n=${Math.min(inside.length, 4)}`];
+  for (const word of inside) features.push(`w=${word}`, `s3=${word.slice(-3)}`, `s4=${word.slice(-4)}`, `p4=${word.slice(0, 4)}`);
+  if (/^[A-Z0-9]{2,6}$/.test(span)) features.push('abbreviation');
+  const before = words(text.slice(Math.max(0, start - CONTEXT_CHARS), start)).slice(-3);
+  const after = words(text.slice(end, end + CONTEXT_CHARS)).slice(0, 2);
+  before.forEach((word, i) => features.push(`b${before.length - i}=${word}`));
+  after.forEach((word, i) => features.push(`a${i + 1}=${word}`));
+  if (gazetteer) {
+    const tokens = splitSentences(span).flatMap((s) => s.tokens.map((t) => t.text.toLowerCase()));
+    for (const match of gazetteer.matchSpans(tokens)) {
+      features.push(`lexicon=${match.kind}`);
+      if (match.start === 0 && match.end === tokens.length) features.push(`lexicon-whole=${match.kind}`);
+    }
+  }
+  return features;
+}
+
+export interface KindExample {
+  type: EntityType;
+  kind: EntityKind;
+  features: readonly string[];
+}
+
+export function trainKindClassifier(examples: readonly KindExample[], options: LogisticOptions = KIND_TRAINING_OPTIONS): KindClassifier {
+  const train = (type: EntityType) =>
+    trainLogistic(examples.filter((e) => e.type === type).map((e) => ({ features: e.features, y: e.kind === SECOND[type] ? 1 : 0 })), options);
+  return { disease: train('disease'), treatment: train('treatment') };
+}
+
+export function entityKind(classifier: KindClassifier, type: EntityType, features: readonly string[]): EntityKind {
+  return logisticProbability(classifier[type], features) >= 0.5 ? SECOND[type] : FIRST[type];
+}

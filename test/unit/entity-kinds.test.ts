@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { entityKind, kindFeatures, trainKindClassifier, type KindExample } from '../../src/core/clinical/entity-kinds.js';
+import { buildGazetteer } from '../../src/core/tagger/gazetteer.js';
+
+const gazetteer = buildGazetteer([
+  { tokens: ['asthma'], kind: 'disease' },
+  { tokens: ['pneumonia'], kind: 'disease' },
+  { tokens: ['metformin'], kind: 'drug' },
+  { tokens: ['salbutamol'], kind: 'drug' },
+]);
+
+/** Short notes whose entities say their own kind, with words a model can generalise from. */
+function examples(): KindExample[] {
+  const rows: [string, string, KindExample['type'], KindExample['kind']][] = [
+    ['Known case of asthma.', 'asthma', 'disease', 'diagnosis'],
+    ['Admitted with pneumonia.', 'pneumonia', 'disease', 'diagnosis'],
+    ['He complained of fever and chills.', 'fever', 'disease', 'symptom'],
+    ['She reported severe headache.', 'headache', 'disease', 'symptom'],
+    ['Complains of abdominal pain.', 'abdominal pain', 'disease', 'symptom'],
+    ['Diagnosed with tuberculosis.', 'tuberculosis', 'disease', 'diagnosis'],
+    ['Started on metformin daily.', 'metformin', 'treatment', 'drug'],
+    ['Given salbutamol nebulisation.', 'salbutamol', 'treatment', 'drug'],
+    ['Underwent appendectomy yesterday.', 'appendectomy', 'treatment', 'procedure'],
+    ['Laparoscopic cholecystectomy was done.', 'cholecystectomy', 'treatment', 'procedure'],
+  ];
+  return Array.from({ length: 5 }, () => rows).flat().map(([text, name, type, kind]) => {
+    const start = text.indexOf(name);
+    return { type, kind, features: kindFeatures(text, start, start + name.length, gazetteer) };
+  });
+}
+
+describe('entity kinds', () => {
+  it('describes a span by its words, endings, context and what the vocabularies say of it', () => {
+    const text = 'Known case of asthma since childhood.';
+    const features = kindFeatures(text, 14, 20, gazetteer);
+    expect(features).toEqual(expect.arrayContaining(['span=asthma', 'last=asthma', 'b1=of', 'b2=case', 'a1=since', 'lexicon=disease', 'lexicon-whole=disease']));
+    expect(kindFeatures('Pt c/o HTN.', 7, 10, null)).toContain('abbreviation');
+  });
+
+  it('learns diagnosis from symptom and drug from procedure, the same way every time', () => {
+    const classifier = trainKindClassifier(examples());
+    const kind = (text: string, name: string, type: KindExample['type']) => {
+      const start = text.indexOf(name);
+      return entityKind(classifier, type, kindFeatures(text, start, start + name.length, gazetteer));
+    };
+    expect(kind('Known case of asthma.', 'asthma', 'disease')).toBe('diagnosis');
+    expect(kind('He complained of fever.', 'fever', 'disease')).toBe('symptom');
+    expect(kind('Started on salbutamol.', 'salbutamol', 'treatment')).toBe('drug');
+    expect(kind('Underwent cholecystectomy.', 'cholecystectomy', 'treatment')).toBe('procedure');
+    expect(trainKindClassifier(examples())).toEqual(classifier);
+  });
+});
