@@ -16,6 +16,11 @@ const noteId = Type.String({ minLength: 1, maxLength: 256, description: 'The cal
 export const EntitySchema = Type.Object(
   {
     type: Type.Union([Type.Literal('disease'), Type.Literal('treatment')]),
+    kind: Type.Optional(
+      Type.Union([Type.Literal('diagnosis'), Type.Literal('symptom'), Type.Literal('drug'), Type.Literal('procedure')], {
+        description: 'A disease is a diagnosis or a symptom (symptoms stay under diseases; pairs use diagnoses), a treatment a drug or a procedure. Set by models trained with kinds',
+      }),
+    ),
     text: Type.String({ description: 'Exactly text.slice(start, end)' }),
     start: Type.Integer({ minimum: 0, description: 'UTF-16 offset of the first character' }),
     end: Type.Integer({ minimum: 0, description: 'UTF-16 offset after the last character' }),
@@ -44,7 +49,7 @@ export const RecordSchema = Type.Object(
     diseases: Type.Array(Type.Ref('Entity')),
     treatments: Type.Array(Type.Ref('Entity')),
     pairs: Type.Array(Type.Object({ disease: Type.String(), treatment: Type.String() }), {
-      description: 'A treatment paired with each disease named in the same sentence; absent and family entities form no pair',
+      description: 'A treatment paired with each diagnosis named in the same sentence (anywhere in a prescription-style note); symptoms, absent and family entities form no pair',
     }),
     entities: Type.Array(Type.Ref('Entity'), { description: 'Every entity in note order' }),
   },

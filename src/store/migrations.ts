@@ -159,4 +159,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE entities ADD COLUMN confidence real CHECK (confidence BETWEEN 0 AND 1);
     `,
   },
+  {
+    id: '008_entity_kind',
+    sql: `
+      -- Each entity's kind: a disease is a diagnosis or a symptom, a treatment a drug or a procedure (null for
+      -- rows stored before models gave kinds), so analytics can count diagnoses apart from symptoms.
+      ALTER TABLE entities ADD COLUMN kind text CHECK (kind IN ('diagnosis', 'symptom', 'drug', 'procedure'));
+    `,
+  },
 ];

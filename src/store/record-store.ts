@@ -104,12 +104,12 @@ async function writeBatch(client: pg.PoolClient, batch: BatchResult): Promise<vo
       await client.query('DELETE FROM pairs WHERE note_id IN (SELECT unnest($1::text[]))', [replaced]);
       await client.query('SET LOCAL enable_seqscan = on');
     }
-    const entities = records.flatMap((r) => r.entities.map((e) => [r.noteId as string, e.type, e.text, e.start, e.end, e.assertion, e.confidence] as const));
+    const entities = records.flatMap((r) => r.entities.map((e) => [r.noteId as string, e.type, e.text, e.start, e.end, e.assertion, e.confidence, e.kind ?? null] as const));
     if (entities.length > 0) {
       await client.query(
-        `INSERT INTO entities (note_id, type, text, start_offset, end_offset, assertion, confidence)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::real[])`,
-        [0, 1, 2, 3, 4, 5, 6].map((k) => entities.map((row) => row[k])),
+        `INSERT INTO entities (note_id, type, text, start_offset, end_offset, assertion, confidence, kind)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::real[], $8::text[])`,
+        [0, 1, 2, 3, 4, 5, 6, 7].map((k) => entities.map((row) => row[k])),
       );
     }
     const pairs = records.flatMap((r) => r.pairs.map((p) => [r.noteId as string, p.disease, p.treatment] as const));

@@ -168,4 +168,20 @@ describe('PostgreSQL record store', () => {
       { note_id: 'pos1', assertion: 'possible', confidence: 0.9 },
     ]);
   });
+
+  it('stores each entity\'s kind beside it (none for a model without kinds)', async () => {
+    const jobId = randomUUID();
+    await store.createSubmission({ jobId, notes: 2, batches: 1, source: 'api' });
+    const r = record('kind1', ['fever', 'asthma'], ['salbutamol']);
+    const kinds = ['symptom', 'diagnosis', 'drug'] as const;
+    const entities = r.entities.map((e, i) => ({ ...e, kind: kinds[i] }));
+    await store.saveBatch({ jobId, records: [{ ...r, entities }, record('kind2', ['gout'], [])], failures: [], processedAt: new Date() });
+    const { rows } = await db.pool.query("SELECT note_id, text, kind FROM entities WHERE note_id IN ('kind1', 'kind2') ORDER BY note_id, start_offset");
+    expect(rows).toEqual([
+      { note_id: 'kind1', text: 'fever', kind: 'symptom' },
+      { note_id: 'kind1', text: 'asthma', kind: 'diagnosis' },
+      { note_id: 'kind1', text: 'salbutamol', kind: 'drug' },
+      { note_id: 'kind2', text: 'gout', kind: null },
+    ]);
+  });
 });
