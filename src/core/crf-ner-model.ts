@@ -77,8 +77,10 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
 
   const decoding = parts.decoding ?? VITERBI;
   const noteLexicon = parts.noteStyle === false ? undefined : createNoteLexicon(parts.resources.gazetteer);
+  const lexicon = noteLexicon ?? parts.resources.gazetteer ?? undefined;
   return {
     ...(noteLexicon ? { noteLexicon } : {}),
+    ...(lexicon ? { lexicon } : {}),
     version: parts.version,
     labelEncoding: parts.labelEncoding,
     spanRules: parts.spanRules,
