@@ -94,6 +94,7 @@ describe('span rules that enforce the annotation guideline', () => {
       ['type 1 or 2 diabetes', 'D'],
       ['autoimmune disease or syndrome', 'D'], // a bare generic head is no name
       ['alcohol and drug abuse', 'D'], // "alcohol" names a drug, not a disease
+      ['chemotherapy with tegafur / uracil', 'T'], // a combination inside a longer span
       ['Wolff-Parkinson-White syndrome', 'D'],
       ['antibiotic and insulin treatment', 'D'], // heads of the other type
     ] as const)('keeps %s whole', (text, type) => {
@@ -136,6 +137,7 @@ describe('span rules that enforce the annotation guideline', () => {
       ['Denies'],
       ['fever , no chills'], // a cue inside a span is not at its edge
       ['Possibility'],
+      ['relative adrenal insufficiency'], // "relative" as a measure, not a family member
     ])('keeps %s', (text) => {
       expect(phrasesAfter('trim-assertion-cues', text)).toEqual([text]);
     });
@@ -179,6 +181,13 @@ describe('span rules that enforce the annotation guideline', () => {
       expect(applySpanRules(rules, tokens, [T(0, 1), T(1, 2)], {})).toEqual([T(0, 1), T(1, 2)]);
       expect(applySpanRules(rules, tokens, [D(0, 1), T(1, 2)], model)).toEqual([D(0, 1), T(1, 2)]);
       expect(applySpanRules(rules, words('metformin calcium'), [T(0, 1), T(1, 2)], model)).toEqual([T(0, 1), T(1, 2)]);
+    });
+
+    it('merges the parts of a fixed-dose combination around a slash, and no other pair', () => {
+      const rules = resolveSpanRules(['join-split-names']);
+      expect(applySpanRules(rules, words('budesonide / formoterol 200/6'), [T(0, 1), T(2, 3)], {})).toEqual([T(0, 3)]);
+      expect(applySpanRules(rules, words('sulfonylurea / metformin'), [T(0, 1), T(2, 3)], model)).toEqual([T(0, 1), T(2, 3)]);
+      expect(applySpanRules(rules, words('budesonide , formoterol'), [T(0, 1), T(2, 3)], model)).toEqual([T(0, 1), T(2, 3)]);
     });
   });
 });

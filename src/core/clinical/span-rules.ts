@@ -125,20 +125,32 @@ function holdsName(model: SpanRuleModel, tokens: readonly string[], lower: reado
  * these, and a rule that knows names by their heads would cut most of them. Fixed-dose combinations written
  * with a slash are here; two drugs given together or as alternatives ("sulfonylurea/metformin") are not.
  */
-const ONE_NAMES: ReadonlySet<string> = new Set([
+const ONE_NAMES: readonly (readonly string[])[] = [
   'hand , foot and mouth disease', 'hand , foot , and mouth disease', 'head and neck cancer', 'ear , nose and throat',
   'dilation and curettage', 'dilatation and curettage', 'd & c', 'hiv / aids',
   ...[
     ['amoxicillin', 'clavulanate'], ['amoxicillin', 'clavulanic acid'], ['amoxycillin', 'clavulanate'], ['ampicillin', 'sulbactam'],
     ['piperacillin', 'tazobactam'], ['pip', 'tazo'], ['ticarcillin', 'clavulanate'], ['imipenem', 'cilastatin'],
-    ['ceftazidime', 'avibactam'], ['ceftolozane', 'tazobactam'], ['trimethoprim', 'sulfamethoxazole'], ['tmp', 'smx'],
-    ['sulfamethoxazole', 'trimethoprim'], ['smx', 'tmp'], ['carbidopa', 'levodopa'], ['lopinavir', 'ritonavir'],
-    ['emtricitabine', 'tenofovir'], ['abacavir', 'lamivudine'], ['sacubitril', 'valsartan'], ['fluticasone', 'salmeterol'],
-    ['budesonide', 'formoterol'], ['ipratropium', 'albuterol'], ['ipratropium', 'salbutamol'], ['hydrocodone', 'acetaminophen'],
-    ['oxycodone', 'acetaminophen'], ['tramadol', 'acetaminophen'], ['tramadol', 'paracetamol'], ['ezetimibe', 'simvastatin'],
-    ['drospirenone', 'ethinylestradiol'], ['drospirenone', 'ethinyl estradiol'], ['tegafur', 'uracil'], ['lidocaine', 'prilocaine'],
+    ['ceftazidime', 'avibactam'], ['ceftolozane', 'tazobactam'], ['trimethoprim', 'sulfamethoxazole'], ['trimethoprim', 'sulphamethoxazole'],
+    ['tmp', 'smx'], ['carbidopa', 'levodopa'], ['lopinavir', 'ritonavir'], ['tipranavir', 'ritonavir'], ['darunavir', 'ritonavir'],
+    ['atazanavir', 'ritonavir'], ['darunavir', 'cobicistat'], ['emtricitabine', 'tenofovir'], ['abacavir', 'lamivudine'],
+    ['sacubitril', 'valsartan'], ['fluticasone', 'salmeterol'], ['budesonide', 'formoterol'], ['ipratropium', 'albuterol'],
+    ['ipratropium', 'salbutamol'], ['hydrocodone', 'acetaminophen'], ['oxycodone', 'acetaminophen'], ['tramadol', 'acetaminophen'],
+    ['tramadol', 'paracetamol'], ['ezetimibe', 'simvastatin'], ['drospirenone', 'ethinylestradiol'], ['drospirenone', 'ethinyl estradiol'],
+    ['tegafur', 'uracil'], ['lidocaine', 'prilocaine'],
   ].flatMap(([a, b]) => [`${a} / ${b}`, `${b} / ${a}`]),
-]);
+].map((name) => name.split(' '));
+
+/** The one-entity name that covers lower[at] and lies within [from, to), if any: its [start, end). */
+function oneNameAround(lower: readonly string[], at: number, from: number, to: number): [number, number] | null {
+  for (const name of ONE_NAMES) {
+    for (let offset = name.indexOf(lower[at] as string); offset >= 0; offset = name.indexOf(lower[at] as string, offset + 1)) {
+      const start = at - offset;
+      if (start >= from && start + name.length <= to && name.every((word, k) => lower[start + k] === word)) return [start, start + name.length];
+    }
+  }
+  return null;
+}
 
 /**
  * Conjunctions and list separators between two names, longest first at each position: "X and Y", "X, Y",
@@ -182,9 +194,14 @@ function isConjunct(model: SpanRuleModel, tokens: readonly string[], lower: read
  */
 function splitCoordination(tokens: readonly string[], lower: readonly string[], span: TokenSpan, model: SpanRuleModel): TokenSpan[] {
   const { type, start, end } = span;
-  if (end - start < 3 || ONE_NAMES.has(lower.slice(start, end).join(' ')) || isLexiconName(model, lower, start, end, type)) return [span];
+  if (end - start < 3 || isLexiconName(model, lower, start, end, type)) return [span];
   const coordinators: [number, number][] = [];
   for (let i = start + 1; i < end - 1; i++) {
+    const oneName = oneNameAround(lower, i, start, end);
+    if (oneName) {
+      i = oneName[1] - 1;
+      continue;
+    }
     const length = coordinatorAt(lower, i, end);
     if (length > 0) {
       coordinators.push([i, length]);
@@ -262,19 +279,27 @@ function trimAssertionCues(tokens: readonly string[], lower: readonly string[], 
 }
 
 /**
- * Adjacent spans of one type that together are one lexicon name ("sodium" + "valproate"), merged.
+ * Spans of one type that together are one name, merged: adjacent ones that make a lexicon name ("sodium" +
+ * "valproate"), and a fixed-dose combination around a slash ("budesonide" / "formoterol").
  */
 function joinSplitNames(lower: readonly string[], spans: readonly TokenSpan[], model: SpanRuleModel): TokenSpan[] {
   const joined: TokenSpan[] = [];
   for (const span of spans) {
     const previous = joined[joined.length - 1];
-    if (previous && previous.end === span.start && previous.type === span.type && isLexiconName(model, lower, previous.start, span.end, span.type)) {
-      joined[joined.length - 1] = { ...previous, end: span.end };
-    } else {
-      joined.push({ ...span });
-    }
+    const gap = previous ? span.start - previous.end : -1;
+    const oneName =
+      previous !== undefined &&
+      previous.type === span.type &&
+      ((gap === 0 && isLexiconName(model, lower, previous.start, span.end, span.type)) || (gap === 1 && lower[previous.end] === '/' && isOneNameExactly(lower, previous.start, span.end)));
+    if (previous && oneName) joined[joined.length - 1] = { ...previous, end: span.end };
+    else joined.push({ ...span });
   }
   return joined;
+}
+
+function isOneNameExactly(lower: readonly string[], start: number, end: number): boolean {
+  const found = oneNameAround(lower, start, start, end);
+  return found !== null && found[0] === start && found[1] === end;
 }
 
 /** Words that say how a condition began, never part of its name: "acute onset", "sudden-onset", "new onset of". */
@@ -369,8 +394,8 @@ const RULES: readonly SpanRule[] = [
   },
   {
     name: 'join-split-names',
-    description: 'merge adjacent spans of one type that together are one name of the model\'s lexicon, e.g. sodium + valproate',
-    apply: (tokens, spans, model) => (spans.length < 2 || !model.lexicon ? [...spans] : joinSplitNames(lowered(tokens), spans, model)),
+    description: 'merge spans of one type that together are one name: sodium + valproate (a lexicon name), budesonide / formoterol (a fixed-dose combination)',
+    apply: (tokens, spans, model) => (spans.length < 2 ? [...spans] : joinSplitNames(lowered(tokens), spans, model)),
   },
   {
     name: 'split-coordination',
