@@ -10,6 +10,7 @@
  * earlier. Discontinuous entities and entities across a sentence boundary are left out; a span that cuts a
  * token covers the whole token, as the corpora's token labels would (their count is printed: the tokenizer's
  * fit to the corpus). BeHealthy's train split is scored for gold changes only (the model trained on it).
+ * spansChanged / changedSpansCorrect: the spans a rule makes and how many of them are gold (their precision).
  * Prints one JSON line per corpus and rule; examples (public corpus text) go to stderr with --examples N.
  */
 import { readFileSync } from 'node:fs';
@@ -180,19 +181,23 @@ for (const [corpus, documents, mapping] of corpora) {
     const spans = predict(model, sentences, texts, [...baseRules, ...added]);
     const report = evaluate(sentences, asPrediction(sentences, spans));
     let changedPredictions = 0;
+    let changedCorrect = 0;
     let shown = 0;
     spans.forEach((sentenceSpans, i) => {
       const before = new Set((base[i] as TokenSpan[]).map(key));
       const sentence = sentences[i] as Sentence;
       const fresh = sentenceSpans.filter((s) => !before.has(key(s)));
       changedPredictions += fresh.length;
+      const goldKeys = new Set(sentence.spans.map(key));
+      changedCorrect += fresh.filter((s) => goldKeys.has(key(s))).length;
       if (fresh.length > 0 && shown < exampleLimit && added.length === 1) {
         shown++;
         const gold = new Set(sentence.spans.map(key));
         process.stderr.write(`[${corpus} predicted ${added[0]}] ${(base[i] as TokenSpan[]).filter((s) => !sentenceSpans.some((n) => key(n) === key(s))).map((s) => phrase(sentence.tokens, s)).join(' ; ')}  =>  ${fresh.map((s) => `${phrase(sentence.tokens, s)}${gold.has(key(s)) ? ' (gold)' : ''}`).join(' | ')}\n`);
       }
     });
-    const record: Record<string, unknown> = { corpus, added, strict: f1s(report.strict), partial: f1s(report.partial), spansChanged: changedPredictions };
+    // The precision of the spans a rule makes: what their confidence should be (the CRF gives them almost none).
+    const record: Record<string, unknown> = { corpus, added, strict: f1s(report.strict), partial: f1s(report.partial), spansChanged: changedPredictions, changedSpansCorrect: changedCorrect };
     if (added.length === 1) record.goldChanged = goldChanges(sentences, added[0] as string, model, corpus);
     emit(record);
   }
