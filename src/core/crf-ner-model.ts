@@ -135,8 +135,10 @@ function domainTagger(parts: CrfNerModelParts, weights: CrfWeights, domain: stri
   const decoding = parts.decoding ?? VITERBI;
   const noteLexicon = parts.noteStyle === false ? undefined : createNoteLexicon(parts.resources.gazetteer);
   const { kinds, gazetteer } = parts.resources;
+  const lexicon = noteLexicon ?? gazetteer ?? undefined;
   const self: CrfNerModel = {
     ...(noteLexicon ? { noteLexicon } : {}),
+    ...(lexicon ? { lexicon } : {}),
     ...(kinds ? { kindOf: (text: string, entity: { type: EntityType; start: number; end: number }) => entityKind(kinds, entity.type, kindFeatures(text, entity.start, entity.end, gazetteer)) } : {}),
     ...(domain === undefined ? {} : { domain }),
     version: parts.version,

@@ -29,6 +29,8 @@ export interface SequenceTagger {
   forNote?(text: string, sentenceWords: readonly (readonly string[])[]): SequenceTagger;
   /** An entity's kind (clinical/entity-kinds.ts); absent: entities carry none. */
   kindOf?(text: string, entity: Pick<Entity, 'type' | 'start' | 'end'>): EntityKind;
+  /** The names the model knows, which span rules consult (the tagger is the SpanRuleModel they are given). */
+  readonly lexicon?: Gazetteer;
 }
 
 /** The spans come from the Viterbi tags (CRFsuite's own decoding), or the model decodes them itself (span-decoding.ts). */
@@ -49,7 +51,7 @@ export interface ScoredSpan extends TokenSpan {
 /** The entity spans of one sentence: tags decoded, then the model's span rules applied. */
 export function tagSpans(model: SequenceTagger, words: readonly string[]): TokenSpan[] {
   if (model.tagScored) return tagScoredSpans(model, words).map(({ type, start, end }) => ({ type, start, end }));
-  return applySpanRules(model.spanRules, words, spansFromTags(model.tag(caseForTagging(words)), model.labelEncoding));
+  return applySpanRules(model.spanRules, words, spansFromTags(model.tag(caseForTagging(words)), model.labelEncoding), model);
 }
 
 const MIN_CASED_LETTERS = 8;
@@ -92,7 +94,7 @@ export function tagScoredSpans(model: SequenceTagger, words: readonly string[], 
   const cased = caseForTagging(words);
   const tagging = model.tagScored(cased);
   const { confidence } = tagging;
-  const decoded = applySpanRules(model.spanRules, words, tagging.spans ?? spansFromTags(tagging.tags, model.labelEncoding));
+  const decoded = applySpanRules(model.spanRules, words, tagging.spans ?? spansFromTags(tagging.tags, model.labelEncoding), model);
   const scored: ScoredSpan[] = decoded.map((span) => ({ type: span.type, start: span.start, end: span.end, confidence: round3(confidence(span)) }));
   if (!model.noteLexicon) return scored;
   // Capitals alone do not make a note: its cues (read from the lower-cased words) do.

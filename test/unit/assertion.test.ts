@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateAssertions, predictNoteAssertions, type GoldAssertionNote } from '../../src/core/evaluation/assertion-evaluation.js';
 import { DEFAULT_ASSERTION_LEXICON } from '../../src/core/clinical/assertion-triggers.js';
-import { assertEntities, compileAssertionRules, type AssertableSpan } from '../../src/core/clinical/assertion.js';
+import { assertEntities, assertionCueAt, compileAssertionRules, type AssertableSpan } from '../../src/core/clinical/assertion.js';
 import { splitSentences } from '../../src/core/text/tokenizer.js';
 import { ASSERTIONS, type Assertion } from '../../src/core/text/types.js';
 
@@ -259,5 +259,22 @@ describe('evaluateAssertions', () => {
     expect(predictNoteAssertions(note('c', 'Fine.\n\nFAMILY HISTORY:\n[[Gout]].', ['family']))).toEqual(['family']);
     expect(predictNoteAssertions({ id: 'd', text: '', entities: [{ type: 'disease', start: 0, end: 3, assertion: 'absent' }] })).toEqual(['present']);
     expect(evaluateAssertions([]).accuracy).toBe(0);
+  });
+});
+
+describe('assertionCueAt', () => {
+  it('finds the longest lexicon phrase at a position, with the directions it reaches', () => {
+    const words = 'Pt denies any history of asthma ; pneumonia was ruled out'.split(' ');
+    expect(assertionCueAt(words, 1)).toEqual({ length: 4, forward: true, backward: false }); // "denies any history of"
+    expect(assertionCueAt(words, 8)).toEqual({ length: 3, forward: false, backward: true }); // "was ruled out"
+    expect(assertionCueAt(words, 5)).toBeNull();
+    expect(assertionCueAt(['Suspected', 'dengue'], 0)).toEqual({ length: 1, forward: true, backward: true });
+  });
+
+  it('reports a pseudo-trigger as reaching nowhere, and never reads past `end`', () => {
+    expect(assertionCueAt(['gram', 'negative', 'sepsis'], 0)).toEqual({ length: 2, forward: false, backward: false });
+    expect(assertionCueAt(['no', 'evidence', 'of', 'malignancy'], 0)).toEqual({ length: 3, forward: true, backward: false });
+    expect(assertionCueAt(['no', 'evidence', 'of', 'malignancy'], 0, 2)).toEqual({ length: 1, forward: true, backward: false });
+    expect(assertionCueAt(['no'], 0, 0)).toBeNull();
   });
 });

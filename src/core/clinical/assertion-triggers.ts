@@ -224,6 +224,10 @@ const PSEUDO_TRIGGERS = [
   'wife reports', 'husband reports', 'with her husband', 'by his wife', 'by her husband', 'per wife', 'per husband',
   'family history is noncontributory', 'family history noncontributory', 'family history: noncontributory',
   'mother tongue', 'child-pugh', 'childbearing', 'childbirth', 'children\'s', 'in children', 'child abuse',
+  // "relative" as a measure, not a relative
+  'relative risk', 'relative contraindication', 'relative contraindications', 'relative indication', 'relative indications',
+  'relative hypotension', 'relative bradycardia', 'relative tachycardia', 'relative adrenal insufficiency', 'relative polycythemia',
+  'relative afferent pupillary defect',
   // a reporter's negation is the patient's: "mother denies fever" is the patient's absent fever, via 'denies'
 ];
 

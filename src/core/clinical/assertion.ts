@@ -391,6 +391,43 @@ function findMatches(norms: readonly string[], rules: AssertionRules): Match[] {
   return matches;
 }
 
+/** A phrase of the assertion lexicon found in a sentence, for span rules that keep cue words out of entities. */
+export interface AssertionCue {
+  /** Tokens it covers. */
+  length: number;
+  /** Whether it is a trigger that reaches what follows it / what precedes it (a pseudo-trigger reaches neither). */
+  forward: boolean;
+  backward: boolean;
+}
+
+/**
+ * The longest lexicon phrase (trigger, pseudo-trigger or terminator) that starts at `words[at]` and ends by
+ * `end`, matched as assertEntities matches (whole tokens, normalized); null when none starts there. A
+ * pseudo-trigger is returned with neither direction: "no increase" hides the "no" inside it.
+ */
+export function assertionCueAt(
+  words: readonly string[],
+  at: number,
+  end: number = words.length,
+  rules: AssertionRules = defaultAssertionRules(),
+): AssertionCue | null {
+  let best: PhraseEntry | null = null;
+  let bestEnd = -1;
+  let node = at < end ? rules.phrases.get(normalize(words[at] as string)) : undefined;
+  let j = at;
+  while (node) {
+    if (node.entry) {
+      best = node.entry;
+      bestEnd = j + 1;
+    }
+    j += 1;
+    if (j >= end || !node.next) break;
+    node = node.next.get(normalize(words[j] as string));
+  }
+  if (!best) return null;
+  return { length: bestEnd - at, forward: !best.pseudo && best.forward !== 0, backward: !best.pseudo && best.backward !== 0 };
+}
+
 /** Token range [start, end) of a character span; a span off the token grid becomes an empty range. */
 function tokenRange(tokens: readonly Token[], start: number, end: number): [number, number] {
   let lo = 0;

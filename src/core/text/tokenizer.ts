@@ -8,6 +8,10 @@
  * on its word (`3-` in "3- and 6-mm"). A possessive `'s` is its own token (`patient` `'s`).
  *
  * Deliberate choices beyond the corpus, for clinical text:
+ * - A slash between two words of three or more letters each, neither of them a unit or a pronoun, is a token of its own
+ *   (`sulfonylurea/metformin` -> `sulfonylurea` `/` `metformin`, `COPD/asthma`), so each name is a token the
+ *   tagger and the lexicon know, and an entity can end at the slash. Shorthand (`c/o`, `h/o`, `s/p`, `w/o`),
+ *   `and/or`, `his/her`, units (`mg/kg`, `mcg/day`), dates, doses and anything with a digit (`5-FU/LV`) stay whole.
  * - A number glued to a known unit is split (`500mg` -> `500` `mg`, `1.5mg/kg` -> `1.5` `mg/kg`), so the
  *   tagger sees the same `mg` token as in "500 mg". Only units from {@link UNITS} split: `5FU`, `3TC`,
  *   `4G`, `2D` stay whole.
@@ -277,6 +281,7 @@ function connectorEnd(text: string, start: number, j: number): number {
       if (isGenotypeAt(text, j)) return continueOrStop(text, j + 3);
       return continueOrStop(text, next);
     case '/':
+      if (isSlashBetweenNames(text, start, j)) return ~j;
       if (isWordAt(text, next) || text[next] === '-' || text[next] === '+') return next;
       return isSpaceAt(text, next) || next >= text.length ? ~next : ~j; // `w/ fever`, `mmol/ h`
     case '.':
@@ -299,6 +304,28 @@ function connectorEnd(text: string, start: number, j: number): number {
     default:
       return ~j;
   }
+}
+
+const LETTERS = /^\p{L}{3,}$/u;
+const LETTER_RUN = /\p{L}+/uy;
+/** Words that follow a slash as the denominator of a rate, besides units: `breaths/minute`, `packs/day`. */
+const RATE_WORDS = new Set(['minute', 'minutes', 'second', 'seconds', 'dose', 'doses', 'kcal', 'cycle', 'cycles', 'meal', 'meals', 'night', 'nights']);
+/** Word pairs that are one choice of wording, not two names: `his/her`, `yes/no`. */
+const FUNCTION_WORDS = new Set(['his', 'her', 'hers', 'him', 'she', 'they', 'them', 'their', 'yes', 'not', 'and', 'the', 'for', 'per', 'with']);
+
+function isUnitOrFunctionWord(word: string): boolean {
+  const lower = word.toLowerCase();
+  return UNITS.has(word) || UNITS.has(lower) || RATE_WORDS.has(lower) || FUNCTION_WORDS.has(lower);
+}
+
+/** The slash at `j` in the word begun at `start` separates two names: letters only, 3+ each side, no unit or pronoun. */
+function isSlashBetweenNames(text: string, start: number, j: number): boolean {
+  if (j - start < 3) return false;
+  LETTER_RUN.lastIndex = j + 1;
+  const right = LETTER_RUN.exec(text)?.[0];
+  if (right === undefined || right.length < 3 || isWordAt(text, j + 1 + right.length)) return false;
+  const left = text.slice(start, j);
+  return LETTERS.test(left) && !isUnitOrFunctionWord(left) && !isUnitOrFunctionWord(right);
 }
 
 function continueOrStop(text: string, j: number): number {
