@@ -62,6 +62,8 @@ export interface CrfNerModelParts {
   domains?: Readonly<Record<string, readonly string[]>>;
   /** The domain tagged with when no router picks another (default: the first domain). */
   servingDomain?: string;
+  /** Span rules a domain applies after `spanRules`. */
+  domainSpanRules?: Readonly<Record<string, readonly SpanRule[]>>;
 }
 
 /**
@@ -143,7 +145,7 @@ function domainTagger(parts: CrfNerModelParts, weights: CrfWeights, domain: stri
     ...(domain === undefined ? {} : { domain }),
     version: parts.version,
     labelEncoding: parts.labelEncoding,
-    spanRules: parts.spanRules,
+    spanRules: domain !== undefined && parts.domainSpanRules?.[domain] ? [...parts.spanRules, ...(parts.domainSpanRules[domain] as readonly SpanRule[])] : parts.spanRules,
     templates: parts.templates,
     weights,
     decoding,

@@ -43,6 +43,8 @@ export interface ModelCard {
   servingDomain?: string;
   /** The domain whose sentences the relevance classifiers and train-spans lexicon learned from. */
   learnedFrom?: string;
+  /** Span rules a domain applies after `spanRules`. */
+  domainSpanRules?: Record<string, string[]>;
   trainingParameters: TrainingParameters;
   data: {
     corpus: string;
@@ -164,5 +166,6 @@ export function specOfCard(card: ModelCard): TrainingSpec {
     ...(card.domains ? { domains: card.domains } : {}),
     ...(card.servingDomain ? { servingDomain: card.servingDomain } : {}),
     ...(card.learnedFrom ? { learnedFrom: card.learnedFrom } : {}),
+    ...(card.domainSpanRules ? { domainSpanRules: card.domainSpanRules } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
 import { parseCrfsuiteModel } from '../core/tagger/crf-model-file.js';
 import { resolveTemplates, type FeatureResources } from '../core/tagger/feature-templates.js';
 import { decodeLabels, type LabelEncoding } from '../core/tagger/label-codec.js';
-import { resolveSpanRules } from '../core/clinical/span-rules.js';
+import { resolveSpanRules, resolveDomainSpanRules } from '../core/clinical/span-rules.js';
 import { parseResources, writeResourceFiles, type ResourceFiles } from '../corpus/resource-files.js';
 import { formatModelCard, parseModelCard, type FileDigest, type ModelCard } from './model-card.js';
 
@@ -135,6 +135,7 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     ...(card.decoding ? { decoding: card.decoding } : {}),
     ...(card.domains ? { domains: card.domains } : {}),
     ...(card.servingDomain ? { servingDomain: card.servingDomain } : {}),
+    ...(card.domainSpanRules ? { domainSpanRules: resolveDomainSpanRules(card.domainSpanRules) } : {}),
   });
   return { card, model, directory, parsedResources };
 }

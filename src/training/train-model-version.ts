@@ -18,7 +18,7 @@ import type { TrainingSpec } from '../core/tagger/training-spec.js';
 import { runTrainingJob, type FoldReport } from './training-process.js';
 import { meanAndSd, type EvaluationReport } from '../core/evaluation/evaluation.js';
 import type { DocumentReport } from '../core/evaluation/document-scores.js';
-import { corpusMappings, domainsOfCorpora, EVERY_MENTION, readTrainingCorpora, trainKinds, trainRouter } from './training-corpora.js';
+import { corpusMappings, domainsOfCorpora, EVERY_MENTION, guidelineRulesOfCorpora, readTrainingCorpora, trainKinds, trainRouter } from './training-corpora.js';
 import { devSetOf, evaluateDevSet } from './dev-evaluation.js';
 
 /**
@@ -105,7 +105,10 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
   const train = corpora ? { sentences: corpora.base.train, files: [] as { path: string; sha256: string }[] } : await readBeHealthySplit(request.corpusDir, 'train');
   if (corpora) {
     const mappings = [corpora.base.mapping, ...corpora.others.map((o) => o.mapping)];
-    spec = { ...spec, domains: domainsOfCorpora(mappings), servingDomain: EVERY_MENTION, learnedFrom: corpora.base.mapping.domain };
+    spec = {
+      ...spec, domains: domainsOfCorpora(mappings), servingDomain: EVERY_MENTION, learnedFrom: corpora.base.mapping.domain,
+      ...(spec.domainSpanRules ? {} : { domainSpanRules: guidelineRulesOfCorpora(mappings) }),
+    };
   }
   // Other corpora's train documents join every fold's training and the final one; their dev documents are scored.
   const extra = [...(corpora?.others.flatMap((o) => o.sentences) ?? []), ...(request.extraTraining?.sentences ?? [])];
@@ -186,6 +189,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
         ...(spec.domains ? { domains: spec.domains } : {}),
         ...(spec.servingDomain ? { servingDomain: spec.servingDomain } : {}),
         ...(spec.learnedFrom ? { learnedFrom: spec.learnedFrom } : {}),
+        ...(spec.domainSpanRules ? { domainSpanRules: spec.domainSpanRules } : {}),
         trainingParameters: spec.parameters,
         data: {
           corpus: spec.corpora ? spec.corpora.join('+') : basename(request.corpusDir),

@@ -11,7 +11,7 @@ import { encodeLabels, encodeSpans, labelsFromSpans } from '../core/tagger/label
 import { domainAttribute, withDomainAttributes } from '../core/tagger/domains.js';
 import { NerError } from '../errors.js';
 import type { TrainingSpec } from '../core/tagger/training-spec.js';
-import { resolveSpanRules } from '../core/clinical/span-rules.js';
+import { resolveDomainSpanRules, resolveSpanRules } from '../core/clinical/span-rules.js';
 import type { LabeledSentence } from '../core/text/types.js';
 import { outOfFoldRelevance, type RelevanceModels } from '../core/tagger/sentence-relevance.js';
 import { tagScoredSpans, type ScoredSpan, type SequenceTagger } from '../core/extract.js';
@@ -146,6 +146,7 @@ export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resourc
     ...(spec.decoding ? { decoding: spec.decoding } : {}),
     ...(spec.domains ? { domains: spec.domains } : {}),
     ...(spec.servingDomain ? { servingDomain: spec.servingDomain } : {}),
+    ...(spec.domainSpanRules ? { domainSpanRules: resolveDomainSpanRules(spec.domainSpanRules) } : {}),
   });
   return domain === undefined ? model : model.forDomain(domain);
 }

@@ -440,6 +440,13 @@ export const SPAN_RULE_LIBRARY: readonly SpanRule[] = RULES;
 /** The rules a model trains with unless told otherwise. */
 export const DEFAULT_SPAN_RULES: readonly string[] = ['abbreviation-after', 'balance-parentheses', 'trim-edge-words'];
 
+/**
+ * The rules that enforce the product's annotation guideline (docs/annotation-guideline.md), applied after the
+ * default ones in the domains annotated under the every-mention policy. A corpus that merges lists of names into
+ * one span (BeHealthy) is not scored with them.
+ */
+export const GUIDELINE_SPAN_RULES: readonly string[] = ['join-split-names', 'split-coordination', 'trim-assertion-cues', 'trim-onset', 'trim-trailing-site'];
+
 export function resolveSpanRules(names: readonly string[]): SpanRule[] {
   const missing = names.filter((name) => !RULES.some((r) => r.name === name));
   if (missing.length > 0) {
@@ -452,4 +459,9 @@ export function applySpanRules(rules: readonly SpanRule[], tokens: readonly stri
   let current = [...spans];
   for (const rule of rules) current = rule.apply(tokens, current, model).filter((span) => span.end > span.start);
   return current;
+}
+
+/** Each domain's extra rules, resolved. */
+export function resolveDomainSpanRules(byDomain: Readonly<Record<string, readonly string[]>>): Record<string, SpanRule[]> {
+  return Object.fromEntries(Object.entries(byDomain).map(([domain, names]) => [domain, resolveSpanRules(names)]));
 }

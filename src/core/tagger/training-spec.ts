@@ -29,5 +29,7 @@ export interface TrainingSpec {
    * annotation policy (which sentences are labelled at all, which names). Absent: every sentence.
    */
   learnedFrom?: string;
+  /** Span rules a domain applies after `spanRules` (e.g. the guideline's rules in the every-mention domains). */
+  domainSpanRules?: Record<string, string[]>;
 }
 
