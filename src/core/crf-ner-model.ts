@@ -13,8 +13,7 @@ import { decodeByMarginals, VITERBI, type SpanDecoding } from './tagger/span-dec
 import { viterbi } from './tagger/viterbi.js';
 import { foldDomainWeights } from './tagger/domains.js';
 import { routeNote, routerFeatures } from './tagger/note-router.js';
-import { entityKind, kindFeatures } from './clinical/entity-kinds.js';
-import type { EntityType } from './text/types.js';
+import { kindEnricher } from './clinical/entity-kinds.js';
 import { NerError } from '../errors.js';
 
 /**
@@ -141,7 +140,7 @@ function domainTagger(parts: CrfNerModelParts, weights: CrfWeights, domain: stri
   const self: CrfNerModel = {
     ...(noteLexicon ? { noteLexicon } : {}),
     ...(lexicon ? { lexicon } : {}),
-    ...(kinds ? { kindOf: (text: string, entity: { type: EntityType; start: number; end: number }) => entityKind(kinds, entity.type, kindFeatures(text, entity.start, entity.end, gazetteer)) } : {}),
+    ...(kinds ? { enrichers: [kindEnricher(kinds, gazetteer)] } : {}),
     ...(domain === undefined ? {} : { domain }),
     version: parts.version,
     labelEncoding: parts.labelEncoding,

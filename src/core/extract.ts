@@ -5,7 +5,7 @@ import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/labe
 import { pairsBySentence } from './clinical/relations.js';
 import { applySpanRules, type SpanRule } from './clinical/span-rules.js';
 import { splitSentences } from './text/tokenizer.js';
-import type { Entity, EntityKind, EntityType, ExtractionRecord, Sentence } from './text/types.js';
+import type { Entity, EntityType, ExtractionRecord, Sentence } from './text/types.js';
 
 /** What extract() needs of a model: its version and a tagger over the words of one sentence. */
 export interface SequenceTagger {
@@ -27,10 +27,20 @@ export interface SequenceTagger {
    * domain it reads like (tagger/note-router.ts). Absent: this tagger tags every note.
    */
   forNote?(text: string, sentenceWords: readonly (readonly string[])[]): SequenceTagger;
-  /** An entity's kind (clinical/entity-kinds.ts); absent: entities carry none. */
-  kindOf?(text: string, entity: Pick<Entity, 'type' | 'start' | 'end'>): EntityKind;
+  /**
+   * Steps after tagging and assertion that add to the entities what the note says of them (their kind, concept
+   * codes, dosage), run in this order; each reads the whole note. Absent: entities carry none of that.
+   */
+  readonly enrichers?: readonly EntityEnricher[];
   /** The names the model knows, which span rules consult (the tagger is the SpanRuleModel they are given). */
   readonly lexicon?: Gazetteer;
+}
+
+/** A step of the record after tagging: it sets fields of the note's entities (see SequenceTagger.enrichers). */
+export interface EntityEnricher {
+  readonly name: string;
+  /** `entities` are the note's, in text order, with their assertions; the step sets its fields in place. */
+  apply(note: { text: string; sentences: readonly Sentence[] }, entities: Entity[]): void;
 }
 
 /** The spans come from the Viterbi tags (CRFsuite's own decoding), or the model decodes them itself (span-decoding.ts). */
@@ -172,8 +182,11 @@ export function* extractInSteps(
     for (let e = 0; e < sentenceFound.length; e++) {
       const entity = sentenceFound[e] as Entity;
       entity.assertion = assertions[s]?.[e] ?? 'present';
-      if (tagger.kindOf) entity.kind = tagger.kindOf(text, entity);
     }
+  }
+  if (tagger.enrichers) {
+    const all = found.flat();
+    for (const enricher of tagger.enrichers) enricher.apply({ text, sentences }, all);
   }
   const entitiesBySentence = minConfidence > 0 ? found.map((sentenceFound) => sentenceFound.filter((e) => e.confidence >= minConfidence)) : found;
   const entities = entitiesBySentence.flat();

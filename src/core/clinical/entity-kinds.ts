@@ -1,7 +1,7 @@
 import type { Gazetteer } from '../tagger/gazetteer.js';
 import { logisticProbability, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
 import { splitSentences } from '../text/tokenizer.js';
-import type { EntityKind, EntityType } from '../text/types.js';
+import type { Entity, EntityKind, EntityType } from '../text/types.js';
 
 /**
  * The kind of each entity the tagger finds: a disease is a diagnosis or a symptom, a treatment a drug or a
@@ -65,4 +65,14 @@ export function trainKindClassifier(examples: readonly KindExample[], options: L
 
 export function entityKind(classifier: KindClassifier, type: EntityType, features: readonly string[]): EntityKind {
   return logisticProbability(classifier[type], features) >= 0.5 ? SECOND[type] : FIRST[type];
+}
+
+/** The record step that gives each entity its kind. */
+export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | null): { name: string; apply(note: { text: string }, entities: Entity[]): void } {
+  return {
+    name: 'kinds',
+    apply: ({ text }, entities) => {
+      for (const entity of entities) entity.kind = entityKind(classifier, entity.type, kindFeatures(text, entity.start, entity.end, gazetteer));
+    },
+  };
 }

@@ -41,6 +41,36 @@ export const ENTITY_KINDS: Readonly<Record<EntityType, readonly EntityKind[]>> =
 export type Assertion = 'present' | 'absent' | 'possible' | 'historical' | 'family';
 export const ASSERTIONS: readonly Assertion[] = ['present', 'absent', 'possible', 'historical', 'family'];
 
+/** A concept a name stands for in a coding system, and how well the name matches it (0–1). */
+export interface ConceptCode {
+  system: 'ICD-10-CM' | 'DOID' | 'DrugBank';
+  code: string;
+  display: string;
+  score: number;
+}
+
+/** A FHIR R4 Quantity (and Duration): a value and its UCUM unit. */
+export interface Quantity {
+  value: number;
+  unit: string;
+}
+
+/**
+ * How a drug is to be taken, as FHIR R4's Dosage names it; a field the note does not state is absent. `text`
+ * is the note's words for it (`note.slice(start, end)`), the drug's name included.
+ */
+export interface Dosage {
+  text: string;
+  start: number;
+  end: number;
+  doseQuantity?: Quantity;
+  timing?: { frequency: number; period: number; periodUnit: 'min' | 'h' | 'd' | 'wk' | 'mo'; when?: string[] };
+  boundsDuration?: Quantity;
+  asNeeded?: boolean;
+  route?: string;
+  form?: string;
+}
+
 export interface Entity {
   type: EntityType;
   /** diagnosis or symptom (a disease), drug or procedure (a treatment); absent when the model has no kind classifier. */
@@ -52,11 +82,19 @@ export interface Entity {
   assertion: Assertion;
   /** Calibrated probability that this exact span is right (3 decimals). */
   confidence: number;
+  /** The concepts it names, best first (ICD-10-CM and DOID for a disease, DrugBank for a drug). */
+  codes?: ConceptCode[];
+  /** A drug's active ingredients (a brand's generic names). */
+  generic?: string[];
+  /** A drug's dosage, when the note states any of it. */
+  dosage?: Dosage;
 }
 
 export interface Pair {
   disease: string;
   treatment: string;
+  /** Why they are paired: where the note names them together (e.g. same-sentence, same-line, dx-rx-sections). */
+  evidence?: string;
 }
 
 /** The structured record extracted from one note (see ARCHITECTURE.md). */
