@@ -55,19 +55,31 @@ export async function readLexiconEntries(lexiconDir: string): Promise<{ entries:
 }
 
 /** One line per entry: kind, TAB, the tokens joined by single spaces; gzip-compressed. */
+/**
+ * One line per name (`drug|disease<TAB>tokens`), then one per known word (`known<TAB>word`: words of the
+ * corpora and notes that are no misspelling, see Gazetteer.knownWords). A file without known words matches
+ * names exactly.
+ */
 export function serializeGazetteer(gazetteer: Gazetteer): Buffer {
-  return gzipLines(gazetteer.entries().map((e) => `${e.kind}\t${e.tokens.join(' ')}`));
+  const names = gazetteer.entries().map((e) => `${e.kind}\t${e.tokens.join(' ')}`);
+  const known = [...(gazetteer.knownWords ?? [])].sort().map((word) => `known\t${word}`);
+  return gzipLines([...names, ...known]);
 }
 
 export function parseGazetteer(bytes: Uint8Array, file: string): Gazetteer {
   const entries: GazetteerEntry[] = [];
+  const knownWords = new Set<string>();
   gunzipLines(bytes, file, 'gazetteer').forEach((line, index) => {
     if (line.length === 0) return;
     const [kind, phrase] = line.split('\t');
+    if (kind === 'known' && phrase) {
+      knownWords.add(phrase);
+      return;
+    }
     if ((kind !== 'drug' && kind !== 'disease') || !phrase) {
-      throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "drug|disease<TAB>tokens"', { file, line: index + 1 });
+      throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "drug|disease|known<TAB>tokens"', { file, line: index + 1 });
     }
     entries.push({ kind, tokens: phrase.split(' ') });
   });
-  return buildGazetteer(entries);
+  return buildGazetteer(entries, { knownWords: knownWords.size > 0 ? knownWords : null });
 }

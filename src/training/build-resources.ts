@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import { learnPosLexicon, type FeatureResources } from '../core/tagger/feature-templates.js';
 import { buildGazetteer } from '../core/tagger/gazetteer.js';
+import { MIN_FUZZY_LETTERS } from '../core/tagger/fuzzy-words.js';
+import { shorthandEntries } from '../core/clinical/note-lexicon.js';
 import { splitSentences } from '../core/text/tokenizer.js';
 import type { LabeledSentence } from '../core/text/types.js';
 import { learnWordClusters } from '../core/tagger/word-clusters.js';
@@ -25,7 +27,10 @@ export function requiredResources(templates: readonly string[]): { gazetteer: bo
 export interface ResourceSources {
   lexiconDir: string;
   notesFile: string;
-  /** The train split's sentences: unlabelled text for the clusters besides the notes (never the test split). */
+  /**
+   * The training sentences (every corpus's train documents, never a test split): unlabelled text for the
+   * clusters and the known words besides the notes.
+   */
   trainSentences: readonly LabeledSentence[];
 }
 
@@ -37,6 +42,24 @@ async function notesSentences(notesFile: string): Promise<string[][]> {
   return sentences;
 }
 
+/**
+ * Words of 6+ letters the text uses at least twice: real words, which the gazetteer never reads as a
+ * misspelt name (a misspelling is rarely repeated across notes and corpora).
+ */
+export function wordsUsedTwice(sentences: Iterable<readonly string[]>): Set<string> {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const words of sentences) {
+    for (const word of words) {
+      if (word.length < MIN_FUZZY_LETTERS) continue;
+      const lower = word.toLowerCase();
+      if (seen.has(lower)) twice.add(lower);
+      else seen.add(lower);
+    }
+  }
+  return twice;
+}
+
 /** Builds the resources the templates need, and the digests of the data files they came from. */
 export async function buildResources(
   templates: readonly string[],
@@ -46,13 +69,14 @@ export async function buildResources(
   const needed = requiredResources(templates);
   const resources: FeatureResources = { gazetteer: null, clusters: null, relevance: null, posLexicon: null, notesPosLexicon: null, spanLexicon: null };
   const files: string[] = [];
+  const notes = needed.gazetteer || needed.clusters || needed.notesPos ? await notesSentences(sources.notesFile) : [];
   if (needed.gazetteer) {
-    onStage?.('building the gazetteer from the lexicons');
+    onStage?.('building the gazetteer from the lexicons and the shorthand list');
     const lexicons = await readLexiconEntries(sources.lexiconDir);
-    resources.gazetteer = buildGazetteer(lexicons.entries);
+    const knownWords = wordsUsedTwice([...notes, ...sources.trainSentences.map((s) => s.tokens)]);
+    resources.gazetteer = buildGazetteer([...lexicons.entries, ...shorthandEntries()], { knownWords });
     files.push(...lexicons.files);
   }
-  const notes = needed.clusters || needed.notesPos ? await notesSentences(sources.notesFile) : [];
   if (needed.clusters) {
     onStage?.('learning word clusters from the unlabelled notes and the train split');
     resources.clusters = learnWordClusters([...notes, ...sources.trainSentences.map((s) => s.tokens)]);

@@ -124,7 +124,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
     } else {
       const built = await buildResources(
         spec.templates,
-        { lexiconDir: request.lexiconDir, notesFile: request.notesFile, trainSentences: train.sentences },
+        { lexiconDir: request.lexiconDir, notesFile: request.notesFile, trainSentences: trainingSentences },
         events.onStage,
       );
       if (corpora) {

@@ -1,3 +1,4 @@
+import { createFuzzyWords, type FuzzyWords } from './fuzzy-words.js';
 import { IntPairMap } from './int-pair-map.js';
 import type { WordMemo } from './word-memo.js';
 
@@ -16,6 +17,8 @@ interface IntTrie {
   wordIds: Map<string, number>;
   children: IntPairMap;
   kinds: Uint8Array;
+  /** Reads a misspelt word as the name word it misspells (see fuzzy-words.ts); null: exact words only. */
+  fuzzy: FuzzyWords | null;
 }
 
 const ROOT = 0;
@@ -48,12 +51,22 @@ export interface Gazetteer {
   readonly size: number;
   /** The entries, for serialising the gazetteer next to a model. */
   entries(): GazetteerEntry[];
+  /**
+   * Words of the corpora and notes that are not names: a word outside both is read as a misspelling of the
+   * name word one edit away (fuzzy-words.ts). null: words match exactly.
+   */
+  readonly knownWords: ReadonlySet<string> | null;
+}
+
+export interface GazetteerOptions {
+  /** Turns misspelling matches on (see Gazetteer.knownWords). */
+  knownWords?: ReadonlySet<string> | null;
 }
 
 /** Longest phrase considered; longer names are dropped (they almost never occur verbatim in text). */
 export const MAX_PHRASE_TOKENS = 8;
 
-export function buildGazetteer(entries: Iterable<GazetteerEntry>): Gazetteer {
+export function buildGazetteer(entries: Iterable<GazetteerEntry>, options: GazetteerOptions = {}): Gazetteer {
   const wordIds = new Map<string, number>();
   const children = new IntPairMap(4096);
   const kinds: number[] = [0];
@@ -78,8 +91,9 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>): Gazetteer {
       kept.push({ tokens: [...entry.tokens], kind: entry.kind });
     }
   }
-  const trie: IntTrie = { wordIds, children, kinds: Uint8Array.from(kinds) };
-  return gazetteerOver({ tries: [trie], excluded: null, memoKey: Symbol('gazetteer word ids') }, () => kept);
+  const knownWords = options.knownWords ?? null;
+  const trie: IntTrie = { wordIds, children, kinds: Uint8Array.from(kinds), fuzzy: knownWords ? createFuzzyWords(wordIds, knownWords) : null };
+  return gazetteerOver({ tries: [trie], excluded: null, memoKey: Symbol('gazetteer word ids') }, () => kept, knownWords);
 }
 
 /** The tries a gazetteer matches over, and the phrases (tokens joined by a space) it never matches. */
@@ -91,7 +105,7 @@ interface Tries {
 }
 const triesOf = new WeakMap<Gazetteer, Tries>();
 
-function gazetteerOver(tries: Tries, listEntries: () => GazetteerEntry[]): Gazetteer {
+function gazetteerOver(tries: Tries, listEntries: () => GazetteerEntry[], knownWords: ReadonlySet<string> | null): Gazetteer {
   let entries: GazetteerEntry[] | undefined;
   const all = (): GazetteerEntry[] => (entries ??= listEntries());
   const gazetteer: Gazetteer = {
@@ -99,6 +113,7 @@ function gazetteerOver(tries: Tries, listEntries: () => GazetteerEntry[]): Gazet
       return all().length;
     },
     entries: all,
+    knownWords,
     match: (lowerTokens, memos) => matchLongest(tries, lowerTokens, memos),
     matchSpans: (lowerTokens) => longestSpans(tries, lowerTokens),
   };
@@ -111,7 +126,7 @@ function gazetteerOver(tries: Tries, listEntries: () => GazetteerEntry[]): Gazet
  * model's gazetteer holds tens of thousands of names: a copy costs a fifth of a second and tens of MB).
  */
 export function extendGazetteer(base: Gazetteer | null, entries: Iterable<GazetteerEntry>, options: { excluded?: Iterable<string> } = {}): Gazetteer {
-  const own = buildGazetteer(entries);
+  const own = buildGazetteer(entries, { knownWords: base?.knownWords ?? null });
   const ownTries = triesOf.get(own) as Tries;
   const baseTries = base ? triesOf.get(base) : undefined;
   const excluded = new Set(options.excluded ?? []);
@@ -126,7 +141,7 @@ export function extendGazetteer(base: Gazetteer | null, entries: Iterable<Gazett
       seen.add(key);
       return true;
     });
-  });
+  }, base?.knownWords ?? null);
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
@@ -148,7 +163,7 @@ function memoizedWord(tries: Tries, tokens: readonly string[], i: number, memos:
   if (word === undefined) {
     word = new Int32Array(2 * tries.tries.length);
     for (let r = 0; r < tries.tries.length; r++) {
-      const id = (tries.tries[r] as IntTrie).wordIds.get(tokens[i] as string) ?? NONE;
+      const id = wordIdOf(tries.tries[r] as IntTrie, tokens[i] as string);
       word[2 * r] = id;
       word[2 * r + 1] = childOf(tries.tries[r] as IntTrie, ROOT, id);
     }
@@ -162,7 +177,14 @@ function childOf(trie: IntTrie, node: number, word: number): number {
 }
 
 function wordIdIn(tries: Tries, r: number, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): number {
-  return memoizedWord(tries, tokens, i, memos)?.[2 * r] ?? (tries.tries[r] as IntTrie).wordIds.get(tokens[i] as string) ?? NONE;
+  return memoizedWord(tries, tokens, i, memos)?.[2 * r] ?? wordIdOf(tries.tries[r] as IntTrie, tokens[i] as string);
+}
+
+function wordIdOf(trie: IntTrie, token: string): number {
+  const id = trie.wordIds.get(token);
+  if (id !== undefined) return id;
+  const corrected = trie.fuzzy?.correct(token);
+  return corrected === undefined ? NONE : (trie.wordIds.get(corrected) ?? NONE);
 }
 
 function firstNodeIn(tries: Tries, r: number, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): number {

@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createFuzzyWords, uniqueWordOneEditAway } from '../../src/core/tagger/fuzzy-words.js';
+import { buildGazetteer, extendGazetteer } from '../../src/core/tagger/gazetteer.js';
+import { parseGazetteer, serializeGazetteer } from '../../src/corpus/lexicons.js';
+
+const vocabulary = new Set(['diabetes', 'hypertension', 'paracetamol', 'metformin', 'mellitus', 'asthma', 'amlodipine', 'amlodipina']);
+
+describe('misspelt vocabulary words', () => {
+  it('reads a deleted, inserted, changed or swapped letter as the word', () => {
+    expect(uniqueWordOneEditAway('diabetis', vocabulary)).toBe('diabetes');
+    expect(uniqueWordOneEditAway('hypertenshion', vocabulary)).toBe('hypertension');
+    expect(uniqueWordOneEditAway('paracetmol', vocabulary)).toBe('paracetamol');
+    expect(uniqueWordOneEditAway('metfromin', vocabulary)).toBe('metformin');
+  });
+
+  it('reads nothing two edits away, when the first letter differs, or when two words are one edit away', () => {
+    expect(uniqueWordOneEditAway('diabtis', vocabulary)).toBeNull();
+    expect(uniqueWordOneEditAway('xiabetes', vocabulary)).toBeNull();
+    // amlodipine and amlodipina are both one edit from amlodipinx
+    expect(uniqueWordOneEditAway('amlodipinx', vocabulary)).toBeNull();
+  });
+
+  it('leaves alone short words, vocabulary words, known words and words with other characters', () => {
+    const fuzzy = createFuzzyWords(vocabulary, new Set(['diabetic']));
+    expect(fuzzy.correct('asthmx')).toBe('asthma');
+    expect(fuzzy.correct('asthm')).toBeUndefined();
+    expect(fuzzy.correct('diabetes')).toBeUndefined();
+    expect(fuzzy.correct('diabetic')).toBeUndefined();
+    expect(fuzzy.correct('diabet3s')).toBeUndefined();
+  });
+
+  it('finds only words of the vocabulary one edit away, whatever the input', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (word) => {
+        const found = uniqueWordOneEditAway(word.toLowerCase(), vocabulary);
+        if (found !== null) expect(vocabulary.has(found)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('gazetteer with known words', () => {
+  const entries = [
+    { tokens: ['diabetes', 'mellitus'], kind: 'disease' as const },
+    { tokens: ['hypertension'], kind: 'disease' as const },
+    { tokens: ['metformin'], kind: 'drug' as const },
+  ];
+
+  it('matches misspelt names, also inside a phrase, only when known words are given', () => {
+    const words = ['diabetis', 'mellitus', 'on', 'metfromin', 'for', 'hypertenshion'];
+    const exact = buildGazetteer(entries);
+    expect(exact.match(words).flat()).toEqual([]);
+    const fuzzy = buildGazetteer(entries, { knownWords: new Set(['mellitis']) });
+    expect(fuzzy.match(words)).toEqual([['B-disease'], ['I-disease'], [], ['B-drug'], [], ['B-disease']]);
+    expect(fuzzy.matchSpans(words)).toEqual([
+      { start: 0, end: 2, kind: 'disease' },
+      { start: 3, end: 4, kind: 'drug' },
+      { start: 5, end: 6, kind: 'disease' },
+    ]);
+    // a known word is a word, not a misspelling
+    expect(fuzzy.match(['diabetes', 'mellitis']).flat()).toEqual([]);
+  });
+
+  it('keeps its known words through the file a model ships with, and in an extension', () => {
+    const fuzzy = buildGazetteer(entries, { knownWords: new Set(['mellitis', 'patient']) });
+    const read = parseGazetteer(serializeGazetteer(fuzzy), 'gazetteer.tsv.gz');
+    expect([...(read.knownWords ?? [])].sort()).toEqual(['mellitis', 'patient']);
+    expect(read.match(['metfromin'])).toEqual([['B-drug']]);
+    const extended = extendGazetteer(read, [{ tokens: ['breathlessness'], kind: 'disease' }]);
+    expect(extended.match(['breathlesness', 'metfromin'])).toEqual([['B-disease'], ['B-drug']]);
+    expect(parseGazetteer(serializeGazetteer(buildGazetteer(entries)), 'g').knownWords).toBeNull();
+  });
+});
