@@ -11,6 +11,7 @@ import type { KindClassifier } from './clinical/entity-kinds.js';
 import type { NoteRouter } from './tagger/note-router.js';
 import { decodeByMarginals, VITERBI, type SpanDecoding } from './tagger/span-decoding.js';
 import { viterbi } from './tagger/viterbi.js';
+import { spellCorrected } from './tagger/gazetteer.js';
 import { foldDomainWeights } from './tagger/domains.js';
 import { routeNote, routerFeatures } from './tagger/note-router.js';
 import { kindEnricher } from './clinical/entity-kinds.js';
@@ -107,7 +108,7 @@ function domainTagger(parts: CrfNerModelParts, weights: CrfWeights, domain: stri
   const score = (words: readonly string[]): number => {
     const length = words.length;
     if (scores.length < length * labelCount) scores = new Float64Array(length * labelCount * 2);
-    encoder.scoreStates(words, scores);
+    encoder.scoreStates(spellCorrected(parts.resources.gazetteer, words), scores);
     return length;
   };
   const decode = (length: number): string[] => {
@@ -150,7 +151,7 @@ function domainTagger(parts: CrfNerModelParts, weights: CrfWeights, domain: stri
     decoding,
     tag,
     tagScored,
-    attributes: (words) => attributeStrings(plan, words, parts.resources),
+    attributes: (words) => attributeStrings(plan, spellCorrected(parts.resources.gazetteer, words), parts.resources),
     // A model without domains tags every corpus with its one table.
     forDomain: (name) => {
       if (domain === undefined || name === domain) return self;

@@ -6,6 +6,7 @@ import { parseCrfsuiteModel, withStateWeightOffsets } from '../core/tagger/crf-m
 import { trainCrf, type EntityBias, type TrainingSequence } from '../core/tagger/crfsuite-binding.js';
 import { goldFromLabeled, evaluate, type EvaluationReport } from '../core/evaluation/evaluation.js';
 import { attributeStrings, BIAS_ATTRIBUTE, planFeatures } from '../core/tagger/feature-encoder.js';
+import { spellCorrected } from '../core/tagger/gazetteer.js';
 import { learnPosLexicon, resolveTemplates, type FeatureResources } from '../core/tagger/feature-templates.js';
 import { encodeLabels, encodeSpans, labelsFromSpans } from '../core/tagger/label-codec.js';
 import { domainAttribute, withDomainAttributes } from '../core/tagger/domains.js';
@@ -77,7 +78,7 @@ export function trainingSequences(
   const plan = planFeatures(resolveTemplates(spec.templates));
   const learned = learnedResources(sentences, spec, resources);
   const sequences = sentences.map((s, i) => ({
-    attributes: withDomainAttributes(attributeStrings(plan, s.tokens, learned.perSentence(i)), domainsOf(spec, s.domain)),
+    attributes: withDomainAttributes(attributeStrings(plan, spellCorrected(resources.gazetteer, s.tokens), learned.perSentence(i)), domainsOf(spec, s.domain)),
     labels: s.spans ? encodeSpans(s.tokens.length, s.spans, spec.labelEncoding) : encodeLabels(s.labels, spec.labelEncoding),
   }));
   return { sequences, resources: learned.final };

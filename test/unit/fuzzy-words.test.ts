@@ -1,24 +1,27 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createFuzzyWords, uniqueWordOneEditAway } from '../../src/core/tagger/fuzzy-words.js';
+import { createFuzzyWords, likeliestWordOneEditAway } from '../../src/core/tagger/fuzzy-words.js';
 import { buildGazetteer, extendGazetteer } from '../../src/core/tagger/gazetteer.js';
 import { parseGazetteer, serializeGazetteer } from '../../src/corpus/lexicons.js';
 
-const vocabulary = new Set(['diabetes', 'hypertension', 'paracetamol', 'metformin', 'mellitus', 'asthma', 'amlodipine', 'amlodipina']);
+const vocabulary = new Map(
+  ['diabetes', 'diabetes', 'diabetic', 'hypertension', 'paracetamol', 'metformin', 'mellitus', 'asthma', 'amlodipine', 'amlodipina'].map((w, i, all) => [w, all.filter((x) => x === w).length]),
+);
 
 describe('misspelt vocabulary words', () => {
   it('reads a deleted, inserted, changed or swapped letter as the word', () => {
-    expect(uniqueWordOneEditAway('diabetis', vocabulary)).toBe('diabetes');
-    expect(uniqueWordOneEditAway('hypertenshion', vocabulary)).toBe('hypertension');
-    expect(uniqueWordOneEditAway('paracetmol', vocabulary)).toBe('paracetamol');
-    expect(uniqueWordOneEditAway('metfromin', vocabulary)).toBe('metformin');
+    expect(likeliestWordOneEditAway('diabetis', vocabulary)).toBe('diabetes');
+    expect(likeliestWordOneEditAway('hypertenshion', vocabulary)).toBe('hypertension');
+    expect(likeliestWordOneEditAway('paracetmol', vocabulary)).toBe('paracetamol');
+    expect(likeliestWordOneEditAway('metfromin', vocabulary)).toBe('metformin');
   });
 
-  it('reads nothing two edits away, when the first letter differs, or when two words are one edit away', () => {
-    expect(uniqueWordOneEditAway('diabtis', vocabulary)).toBeNull();
-    expect(uniqueWordOneEditAway('xiabetes', vocabulary)).toBeNull();
-    // amlodipine and amlodipina are both one edit from amlodipinx
-    expect(uniqueWordOneEditAway('amlodipinx', vocabulary)).toBeNull();
+  it('prefers the word more names use, and reads nothing two edits away, when the first letter differs, or on a tie', () => {
+    expect(likeliestWordOneEditAway('diabetis', vocabulary)).toBe('diabetes');
+    expect(likeliestWordOneEditAway('diabtis', vocabulary)).toBeNull();
+    expect(likeliestWordOneEditAway('xiabetes', vocabulary)).toBeNull();
+    // amlodipine and amlodipina are both one edit from amlodipinx, each in one name
+    expect(likeliestWordOneEditAway('amlodipinx', vocabulary)).toBeNull();
   });
 
   it('leaves alone short words, vocabulary words, known words and words with other characters', () => {
@@ -33,7 +36,7 @@ describe('misspelt vocabulary words', () => {
   it('finds only words of the vocabulary one edit away, whatever the input', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 40 }), (word) => {
-        const found = uniqueWordOneEditAway(word.toLowerCase(), vocabulary);
+        const found = likeliestWordOneEditAway(word.toLowerCase(), vocabulary);
         if (found !== null) expect(vocabulary.has(found)).toBe(true);
       }),
     );

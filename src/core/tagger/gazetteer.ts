@@ -1,4 +1,4 @@
-import { createFuzzyWords, type FuzzyWords } from './fuzzy-words.js';
+import { createFuzzyWords, MIN_FUZZY_LETTERS, type FuzzyWords } from './fuzzy-words.js';
 import { IntPairMap } from './int-pair-map.js';
 import type { WordMemo } from './word-memo.js';
 
@@ -56,6 +56,8 @@ export interface Gazetteer {
    * name word one edit away (fuzzy-words.ts). null: words match exactly.
    */
   readonly knownWords: ReadonlySet<string> | null;
+  /** The name word a lower-cased word misspells (see knownWords), or undefined. */
+  correct(lowerWord: string): string | undefined;
 }
 
 export interface GazetteerOptions {
@@ -71,8 +73,10 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>, options: Gazet
   const children = new IntPairMap(4096);
   const kinds: number[] = [0];
   const kept: GazetteerEntry[] = [];
+  const uses = new Map<string, number>();
   for (const entry of entries) {
     if (entry.tokens.length === 0 || entry.tokens.length > MAX_PHRASE_TOKENS) continue;
+    for (const token of entry.tokens) uses.set(token, (uses.get(token) ?? 0) + 1);
     let node = ROOT;
     for (const token of entry.tokens) {
       let word = wordIds.get(token);
@@ -92,7 +96,7 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>, options: Gazet
     }
   }
   const knownWords = options.knownWords ?? null;
-  const trie: IntTrie = { wordIds, children, kinds: Uint8Array.from(kinds), fuzzy: knownWords ? createFuzzyWords(wordIds, knownWords) : null };
+  const trie: IntTrie = { wordIds, children, kinds: Uint8Array.from(kinds), fuzzy: knownWords ? createFuzzyWords(uses, knownWords) : null };
   return gazetteerOver({ tries: [trie], excluded: null, memoKey: Symbol('gazetteer word ids') }, () => kept, knownWords);
 }
 
@@ -114,6 +118,13 @@ function gazetteerOver(tries: Tries, listEntries: () => GazetteerEntry[], knownW
     },
     entries: all,
     knownWords,
+    correct: (lowerWord) => {
+      for (const trie of tries.tries) {
+        const corrected = trie.fuzzy?.correct(lowerWord);
+        if (corrected !== undefined) return corrected;
+      }
+      return undefined;
+    },
     match: (lowerTokens, memos) => matchLongest(tries, lowerTokens, memos),
     matchSpans: (lowerTokens) => longestSpans(tries, lowerTokens),
   };
@@ -250,4 +261,29 @@ function longestSpans(tries: Tries, tokens: readonly string[]): GazetteerSpan[] 
     start = end - 1;
   }
   return spans;
+}
+
+/**
+ * The words as the features see them: a misspelt name word is read as the word it misspells, in the writer's
+ * capitals ("Diabetis" → "Diabetes"), so it carries everything the model learned of that word. The same array
+ * when nothing is misspelt (most sentences). Offsets and entity texts stay the note's own.
+ */
+export function spellCorrected(gazetteer: Gazetteer | null | undefined, words: readonly string[]): readonly string[] {
+  if (!gazetteer?.knownWords) return words;
+  let corrected: string[] | null = null;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    if (word.length < MIN_FUZZY_LETTERS) continue;
+    const fixed = gazetteer.correct(word.toLowerCase());
+    if (fixed === undefined) continue;
+    corrected ??= [...words];
+    corrected[i] = inCaseOf(word, fixed);
+  }
+  return corrected ?? words;
+}
+
+function inCaseOf(original: string, lower: string): string {
+  if (original === original.toLowerCase()) return lower;
+  if (original === original.toUpperCase()) return lower.toUpperCase();
+  return (lower[0] as string).toUpperCase() + lower.slice(1);
 }
