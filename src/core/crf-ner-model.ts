@@ -11,6 +11,7 @@ import type { KindClassifier } from './clinical/entity-kinds.js';
 import type { NoteRouter } from './tagger/note-router.js';
 import { decodeByMarginals, VITERBI, type SpanDecoding } from './tagger/span-decoding.js';
 import { viterbi } from './tagger/viterbi.js';
+import type { TokenSpan } from './tagger/label-codec.js';
 import { spellCorrected } from './tagger/gazetteer.js';
 import { foldDomainWeights } from './tagger/domains.js';
 import { routeNote, routerFeatures } from './tagger/note-router.js';
@@ -54,6 +55,14 @@ export interface CrfNerModelParts {
   spanRules: readonly SpanRule[];
   /** Maps the CRF's span probability to observed precision (fitted out of fold at training; see calibration.ts). */
   calibration?: CalibrationMap;
+  /**
+   * The maps for the domains notes are routed to (all but `learnedFrom`), fitted on held-out notes tagged as the
+   * product tags them: one for the CRF's spans, one for the spans the note-style lexicon pass adds (by the CRF's
+   * probability of the span). Absent: `calibration` serves every domain, and a lexicon span gets the CRF's confidence.
+   */
+  notesCalibration?: NotesCalibration;
+  /** The domain `calibration` was fitted on (the base corpus's). */
+  learnedFrom?: string;
   /** How spans are decoded (span-decoding.ts); default Viterbi. */
   decoding?: SpanDecoding;
   /** false: no note-style lexicon pass (see note-lexicon.ts). */
@@ -64,6 +73,11 @@ export interface CrfNerModelParts {
   servingDomain?: string;
   /** Span rules a domain applies after `spanRules`. */
   domainSpanRules?: Readonly<Record<string, readonly SpanRule[]>>;
+}
+
+export interface NotesCalibration {
+  spans: CalibrationMap;
+  lexiconSpans: CalibrationMap;
 }
 
 /**
@@ -125,14 +139,26 @@ function domainTagger(parts: CrfNerModelParts, weights: CrfWeights, domain: stri
     // needs no Viterbi pass.
     if (decoding.method === 'marginals') {
       const scorer = spanScorer(scores, length, weights, parts.labelEncoding);
-      return { spans: decodeByMarginals(scorer, decoding.threshold, decoding.maxLength), confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };
+      return {
+        spans: decodeByMarginals(scorer, decoding.threshold, decoding.maxLength),
+        confidence: (span) => calibrate(spanMap, scorer.probability(span)),
+        ...(lexiconMap ? { lexiconConfidence: (span: TokenSpan) => calibrate(lexiconMap, scorer.probability(span)) } : {}),
+      };
     }
     const tags = decode(length);
-    // Span rules only reshape decoded spans, so a sentence tagged all O has none to score.
-    if (!tags.some((t) => t !== 'O')) return { tags, confidence: () => 0 };
+    // Span rules only reshape decoded spans, so a sentence tagged all O has none to score (unless the lexicon
+    // pass may add some, which its map scores by the CRF's probability).
+    if (!lexiconMap && !tags.some((t) => t !== 'O')) return { tags, confidence: () => 0 };
     const scorer = spanScorer(scores, length, weights, parts.labelEncoding);
-    return { tags, confidence: (span) => calibrate(parts.calibration, scorer.probability(span)) };
+    return {
+      tags,
+      confidence: (span) => calibrate(spanMap, scorer.probability(span)),
+      ...(lexiconMap ? { lexiconConfidence: (span: TokenSpan) => calibrate(lexiconMap, scorer.probability(span)) } : {}),
+    };
   };
+  const notes = parts.notesCalibration && (parts.learnedFrom === undefined || domain !== parts.learnedFrom) ? parts.notesCalibration : undefined;
+  const spanMap = notes?.spans ?? parts.calibration;
+  const lexiconMap = notes?.lexiconSpans;
 
   const decoding = parts.decoding ?? VITERBI;
   const noteLexicon = parts.noteStyle === false ? undefined : createNoteLexicon(parts.resources.gazetteer);

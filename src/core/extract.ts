@@ -52,10 +52,17 @@ interface ScoredTaggingConfidence {
    * until the tagger's next tagScored call (the CRF reuses its tables).
    */
   confidence(span: TokenSpan): number;
+  /**
+   * The calibrated probability that a span the note-style lexicon pass adds is right, from the CRF's probability
+   * of it (the pass's own calibration map). Absent: such spans get the pass's measured precision.
+   */
+  lexiconConfidence?(span: TokenSpan): number;
 }
 
 export interface ScoredSpan extends TokenSpan {
   confidence: number;
+  /** Added by the note-style lexicon pass, not decoded by the CRF. */
+  fromLexicon?: true;
 }
 
 /** The entity spans of one sentence: tags decoded, then the model's span rules applied. */
@@ -96,6 +103,8 @@ export function caseForTagging(words: readonly string[]): readonly string[] {
 /** What is known of a sentence from its note: a note written in note style (see note-lexicon.ts). */
 export interface SentenceContext {
   noteStyle?: boolean;
+  /** Keep every span the lexicon pass finds, however unlikely (to fit the pass's calibration on them). */
+  everyLexiconSpan?: boolean;
 }
 
 /** tagSpans with each span's confidence, scored after the span rules (they may move its boundaries). */
@@ -109,8 +118,29 @@ export function tagScoredSpans(model: SequenceTagger, words: readonly string[], 
   if (!model.noteLexicon) return scored;
   // Capitals alone do not make a note: its cues (read from the lower-cased words) do.
   const merged = withLexiconSpans(cased, scored, model.noteLexicon, context.noteStyle === undefined ? {} : { noteStyle: context.noteStyle });
-  return merged === scored ? scored : merged.map((span) => ('confidence' in span ? (span as ScoredSpan) : { ...span, confidence: LEXICON_SPAN_CONFIDENCE }));
+  if (merged === scored) return scored;
+  const kept = new Set<object>(scored);
+  const result: ScoredSpan[] = [];
+  for (const span of merged) {
+    if (kept.has(span)) {
+      result.push(span as ScoredSpan);
+      continue;
+    }
+    const bounds = { type: span.type, start: span.start, end: span.end };
+    // A span the pass added, or a CRF span it cut short at a dose word: each scored as what it now is.
+    if (!('fromLexicon' in span)) {
+      result.push({ ...bounds, confidence: round3(confidence(bounds)) });
+      continue;
+    }
+    const lexiconConfidence = tagging.lexiconConfidence ? tagging.lexiconConfidence(bounds) : LEXICON_SPAN_CONFIDENCE;
+    // A name is an entity only where its context makes that likelier than not ("RA" on room air is not arthritis).
+    if (lexiconConfidence >= MIN_LEXICON_SPAN_CONFIDENCE || context.everyLexiconSpan) result.push({ ...bounds, confidence: round3(lexiconConfidence), fromLexicon: true });
+  }
+  return result;
 }
+
+/** The calibrated confidence a name the lexicon pass finds needs to become an entity. */
+export const MIN_LEXICON_SPAN_CONFIDENCE = 0.5;
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 

@@ -77,6 +77,11 @@ export interface ModelCard {
    * predictions, with the reliability tables it was judged by. Without it confidences are the raw marginals.
    */
   calibration?: CardCalibration;
+  /**
+   * The calibration of notes' entities: CRF spans in the domains notes are routed to, and spans the note-style
+   * lexicon pass adds, fitted on held-out documents (training/notes-calibration.ts).
+   */
+  notesCalibration?: CardNotesCalibration;
 }
 
 export interface CardCorpusScores {
@@ -95,6 +100,18 @@ export interface CardCalibration {
   seed: number;
   /** Reliability of the raw span marginals, and of calibrated ones (each fold calibrated by the other folds' map). */
   reliability: { raw: ReliabilityTable; calibrated: ReliabilityTable };
+}
+
+export interface CardNotesCalibration {
+  spans: CalibrationMap;
+  lexiconSpans: CalibrationMap;
+  /** Documents fitted on. */
+  documents: number;
+  /** Raw, and calibrated by the map of the other half of the documents. */
+  reliability: {
+    spans: { raw: ReliabilityTable; calibrated: ReliabilityTable };
+    lexiconSpans: { raw: ReliabilityTable; calibrated: ReliabilityTable };
+  };
 }
 
 function fail(file: string, message: string): never {
@@ -139,6 +156,9 @@ export function parseModelCard(json: string, file: string): ModelCard {
   }
   if (card.servingDomain !== undefined && !(card.domains && card.servingDomain in card.domains)) fail(file, '"servingDomain" must be one of "domains"');
   if (card.decoding !== undefined && !isSpanDecoding(card.decoding)) fail(file, '"decoding" must be { method: "viterbi" } or { method: "marginals", threshold: 0..1, maxLength: N }');
+  if (card.notesCalibration !== undefined && !(isCalibrationMap(card.notesCalibration?.spans) && isCalibrationMap(card.notesCalibration?.lexiconSpans))) {
+    fail(file, '"notesCalibration.spans" and ".lexiconSpans" must be calibration maps { method: "isotonic", knots: [[raw, calibrated], …] }');
+  }
   if (card.calibration !== undefined && !isCalibrationMap(card.calibration?.map)) fail(file, '"calibration.map" must be { method: "isotonic", knots: [[raw, calibrated], …] } with knots in [0, 1], raw increasing');
   if (card.trainingProfile !== undefined) {
     const problem = trainingProfileProblem(card.trainingProfile);

@@ -132,6 +132,8 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
   const model = createCrfNerModel({
     version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
     ...(card.calibration ? { calibration: card.calibration.map } : {}),
+    ...(card.notesCalibration ? { notesCalibration: { spans: card.notesCalibration.spans, lexiconSpans: card.notesCalibration.lexiconSpans } } : {}),
+    ...(card.learnedFrom ? { learnedFrom: card.learnedFrom } : {}),
     ...(card.decoding ? { decoding: card.decoding } : {}),
     ...(card.domains ? { domains: card.domains } : {}),
     ...(card.servingDomain ? { servingDomain: card.servingDomain } : {}),

@@ -10,10 +10,14 @@ import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { parseResources, readResourceFiles, serializeResources, writeResourceFiles } from '../corpus/resource-files.js';
 import { buildResources } from './build-resources.js';
 import { gitCommit, runEnvironment } from '../registry/run-environment.js';
-import type { CardCalibration, CardCorpusScores, DataFileDigest, ModelCard } from '../registry/model-card.js';
+import type { CardCalibration, CardCorpusScores, CardNotesCalibration, DataFileDigest, ModelCard } from '../registry/model-card.js';
 import { MODEL_FILE, nextVersionName, saveModel } from '../registry/model-store.js';
 import { crossValidate, type CrossValidationResult } from './cross-validate.js';
-import { evaluateTagger, modelFromBytes } from './train-tagger.js';
+import { evaluateTagger, modelFromBytes, RAW_NOTES_CONFIDENCE } from './train-tagger.js';
+import { fitNotesCalibration } from './notes-calibration.js';
+import { readMarkedNotes } from '../corpus/marked-notes.js';
+import { PROJECT_ROOT } from '../config.js';
+import { digestFile } from '../registry/model-store.js';
 import type { TrainingSpec } from '../core/tagger/training-spec.js';
 import { runTrainingJob, type FoldReport } from './training-process.js';
 import { meanAndSd, type EvaluationReport } from '../core/evaluation/evaluation.js';
@@ -98,6 +102,9 @@ export function cardCalibration(confidenceByFold: readonly (readonly ConfidenceO
   };
 }
 
+/** Hand-annotated note-style notes (the repository's own): notes' confidence is calibrated on them with the dev splits. */
+const NOTE_STYLE_DEV = join(PROJECT_ROOT, 'corpus', 'note-style', 'dev.marked.txt');
+
 export async function trainModelVersion(request: TrainModelVersionRequest, events: TrainModelVersionEvents = {}): Promise<TrainModelVersionResult> {
   let { spec } = request;
   events.onStage?.(spec.corpora ? `reading the corpora (${spec.corpora.join(', ')})` : 'reading the corpus');
@@ -163,7 +170,8 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
     const crfPath = join(outputDir, MODEL_FILE);
     const finalFiles = await readResourceFiles(outputDir);
     let test: EvaluationReport | null = null;
-    const finalModel = modelFromBytes(await readFile(crfPath), spec, parseResources(finalFiles, outputDir), version);
+    // Uncalibrated: the dev scores do not depend on confidence, and notes' calibration is fitted on raw probabilities.
+    const finalModel = modelFromBytes(await readFile(crfPath), spec, parseResources(finalFiles, outputDir), version, undefined, RAW_NOTES_CONFIDENCE);
     if (request.evaluateTest) {
       events.onStage?.('evaluating on the test split');
       const testSentences = (await readBeHealthySplit(request.corpusDir, 'test')).sentences;
@@ -173,6 +181,13 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
       events.onStage?.(`scoring the ${set.corpus} dev split`);
       return { corpus: set.corpus, own: evaluateDevSet(finalModel, set), routed: finalModel.forNote ? evaluateDevSet(finalModel, set, { routed: true }) : null };
     });
+    let notesCalibration: CardNotesCalibration | undefined;
+    if (corpora) {
+      events.onStage?.('calibrating confidence on held-out notes (the dev splits and the note-style dev notes)');
+      const noteStyle = await readMarkedNotes(NOTE_STYLE_DEV);
+      notesCalibration = fitNotesCalibration(finalModel, [...devSets.flatMap((set) => set.documents), ...noteStyle.notes]);
+      dataFiles.push(await digestFile(NOTE_STYLE_DEV, 'note-style/dev.marked.txt'));
+    }
     const card = await saveModel(
       request.modelDir,
       {
@@ -208,6 +223,7 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
         },
         environment: { node: process.version, crfsuite: runEnvironment().crfsuite },
         ...(crossValidation?.confidenceByFold ? { calibration: cardCalibration(crossValidation.confidenceByFold, request.folds, request.seed) } : {}),
+        ...(notesCalibration ? { notesCalibration } : {}),
         trainingProfile: buildTrainingProfile({
           sentences: trainingSentences,
           outOfFold: crossValidation?.outOfFold ? { counts: crossValidation.outOfFold, folds: request.folds, seed: request.seed } : null,

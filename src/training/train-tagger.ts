@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCrfNerModel, type CrfNerModel, type ModelResources } from '../core/crf-ner-model.js';
+import { createCrfNerModel, type CrfNerModel, type ModelResources, type NotesCalibration } from '../core/crf-ner-model.js';
 import { parseCrfsuiteModel, withStateWeightOffsets } from '../core/tagger/crf-model-file.js';
 import { trainCrf, type EntityBias, type TrainingSequence } from '../core/tagger/crfsuite-binding.js';
 import { goldFromLabeled, evaluate, type EvaluationReport } from '../core/evaluation/evaluation.js';
@@ -136,8 +136,15 @@ export function domainsOf(spec: Pick<TrainingSpec, 'domains'>, domain: string | 
 }
 
 /** The tagger of a trained model: for sentences of `domain` when given (its weights folded with that domain's), else as served. */
-export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resources: ModelResources, version: string, domain?: string): CrfNerModel {
+/** Maps that leave a probability as it is: notes' entities, lexicon spans included, carry their raw probability. */
+export const RAW_NOTES_CONFIDENCE: NotesCalibration = {
+  spans: { method: 'isotonic', knots: [], observations: 0 },
+  lexiconSpans: { method: 'isotonic', knots: [], observations: 0 },
+};
+
+export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resources: ModelResources, version: string, domain?: string, notesCalibration?: NotesCalibration): CrfNerModel {
   const model = createCrfNerModel({
+    ...(notesCalibration ? { notesCalibration } : {}),
     version,
     labelEncoding: spec.labelEncoding,
     templates: resolveTemplates(spec.templates),

@@ -37,9 +37,9 @@ describe('the lexicon pass', () => {
   it('adds drug and disease names the CRF left out, in note-style sentences only', () => {
     const rx = words('Dx : typhoid fever . Rx : tab azithromycin 500mg OD , paracetamol SOS');
     expect(withLexiconSpans(rx, [], lexicon)).toEqual([
-      { type: 'D', start: 2, end: 4 },
-      { type: 'T', start: 8, end: 9 },
-      { type: 'T', start: 12, end: 13 },
+      { type: 'D', start: 2, end: 4, fromLexicon: true },
+      { type: 'T', start: 8, end: 9, fromLexicon: true },
+      { type: 'T', start: 12, end: 13, fromLexicon: true },
     ]);
     const prose = words('Azithromycin was compared with paracetamol in typhoid fever .');
     expect(withLexiconSpans(prose, [], lexicon)).toEqual([]);
@@ -52,18 +52,18 @@ describe('the lexicon pass', () => {
     const crf = [{ type: 'T' as const, start: 0, end: 7 }];
     expect(withLexiconSpans(line, crf, lexicon)).toEqual([
       { type: 'T', start: 0, end: 1 },
-      { type: 'T', start: 6, end: 7 },
+      { type: 'T', start: 6, end: 7, fromLexicon: true },
     ]);
     expect(withLexiconSpans(words('Dx : iron deficiency anemia , tab iron'), [], lexicon)).toEqual([
-      { type: 'D', start: 2, end: 5 },
-      { type: 'T', start: 7, end: 8 },
+      { type: 'D', start: 2, end: 5, fromLexicon: true },
+      { type: 'T', start: 7, end: 8, fromLexicon: true },
     ]);
     // Shorthand the vocabularies lack: abbreviations and presenting complaints.
     expect(withLexiconSpans(words('k/c/o HTN , T2DM , c/o fever and sore throat'), [], lexicon)).toEqual([
-      { type: 'D', start: 1, end: 2 },
-      { type: 'D', start: 3, end: 4 },
-      { type: 'D', start: 6, end: 7 },
-      { type: 'D', start: 8, end: 10 },
+      { type: 'D', start: 1, end: 2, fromLexicon: true },
+      { type: 'D', start: 3, end: 4, fromLexicon: true },
+      { type: 'D', start: 6, end: 7, fromLexicon: true },
+      { type: 'D', start: 8, end: 10, fromLexicon: true },
     ]);
   });
 });

@@ -117,21 +117,26 @@ export function isNoteStyleText(sentences: readonly (readonly string[])[]): bool
   return sentences.some((words) => isNoteStyle(words));
 }
 
+/** A name the pass turned into an entity. */
+export interface LexiconSpan extends TokenSpan {
+  fromLexicon: true;
+}
+
 /**
  * noteStyle: what the whole note says (true / false); left out, the sentence decides for itself.
  * Out of note-style sentences' lexicon matches, those no span overlaps, as spans (drug → T, disease → D;
  * where both kinds match, the longer wins, a disease on a tie). Returns the spans merged in order.
  */
-export function withLexiconSpans(words: readonly string[], decoded: readonly TokenSpan[], lexicon: Gazetteer, options: { noteStyle?: boolean } = {}): readonly TokenSpan[] {
+export function withLexiconSpans(words: readonly string[], decoded: readonly TokenSpan[], lexicon: Gazetteer, options: { noteStyle?: boolean } = {}): readonly (TokenSpan | LexiconSpan)[] {
   if (options.noteStyle === false || (options.noteStyle === undefined && !isNoteStyle(words))) return decoded;
   const lowerWords = words.map((w) => w.toLowerCase());
   const spans = cutAtPrescriptionWords(lowerWords, decoded);
   const taken = new Uint8Array(lowerWords.length);
   for (const span of spans) taken.fill(1, span.start, span.end);
-  const added: TokenSpan[] = [];
+  const added: LexiconSpan[] = [];
   for (const match of lexicon.matchSpans(lowerWords)) {
     if (taken.subarray(match.start, match.end).some((t) => t === 1)) continue;
-    added.push({ type: match.kind === 'disease' ? 'D' : 'T', start: match.start, end: match.end });
+    added.push({ type: match.kind === 'disease' ? 'D' : 'T', start: match.start, end: match.end, fromLexicon: true });
   }
   return added.length === 0 ? spans : [...spans, ...added].sort((a, b) => a.start - b.start);
 }
@@ -152,7 +157,7 @@ function cutAtPrescriptionWords(lowerWords: readonly string[], spans: readonly T
   for (const span of spans) {
     let end = span.start;
     while (end < span.end && !isPrescriptionWord(lowerWords[end] as string)) end++;
-    if (end > span.start) cut.push(end === span.end ? span : { ...span, end });
+    if (end > span.start) cut.push(end === span.end ? span : { type: span.type, start: span.start, end });
   }
   return cut;
 }
