@@ -17,11 +17,13 @@ describe('notes calibration', () => {
     const raw = modelFromBytes(crfBytes, sampleSpec, resources, 'raw', undefined, RAW_NOTES_CONFIDENCE);
     const found = notesObservations(raw, documents[0] as (typeof documents)[number]);
     const record = extract(RX, raw);
-    expect(found.spans.length + found.lexiconSpans.length).toBe(record.entities.length);
+    // Every entity of the record is observed, and so is every name the pass found, however unlikely.
+    expect(found.spans.length + found.lexiconSpans.length).toBeGreaterThanOrEqual(record.entities.length);
+    expect(found.lexiconSpans.length).toBeGreaterThan(0);
     for (const o of [...found.spans, ...found.lexiconSpans]) expect(o.confidence).toBeGreaterThanOrEqual(0);
     const correct = [...found.spans, ...found.lexiconSpans].filter((o) => o.correct).length;
     const gold = new Set(documents[0]?.entities.map((e) => `${e.start}:${e.end}`));
-    expect(correct).toBe(record.entities.filter((e) => gold.has(`${e.start}:${e.end}`)).length);
+    expect(correct).toBeGreaterThanOrEqual(record.entities.filter((e) => gold.has(`${e.start}:${e.end}`)).length);
   });
 
   it('fits a map for the CRF\'s spans and one for the pass\'s, which the model then applies to each', async () => {
@@ -29,14 +31,19 @@ describe('notes calibration', () => {
     const raw = modelFromBytes(crfBytes, sampleSpec, resources, 'raw', undefined, RAW_NOTES_CONFIDENCE);
     const fitted = fitNotesCalibration(raw, documents);
     expect(fitted.documents).toBe(2);
-    expect(fitted.spans.observations + fitted.lexiconSpans.observations).toBe(
-      documents.reduce((n, d) => n + extract(d.text, raw).entities.length, 0),
-    );
+    const observed = documents.map((d) => notesObservations(raw, d));
+    expect(fitted.spans.observations).toBe(observed.reduce((n, o) => n + o.spans.length, 0));
+    expect(fitted.lexiconSpans.observations).toBe(observed.reduce((n, o) => n + o.lexiconSpans.length, 0));
     // A pass map that says one in five: every span the pass adds carries 0.2, the CRF's own spans do not.
     const lexiconSpans = { method: 'isotonic' as const, knots: [[0, 0.2], [1, 0.2]] as [number, number][], observations: 5 };
     const calibrated = modelFromBytes(crfBytes, sampleSpec, resources, 'calibrated', undefined, { spans: fitted.spans, lexiconSpans });
-    const observed = notesObservations(calibrated, documents[0] as (typeof documents)[number]);
-    expect(observed.lexiconSpans.length).toBeGreaterThan(0);
-    for (const o of observed.lexiconSpans) expect(o.confidence).toBe(0.2);
+    const recalibrated = notesObservations(calibrated, documents[0] as (typeof documents)[number]);
+    expect(recalibrated.lexiconSpans.length).toBeGreaterThan(0);
+    for (const o of recalibrated.lexiconSpans) expect(o.confidence).toBe(0.2);
+    // Below one in two, the pass's names are not entities.
+    const record = extract(RX, calibrated);
+    const lexiconOnly = recalibrated.lexiconSpans.length;
+    expect(record.entities.length).toBe(recalibrated.spans.length);
+    expect(lexiconOnly).toBeGreaterThan(0);
   });
 });
