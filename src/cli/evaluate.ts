@@ -1,10 +1,8 @@
 import { resolve } from 'node:path';
 import { confidenceObservations, formatReliability, reliabilityTable, type ConfidenceObservation } from '../core/tagger/calibration.js';
 import { errorSummary, formatReport } from '../core/evaluation/evaluation.js';
-import { labeledSentencesOf } from '../core/text/annotated-sentences.js';
 import { evaluateAssertions } from '../core/evaluation/assertion-evaluation.js';
-import { isNoteStyleText } from '../core/clinical/note-lexicon.js';
-import { ASSERTIONS, type LabeledSentence } from '../core/text/types.js';
+import { ASSERTIONS } from '../core/text/types.js';
 import { readAnnotationsJsonl, type AnnotatedNote } from '../corpus/jsonl-annotations.js';
 import { readMarkedNotes } from '../corpus/marked-notes.js';
 import { NerError } from '../errors.js';
@@ -15,7 +13,8 @@ import { devSetOf, evaluateDevSet, type DevSet } from '../training/dev-evaluatio
 import { corpusMappings, mappingsDir } from '../training/training-corpora.js';
 import { readCorpusMappings, type CorpusMapping } from '../corpus/corpus-mapping.js';
 import { readJsonlCorpus } from '../corpus/annotated-corpus.js';
-import { formatDocumentErrors, formatDocumentReport } from '../core/evaluation/document-scores.js';
+import { formatDocumentErrors, formatDocumentReport, scoreDocuments } from '../core/evaluation/document-scores.js';
+import { extract, type SequenceTagger } from '../core/extract.js';
 import { numberOption, parseCommandArgs, type Command } from './command.js';
 
 const usage =
@@ -48,13 +47,36 @@ async function reportAssertions(path: string, json: boolean, stdout: NodeJS.Writ
   return 0;
 }
 
-/** Hand-annotated notes (marked or JSONL), as the tokenizer's sentences labelled from the annotations' offsets. */
-async function annotatedNoteSentences(path: string): Promise<LabeledSentence[]> {
-  // Each note's sentences carry what extract() knows of them from the whole note (its style).
-  return (await readAnnotatedNotes(path)).flatMap((note) => {
-    const sentences = labeledSentencesOf(note.text, note.entities);
-    return isNoteStyleText(sentences.map((s) => s.tokens)) ? sentences.map((s) => ({ ...s, noteStyle: true })) : sentences;
+/**
+ * Hand-annotated notes (marked or JSONL), each extracted as the product extracts a note (routed, span rules,
+ * lexicon pass) and scored by character offsets; the reliability of the entities' confidence beside.
+ */
+async function reportNotes(
+  model: SequenceTagger,
+  version: string,
+  path: string,
+  options: { json: boolean; examples: number; toCase?: (text: string) => string; caseName?: string },
+  stdout: NodeJS.WritableStream,
+): Promise<number> {
+  const notes = (await readAnnotatedNotes(path)).map((note) => (options.toCase ? { ...note, text: options.toCase(note.text) } : note));
+  const observations: ConfidenceObservation[] = [];
+  const documents = notes.map((note) => {
+    const predicted = extract(note.text, model).entities;
+    const gold = new Set(note.entities.map((e) => `${e.type}:${e.start}:${e.end}`));
+    observations.push(...predicted.map((e) => ({ confidence: e.confidence, correct: gold.has(`${e.type}:${e.start}:${e.end}`) })));
+    return { id: note.id, text: note.text, gold: note.entities, predicted };
   });
+  const report = scoreDocuments(documents);
+  const reliability = reliabilityTable(observations);
+  if (options.json) {
+    const { errors: _errors, ...scores } = report;
+    stdout.write(`${JSON.stringify({ model: version, notes: path, ...(options.caseName ? { case: options.caseName } : {}), ...scores, reliability })}\n`);
+    return 0;
+  }
+  stdout.write(`model ${version} on ${path}${options.caseName ? ` in ${options.caseName} case` : ''}, each note as the product extracts it\n${formatDocumentReport(report)}\n`);
+  stdout.write(`\n${formatReliability(reliability)}\n`);
+  if (options.examples > 0) stdout.write(`\n${formatDocumentErrors(report, options.examples)}\n`);
+  return 0;
 }
 
 /** The dev split of one named corpus, or of every JSONL corpus that has a mapping. */
@@ -120,18 +142,21 @@ export const evaluateCommand: Command = {
     const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model);
     const toCase = values.case === undefined ? undefined : CASES[values.case];
     if (values.case !== undefined && !toCase) throw new NerError('NER_ERR_CLI_USAGE', `--case must be lower or upper, got "${values.case}"`);
-    const source = values.notes ? await annotatedNoteSentences(resolve(values.notes)) : (await readBeHealthySplit(values.corpus ? resolve(values.corpus) : config.corpusDir, values.split)).sentences;
+    if (values.notes) return reportNotes(model, card.version, resolve(values.notes), { json: values.json === true, examples: numberOption(values.errors, 'errors', 0), ...(toCase ? { toCase, caseName: values.case as string } : {}) }, stdout);
+    const source = (await readBeHealthySplit(values.corpus ? resolve(values.corpus) : config.corpusDir, values.split)).sentences;
     const sentences = toCase ? source.map((s) => ({ ...s, tokens: s.tokens.map(toCase) })) : source;
-    const scored = values.notes ? { notes: values.notes } : { split: values.split };
+    const scored = { split: values.split, ...(card.learnedFrom ? { domain: card.learnedFrom } : {}) };
     const observations: ConfidenceObservation[] = [];
-    const report = evaluateTagger(model, sentences, (sentence, spans) => observations.push(...confidenceObservations(sentence, spans)));
+    // The corpus is scored under its own annotation policy: a model that learned several keeps its domain apart.
+    const tagger = card.learnedFrom ? model.forDomain(card.learnedFrom) : model;
+    const report = evaluateTagger(tagger, sentences, (sentence, spans) => observations.push(...confidenceObservations(sentence, spans)));
     const reliability = reliabilityTable(observations);
     if (values.json) {
       const { strict, partial, token } = report;
       stdout.write(`${JSON.stringify({ model: card.version, ...scored, ...(values.case ? { case: values.case } : {}), strict, partial, token, reliability })}\n`);
       return 0;
     }
-    stdout.write(`model ${card.version} on ${values.notes ?? `the ${values.split} split`}${values.case ? ` in ${values.case} case` : ''} (${sentences.length} sentences)\n${formatReport(report)}\n`);
+    stdout.write(`model ${card.version} on the ${values.split} split${card.learnedFrom ? ` (its own policy: domain ${card.learnedFrom})` : ''}${values.case ? ` in ${values.case} case` : ''} (${sentences.length} sentences)\n${formatReport(report)}\n`);
     stdout.write(`\n${formatReliability(reliability)}\n`);
     const examples = numberOption(values.errors, 'errors', 0);
     if (examples > 0) stdout.write(`\n${errorSummary(report, examples)}\n`);
