@@ -231,7 +231,9 @@ export function startAmqpBridge(options: AmqpBridgeOptions): AmqpBridge {
   const consumer: Consumer = connection.createConsumer(
     {
       queue,
-      queueOptions: { durable: true },
+      // The queue is checked, not declared, on every (re)connection: the platform may own it with arguments of its own.
+      queueOptions: { queue, passive: true },
+      lazy: true,
       qos: { prefetchCount: options.prefetch },
       concurrency: options.prefetch,
       // A message whose handling failed (broker or database gone) goes back to the queue; bad messages never get here.
@@ -249,7 +251,18 @@ export function startAmqpBridge(options: AmqpBridgeOptions): AmqpBridge {
   );
   consumer.on('error', (error: unknown) => logger.warn({ error: describeError(error) }, 'AMQP consumer error (the message, if any, goes back to the queue; the consumer recovers by itself)'));
   const ready = new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
-  consumer.on('ready', () => logger.info({ queue, prefetch: options.prefetch, batchSize }, 'consuming'));
+  consumer.on('ready', () => {
+    logger.info({ queue, prefetch: options.prefetch, batchSize }, 'consuming');
+    void report();
+  });
+  // A queue that does not exist yet is declared durable, once; then consuming starts.
+  void connection
+    .queueDeclare({ queue, passive: true })
+    .catch(() => connection.queueDeclare({ queue, durable: true }))
+    .catch((error: unknown) => logger.warn({ error: describeError(error), queue }, 'declaring the queue failed; the consumer retries'))
+    .finally(() => {
+      if (!closing) consumer.start();
+    });
 
   // Counts and queue depth for /metrics.
   const report = async (): Promise<void> => {
