@@ -193,7 +193,7 @@ describe.skipIf(!brokerUp)('AMQP bridge against RabbitMQ, PostgreSQL and Redis',
     await admin?.close();
   });
 
-  it('20,000 notes, the bridge SIGKILLed mid-stream and started again: each note stored once, 100 malformed messages dead-lettered with their codes', async () => {
+  it('20,000 notes, the bridge SIGKILLed mid-stream, started again, stopped by SIGTERM (exit 0) and started again: each note stored once, 100 malformed messages dead-lettered with their codes', async () => {
     const setup = await setUp();
     const children: ChildProcess[] = [];
     const startBridge = (): ChildProcess => {
@@ -217,22 +217,35 @@ describe.skipIf(!brokerUp)('AMQP bridge against RabbitMQ, PostgreSQL and Redis',
       expect(before).toBeLessThan(NOTES);
       expect(atKill).toBeLessThan(NOTES);
 
+      // A second bridge stopped with SIGTERM mid-stream: it stops consuming, finishes what it holds, exits 0.
       const second = startBridge();
+      await waitFor('the second bridge to pass half the notes', async () => ((await storedCount(setup)) >= NOTES / 2 ? true : undefined));
+      const secondExit = once(second, 'exit');
+      const termAt = Date.now();
+      second.kill('SIGTERM');
+      const [secondCode] = (await secondExit) as [number | null];
+      expect(secondCode).toBe(0);
+      expect(Date.now() - termAt).toBeLessThan(15_000);
+      const atTerm = await storedCount(setup);
+      expect(atTerm).toBeLessThan(NOTES);
+      const secondLog = (second as unknown as { log(): string }).log();
+      expect(secondLog).toContain('AMQP bridge shutting down');
+
+      const third = startBridge();
       await waitFor('every note stored', async () => ((await storedCount(setup)) === NOTES ? true : undefined));
       await waitFor('the queue drained', async () => ((await depth(setup.queue)) === 0 ? true : undefined));
       await waitFor('the dead-letter queue filled', async () => ((await depth(setup.deadLetterQueue)) >= 100 ? true : undefined));
-      const secondExit = once(second, 'exit');
-      second.kill('SIGTERM');
-      const [code] = (await secondExit) as [number | null];
+      const thirdExit = once(third, 'exit');
+      third.kill('SIGTERM');
+      const [code] = (await thirdExit) as [number | null];
       expect(code).toBe(0);
-      const log = (second as unknown as { log(): string }).log();
-      expect(log).toContain('AMQP bridge shutting down');
+      const log = secondLog + (third as unknown as { log(): string }).log();
       for (const text of TEXTS) expect(log).not.toContain(text.slice(0, 20));
       expect(log).not.toContain(SECRET);
 
       await expectExactlyOnce(setup);
       const dead = await expectDeadLetters(setup);
-      console.log(JSON.stringify({ test: 'amqp-sigkill', notes: NOTES, stored_at_kill: atKill, records: await storedCount(setup), dead_lettered: dead.total, dead_distinct: dead.distinct, published: [...setup.published.values()].reduce((a, b) => a + b, 0) }));
+      console.log(JSON.stringify({ test: 'amqp-sigkill', notes: NOTES, stored_at_kill: atKill, stored_at_sigterm: atTerm, records: await storedCount(setup), dead_lettered: dead.total, dead_distinct: dead.distinct, published: [...setup.published.values()].reduce((a, b) => a + b, 0) }));
     } finally {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await setup.cleanup();
