@@ -11,7 +11,9 @@ import { ERROR_CODE_HEADER, ERROR_REASON_HEADER, RECORD_ROUTING_KEY } from '../.
 import { bridgeSubmissionId, startBridgeProcess } from '../../src/ingest/start-amqp-bridge.js';
 import { ingestCountsKey, ingestDepthKey, registerIngestMetrics } from '../../src/monitoring/ingest-metrics.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
-import { freshSchema, services, uniqueName } from '../helpers/services.js';
+import { createExtractor, type Extractor } from '../../src/extractor.js';
+import { dictionaryTagger } from '../helpers/test-app.js';
+import { freshSchema, services, tcpProxy, uniqueName } from '../helpers/services.js';
 
 /**
  * The AMQP bridge against the real RabbitMQ, PostgreSQL and Redis: 20,000 notes and 100 malformed messages
@@ -65,6 +67,7 @@ function malformed(): { messageId: string; body: unknown; contentType?: string; 
 }
 
 interface Setup {
+  notes: number;
   queue: string;
   exchange: string;
   deadLetterQueue: string;
@@ -79,7 +82,7 @@ interface Setup {
 
 let admin: Connection;
 
-async function setUp(): Promise<Setup> {
+async function setUp(notes = NOTES, extra: { messageId: string; body: unknown }[] = []): Promise<Setup> {
   const stem = uniqueName('amqp');
   const queue = `${stem}.notes`;
   const exchange = `${stem}.records`;
@@ -100,14 +103,15 @@ async function setUp(): Promise<Setup> {
   // Notes and malformed messages interleaved, published with confirms.
   const publisher = admin.createPublisher({ confirm: true });
   const bad = malformed();
-  const messages: { messageId: string; body: unknown; contentType?: string }[] = Array.from({ length: NOTES }, (_, i) => ({ messageId: noteId(i), body: { id: noteId(i), text: TEXTS[i % TEXTS.length], source: 'ward-3', seq: i } }));
-  bad.forEach((message, i) => messages.splice(Math.floor(((i + 1) * NOTES) / (bad.length + 1)) + i, 0, message));
+  const messages: { messageId: string; body: unknown; contentType?: string }[] = Array.from({ length: notes }, (_, i) => ({ messageId: noteId(i), body: { id: noteId(i), text: TEXTS[i % TEXTS.length], source: 'ward-3', seq: i } }));
+  bad.forEach((message, i) => messages.splice(Math.floor(((i + 1) * notes) / (bad.length + 1)) + i, 0, message));
+  extra.forEach((message, i) => messages.splice(Math.floor(((i + 1) * notes) / (extra.length + 1)), 0, message));
   for (let start = 0; start < messages.length; start += 2_000) {
     await Promise.all(messages.slice(start, start + 2_000).map((m) => publisher.send({ routingKey: queue, durable: true, messageId: m.messageId, ...(m.contentType ? { contentType: m.contentType } : {}) }, m.body)));
   }
   await publisher.close();
   return {
-    queue, exchange, deadLetterQueue, follow, prefix, db, published,
+    notes, queue, exchange, deadLetterQueue, follow, prefix, db, published,
     env: {
       AMQP_URL: amqpUrl, AMQP_QUEUE: queue, AMQP_EXCHANGE: exchange, AMQP_DEAD_LETTER_QUEUE: deadLetterQueue, AMQP_PREFETCH: '200',
       DATABASE_SCHEMA: db.schema, QUEUE_PREFIX: prefix, MAX_NOTE_CHARS: String(MAX_NOTE_CHARS), MODEL_RELOAD_POLL_MS: '0', LOG_LEVEL: 'info',
@@ -144,27 +148,27 @@ const depth = async (queue: string) => (await admin.queueDeclare({ queue, passiv
 /** Every note stored exactly once, the dead-letter queue's messages, the published records. */
 async function expectExactlyOnce(setup: Setup): Promise<void> {
   const { rows } = await setup.db.pool.query<{ note_id: string; job_id: string; record: { noteId: string; entities: unknown[] } }>('SELECT note_id, job_id, record FROM records ORDER BY note_id');
-  const expected = Array.from({ length: NOTES }, (_, i) => noteId(i));
+  const expected = Array.from({ length: setup.notes }, (_, i) => noteId(i));
   const storedIds = new Set(rows.map((row) => row.note_id));
   const lost = expected.filter((id) => !storedIds.has(id));
-  expect({ rows: rows.length, lost: lost.length }).toEqual({ rows: NOTES, lost: 0 });
+  expect({ rows: rows.length, lost: lost.length }).toEqual({ rows: setup.notes, lost: 0 });
   expect(rows.map((row) => row.note_id)).toEqual(expected);
   expect(new Set(rows.map((row) => row.job_id))).toEqual(new Set([bridgeSubmissionId(setup.queue)]));
   expect(rows.every((row) => row.record.noteId === row.note_id)).toBe(true);
-  expect(rows.filter((row) => row.record.entities.length > 0).length).toBeGreaterThan(NOTES / 2);
+  expect(rows.filter((row) => row.record.entities.length > 0).length).toBeGreaterThan(setup.notes / 2);
   // A note counts done once in its submission, however often it was delivered.
   const { rows: submission } = await setup.db.pool.query<{ done: number; source: string }>('SELECT done, source FROM submissions WHERE id = $1', [bridgeSubmissionId(setup.queue)]);
-  expect(submission).toEqual([{ done: NOTES, source: `amqp:${setup.queue}` }]);
+  expect(submission).toEqual([{ done: setup.notes, source: `amqp:${setup.queue}` }]);
   // Nothing left on the queue; every record followed on the exchange.
   expect(await depth(setup.queue)).toBe(0);
-  await waitFor('every record published', async () => (setup.published.size >= NOTES ? true : undefined), 20_000).catch(async (error: unknown) => {
+  await waitFor('every record published', async () => (setup.published.size >= setup.notes ? true : undefined), 20_000).catch(async (error: unknown) => {
     throw new Error(`${String(error)}: ${setup.published.size} note ids followed, ${await depth(setup.follow)} left on the follow queue`);
   });
   expect([...setup.published.keys()].sort()).toEqual(expected);
 }
 
-async function expectDeadLetters(setup: Setup): Promise<{ total: number; distinct: number }> {
-  const bad = new Map(malformed().map((m) => [m.messageId, m.code]));
+async function expectDeadLetters(setup: Setup, extra: [string, string][] = []): Promise<{ total: number; distinct: number }> {
+  const bad = new Map([...malformed().map((m): [string, string] => [m.messageId, m.code]), ...extra]);
   const seen = new Map<string, { code: string; reason: string }>();
   let total = 0;
   for (;;) {
@@ -174,7 +178,7 @@ async function expectDeadLetters(setup: Setup): Promise<{ total: number; distinc
     const headers = message.headers ?? {};
     seen.set(message.messageId as string, { code: String(headers[ERROR_CODE_HEADER]), reason: String(headers[ERROR_REASON_HEADER]) });
   }
-  expect(seen.size).toBe(100);
+  expect(seen.size).toBe(bad.size);
   for (const [messageId, { code, reason }] of seen) {
     expect(code, messageId).toBe(bad.get(messageId));
     expect(reason.length).toBeGreaterThan(5);
@@ -304,4 +308,44 @@ describe.skipIf(!brokerUp)('AMQP bridge against RabbitMQ, PostgreSQL and Redis',
       await setup.cleanup();
     }
   }, 240_000);
+
+  it('PostgreSQL cut off mid-run: the batch in hand is retried until it is back, its messages unacknowledged; a note whose extraction throws is dead-lettered, not redelivered forever', async () => {
+    const notes = 4_000;
+    const setup = await setUp(notes, [{ messageId: 'boom-1', body: { id: 'boom-1', text: 'BOOM: this note makes extraction throw' } }]);
+    const proxy = await tcpProxy({ host: new URL(services.databaseUrl).hostname, port: Number(new URL(services.databaseUrl).port || 5432) });
+    const lines: { msg: string }[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString()) as { msg: string }); done(); } }));
+    const real = createExtractor(dictionaryTagger);
+    const throwing = (extractor: Extractor): Extractor => ({
+      get modelVersion() {
+        return extractor.modelVersion;
+      },
+      extract: (text, id, options) => (text.startsWith('BOOM') ? Promise.reject(new Error('a defect')) : extractor.extract(text, id, options)),
+      pinned: () => throwing(extractor.pinned()),
+    });
+    const config = { ...loadConfig({ ...process.env, ...setup.env }), databaseUrl: proxy.url(services.databaseUrl), modelReloadPollMs: 0 };
+    const running = await startBridgeProcess(config, { logger, extractor: throwing(real) });
+    try {
+      await waitFor('a quarter of the notes stored', async () => ((await storedCount(setup)) >= notes / 4 ? true : undefined));
+      proxy.cut();
+      const atCut = await storedCount(setup);
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      // Nothing commits while PostgreSQL is unreachable (a commit already sent may land).
+      expect(await storedCount(setup)).toBeLessThanOrEqual(atCut + 100);
+      expect(await storedCount(setup)).toBeLessThan(notes);
+      expect(lines.some((line) => line.msg === 'storing a batch failed; trying again (its messages stay unacknowledged)')).toBe(true);
+      proxy.restore();
+      await waitFor('every note stored', async () => ((await storedCount(setup)) === notes ? true : undefined));
+      await waitFor('the queue drained', async () => ((await depth(setup.queue)) === 0 ? true : undefined));
+      await waitFor('the dead-letter queue filled', async () => ((await depth(setup.deadLetterQueue)) >= 101 ? true : undefined));
+      await running.close();
+      await expectExactlyOnce(setup);
+      await expectDeadLetters(setup, [['boom-1', 'NER_ERR_INGEST_EXTRACTION_FAILED']]);
+      expect(lines.some((line) => line.msg === 'extracting a note failed')).toBe(true);
+    } finally {
+      await running.close().catch(() => {});
+      await proxy.close();
+      await setup.cleanup();
+    }
+  }, 120_000);
 });
