@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { ExtractionRecord } from '../core/text/types.js';
 import type { Extractor } from '../extractor.js';
 import { describeError } from '../error-description.js';
-import type { ErrorCode } from '../errors.js';
 import type { IngestCounts, IngestEvent } from '../monitoring/ingest-metrics.js';
 import { processExtractBatch } from '../queue/extract-batch-processor.js';
 import type { RecordStore } from '../store/record-store.js';
@@ -228,6 +227,27 @@ export function startAmqpBridge(options: AmqpBridgeOptions): AmqpBridge {
       else timer ??= setTimeout(flush, lingerMs);
     });
 
+  // Counts and queue depth for /metrics.
+  const report = async (): Promise<void> => {
+    if (!options.report) return;
+    const counts = unreported;
+    unreported = { events: {}, deadLetteredByCode: {} };
+    try {
+      await options.report.counts(counts);
+    } catch (error) {
+      // Kept for the next report.
+      for (const [event, n] of Object.entries(counts.events)) count(event as IngestEvent, n);
+      for (const [code, n] of Object.entries(counts.deadLetteredByCode)) unreported.deadLetteredByCode[code] = (unreported.deadLetteredByCode[code] ?? 0) + n;
+      logger.debug({ error: describeError(error) }, 'reporting the bridge counts failed; kept for the next report');
+    }
+    if (closing || !connection.ready) return;
+    try {
+      const declared = await connection.queueDeclare({ queue, passive: true });
+      await options.report.depth({ messages: declared.messageCount, consumers: declared.consumerCount });
+    } catch (error) {
+      logger.debug({ error: describeError(error) }, 'reading the queue depth failed');
+    }
+  };
   const consumer: Consumer = connection.createConsumer(
     {
       queue,
@@ -264,27 +284,6 @@ export function startAmqpBridge(options: AmqpBridgeOptions): AmqpBridge {
       if (!closing) consumer.start();
     });
 
-  // Counts and queue depth for /metrics.
-  const report = async (): Promise<void> => {
-    if (!options.report) return;
-    const counts = unreported;
-    unreported = { events: {}, deadLetteredByCode: {} };
-    try {
-      await options.report.counts(counts);
-    } catch (error) {
-      // Kept for the next report.
-      for (const [event, n] of Object.entries(counts.events)) count(event as IngestEvent, n);
-      for (const [code, n] of Object.entries(counts.deadLetteredByCode)) unreported.deadLetteredByCode[code as ErrorCode] = (unreported.deadLetteredByCode[code] ?? 0) + n;
-      logger.debug({ error: describeError(error) }, 'reporting the bridge counts failed; kept for the next report');
-    }
-    if (closing || !connection.ready) return;
-    try {
-      const declared = await connection.queueDeclare({ queue, passive: true });
-      await options.report.depth({ messages: declared.messageCount, consumers: declared.consumerCount });
-    } catch (error) {
-      logger.debug({ error: describeError(error) }, 'reading the queue depth failed');
-    }
-  };
   const reporter = options.report ? setInterval(() => void report(), options.report.everyMs ?? 5_000) : undefined;
   reporter?.unref();
 
