@@ -262,7 +262,8 @@ describe.skipIf(!brokerUp)('AMQP bridge against RabbitMQ, PostgreSQL and Redis',
     const logger = pino({ level: 'info' }, new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString()) as { msg: string }); done(); } }));
     const connectionName = uniqueName('behealthy-test-bridge');
     const config = { ...loadConfig({ ...process.env, ...setup.env }), modelReloadPollMs: 0 };
-    const running = await startBridgeProcess(config, { logger, connectionName });
+    // The dictionary tagger: what is under test here is the broker connection, not the model.
+    const running = await startBridgeProcess(config, { logger, connectionName, extractor: createExtractor(dictionaryTagger) });
     let closed = false;
     try {
       await waitFor('a quarter of the notes stored', async () => ((await storedCount(setup)) >= NOTES / 4 ? true : undefined));
