@@ -6,6 +6,7 @@
  *   long-note      how long short requests wait behind 30,000-character notes (scripts/bench-api.ts)
  *   api-mixed      RSS of one API process under 60 s of 95% short and 5% 30,000-character notes (scripts/bench-api.ts)
  *   queue          100,000 notes through POST /v1/jobs, two workers, into PostgreSQL (scripts/bench-queue.ts)
+ *   amqp           the same notes published to RabbitMQ, two AMQP bridge processes, into PostgreSQL (scripts/bench-amqp.ts)
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ const BENCHES = [
   { names: ['extract-core'], script: 'bench-extract-core.ts' },
   { names: ['api-extract', 'long-note', 'api-mixed'], script: 'bench-api.ts' },
   { names: ['queue'], script: 'bench-queue.ts' },
+  { names: ['amqp'], script: 'bench-amqp.ts' },
 ];
 
 const { values } = parseArgs({ options: { only: { type: 'string' } }, allowPositionals: true, strict: false });

@@ -88,6 +88,16 @@ export interface Config {
   retrainAfterCorrections: number;
   /** Drift thresholds on the drift score (0–1): below watch nothing; watch, retrain, alert above each. */
   driftThresholds: { watch: number; retrain: number; alert: number };
+  /** The AMQP (RabbitMQ) ingest bridge: broker URL (amqp:// or amqps://, credentials in it). */
+  amqpUrl: string;
+  /** The queue the bridge consumes notes from (declared durable if missing). */
+  amqpQueue: string;
+  /** The exchange records are published to (a durable topic exchange, routing key `record`). */
+  amqpExchange: string;
+  /** The queue bad messages are moved to, with the reason in headers (declared durable if missing). */
+  amqpDeadLetterQueue: string;
+  /** Messages the broker hands the bridge before it acknowledges them (basic.qos prefetch): the bound of notes in memory. */
+  amqpPrefetch: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -152,6 +162,13 @@ export function loadConfig(env: Env = process.env): Config {
     if (value === undefined || value === '') return fallback;
     if (/^[a-z_][a-z0-9_]{0,62}$/.test(value)) return value;
     problems.push(`${name}: must be lower-case letters, digits and underscores (starting with a letter or _), got "${value}"`);
+    return fallback;
+  };
+  const amqpName = (name: string, fallback: string): string => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    if (/^[A-Za-z0-9._:-]{1,255}$/.test(value) && !value.startsWith('amq.')) return value;
+    problems.push(`${name}: must be 1 to 255 letters, digits, '.', '_', ':' or '-' (not starting with amq.), got "${value}"`);
     return fallback;
   };
   const fraction = (name: string, fallback: number): number => {
@@ -231,8 +248,14 @@ export function loadConfig(env: Env = process.env): Config {
       retrain: fraction('DRIFT_RETRAIN_AT', 0.05),
       alert: fraction('DRIFT_ALERT_AT', 0.1),
     },
+    amqpUrl: url('AMQP_URL', ['amqp:', 'amqps:'], 'amqp://guest:guest@127.0.0.1:5672'),
+    amqpQueue: amqpName('AMQP_QUEUE', 'behealthy.notes'),
+    amqpExchange: amqpName('AMQP_EXCHANGE', 'behealthy.records'),
+    amqpDeadLetterQueue: amqpName('AMQP_DEAD_LETTER_QUEUE', 'behealthy.notes.dead'),
+    amqpPrefetch: integer('AMQP_PREFETCH', 200, 1, 10_000),
   };
   if (config.apiHeapLimitMb > 0 && config.apiHeapLimitMb < 128) problems.push(`API_HEAP_LIMIT_MB: must be 0 (V8's own limit) or at least 128 (the model alone takes about 50 MB of heap), got ${config.apiHeapLimitMb}`);
+  if (config.amqpQueue === config.amqpDeadLetterQueue) problems.push(`AMQP_QUEUE, AMQP_DEAD_LETTER_QUEUE: must differ, both are "${config.amqpQueue}"`);
   const { watch, retrain, alert } = config.driftThresholds;
   if (!(watch <= retrain && retrain <= alert)) {
     problems.push(`DRIFT_WATCH_AT, DRIFT_RETRAIN_AT, DRIFT_ALERT_AT: must not decrease, got ${watch}, ${retrain}, ${alert}`);

@@ -48,6 +48,12 @@ export const ERROR_CATALOGUE = {
   NER_ERR_DRIFT_NOT_MEASURED: { statusCode: 404, summary: 'No finished nightly run has measured drift yet.' },
   NER_ERR_RUN_NOT_FOUND: { statusCode: 404, summary: 'No recorded run has this id (or the id prefix matches several runs).' },
   NER_ERR_RUN_INVALID: { statusCode: 500, summary: 'A run file in the runs folder is not valid JSON or lacks a required field.' },
+  NER_ERR_INGEST_MALFORMED_JSON: { statusCode: 400, summary: 'A broker message is not a JSON object (not UTF-8, not JSON, or JSON of another shape); it goes to the dead-letter queue.' },
+  NER_ERR_INGEST_BAD_ID: { statusCode: 400, summary: 'A broker message has no id, or one that is not a non-empty string or a number; it goes to the dead-letter queue.' },
+  NER_ERR_INGEST_BAD_TEXT: { statusCode: 400, summary: 'A broker message has no text, or text that is not a string; it goes to the dead-letter queue.' },
+  NER_ERR_INGEST_NOTE_TOO_LONG: { statusCode: 413, summary: 'A broker message\'s text is longer than MAX_NOTE_CHARS; it goes to the dead-letter queue.' },
+  NER_ERR_INGEST_UNSTORABLE_TEXT: { statusCode: 400, summary: 'A broker message\'s id or text holds a NUL character or an unpaired UTF-16 surrogate, which PostgreSQL cannot store; it goes to the dead-letter queue.' },
+  NER_ERR_INGEST_EXTRACTION_FAILED: { statusCode: 500, summary: 'Extracting a broker message\'s note failed unexpectedly; it goes to the dead-letter queue rather than being redelivered forever.' },
   NER_ERR_INTERNAL: { statusCode: 500, summary: 'An unexpected server error; the server log has the details under the request id.' },
 } as const satisfies Record<string, { statusCode: number; summary: string }>;
 

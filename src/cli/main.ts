@@ -10,13 +10,14 @@ import { dbCommand } from './db.js';
 import { driftCommand } from './drift.js';
 import { serveCommand } from './serve.js';
 import { workerCommand } from './worker.js';
+import { ingestCommand } from './ingest.js';
 import { trainCommand } from './train.js';
 import { modelsCommand } from './models.js';
 import { retrainCommand } from './retrain.js';
 import { runsCommand } from './runs.js';
 import { tuneCommand } from './tune.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, tuneCommand, retrainCommand, runsCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, batchCommand, correctionsCommand, dbCommand, driftCommand, modelsCommand];
+const COMMANDS: readonly Command[] = [trainCommand, tuneCommand, retrainCommand, runsCommand, evaluateCommand, extractCommand, serveCommand, workerCommand, ingestCommand, batchCommand, correctionsCommand, dbCommand, driftCommand, modelsCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

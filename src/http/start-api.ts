@@ -13,6 +13,7 @@ import { buildApp } from './build-app.js';
 import { finishResponsesOnClose } from './graceful-close.js';
 import { Queue } from 'bullmq';
 import { registerQueueMetrics } from '../monitoring/queue-metrics.js';
+import { registerIngestMetrics } from '../monitoring/ingest-metrics.js';
 import { registerNightlyMetrics } from '../monitoring/nightly-metrics.js';
 import { createPgNightlyRunStore } from '../store/nightly-run-store.js';
 import { createJobService } from '../queue/job-service.js';
@@ -58,6 +59,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const nightlyQueue = new Queue(NIGHTLY_QUEUE, { connection: redis, prefix: config.queuePrefix });
   nightlyQueue.on('error', () => {});
   registerQueueMetrics(metrics.registry, { queues: [extractJobs, nightlyQueue], redis, notesProcessedKey: notesProcessedKey(config.queuePrefix) });
+  registerIngestMetrics(metrics.registry, { redis, prefix: config.queuePrefix });
   const nightlyRuns = createPgNightlyRunStore(pool);
   registerNightlyMetrics(metrics.registry, nightlyRuns);
   const corrections = createPgCorrectionStore(pool);

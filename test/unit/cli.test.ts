@@ -176,6 +176,15 @@ describe('behealthy CLI', () => {
     expect(stderr).toContain('NER_ERR_CLI_USAGE');
   });
 
+  it('ingest: names its one source, amqp, and checks --prefetch before connecting anywhere', async () => {
+    for (const argv of [['ingest'], ['ingest', 'kafka'], ['ingest', 'amqp', 'amqp'], ['ingest', 'amqp', '--prefetch', '0'], ['ingest', 'amqp', '--prefetch', 'many'], ['ingest', 'amqp', '--nope']]) {
+      const { code, stderr } = await run(argv);
+      expect(code, argv.join(' ')).toBe(2);
+      expect(stderr).toContain('NER_ERR_CLI_USAGE');
+    }
+    expect((await run(['ingest', '--help'])).stdout).toContain('behealthy ingest amqp');
+  });
+
   it('prints nothing but the JSON record on stdout when run as a process (no library banners)', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,

@@ -51,6 +51,19 @@ describe('loadConfig', () => {
     for (const name of ['QUEUE_KEEP_COMPLETED_SECONDS', 'QUEUE_KEEP_FAILED_SECONDS', 'RECORD_TEXT_RETENTION_DAYS']) expect(message).toContain(`${name}:`);
   });
 
+  it('parses the AMQP bridge variables, and rejects bad ones together without printing a password', () => {
+    expect(loadConfig({})).toMatchObject({
+      amqpUrl: 'amqp://guest:guest@127.0.0.1:5672', amqpQueue: 'behealthy.notes', amqpExchange: 'behealthy.records', amqpDeadLetterQueue: 'behealthy.notes.dead', amqpPrefetch: 200,
+    });
+    expect(loadConfig({ AMQP_URL: 'amqps://u:p@mq:5671/vh', AMQP_QUEUE: 'pharmacy.notes', AMQP_EXCHANGE: 'ner:records', AMQP_DEAD_LETTER_QUEUE: 'pharmacy.notes-dead', AMQP_PREFETCH: '50' })).toMatchObject({
+      amqpUrl: 'amqps://u:p@mq:5671/vh', amqpQueue: 'pharmacy.notes', amqpExchange: 'ner:records', amqpDeadLetterQueue: 'pharmacy.notes-dead', amqpPrefetch: 50,
+    });
+    const message = problemsOf({ AMQP_URL: 'http://u:hunter2@mq', AMQP_QUEUE: 'has space', AMQP_EXCHANGE: 'amq.topic', AMQP_DEAD_LETTER_QUEUE: 'x'.repeat(256), AMQP_PREFETCH: '0' });
+    for (const name of ['AMQP_URL', 'AMQP_QUEUE', 'AMQP_EXCHANGE', 'AMQP_DEAD_LETTER_QUEUE', 'AMQP_PREFETCH']) expect(message).toContain(`${name}:`);
+    expect(message).not.toContain('hunter2');
+    expect(problemsOf({ AMQP_QUEUE: 'notes', AMQP_DEAD_LETTER_QUEUE: 'notes' })).toContain('must differ');
+  });
+
   it('parses the memory bounds of an API process: characters extracted at once and the V8 heap limit', () => {
     expect(loadConfig({})).toMatchObject({ extractMaxCharsInFlight: 200_000, apiHeapLimitMb: 256 });
     expect(loadConfig({ EXTRACT_MAX_CHARS_IN_FLIGHT: '0', API_HEAP_LIMIT_MB: '0' })).toMatchObject({ extractMaxCharsInFlight: 0, apiHeapLimitMb: 0 });

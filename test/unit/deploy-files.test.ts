@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { createServiceMetrics } from '../../src/monitoring/metrics.js';
 import { registerNightlyMetrics } from '../../src/monitoring/nightly-metrics.js';
+import { registerIngestMetrics } from '../../src/monitoring/ingest-metrics.js';
 import { registerQueueMetrics } from '../../src/monitoring/queue-metrics.js';
 import type { NightlyRunStore } from '../../src/store/nightly-run-store.js';
 
@@ -57,6 +58,7 @@ function apiRegistry() {
   // Queue and nightly metrics read Redis / PostgreSQL at scrape time: here they only need registering.
   registerQueueMetrics(registry, { queues: [], redis: { status: 'end' } as unknown as Redis, notesProcessedKey: 'test:behealthy:notes-processed' });
   registerNightlyMetrics(registry, noNightlyRuns);
+  registerIngestMetrics(registry, { redis: { status: 'end' } as unknown as Redis, prefix: 'test' });
   return registry;
 }
 

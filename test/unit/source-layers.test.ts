@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
  * The source tree's rooms and the direction of their imports: a room imports only rooms below it. In
  * src/core: text < tagger < clinical < evaluation < the files at core's top (extract.ts, crf-ner-model.ts),
  * and core imports nothing outside itself but errors.ts. Around it: core < corpus < registry < training <
- * store < monitoring < queue < http < cli. The files at src's top (config, errors, the extractor, the
+ * store < monitoring < queue < ingest < http < cli. The files at src's top (config, errors, the extractor, the
  * process entry points) are the shared frame and may be imported from anywhere.
  */
 const SRC = resolve(import.meta.dirname, '../../src');
