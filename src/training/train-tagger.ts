@@ -135,12 +135,13 @@ export function domainsOf(spec: Pick<TrainingSpec, 'domains'>, domain: string | 
   return domains;
 }
 
-/** The tagger of a trained model: for sentences of `domain` when given (its weights folded with that domain's), else as served. */
 /** Maps that leave a probability as it is: notes' entities, lexicon spans included, carry their raw probability. */
 export const RAW_NOTES_CONFIDENCE: NotesCalibration = {
   spans: { method: 'isotonic', knots: [], observations: 0 },
   lexiconSpans: { method: 'isotonic', knots: [], observations: 0 },
 };
+
+/** The tagger of a trained model: for sentences of `domain` when given (its weights folded with that domain's), else as served. */
 
 export function modelFromBytes(crfBytes: Uint8Array, spec: TrainingSpec, resources: ModelResources, version: string, domain?: string, notesCalibration?: NotesCalibration): CrfNerModel {
   const model = createCrfNerModel({
