@@ -216,7 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
   const hostPorts = (name: string): HostPort[] => {
     const value = env[name]?.trim();
     if (value === undefined || value === '') return [];
-    const parsed = value.split(',').map((item) => /^\[?([^\s\[\]]+?)\]?:(\d{1,5})$/.exec(item.trim()));
+    const parsed = value.split(',').map((item) => /^\[?([^\s[\]]+?)\]?:(\d{1,5})$/.exec(item.trim()));
     if (parsed.some((m) => !m || Number(m[2]) < 1 || Number(m[2]) > 65535)) {
       problems.push(`${name}: must be comma-separated host:port pairs, got "${value}"`);
       return [];
