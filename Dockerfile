@@ -3,7 +3,7 @@
 # nightly run); docker-compose.yml runs both. Other commands: `docker run IMAGE extract "note"`, `db migrate`.
 #
 # Build: compile TypeScript and the native CRFsuite binding (node-gyp needs python3, make, g++).
-FROM node:20-bookworm AS build
+FROM node:24-bookworm AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json ./
@@ -17,7 +17,7 @@ RUN npm ci --no-audit --no-fund && npm prune --omit=dev \
   && node -e "require('crfsuite')" && node dist/cli/bin.js --help >/dev/null
 
 # Runtime: the compiled service, its production dependencies and the shipped models, as a non-root user.
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production MODEL_DIR=/app/models HOST=0.0.0.0 PORT=3000 \
   INBOX_DIR=/app/var/inbox OUTBOX_DIR=/app/var/outbox
 WORKDIR /app

@@ -7,6 +7,9 @@
  *   api-mixed      RSS of one API process under 60 s of 95% short and 5% 30,000-character notes (scripts/bench-api.ts)
  *   queue          100,000 notes through POST /v1/jobs, two workers, into PostgreSQL (scripts/bench-queue.ts)
  *   amqp           the same notes published to RabbitMQ, two AMQP bridge processes, into PostgreSQL (scripts/bench-amqp.ts)
+ *   queue          100,000 notes through POST /v1/jobs, two workers, into PostgreSQL (scripts/bench-queue.ts),
+ *                  with the capacity figures (CPU, RSS, Redis bytes per queued note, PostgreSQL bytes per record)
+ *   queue-pgbouncer  the same through PgBouncer in transaction pooling, as a ratio of queue's notes/s
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,7 +18,7 @@ import { parseArgs } from 'node:util';
 const BENCHES = [
   { names: ['extract-core'], script: 'bench-extract-core.ts' },
   { names: ['api-extract', 'long-note', 'api-mixed'], script: 'bench-api.ts' },
-  { names: ['queue'], script: 'bench-queue.ts' },
+  { names: ['queue', 'queue-pgbouncer'], script: 'bench-queue.ts' },
   { names: ['amqp'], script: 'bench-amqp.ts' },
 ];
 

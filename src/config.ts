@@ -54,10 +54,28 @@ export interface Config {
   /** How long a SIGTERM waits for in-flight requests before exiting anyway. */
   shutdownTimeoutMs: number;
   redisUrl: string;
+  /**
+   * Redis Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME): the sentinels asked for the current primary of the
+   * named master; empty when Redis is one server or a cluster. REDIS_URL's password and TLS (rediss:) still apply.
+   */
+  redisSentinels: HostPort[];
+  redisSentinelName: string;
+  /** Redis Cluster (REDIS_CLUSTER_NODES): some nodes of the cluster; empty otherwise. QUEUE_PREFIX is then hash-tagged. */
+  redisClusterNodes: HostPort[];
   databaseUrl: string;
+  /**
+   * PostgreSQL is reached through PgBouncer in transaction pooling: DATABASE_SCHEMA is not sent as a startup
+   * option (PgBouncer refuses it); the server's search_path must name it (migrations check).
+   */
+  databasePgBouncer: boolean;
+  /** Connections each API process keeps to PostgreSQL (or PgBouncer); a worker keeps WORKER_CONCURRENCY + 1. */
+  databasePoolMax: number;
   /** PostgreSQL schema of the tables (tests use a fresh one per run). */
   databaseSchema: string;
-  /** Prefix of every BullMQ key in Redis (tests use their own). */
+  /**
+   * Prefix of every BullMQ key in Redis (tests use their own). With Redis Cluster it is QUEUE_PREFIX in braces,
+   * `{behealthy}`: a hash tag, so that every key of a queue is in one slot, as BullMQ's scripts need.
+   */
   queuePrefix: string;
   /** Notes per `extract` job when a submission is split. */
   jobBatchSize: number;
@@ -98,6 +116,11 @@ export interface Config {
   amqpDeadLetterQueue: string;
   /** Messages the broker hands the bridge before it acknowledges them (basic.qos prefetch): the bound of notes in memory. */
   amqpPrefetch: number;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -171,6 +194,14 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`${name}: must be 1 to 255 letters, digits, '.', '_', ':' or '-' (not starting with amq.), got "${value}"`);
     return fallback;
   };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const value = env[name]?.trim().toLowerCase();
+    if (value === undefined || value === '') return fallback;
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    problems.push(`${name}: must be true or false, got "${env[name]}"`);
+    return fallback;
+  };
   const fraction = (name: string, fallback: number): number => {
     const value = env[name];
     if (value === undefined || value === '') return fallback;
@@ -199,6 +230,24 @@ export function loadConfig(env: Env = process.env): Config {
       return fallback;
     }
   };
+  const hostPorts = (name: string): HostPort[] => {
+    const value = env[name]?.trim();
+    if (value === undefined || value === '') return [];
+    const parsed = value.split(',').map((item) => /^\[?([^\s[\]]+?)\]?:(\d{1,5})$/.exec(item.trim()));
+    if (parsed.some((m) => !m || Number(m[2]) < 1 || Number(m[2]) > 65535)) {
+      problems.push(`${name}: must be comma-separated host:port pairs, got "${value}"`);
+      return [];
+    }
+    return parsed.map((m) => ({ host: m![1]!, port: Number(m![2]) }));
+  };
+  const redisSentinels = hostPorts('REDIS_SENTINELS');
+  const redisClusterNodes = hostPorts('REDIS_CLUSTER_NODES');
+  const redisSentinelName = env.REDIS_SENTINEL_NAME?.trim() ?? '';
+  if (redisSentinels.length > 0 && redisClusterNodes.length > 0) problems.push('REDIS_SENTINELS, REDIS_CLUSTER_NODES: set one or the other (Sentinel or Cluster), not both');
+  if (redisSentinels.length > 0 && redisSentinelName === '') problems.push('REDIS_SENTINEL_NAME: must name the master the sentinels monitor when REDIS_SENTINELS is set');
+  if (redisSentinels.length === 0 && redisSentinelName !== '') problems.push('REDIS_SENTINELS: must list the sentinels (host:port,…) when REDIS_SENTINEL_NAME is set');
+  const queuePrefix = identifier('QUEUE_PREFIX', 'behealthy');
+
   const apiKeys = (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
   if (apiKeys.some((k) => k.length < MIN_API_KEY_LENGTH)) {
     problems.push(`API_KEYS: every key must be at least ${MIN_API_KEY_LENGTH} characters (comma-separated)`);
@@ -226,9 +275,14 @@ export function loadConfig(env: Env = process.env): Config {
     apiHeapLimitMb: integer('API_HEAP_LIMIT_MB', 256, 0, 1_048_576),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+    redisSentinels,
+    redisSentinelName,
+    redisClusterNodes,
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432/test'),
+    databasePgBouncer: flag('DATABASE_PGBOUNCER', false),
+    databasePoolMax: integer('DATABASE_POOL_MAX', 4, 1, 1_000),
     databaseSchema: identifier('DATABASE_SCHEMA', 'public'),
-    queuePrefix: identifier('QUEUE_PREFIX', 'behealthy'),
+    queuePrefix: redisClusterNodes.length > 0 ? `{${queuePrefix}}` : queuePrefix,
     jobBatchSize: integer('JOB_BATCH_SIZE', 100, 1, 10_000),
     maxJobNotes: integer('MAX_JOB_NOTES', 10_000, 1),
     jobBodyLimitBytes: integer('JOB_BODY_LIMIT_BYTES', 256 * 1024 * 1024, 1024),

@@ -41,6 +41,7 @@ export const ERROR_CATALOGUE = {
   NER_ERR_JOB_NOT_FOUND: { statusCode: 404, summary: 'No bulk job has this id.' },
   NER_ERR_QUEUE_ACTION_REFUSED: { statusCode: 409, summary: 'The queue dashboard (/admin/queues) refused an action the queue or job does not allow in its state.' },
   NER_ERR_QUEUE_UNAVAILABLE: { statusCode: 503, summary: 'The route needs the job queue and Redis is not reachable at REDIS_URL.' },
+  NER_ERR_DATABASE_SCHEMA: { statusCode: 500, summary: "The connection's search_path does not put tables in DATABASE_SCHEMA (through PgBouncer the server must set it)." },
   NER_ERR_STORE_UNAVAILABLE: { statusCode: 503, summary: 'The route needs the record store and PostgreSQL is not reachable at DATABASE_URL.' },
   NER_ERR_INBOX_DAY_MISSING: { statusCode: 404, summary: 'A nightly run was asked for a day that has no folder in INBOX_DIR.' },
   NER_ERR_DRIFT_NO_PROFILE: { statusCode: 500, summary: 'The model card has no training profile this code can compare with (none, or written with other bins): no drift check.' },

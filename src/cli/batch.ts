@@ -27,8 +27,8 @@ export const batchCommand: Command = {
     const { config, stdout, stderr } = context;
     const day = values.date ?? previousDay(new Date(), config.nightlyTimeZone);
     assertDay(day);
-    const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: 2 });
-    const redis = createRedisConnection(config.redisUrl, { forBullmq: true });
+    const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, viaPgBouncer: config.databasePgBouncer, max: 2 });
+    const redis = createRedisConnection(config, { forBullmq: true });
     // The in-process worker logs to stderr, warnings only unless LOG_LEVEL asks for more: stdout is the summary.
     const logger = pino({ level: ['debug', 'trace'].includes(config.logLevel) ? config.logLevel : 'warn', base: { role: 'batch' } }, pino.destination(2));
     const worker = values['no-worker'] ? undefined : await startWorker(config, { logger });

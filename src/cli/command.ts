@@ -40,8 +40,8 @@ export function numberOption(value: string | undefined, name: string, fallback: 
 }
 
 /** A one-connection pool on DATABASE_URL, migrated (connection failures: NER_ERR_STORE_UNAVAILABLE), closed after `use`. */
-export async function withMigratedDatabase<T>(config: Pick<Config, 'databaseUrl' | 'databaseSchema'>, use: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: 1 });
+export async function withMigratedDatabase<T>(config: Pick<Config, 'databaseUrl' | 'databaseSchema' | 'databasePgBouncer'>, use: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, viaPgBouncer: config.databasePgBouncer, max: 1 });
   try {
     await migrate(pool, config.databaseSchema).catch((cause: unknown) => Promise.reject(storeError(cause, config.databaseUrl)));
     return await use(pool);

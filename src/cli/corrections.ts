@@ -73,7 +73,7 @@ function assertStorable(file: string, notes: readonly AnnotatedNote[]): void {
 /** The corrections trigger (RETRAIN_AFTER_CORRECTIONS), best effort: without Redis the import still stands. */
 async function retrainOnCount(config: Config, corrections: CorrectionStore): Promise<{ corrections: number; queued: boolean } | { skipped: string }> {
   if (config.retrainAfterCorrections <= 0) return { skipped: 'RETRAIN_AFTER_CORRECTIONS is 0' };
-  return withTrainQueue(config.redisUrl, config.queuePrefix, async (queue, redis, ready) => {
+  return withTrainQueue(config, config.queuePrefix, async (queue, redis, ready) => {
     if (!ready) return { skipped: `Redis unreachable at ${redactUrl(config.redisUrl)}: no retraining queued` };
     return retrainIfEnoughCorrections({ queue, redis, prefix: config.queuePrefix, corrections, threshold: config.retrainAfterCorrections });
   });

@@ -1,6 +1,6 @@
 import { redactUrl } from '../config.js';
 import { describeError } from '../error-description.js';
-import { NerError } from '../errors.js';
+import { isNerError, NerError } from '../errors.js';
 import { createDatabasePool } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { purgeRecordTexts } from '../store/text-retention.js';
@@ -25,9 +25,10 @@ export const dbCommand: Command = {
       context.stdout.write(`${JSON.stringify({ database: redactUrl(databaseUrl), schema: databaseSchema, days, recordTextsPurged: purged })}\n`);
       return 0;
     }
-    const pool = createDatabasePool(databaseUrl, { schema: databaseSchema, max: 1 });
+    const pool = createDatabasePool(databaseUrl, { schema: databaseSchema, viaPgBouncer: config.databasePgBouncer, max: 1 });
     try {
       const applied = await migrate(pool, databaseSchema).catch((cause: unknown) => {
+        if (isNerError(cause)) throw cause;
         throw new NerError('NER_ERR_STORE_UNAVAILABLE', `cannot migrate ${redactUrl(databaseUrl)}: ${describeError(cause)}`, { cause });
       });
       context.stdout.write(`${JSON.stringify({ database: redactUrl(databaseUrl), schema: databaseSchema, applied })}\n`);

@@ -19,7 +19,7 @@ export const retrainCommand: Command = {
   async run(argv, { config, stdout, stderr }) {
     const { values } = parseCommandArgs(argv, { margin: { type: 'string' }, queue: { type: 'boolean' }, json: { type: 'boolean' } }, usage);
     if (values.queue) {
-      return withTrainQueue(config.redisUrl, config.queuePrefix, async (queue, _redis, ready) => {
+      return withTrainQueue(config, config.queuePrefix, async (queue, _redis, ready) => {
         if (!ready) throw queueUnavailable(config.redisUrl);
         const queued = await queueRetrain(queue, 'manual', `behealthy retrain --queue by ${whoAmI()}`);
         stdout.write(`${JSON.stringify({ queued, queue: 'train', note: queued ? 'a worker will run it' : 'a manual retraining is already queued or running' })}\n`);

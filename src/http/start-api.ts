@@ -52,8 +52,8 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const { model } = loaded;
   const metrics = createServiceMetrics();
   options.onMetricsRegistry?.(metrics.registry);
-  const redis = createRedisConnection(config.redisUrl);
-  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: 4 });
+  const redis = createRedisConnection(config);
+  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, viaPgBouncer: config.databasePgBouncer, max: config.databasePoolMax });
   const store = createPgRecordStore(pool);
   const extractJobs = extractQueue(redis, config);
   const nightlyQueue = new Queue(NIGHTLY_QUEUE, { connection: redis, prefix: config.queuePrefix });
@@ -90,7 +90,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
       if (result.queued) log.info({ corrections: result.corrections }, 'retraining queued by corrections');
     },
     queues: [extractJobs, nightlyQueue],
-    dependencies: [redisDependency(redis, config.redisUrl), databaseDependency(pool, config.databaseUrl)],
+    dependencies: [redisDependency(redis, config), databaseDependency(pool, config.databaseUrl)],
     ...(options.exposition ? { exposition: options.exposition } : {}),
   });
   finishResponsesOnClose(app.server);

@@ -17,7 +17,7 @@ import { startAmqpBridge, type AmqpBridge } from './amqp-bridge.js';
 export type BridgeConfig = Pick<
   Config,
   | 'amqpUrl' | 'amqpQueue' | 'amqpExchange' | 'amqpDeadLetterQueue' | 'amqpPrefetch' | 'jobBatchSize' | 'maxNoteChars' | 'modelDir' | 'modelReloadPollMs'
-  | 'extractSliceTokens' | 'databaseUrl' | 'databaseSchema' | 'redisUrl' | 'queuePrefix' | 'logLevel'
+  | 'extractSliceTokens' | 'databaseUrl' | 'databaseSchema' | 'databasePgBouncer' | 'redisUrl' | 'redisSentinels' | 'redisSentinelName' | 'redisClusterNodes' | 'queuePrefix' | 'logLevel'
 >;
 
 export interface RunningBridge {
@@ -55,7 +55,7 @@ export async function startBridgeProcess(config: BridgeConfig, options: { logger
       reloader = watchProductionModel({ modelsDir: config.modelDir, initial: loaded, pollMs: config.modelReloadPollMs, log: logger, onSwap: (next) => swappable.swap(next.model) });
     }
   }
-  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: 3 });
+  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, viaPgBouncer: config.databasePgBouncer, max: 3 });
   const applied = await migrateWhenReachable(pool, config.databaseSchema, {
     onUnreachable: (attempt, delayMs, error) =>
       logger.warn({ attempt, retryInMs: delayMs, error: error.message, database: redactUrl(config.databaseUrl) }, 'PostgreSQL unreachable: cannot migrate the database yet; trying again'),
@@ -65,7 +65,7 @@ export async function startBridgeProcess(config: BridgeConfig, options: { logger
   const submissionId = bridgeSubmissionId(config.amqpQueue);
   await store.createSubmission({ jobId: submissionId, notes: 0, batches: 0, source: `amqp:${config.amqpQueue}` });
 
-  const redis = createRedisConnection(config.redisUrl);
+  const redis = createRedisConnection(config);
   redis.connect().catch(() => {});
   const connection = new Connection({
     url: config.amqpUrl,

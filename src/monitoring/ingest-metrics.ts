@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /**
@@ -29,7 +29,7 @@ export interface IngestCounts {
 }
 
 /** Adds a bridge's counts to the shared hash (fields `event:<name>` and `code:<NER_ERR_…>`). */
-export async function addIngestCounts(redis: Redis, prefix: string, counts: IngestCounts): Promise<void> {
+export async function addIngestCounts(redis: Redis | Cluster, prefix: string, counts: IngestCounts): Promise<void> {
   const key = ingestCountsKey(prefix);
   const pipeline = redis.pipeline();
   for (const [event, n] of Object.entries(counts.events)) if (n) pipeline.hincrby(key, `event:${event}`, n);
@@ -38,11 +38,11 @@ export async function addIngestCounts(redis: Redis, prefix: string, counts: Inge
 }
 
 /** Records the depth of a consumed queue (messages ready, consumers) as read from the broker now. */
-export async function setIngestDepth(redis: Redis, prefix: string, queue: string, depth: { messages: number; consumers: number }, now = Date.now()): Promise<void> {
+export async function setIngestDepth(redis: Redis | Cluster, prefix: string, queue: string, depth: { messages: number; consumers: number }, now = Date.now()): Promise<void> {
   await redis.hset(ingestDepthKey(prefix), queue, JSON.stringify({ ...depth, at: now }));
 }
 
-export function registerIngestMetrics(registry: Registry, { redis, prefix, now = Date.now }: { redis: Redis; prefix: string; now?: () => number }): void {
+export function registerIngestMetrics(registry: Registry, { redis, prefix, now = Date.now }: { redis: Redis | Cluster; prefix: string; now?: () => number }): void {
   const readCounts = async (): Promise<Record<string, string>> => (redis.status === 'ready' ? await redis.hgetall(ingestCountsKey(prefix)).catch(() => ({})) : {});
   const seen = new Map<string, number>();
   const advance = (counter: Counter<string>, field: string, labels: Record<string, string>, total: number): void => {

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 const STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
@@ -10,7 +10,7 @@ const STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
  * Redis is down (the scrape still succeeds).
  */
 /** notesProcessedKey: the Redis key the workers count processed notes in (queue/redis-connection.ts names it). */
-export function registerQueueMetrics(registry: Registry, { queues, redis, notesProcessedKey }: { queues: readonly Queue[]; redis: Redis; notesProcessedKey: string }): void {
+export function registerQueueMetrics(registry: Registry, { queues, redis, notesProcessedKey }: { queues: readonly Queue[]; redis: Redis | Cluster; notesProcessedKey: string }): void {
   new Gauge({
     name: 'behealthy_queue_jobs',
     help: 'Jobs per queue and state (a job of the extract queue is a batch of notes)',

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { redactUrl } from '../config.js';
 import { isConnectionError, sqlStateOf } from '../store/sql-state.js';
 import { NerError } from '../errors.js';
-import { redisReady } from './redis-connection.js';
+import { redisReady, type RedisClient } from './redis-connection.js';
 import type { RecordStore, StoredRecord, SubmissionProgress } from '../store/record-store.js';
 import { batchJobId, EXTRACT_JOB_OPTIONS, type ExtractBatchData, type SubmittedNote } from './queues.js';
 import { flattenNote, storedNoteKey } from './submitted-note.js';
@@ -55,7 +54,7 @@ export function withStoreErrors<T>(promise: Promise<T>, databaseUrl: string): Pr
 
 export function createJobService(deps: {
   queue: Queue<ExtractBatchData>;
-  redis: Redis;
+  redis: RedisClient;
   store: RecordStore;
   batchSize: number;
   redisUrl: string;

@@ -1,5 +1,5 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { NightlyReport } from '../monitoring/nightly-report.js';
@@ -19,7 +19,7 @@ type NightlyConfig = Pick<
 >;
 
 /** What runNightly needs, built on a process's Redis connection and PostgreSQL pool. */
-export function createNightlyDeps(config: NightlyConfig, deps: { redis: Redis; pool: pg.Pool; store: RecordStore; drift?: DriftCheck }): NightlyDeps & { close(): Promise<void> } {
+export function createNightlyDeps(config: NightlyConfig, deps: { redis: RedisClient; pool: pg.Pool; store: RecordStore; drift?: DriftCheck }): NightlyDeps & { close(): Promise<void> } {
   const queue = extractQueue(deps.redis, config);
   const jobs = createJobService({ queue, redis: deps.redis, store: deps.store, batchSize: config.jobBatchSize, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
   return {
@@ -39,7 +39,7 @@ export function createNightlyDeps(config: NightlyConfig, deps: { redis: Redis; p
  */
 export async function startNightlyWorker(
   config: NightlyConfig,
-  deps: { connection: Redis; nightly: NightlyDeps; logger: Logger; /** After each run (e.g. queue a retraining on a drift verdict). */ afterRun?: (day: string, report: NightlyReport) => Promise<void> },
+  deps: { connection: RedisClient; nightly: NightlyDeps; logger: Logger; /** After each run (e.g. queue a retraining on a drift verdict). */ afterRun?: (day: string, report: NightlyReport) => Promise<void> },
 ): Promise<{ worker: Worker<NightlyJobData, NightlyReport>; queue: Queue<NightlyJobData>; close(): Promise<void> }> {
   const queue = new Queue<NightlyJobData>(NIGHTLY_QUEUE, { connection: deps.connection, prefix: config.queuePrefix });
   queue.on('error', () => {});

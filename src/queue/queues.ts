@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { Config } from '../config.js';
 import type { RetrainTrigger } from '../training/retrain.js';
 
@@ -76,7 +76,7 @@ export function extractRetentionOptions(retention: QueueRetention): Pick<JobsOpt
 }
 
 /** The `extract` queue with the configured retention as every job's default: every producer opens it here. */
-export function extractQueue(connection: Redis, config: QueueRetention & Pick<Config, 'queuePrefix'>): Queue<ExtractBatchData> {
+export function extractQueue(connection: RedisClient, config: QueueRetention & Pick<Config, 'queuePrefix'>): Queue<ExtractBatchData> {
   const queue = new Queue<ExtractBatchData>(EXTRACT_QUEUE, { connection, prefix: config.queuePrefix, defaultJobOptions: extractRetentionOptions(config) });
   queue.on('error', () => {}); // Redis down: /ready reports it, submitting answers 503.
   return queue;

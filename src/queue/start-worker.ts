@@ -38,7 +38,7 @@ export async function startWorker(config: Config, options: { logger?: Logger; /*
   const logger = options.logger ?? pino({ level: config.logLevel, base: { role: 'worker', pid: process.pid } });
   const loaded = await loadModel(config.modelDir);
   const { model } = loaded;
-  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, max: config.workerConcurrency + 1 });
+  const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, viaPgBouncer: config.databasePgBouncer, max: config.workerConcurrency + 1 });
   const applied = await migrateWhenReachable(pool, config.databaseSchema, {
     onUnreachable: (attempt, delayMs, error) =>
       logger.warn({ attempt, retryInMs: delayMs, error: error.message, database: redactUrl(config.databaseUrl) }, 'PostgreSQL unreachable: cannot migrate the database yet; trying again'),
@@ -61,8 +61,8 @@ export async function startWorker(config: Config, options: { logger?: Logger; /*
           },
         })
       : undefined;
-  const connection = createRedisConnection(config.redisUrl, { forBullmq: true });
-  const counters = createRedisConnection(config.redisUrl, { forBullmq: true });
+  const connection = createRedisConnection(config, { forBullmq: true });
+  const counters = createRedisConnection(config, { forBullmq: true });
   const worker = new Worker<ExtractBatchData, ExtractBatchResult>(
     EXTRACT_QUEUE,
     async (job) => {

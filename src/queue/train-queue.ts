@@ -1,11 +1,10 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CorrectionStore } from '../store/correction-store.js';
 import { describeError } from '../error-description.js';
 import type { RetrainTrigger } from '../training/retrain.js';
 import { TRAIN_QUEUE, type TrainJobData } from './queues.js';
-import { createRedisConnection, redisReady } from './redis-connection.js';
+import { createRedisConnection, redisReady, type RedisClient, type RedisTarget } from './redis-connection.js';
 
 /** Redis key holding when the last retraining finished (ISO time): corrections after it count towards the next. */
 export function lastRetrainKey(prefix: string): string {
@@ -15,7 +14,7 @@ export function lastRetrainKey(prefix: string): string {
 /** A retraining is not retried (a failure is recorded and the next trigger queues another). */
 const JOB_OPTIONS = { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } };
 
-export function trainQueue(connection: Redis, prefix: string): Queue<TrainJobData> {
+export function trainQueue(connection: RedisClient, prefix: string): Queue<TrainJobData> {
   const queue = new Queue<TrainJobData>(TRAIN_QUEUE, { connection, prefix });
   queue.on('error', () => {});
   return queue;
@@ -34,7 +33,7 @@ export async function queueRetrain(queue: Queue<TrainJobData>, trigger: RetrainT
  * retraining finished (0 turns it off). Called after corrections are stored.
  */
 export async function retrainIfEnoughCorrections(
-  deps: { queue: Queue<TrainJobData>; redis: Redis; prefix: string; corrections: CorrectionStore; threshold: number },
+  deps: { queue: Queue<TrainJobData>; redis: RedisClient; prefix: string; corrections: CorrectionStore; threshold: number },
 ): Promise<{ corrections: number; queued: boolean }> {
   if (deps.threshold <= 0) return { corrections: 0, queued: false };
   const last = await deps.redis.get(lastRetrainKey(deps.prefix));
@@ -46,7 +45,7 @@ export async function retrainIfEnoughCorrections(
 
 /** The `train` queue's processor in a worker process: one retraining at a time, its finish time kept in Redis. */
 export function startTrainWorker<Result>(
-  deps: { connection: Redis; prefix: string; logger: Logger; retrain: (data: TrainJobData) => Promise<Result> },
+  deps: { connection: RedisClient; prefix: string; logger: Logger; retrain: (data: TrainJobData) => Promise<Result> },
 ): Worker<TrainJobData, Result> {
   const worker = new Worker<TrainJobData, Result>(
     TRAIN_QUEUE,
@@ -72,8 +71,8 @@ export async function retrainOnDrift(queue: Queue<TrainJobData>, day: string, dr
 }
 
 /** The train queue on a connection of its own for one use (the CLI); closed after. `ready` is false when Redis is unreachable. */
-export async function withTrainQueue<T>(redisUrl: string, prefix: string, use: (queue: Queue<TrainJobData>, redis: Redis, ready: boolean) => Promise<T>): Promise<T> {
-  const redis = createRedisConnection(redisUrl, { forBullmq: true });
+export async function withTrainQueue<T>(target: string | RedisTarget, prefix: string, use: (queue: Queue<TrainJobData>, redis: RedisClient, ready: boolean) => Promise<T>): Promise<T> {
+  const redis = createRedisConnection(target, { forBullmq: true });
   const queue = trainQueue(redis, prefix);
   try {
     return await use(queue, redis, await redisReady(redis));

@@ -3,14 +3,18 @@ import { redactUrl } from '../config.js';
 import type { DependencyCheck } from '../dependency-check.js';
 
 /** A PostgreSQL pool that tolerates the server being absent: connections are made on demand and time out fast. */
-export function createDatabasePool(url: string, options: { max?: number; schema?: string } = {}): pg.Pool {
+/**
+ * `schema` goes to the server as a startup option (search_path); `viaPgBouncer` leaves it out, since PgBouncer
+ * refuses startup options: the server then sets the search_path (migrate() checks it).
+ */
+export function createDatabasePool(url: string, options: { max?: number; schema?: string; viaPgBouncer?: boolean } = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
     // Tables live in DATABASE_SCHEMA (tests use a fresh one per run).
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    ...(options.schema && !options.viaPgBouncer ? { options: `-c search_path=${options.schema}` } : {}),
   });
   // An idle client whose server went away emits 'error' on the pool; the next query reconnects.
   pool.on('error', () => {});

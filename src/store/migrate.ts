@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { NerError } from '../errors.js';
 import { isConnectionError } from './sql-state.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
@@ -6,35 +7,60 @@ import { MIGRATIONS, type Migration } from './migrations.js';
 const MIGRATION_LOCK = 4_211_337;
 
 /**
- * Applies the migrations not yet applied, each in its own transaction, under an advisory lock so that
- * several workers starting together do not race. Returns the ids applied.
+ * Applies the migrations not yet applied, each in its own transaction, under a transaction-scoped advisory
+ * lock (pg_advisory_xact_lock) so that several workers starting together do not race: every statement that
+ * needs the lock runs in the transaction holding it, so the migration also works through PgBouncer's
+ * transaction pooling, where consecutive transactions may run on different server connections and a session
+ * lock would stay behind on one of them. Returns the ids applied.
+ *
+ * `schema` must be where the connection's search_path puts new tables: set by the pool (DATABASE_SCHEMA as a
+ * startup option) or, through PgBouncer (DATABASE_PGBOUNCER), by the server; checked before anything is created.
  */
 export async function migrate(pool: pg.Pool, schema: string, migrations: readonly Migration[] = MIGRATIONS): Promise<string[]> {
   const client = await pool.connect();
+  const inTransaction = async <T>(work: () => Promise<T>): Promise<T> => {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      const result = await work();
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  };
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const { rows } = await client.query<{ id: string }>('SELECT id FROM schema_migrations');
-    const applied = new Set(rows.map((r) => r.id));
+    await inTransaction(async () => {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+      await assertSearchPath(client, schema);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    });
     const done: string[] = [];
     for (const migration of migrations) {
-      if (applied.has(migration.id)) continue;
-      await client.query('BEGIN');
-      try {
+      const applied = await inTransaction(async () => {
+        const { rowCount } = await client.query('SELECT 1 FROM schema_migrations WHERE id = $1', [migration.id]);
+        if (rowCount) return false;
         await client.query(migration.sql);
         await client.query('INSERT INTO schema_migrations (id) VALUES ($1)', [migration.id]);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      }
-      done.push(migration.id);
+        return true;
+      });
+      if (applied) done.push(migration.id);
     }
     return done;
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     client.release();
+  }
+}
+
+/** New tables go to `schema` (the first existing schema of the search_path), or NER_ERR_DATABASE_SCHEMA says how to make it so. */
+async function assertSearchPath(client: pg.PoolClient, schema: string): Promise<void> {
+  const { rows } = await client.query<{ path: string; current: string | null }>("SELECT current_setting('search_path') AS path, current_schema() AS current");
+  if (rows[0]?.current !== schema) {
+    throw new NerError(
+      'NER_ERR_DATABASE_SCHEMA',
+      `the connection's search_path is "${rows[0]?.path ?? ''}", not DATABASE_SCHEMA "${schema}": through PgBouncer (DATABASE_PGBOUNCER=true) set it on the server (ALTER ROLE … SET search_path = ${schema}, or PgBouncer's connect_query)`,
+    );
   }
 }
 

@@ -27,6 +27,20 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', apiKeys: ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb'], rateLimitPerMinute: 0, maxNoteChars: 500, redisUrl: 'rediss://r:6380' });
   });
 
+  it('parses Redis Sentinel and Redis Cluster; a cluster hash-tags the queue prefix; PgBouncer and pool sizes', () => {
+    expect(loadConfig({})).toMatchObject({ redisSentinels: [], redisSentinelName: '', redisClusterNodes: [], queuePrefix: 'behealthy', databasePgBouncer: false, databasePoolMax: 4 });
+    const sentinel = loadConfig({ REDIS_SENTINELS: 's1:26379, 10.0.0.2:26380,[::1]:26381', REDIS_SENTINEL_NAME: 'bh' });
+    expect(sentinel).toMatchObject({ redisSentinels: [{ host: 's1', port: 26379 }, { host: '10.0.0.2', port: 26380 }, { host: '::1', port: 26381 }], redisSentinelName: 'bh', queuePrefix: 'behealthy' });
+    const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'r1:7000,r2:7001', QUEUE_PREFIX: 'nightly_a' });
+    expect(cluster).toMatchObject({ redisClusterNodes: [{ host: 'r1', port: 7000 }, { host: 'r2', port: 7001 }], queuePrefix: '{nightly_a}' });
+    expect(loadConfig({ DATABASE_PGBOUNCER: 'true', DATABASE_POOL_MAX: '20' })).toMatchObject({ databasePgBouncer: true, databasePoolMax: 20 });
+    const message = problemsOf({ REDIS_SENTINELS: 's1', REDIS_CLUSTER_NODES: 'r1:70000', DATABASE_PGBOUNCER: 'maybe', DATABASE_POOL_MAX: '0' });
+    for (const name of ['REDIS_SENTINELS:', 'REDIS_CLUSTER_NODES:', 'DATABASE_PGBOUNCER:', 'DATABASE_POOL_MAX:']) expect(message).toContain(name);
+    expect(problemsOf({ REDIS_SENTINELS: 's1:26379' })).toContain('REDIS_SENTINEL_NAME:');
+    expect(problemsOf({ REDIS_SENTINEL_NAME: 'bh' })).toContain('REDIS_SENTINELS:');
+    expect(problemsOf({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'bh', REDIS_CLUSTER_NODES: 'r1:7000' })).toContain('not both');
+  });
+
   it('fails listing every bad variable at once, without printing a password', () => {
     const message = problemsOf({ PORT: 'eighty', MAX_NOTE_CHARS: '0', API_KEYS: 'short', REDIS_URL: 'http://x', DATABASE_URL: 'mysql://u:hunter2@db/x', LOG_LEVEL: 'loud', CORPUS_DIR: ' ' });
     for (const name of ['PORT', 'MAX_NOTE_CHARS', 'API_KEYS', 'REDIS_URL', 'DATABASE_URL', 'LOG_LEVEL', 'CORPUS_DIR']) expect(message).toContain(`${name}:`);
