@@ -13,7 +13,7 @@ import { decodeByMarginals, VITERBI, type SpanDecoding } from './tagger/span-dec
 import { viterbi } from './tagger/viterbi.js';
 import type { TokenSpan } from './tagger/label-codec.js';
 import { spellCorrected } from './tagger/gazetteer.js';
-import { foldDomainWeights } from './tagger/domains.js';
+import { foldDomainWeights, foldedAttributeIds } from './tagger/domains.js';
 import { routeNote, routerFeatures } from './tagger/note-router.js';
 import { kindEnricher } from './clinical/entity-kinds.js';
 import { NerError } from '../errors.js';
@@ -82,24 +82,19 @@ export interface NotesCalibration {
 
 /**
  * The model as served: tags with the serving domain's weights; a note is tagged with its routed domain's weights
- * when the model has a router, and each entity gets its kind when it has a kind classifier. Domains' weight
- * tables are folded when first used, then kept.
+ * when the model has a router, and each entity gets its kind when it has a kind classifier. Every domain's
+ * weight table is folded when the model is created.
  */
 export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   const { domains } = parts;
-  if (!domains) return domainTagger(parts, parts.weights, undefined);
+  if (!domains) return domainTagger(parts, undefined);
   const names = Object.keys(domains);
   const serving = parts.servingDomain ?? names[0];
   if (serving === undefined || !domains[serving]) throw new NerError('NER_ERR_MODEL_CARD_INVALID', `the serving domain "${String(serving)}" is not one of the model's domains (${names.join(', ')})`);
-  const taggers = new Map<string, CrfNerModel>();
+  const taggers = domainTaggers(parts, domains);
   const forDomain = (name: string): CrfNerModel => {
-    let tagger = taggers.get(name);
-    if (!tagger) {
-      const folded = domains[name];
-      if (!folded) throw new NerError('NER_ERR_INPUT_INVALID', `the model has no domain "${name}" (it has ${names.join(', ')})`);
-      tagger = domainTagger(parts, foldDomainWeights(parts.weights, folded), name);
-      taggers.set(name, tagger);
-    }
+    const tagger = taggers.get(name);
+    if (!tagger) throw new NerError('NER_ERR_INPUT_INVALID', `the model has no domain "${name}" (it has ${names.join(', ')})`);
     return tagger;
   };
   const { router } = parts.resources;
@@ -112,7 +107,23 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   };
 }
 
-function domainTagger(parts: CrfNerModelParts, weights: CrfWeights, domain: string | undefined): CrfNerModel {
+/**
+ * Every domain's tagger, its weights folded now onto one map of attribute names. A function of its own: the
+ * model file's weights (every attribute under every domain's name, most of a loaded model's memory) must not
+ * live on in a scope the taggers' closures keep.
+ */
+function domainTaggers(parts: CrfNerModelParts, domains: Readonly<Record<string, readonly string[]>>): Map<string, CrfNerModel> {
+  const { weights: augmented, ...withoutWeights } = parts;
+  const sharedIds = foldedAttributeIds(augmented, Object.values(domains));
+  const taggers = new Map<string, CrfNerModel>();
+  for (const [name, folded] of Object.entries(domains)) {
+    taggers.set(name, domainTagger({ ...withoutWeights, weights: foldDomainWeights(augmented, folded, sharedIds) }, name));
+  }
+  return taggers;
+}
+
+function domainTagger(parts: CrfNerModelParts, domain: string | undefined): CrfNerModel {
+  const { weights } = parts;
   const plan: FeaturePlan = planFeatures(parts.templates);
   const encoder = new FeatureEncoder(plan, weights.attributeIds, parts.resources, { weights });
   const { labels } = weights;

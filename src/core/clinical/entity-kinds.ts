@@ -29,18 +29,34 @@ function words(text: string): string[] {
   return (text.toLowerCase().match(WORD) ?? []) as string[];
 }
 
-/** Features of the entity text[start, end): its words, last word, endings, length, context and vocabulary matches. */
-export function kindFeatures(text: string, start: number, end: number, gazetteer: Gazetteer | null): string[] {
+/** Features of the entity text[start, end): its words, last word, endings, length, vocabulary matches and context. */
+export function kindFeatures(text: string, start: number, end: number, gazetteer: Gazetteer | null, memo?: Map<string, readonly string[]>): string[] {
   const span = text.slice(start, end);
+  let own = memo?.get(span);
+  if (own === undefined) {
+    own = spanFeatures(span, gazetteer);
+    if (memo) {
+      if (memo.size >= MAX_REMEMBERED_SPANS) memo.clear();
+      memo.set(span, own);
+    }
+  }
+  const features = [...own];
+  const before = words(text.slice(Math.max(0, start - CONTEXT_CHARS), start)).slice(-3);
+  const after = words(text.slice(end, end + CONTEXT_CHARS)).slice(0, 2);
+  before.forEach((word, i) => features.push(`b${before.length - i}=${word}`));
+  after.forEach((word, i) => features.push(`a${i + 1}=${word}`));
+  return features;
+}
+
+/** Spans' own features, remembered per span text by a serving enricher (the same names recur across notes). */
+const MAX_REMEMBERED_SPANS = 20_000;
+
+function spanFeatures(span: string, gazetteer: Gazetteer | null): string[] {
   const inside = words(span);
   const last = inside[inside.length - 1] ?? '';
   const features = ['bias', `span=${span.toLowerCase()}`, `first=${inside[0] ?? ''}`, `last=${last}`, `last4=${last.slice(-4)}`, `last5=${last.slice(-5)}`, `n=${Math.min(inside.length, 4)}`];
   for (const word of inside) features.push(`w=${word}`, `s3=${word.slice(-3)}`, `s4=${word.slice(-4)}`, `p4=${word.slice(0, 4)}`);
   if (/^[A-Z0-9]{2,6}$/.test(span)) features.push('abbreviation');
-  const before = words(text.slice(Math.max(0, start - CONTEXT_CHARS), start)).slice(-3);
-  const after = words(text.slice(end, end + CONTEXT_CHARS)).slice(0, 2);
-  before.forEach((word, i) => features.push(`b${before.length - i}=${word}`));
-  after.forEach((word, i) => features.push(`a${i + 1}=${word}`));
   if (gazetteer) {
     const tokens = splitSentences(span).flatMap((s) => s.tokens.map((t) => t.text.toLowerCase()));
     for (const match of gazetteer.matchSpans(tokens)) {
@@ -69,10 +85,11 @@ export function entityKind(classifier: KindClassifier, type: EntityType, feature
 
 /** The record step that gives each entity its kind. */
 export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | null): { name: string; apply(note: { text: string }, entities: Entity[]): void } {
+  const memo = new Map<string, readonly string[]>();
   return {
     name: 'kinds',
     apply: ({ text }, entities) => {
-      for (const entity of entities) entity.kind = entityKind(classifier, entity.type, kindFeatures(text, entity.start, entity.end, gazetteer));
+      for (const entity of entities) entity.kind = entityKind(classifier, entity.type, kindFeatures(text, entity.start, entity.end, gazetteer, memo));
     },
   };
 }

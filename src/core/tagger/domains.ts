@@ -31,9 +31,10 @@ export function withDomainAttributes(attributes: readonly (readonly string[])[],
  * domains, under the shared name; attributes of other domains are dropped. With no domain, the shared weights
  * alone. (The sums are computed once here, so a score can differ from the augmented model's in its last bits.)
  */
-export function foldDomainWeights(weights: CrfWeights, domains: readonly string[]): CrfWeights {
+export function foldDomainWeights(weights: CrfWeights, domains: readonly string[], sharedIds?: ReadonlyMap<string, number>): CrfWeights {
   const L = weights.labels.length;
   const prefixes = domains.map((d) => `${d}${DOMAIN_SEPARATOR}`);
+  if (sharedIds) return foldOnto(weights, prefixes, sharedIds);
   const rows = new Map<string, Float64Array>();
   const rowOf = (name: string): Float64Array => {
     let row = rows.get(name);
@@ -82,4 +83,69 @@ export function foldDomainWeights(weights: CrfWeights, domains: readonly string[
   }
   stateStart[A] = k;
   return { labels: weights.labels, attributeIds, numAttributes: A, stateStart, stateLabel, stateWeight, stateDense, transition: weights.transition };
+}
+
+/** The attribute names of every domain's folded table, with one id each: folded tables can share one map. */
+export function foldedAttributeIds(weights: CrfWeights, domainLists: readonly (readonly string[])[]): Map<string, number> {
+  const prefixes = [...new Set(domainLists.flat())].map((d) => `${d}${DOMAIN_SEPARATOR}`);
+  const ids = new Map<string, number>();
+  for (const name of weights.attributeIds.keys()) {
+    const separator = name.indexOf(DOMAIN_SEPARATOR);
+    let target: string | undefined;
+    if (separator < 0) target = name;
+    else {
+      const prefix = prefixes.find((p) => name.startsWith(p));
+      if (prefix) target = name.slice(prefix.length);
+    }
+    // A name cut from a longer one is a view of it in V8: a copy lets the model file's names go.
+    if (target !== undefined && !ids.has(target)) ids.set(separator < 0 ? target : ownCopy(target), ids.size);
+  }
+  return ids;
+}
+
+/**
+ * foldDomainWeights onto ids shared by several domains' tables (foldedAttributeIds): the map of attribute names,
+ * the largest part of a loaded model, is held once however many domains are served.
+ */
+function foldOnto(weights: CrfWeights, prefixes: readonly string[], ids: ReadonlyMap<string, number>): CrfWeights {
+  const L = weights.labels.length;
+  const A = ids.size;
+  const stateDense = new Float64Array(A * L);
+  for (const [name, id] of weights.attributeIds) {
+    let target: string | undefined;
+    if (name.indexOf(DOMAIN_SEPARATOR) < 0) target = name;
+    else {
+      const prefix = prefixes.find((p) => name.startsWith(p));
+      if (prefix) target = name.slice(prefix.length);
+    }
+    if (target === undefined) continue;
+    const a = ids.get(target);
+    if (a === undefined) continue;
+    for (let k = weights.stateStart[id] as number; k < (weights.stateStart[id + 1] as number); k++) {
+      const at = a * L + (weights.stateLabel[k] as number);
+      stateDense[at] = (stateDense[at] as number) + (weights.stateWeight[k] as number);
+    }
+  }
+  let features = 0;
+  for (let i = 0; i < stateDense.length; i++) if (stateDense[i] !== 0) features++;
+  const stateStart = new Uint32Array(A + 1);
+  const stateLabel = new Uint16Array(features);
+  const stateWeight = new Float64Array(features);
+  let k = 0;
+  for (let a = 0; a < A; a++) {
+    stateStart[a] = k;
+    for (let l = 0; l < L; l++) {
+      const w = stateDense[a * L + l] as number;
+      if (w === 0) continue;
+      stateLabel[k] = l;
+      stateWeight[k] = w;
+      k++;
+    }
+  }
+  stateStart[A] = k;
+  return { labels: weights.labels, attributeIds: ids, numAttributes: A, stateStart, stateLabel, stateWeight, stateDense, transition: weights.transition };
+}
+
+function ownCopy(text: string): string {
+  return text.split('').join('');
 }
