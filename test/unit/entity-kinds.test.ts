@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entityKind, kindFeatures, trainKindClassifier, type KindExample } from '../../src/core/clinical/entity-kinds.js';
+import { entityKind, kindFeatures, trainKindClassifier, underDiagnosisHeading, type KindExample } from '../../src/core/clinical/entity-kinds.js';
 import { buildGazetteer } from '../../src/core/tagger/gazetteer.js';
 
 const gazetteer = buildGazetteer([
@@ -48,5 +48,14 @@ describe('entity kinds', () => {
     expect(kind('Started on salbutamol.', 'salbutamol', 'treatment')).toBe('drug');
     expect(kind('Underwent cholecystectomy.', 'cholecystectomy', 'treatment')).toBe('procedure');
     expect(trainKindClassifier(examples())).toEqual(classifier);
+  });
+
+  it('reads a disease under a diagnosis heading on its line as a diagnosis, and nothing else', () => {
+    const note = 'Pt c/o fever x3d. Dx: typhoid.\nImpression - community acquired pneumonia\nfever since 2 days';
+    expect(underDiagnosisHeading(note, note.indexOf('typhoid'))).toBe(true);
+    expect(underDiagnosisHeading(note, note.indexOf('community'))).toBe(true);
+    expect(underDiagnosisHeading(note, note.indexOf('fever'))).toBe(false);
+    expect(underDiagnosisHeading(note, note.lastIndexOf('fever'))).toBe(false);
+    expect(underDiagnosisHeading('The redox: reaction', 12)).toBe(false);
   });
 });

@@ -89,7 +89,25 @@ export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | 
   return {
     name: 'kinds',
     apply: ({ text }, entities) => {
-      for (const entity of entities) entity.kind = entityKind(classifier, entity.type, kindFeatures(text, entity.start, entity.end, gazetteer, memo));
+      for (const entity of entities) {
+        entity.kind = entity.type === 'disease' && underDiagnosisHeading(text, entity.start)
+          ? 'diagnosis'
+          : entityKind(classifier, entity.type, kindFeatures(text, entity.start, entity.end, gazetteer, memo));
+      }
     },
   };
+}
+
+/**
+ * A heading that says what follows is a diagnosis, earlier on the entity's line: "Dx: typhoid", "Diagnosis -
+ * dengue", "Impression: CAP", "A/P: ...". Case reports, which taught the classifier, rarely write notes this
+ * way, and the writer has already said the kind.
+ */
+const DIAGNOSIS_HEADING = /(?:^|[^\p{L}])(?:dx|ddx|diagnos[ie]s|final diagnosis|impression|assessment|a\/p)\s*[:\-–]/iu;
+const LINE_LOOKBACK = 200;
+
+export function underDiagnosisHeading(text: string, start: number): boolean {
+  const from = Math.max(0, start - LINE_LOOKBACK);
+  const lineStart = text.lastIndexOf('\n', start - 1);
+  return DIAGNOSIS_HEADING.test(text.slice(Math.max(from, lineStart + 1), start));
 }
