@@ -139,7 +139,8 @@ export function brandEnricher(brands: BrandLexicon): { name: string; apply(note:
         if (!product) continue;
         entity.kind = 'drug';
         entity.generic = [...product.ingredients];
-        if (product.strength) entity.dosage = { text: entity.text, start: entity.start, end: entity.end, doseQuantity: { ...product.strength } };
+        // The strength is the note's only when it writes the product's number ("Dolo 650", not "Crocin").
+        if (product.strength && product.variant !== undefined) entity.dosage = { text: entity.text, start: entity.start, end: entity.end, doseQuantity: { ...product.strength } };
       }
     },
   };

@@ -12,30 +12,35 @@ export function dosageEnricher(): { name: string; apply(note: { text: string }, 
     name: 'dosage',
     apply: ({ text }, entities) => {
       const ordered = [...entities].sort((a, b) => a.start - b.start);
+      // What each drug's line says before it (its form or route), read first: the dosage of the drug before
+      // it ends where that begins ("... at night. Tab Telma 40").
+      const prefixes = ordered.map((entity, e) => {
+        if (entity.type !== 'treatment' || entity.kind === 'procedure') return null;
+        const lineStart = text.lastIndexOf('\n', entity.start - 1) + 1;
+        const from = e > 0 ? Math.max(lineStart, Math.min(entity.start, (ordered[e - 1] as Entity).end)) : lineStart;
+        const before = parseDosageBefore(text.slice(from, entity.start));
+        return { fields: before.fields, start: Math.min(entity.start, from + before.start) };
+      });
       for (let e = 0; e < ordered.length; e++) {
         const entity = ordered[e] as Entity;
-        if (entity.type !== 'treatment' || entity.kind === 'procedure') continue;
-        const lineStart = text.lastIndexOf('\n', entity.start - 1) + 1;
+        const prefix = prefixes[e];
+        if (!prefix) continue;
         const newline = text.indexOf('\n', entity.end);
         let after = newline === -1 ? text.length : newline;
         for (let n = e + 1; n < ordered.length; n++) {
           const next = ordered[n] as Entity;
-          if (next.start < entity.end) continue;
-          if (next.type === 'treatment') {
-            after = Math.min(after, next.start);
-            break;
-          }
+          if (next.start < entity.end || next.type !== 'treatment') continue;
+          after = Math.min(after, Math.max(entity.end, prefixes[n]?.start ?? next.start));
+          break;
         }
-        const previousEnd = e > 0 ? Math.max(lineStart, Math.min(entity.start, (ordered[e - 1] as Entity).end)) : lineStart;
-        const before = parseDosageBefore(text.slice(previousEnd, entity.start));
         const parsed = parseDosageAfter(text.slice(entity.end, after));
-        const fields: DosageFields = { ...before.fields, ...definedOnly(parsed.fields) };
-        if (before.fields.form !== undefined) fields.form = before.fields.form;
-        if (before.fields.route !== undefined && parsed.fields.route === undefined) fields.route = before.fields.route;
+        const fields: DosageFields = { ...definedOnly(parsed.fields) };
+        if (prefix.fields.form !== undefined) fields.form = prefix.fields.form;
+        if (prefix.fields.route !== undefined && parsed.fields.route === undefined) fields.route = prefix.fields.route;
         const brandDose = entity.dosage?.doseQuantity;
         if (!fields.doseQuantity && brandDose) fields.doseQuantity = brandDose;
         if (Object.keys(fields).length === 0) continue;
-        const start = Math.min(entity.start, previousEnd + before.start);
+        const start = prefix.start;
         const end = Math.max(entity.end, entity.end + parsed.end);
         const dosage: Dosage = { text: text.slice(start, end), start, end, ...fields };
         entity.dosage = dosage;
