@@ -85,7 +85,8 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
         let end = i + k;
         let variant = gluedVariant;
         const next = lower[end];
-        if (variant === undefined && next !== undefined && NUMBER.test(next) && !DOSE_UNIT_WORDS.has(lower[end + 1] ?? '')) {
+        // The number after the name is the product's when the list knows that product ("Dolo 650", not "Orofer XT 1 OD").
+        if (variant === undefined && next !== undefined && NUMBER.test(next) && products.has(next) && !DOSE_UNIT_WORDS.has(lower[end + 1] ?? '')) {
           variant = next;
           end++;
         }

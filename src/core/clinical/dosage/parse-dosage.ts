@@ -1,7 +1,7 @@
 import type { Quantity } from '../../text/types.js';
 import {
   AS_NEEDED_PHRASES, DOSE_UNITS, DURATION_LEADS, DURATION_UNITS, EVERY_WORDS, FORM_PHRASES, FRACTION_DURATION_UNITS, FREQUENCY_PHRASES, HOUR_WORDS,
-  NUMBER_WORDS, ROUTE_PHRASES, TIMES_PERIODS, WHEN_PHRASES, type PeriodUnit, type TimingRule,
+  NUMBER_WORDS, ROUTE_PHRASES, STRENGTH_UNITS, TIMES_PERIODS, WHEN_PHRASES, type PeriodUnit, type TimingRule,
 } from './rules.js';
 
 /**
@@ -170,6 +170,7 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
     fields.timing = { frequency: rule.frequency, period: rule.period, periodUnit: rule.periodUnit, ...(rule.when ? { when: [rule.when] } : {}) };
   };
   const pendingWhen: string[] = [];
+  let doseIsStrength = false;
   const addWhen = (when: string): void => {
     if (!fields.timing) {
       if (!pendingWhen.includes(when)) pendingWhen.push(when);
@@ -203,20 +204,26 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         }
       }
       const doseUnit = DOSE_UNITS[unitWord];
-      {
-        if (doseUnit !== undefined && count > 0) {
-          let next = i + 2;
-          // a concentration: 250 mg/5 ml, 5 mg/kg; the dose is the first quantity
-          if (ws[next]?.text === '/') {
-            const after = ws[next + 1];
-            if (after && !Number.isNaN(after.value) && ws[next + 2] && DOSE_UNITS[(ws[next + 2] as Word).text] !== undefined) next += 3;
-            else if (after && DOSE_UNITS[after.text] !== undefined) next += 2;
-            else if (after && (after.text === 'kg' || after.text === 'day' || after.text === 'dose')) next += 2;
-          }
-          fields.doseQuantity ??= { value: count, unit: doseUnit };
-          read(next);
-          continue;
+      if (doseUnit !== undefined && count > 0) {
+        let next = i + 2;
+        let concentration = STRENGTH_UNITS.has(doseUnit);
+        // a concentration: 250 mg/5 ml, 5 mg/kg; the amount taken, when the note writes it later, is the dose
+        if (ws[next]?.text === '/') {
+          const after = ws[next + 1];
+          if (after && !Number.isNaN(after.value) && ws[next + 2] && DOSE_UNITS[(ws[next + 2] as Word).text] !== undefined) next += 3;
+          else if (after && DOSE_UNITS[after.text] !== undefined) next += 2;
+          else if (after && (after.text === 'kg' || after.text === 'day' || after.text === 'dose')) next += 2;
+          concentration = next > i + 2;
         }
+        if (!fields.doseQuantity || (doseIsStrength && !concentration)) fields.doseQuantity = { value: count, unit: doseUnit };
+        if (fields.doseQuantity.value === count && fields.doseQuantity.unit === doseUnit) doseIsStrength = concentration;
+        read(next);
+        continue;
+      }
+      // 24/26 mg, 200/6: the strengths of a combination's parts, no one dose
+      if (ws[i + 1]?.text === '/' && !Number.isNaN(ws[i + 2]?.value ?? NaN)) {
+        read(DOSE_UNITS[ws[i + 3]?.text ?? ''] !== undefined ? i + 4 : i + 3);
+        continue;
       }
       const durationUnit = DURATION_UNITS[unitWord];
       if (durationUnit !== undefined && count > 0 && unitWord.length > 1 && durationUnit !== 'h') {
@@ -224,8 +231,8 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         read(i + 2);
         continue;
       }
-      // A number alone right after the drug: its dose (a brand's strength, "paracetamol 650 OD").
-      if (i === 0 && !Number.isNaN(w.value) && w.value > 0 && ws[i + 1]?.text !== '/' && ws[i + 1]?.text !== '-') {
+      // A number alone right after the drug: its dose ("paracetamol 650 OD"); 1 to 4 count tablets ("Orofer XT 1 OD").
+      if (i === 0 && !Number.isNaN(w.value) && w.value > 4 && ws[i + 1]?.text !== '/' && ws[i + 1]?.text !== '-') {
         fields.doseQuantity ??= { value: w.value, unit: options.bareNumberUnit ?? 'mg' };
         read(i + 1);
         continue;
@@ -237,6 +244,8 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
       if (ws[k]?.text === 'next' || ws[k]?.text === 'another') k++;
       const n = countAt(ws, k);
       if (!Number.isNaN(n) && n > 0) {
+        // x 7 more days, for 2 further weeks
+        if (ws[k + 1]?.text === 'more' || ws[k + 1]?.text === 'further') k++;
         const unitWord = ws[k + 1]?.text ?? '';
         const unit = DURATION_UNITS[unitWord];
         if (unit !== undefined) {
@@ -322,7 +331,8 @@ export function parseDosageBefore(text: string): { fields: Pick<DosageFields, 'f
     const w = ws[i] as Word;
     if (PUNCTUATION.has(w.text) || w.text === '.') continue;
     seen++;
-    const form = matchPhrase(FORM, ws, i);
+    // "T." is a tablet before a drug's name
+    const form = w.text === 't' && ws[i + 1]?.text === '.' ? { value: 'tablet', next: i + 1 } : matchPhrase(FORM, ws, i);
     const route = form ? null : matchPhrase(ROUTE, ws, i);
     if (form) fields.form ??= form.value;
     else if (route) fields.route ??= route.value;

@@ -71,7 +71,7 @@ export const ROUTE_PHRASES: readonly (readonly [string, string])[] = [
   ['subcutaneous', 'subcutaneous'], ['subcutaneously', 'subcutaneous'], ['sl', 'sublingual'], ['sublingual', 'sublingual'], ['sublingually', 'sublingual'],
   ['topical', 'topical'], ['topically', 'topical'], ['local application', 'topical'], ['locally', 'topical'], ['inhaled', 'inhalation'],
   ['inhalation', 'inhalation'], ['via inhaler', 'inhalation'], ['via nebulizer', 'inhalation'], ['intranasal', 'nasal'], ['nasal', 'nasal'],
-  ['per rectum', 'rectal'], ['rectally', 'rectal'], ['pr', 'rectal'], ['per vaginum', 'vaginal'], ['vaginally', 'vaginal'], ['transdermal', 'transdermal'],
+  ['per rectum', 'rectal'], ['rectally', 'rectal'], ['pr', 'rectal'], ['per vaginum', 'vaginal'], ['vaginally', 'vaginal'], ['vaginal', 'vaginal'], ['transdermal', 'transdermal'],
   ['eye', 'ophthalmic'], ['ophthalmic', 'ophthalmic'], ['ear', 'otic'],
 ];
 
@@ -84,7 +84,8 @@ export const FORM_PHRASES: readonly (readonly [string, string])[] = [
   ['inhaler', 'inhaler'], ['mdi', 'inhaler'], ['rotacaps', 'inhaler'], ['neb', 'nebuliser solution'], ['nebs', 'nebuliser solution'],
   ['nebulization', 'nebuliser solution'], ['nebulisation', 'nebuliser solution'], ['respules', 'nebuliser solution'], ['sachet', 'sachet'],
   ['supp', 'suppository'], ['suppository', 'suppository'], ['patch', 'patch'], ['spray', 'spray'], ['powder', 'powder'], ['lozenge', 'lozenge'],
-  ['solution', 'solution'], ['shampoo', 'shampoo'], ['soap', 'soap'],
+  ['solution', 'solution'], ['shampoo', 'shampoo'], ['soap', 'soap'], ['sachets', 'sachet'], ['rotacap', 'inhaler'], ['gargle', 'gargle'],
+  ['gargles', 'gargle'], ['mouthwash', 'mouthwash'],
 ];
 
 /** Dose units as written, to UCUM. */
@@ -92,13 +93,17 @@ export const DOSE_UNITS: Readonly<Record<string, string>> = {
   mg: 'mg', mgs: 'mg', mcg: 'ug', 'µg': 'ug', ug: 'ug', g: 'g', gm: 'g', gms: 'g', gram: 'g', grams: 'g', ml: 'mL', mls: 'mL', cc: 'mL', l: 'L',
   iu: '[iU]', units: 'U', unit: 'U', u: 'U', '%': '%', puff: '{puff}', puffs: '{puff}', tab: '{tablet}', tabs: '{tablet}', tablet: '{tablet}',
   tablets: '{tablet}', cap: '{capsule}', caps: '{capsule}', capsule: '{capsule}', capsules: '{capsule}', drop: '{drop}', drops: '{drop}',
-  sachet: '{sachet}', sachets: '{sachet}', meq: 'meq', mmol: 'mmol', mu: '10*6.[iU]',
+  sachet: '{sachet}', sachets: '{sachet}', meq: 'meq', mmol: 'mmol', mu: '10*6.[iU]', tsp: '[tsp_us]', tsf: '[tsp_us]', spray: '{spray}',
+  sprays: '{spray}',
 };
+
+/** Dose units that name a strength rather than an amount taken: a later amount ("5 ml", "1 drop") is the dose. */
+export const STRENGTH_UNITS: ReadonlySet<string> = new Set(['%']);
 
 /** Duration units as written, to UCUM (x5d, for 2 weeks, x 3 mths). */
 export const DURATION_UNITS: Readonly<Record<string, string>> = {
   d: 'd', day: 'd', days: 'd', dys: 'd', wk: 'wk', wks: 'wk', week: 'wk', weeks: 'wk', w: 'wk', m: 'mo', mo: 'mo', mon: 'mo', mth: 'mo', mths: 'mo',
-  month: 'mo', months: 'mo', h: 'h', hr: 'h', hrs: 'h', hour: 'h', hours: 'h', y: 'a', yr: 'a', yrs: 'a', year: 'a', years: 'a',
+  month: 'mo', months: 'mo', nights: 'd', h: 'h', hr: 'h', hrs: 'h', hour: 'h', hours: 'h', y: 'a', yr: 'a', yrs: 'a', year: 'a', years: 'a',
 };
 
 /** Words that introduce a duration ("x5d", "× 5 days", "for 2 weeks", "for a period of 1 month"). */
