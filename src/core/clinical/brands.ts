@@ -42,6 +42,7 @@ export const BRAND_SPAN_CONFIDENCE = 0.976;
 
 const DOSE_UNIT_WORDS: ReadonlySet<string> = new Set(['mg', 'mcg', 'g', 'gm', 'ml', 'iu', 'units', 'unit', '%', 'kg']);
 const NUMBER = /^\d+(\.\d+)?$/;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
 function nameTokens(name: string): string[] {
   return splitSentences(name).flatMap((s) => s.tokens.map((t) => t.text.toLowerCase()));
@@ -68,43 +69,63 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
   const productFor = (products: Map<string, BrandProduct>, variant: string | undefined): BrandProduct | undefined =>
     (variant !== undefined ? products.get(variant) : undefined) ?? products.get('') ?? [...products.values()].find((p) => !p.needsVariant || variant !== undefined);
 
+  // Most words are ruled out by their length before they are lower-cased (brand names are short).
+  let longestFirst = 0;
+  for (const first of byFirst.keys()) longestFirst = Math.max(longestFirst, first.length);
+  const maxWordLength = longestFirst + 6;
+
   const match = (words: readonly string[]): BrandMatch[] => {
-    const lower = words.map((w) => w.toLowerCase());
-    const found: BrandMatch[] = [];
-    for (let i = 0; i < lower.length; i++) {
-      const word = lower[i] as string;
+    let found: BrandMatch[] | undefined;
+    const lowerAt = (k: number): string | undefined => words[k]?.toLowerCase();
+    for (let i = 0; i < words.length; i++) {
+      const raw = words[i] as string;
+      if (raw.length > maxWordLength) continue;
+      const word = raw.toLowerCase();
+      let candidates = byFirst.get(word);
+      let gluedVariant: string | undefined;
       // "Dolo-650", "Dolo650": the product number glued to the name
-      const glued = /^(.*?)-?(\d+)$/.exec(word);
-      const candidates = byFirst.get(word) ?? (glued && glued[1] ? byFirst.get(glued[1]) : undefined);
+      if (!candidates && isDigit(word.charCodeAt(word.length - 1))) {
+        const glued = /^(.*?)-?(\d+)$/.exec(word);
+        if (glued?.[1]) {
+          candidates = byFirst.get(glued[1]);
+          gluedVariant = glued[2];
+        }
+      }
       if (!candidates) continue;
-      const gluedVariant = byFirst.has(word) ? undefined : glued?.[2];
       for (const { tokens, products } of candidates) {
         if (gluedVariant !== undefined && tokens.length !== 1) continue;
         let k = 1;
-        while (k < tokens.length && lower[i + k] === tokens[k]) k++;
+        while (k < tokens.length && lowerAt(i + k) === tokens[k]) k++;
         if (k < tokens.length) continue;
         let end = i + k;
         let variant = gluedVariant;
-        const next = lower[end];
+        const next = lowerAt(end);
         // The number after the name is the product's when the list knows that product ("Dolo 650", not "Orofer XT 1 OD").
-        if (variant === undefined && next !== undefined && NUMBER.test(next) && products.has(next) && !DOSE_UNIT_WORDS.has(lower[end + 1] ?? '')) {
+        if (variant === undefined && next !== undefined && NUMBER.test(next) && products.has(next) && !DOSE_UNIT_WORDS.has(lowerAt(end + 1) ?? '')) {
           variant = next;
           end++;
         }
         const product = productFor(products, variant);
         if (!product || (product.needsVariant && variant === undefined)) continue;
-        found.push({ type: 'T', start: i, end, product });
+        (found ??= []).push({ type: 'T', start: i, end, product });
         i = end - 1;
         break;
       }
     }
-    return found;
+    return found ?? [];
   };
 
   return {
     size: products.length,
     match,
-    lookup: (entityText) => match(nameTokens(entityText))[0]?.product,
+    lookup: (entityText) => {
+      // Most drugs name no brand: their first word is ruled out before the text is tokenized.
+      const first = /^\S+/.exec(entityText.toLowerCase())?.[0] ?? '';
+      let named = false;
+      for (let length = Math.min(first.length, longestFirst); length > 0 && !named; length--) named = byFirst.has(first.slice(0, length));
+      if (!named) return undefined;
+      return match(nameTokens(entityText))[0]?.product;
+    },
   };
 }
 
