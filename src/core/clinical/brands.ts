@@ -73,6 +73,8 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
   let longestFirst = 0;
   for (const first of byFirst.keys()) longestFirst = Math.max(longestFirst, first.length);
   const maxWordLength = longestFirst + 6;
+  /** The first letters (lower case) brand names start with: other words are not lower-cased at all. */
+  const firstChars = new Set([...byFirst.keys()].map((name) => name.charCodeAt(0)));
 
   const match = (words: readonly string[]): BrandMatch[] => {
     let found: BrandMatch[] | undefined;
@@ -80,6 +82,8 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
     for (let i = 0; i < words.length; i++) {
       const raw = words[i] as string;
       if (raw.length > maxWordLength) continue;
+      const c = raw.charCodeAt(0);
+      if (!firstChars.has(c >= 65 && c <= 90 ? c + 32 : c)) continue;
       const word = raw.toLowerCase();
       let candidates = byFirst.get(word);
       let gluedVariant: string | undefined;

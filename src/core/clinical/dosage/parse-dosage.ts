@@ -43,22 +43,44 @@ interface Word {
  */
 const WORD = /\d+(?:[.,]\d+)*|\p{L}+(?:\.\p{L}+)+\.?|\p{L}+|\S/gu;
 
-export function words(text: string): Word[] {
-  const out: Word[] = [];
-  WORD.lastIndex = 0;
-  for (let m = WORD.exec(text); m !== null; m = WORD.exec(text)) {
+/** The words of a text, read as far as they are asked for (a dosage ends a few words in; the line may go on). */
+export class Words {
+  private readonly list: Word[] = [];
+  private readonly pattern = new RegExp(WORD.source, WORD.flags);
+  private done = false;
+  constructor(private readonly text: string) {}
+
+  at(i: number): Word | undefined {
+    while (this.list.length <= i && !this.done) this.read();
+    return this.list[i];
+  }
+
+  private read(): void {
+    const m = this.pattern.exec(this.text);
+    if (m === null) {
+      this.done = true;
+      return;
+    }
     const raw = m[0];
     const c = raw.charCodeAt(0);
     const digit = c >= 48 && c <= 57;
-    out.push({
-      text: raw.toLowerCase(),
+    const lower = raw.toLowerCase();
+    this.list.push({
+      text: lower,
       start: m.index,
       end: m.index + raw.length,
-      capital: raw !== raw.toLowerCase() && raw[0] !== raw[0]?.toLowerCase(),
+      capital: lower !== raw && raw[0] !== lower[0],
       value: digit ? numberValue(raw) : raw === '½' ? 0.5 : NaN,
-      letters: !digit && /\p{L}/u.test(raw),
+      letters: !digit && lower !== raw.toUpperCase(),
     });
   }
+}
+
+/** Every word of a text. */
+export function words(text: string): Word[] {
+  const ws = new Words(text);
+  const out: Word[] = [];
+  for (let i = 0, w = ws.at(0); w !== undefined; w = ws.at(++i)) out.push(w);
   return out;
 }
 
@@ -97,21 +119,21 @@ function isRuleWord(text: string): boolean {
   return TABLES.some((table) => table.has(text)) || text in DOSE_UNITS || DURATION_LEADS.has(text) || EVERY_WORDS.has(text);
 }
 
-/** The longest phrase of the index starting at ws[i]: its value and the index after it. */
-function matchPhrase<T>(index: PhraseIndex<T>, ws: readonly Word[], i: number): { value: T; next: number } | null {
-  const list = index.get((ws[i] as Word).text);
+/** The longest phrase of the index starting at ws.at(i): its value and the index after it. */
+function matchPhrase<T>(index: PhraseIndex<T>, ws: Words, i: number): { value: T; next: number } | null {
+  const list = index.get((ws.at(i) as Word).text);
   if (!list) return null;
   for (const phrase of list) {
     let k = 0;
-    while (k < phrase.words.length && ws[i + k]?.text === phrase.words[k]) k++;
+    while (k < phrase.words.length && ws.at(i + k)?.text === phrase.words[k]) k++;
     if (k === phrase.words.length) return { value: phrase.value, next: i + k };
   }
   return null;
 }
 
 /** A count: a number, or a word for one ("two puffs"; "a" and "an" only where `article` allows: "for a week"). */
-function countAt(ws: readonly Word[], i: number, article = true): number {
-  const w = ws[i];
+function countAt(ws: Words, i: number, article = true): number {
+  const w = ws.at(i);
   if (!w) return NaN;
   if (!Number.isNaN(w.value)) return w.value;
   if (!article && (w.text === 'a' || w.text === 'an')) return NaN;
@@ -124,14 +146,14 @@ const PUNCTUATION: ReadonlySet<string> = new Set([',', '-', '(', ')', '/', ':', 
 const MAX_GAP = 3;
 
 /** 1-0-1, 1-1-1, 0-0-1, 1-0-0-1, ½-0-½: doses per part of the day; the frequency is the count of parts taken. */
-function scheduleAt(ws: readonly Word[], i: number): { count: number; next: number } | null {
+function scheduleAt(ws: Words, i: number): { count: number; next: number } | null {
   const parts: number[] = [];
   let k = i;
   for (;;) {
-    const v = ws[k]?.value ?? NaN;
+    const v = ws.at(k)?.value ?? NaN;
     if (!(v === 0 || v === 0.5 || v === 1 || v === 2)) break;
     parts.push(v);
-    if (ws[k + 1]?.text !== '-' || parts.length === 4) {
+    if (ws.at(k + 1)?.text !== '-' || parts.length === 4) {
       k++;
       break;
     }
@@ -152,13 +174,13 @@ export interface ParseOptions {
  * before a word that is no part of a dosage, or after three words in a row that no rule reads.
  */
 export function parseDosageAfter(text: string, options: ParseOptions = {}): ParsedDosage {
-  const ws = words(text);
+  const ws = new Words(text);
   const fields: DosageFields = {};
   let end = 0;
   let gap = 0;
   let i = 0;
   const read = (next: number): void => {
-    end = (ws[next - 1] as Word).end;
+    end = (ws.at(next - 1) as Word).end;
     gap = 0;
     i = next;
   };
@@ -178,10 +200,10 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
     }
     if (!fields.timing.when?.includes(when)) fields.timing.when = [...(fields.timing.when ?? []), when];
   };
-  while (i < ws.length) {
-    const w = ws[i] as Word;
+  while (ws.at(i) !== undefined) {
+    const w = ws.at(i) as Word;
     // A sentence ends before a capitalised word that is not part of a dosage ("SOS. Review in 3 days").
-    if (w.text === '.' && ws[i + 1]?.capital === true && !isRuleWord((ws[i + 1] as Word).text)) break;
+    if (w.text === '.' && ws.at(i + 1)?.capital === true && !isRuleWord((ws.at(i + 1) as Word).text)) break;
     if (w.text === ';') break;
     const count = countAt(ws, i, false);
     if (!Number.isNaN(count)) {
@@ -191,12 +213,12 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         read(schedule.next);
         continue;
       }
-      const unitWord = ws[i + 1]?.text ?? '';
+      const unitWord = ws.at(i + 1)?.text ?? '';
       // N times a day / N times daily / N times per week
       if (unitWord === 'times' || unitWord === 'x') {
         let k = i + 2;
-        while (ws[k] && (ws[k]?.text === 'a' || ws[k]?.text === 'per' || ws[k]?.text === 'in' || ws[k]?.text === '/')) k++;
-        const period = TIMES_PERIODS[ws[k]?.text ?? ''];
+        while (ws.at(k) && (ws.at(k)?.text === 'a' || ws.at(k)?.text === 'per' || ws.at(k)?.text === 'in' || ws.at(k)?.text === '/')) k++;
+        const period = TIMES_PERIODS[ws.at(k)?.text ?? ''];
         if (period && Number.isInteger(count) && count > 0) {
           setTiming({ frequency: count, period: 1, periodUnit: period });
           read(k + 1);
@@ -208,9 +230,9 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         let next = i + 2;
         let concentration = STRENGTH_UNITS.has(doseUnit);
         // a concentration: 250 mg/5 ml, 5 mg/kg; the amount taken, when the note writes it later, is the dose
-        if (ws[next]?.text === '/') {
-          const after = ws[next + 1];
-          if (after && !Number.isNaN(after.value) && ws[next + 2] && DOSE_UNITS[(ws[next + 2] as Word).text] !== undefined) next += 3;
+        if (ws.at(next)?.text === '/') {
+          const after = ws.at(next + 1);
+          if (after && !Number.isNaN(after.value) && ws.at(next + 2) && DOSE_UNITS[(ws.at(next + 2) as Word).text] !== undefined) next += 3;
           else if (after && DOSE_UNITS[after.text] !== undefined) next += 2;
           else if (after && (after.text === 'kg' || after.text === 'day' || after.text === 'dose')) next += 2;
           concentration = next > i + 2;
@@ -221,8 +243,8 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         continue;
       }
       // 24/26 mg, 200/6: the strengths of a combination's parts, no one dose
-      if (ws[i + 1]?.text === '/' && !Number.isNaN(ws[i + 2]?.value ?? NaN)) {
-        read(DOSE_UNITS[ws[i + 3]?.text ?? ''] !== undefined ? i + 4 : i + 3);
+      if (ws.at(i + 1)?.text === '/' && !Number.isNaN(ws.at(i + 2)?.value ?? NaN)) {
+        read(DOSE_UNITS[ws.at(i + 3)?.text ?? ''] !== undefined ? i + 4 : i + 3);
         continue;
       }
       const durationUnit = DURATION_UNITS[unitWord];
@@ -232,7 +254,7 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         continue;
       }
       // A number alone right after the drug: its dose ("paracetamol 650 OD"); 1 to 4 count tablets ("Orofer XT 1 OD").
-      if (i === 0 && !Number.isNaN(w.value) && w.value > 4 && ws[i + 1]?.text !== '/' && ws[i + 1]?.text !== '-') {
+      if (i === 0 && !Number.isNaN(w.value) && w.value > 4 && ws.at(i + 1)?.text !== '/' && ws.at(i + 1)?.text !== '-') {
         fields.doseQuantity ??= { value: w.value, unit: options.bareNumberUnit ?? 'mg' };
         read(i + 1);
         continue;
@@ -240,13 +262,13 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
     }
     if (DURATION_LEADS.has(w.text)) {
       let k = i + 1;
-      if (ws[k]?.text === 'a' && ws[k + 1]?.text === 'period' && ws[k + 2]?.text === 'of') k += 3;
-      if (ws[k]?.text === 'next' || ws[k]?.text === 'another') k++;
+      if (ws.at(k)?.text === 'a' && ws.at(k + 1)?.text === 'period' && ws.at(k + 2)?.text === 'of') k += 3;
+      if (ws.at(k)?.text === 'next' || ws.at(k)?.text === 'another') k++;
       const n = countAt(ws, k);
       if (!Number.isNaN(n) && n > 0) {
         // x 7 more days, for 2 further weeks
-        if (ws[k + 1]?.text === 'more' || ws[k + 1]?.text === 'further') k++;
-        const unitWord = ws[k + 1]?.text ?? '';
+        if (ws.at(k + 1)?.text === 'more' || ws.at(k + 1)?.text === 'further') k++;
+        const unitWord = ws.at(k + 1)?.text ?? '';
         const unit = DURATION_UNITS[unitWord];
         if (unit !== undefined) {
           fields.boundsDuration ??= { value: n, unit };
@@ -254,8 +276,8 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
           continue;
         }
         // x 5/7, for 2/52
-        if (unitWord === '/' && FRACTION_DURATION_UNITS[ws[k + 2]?.text ?? ''] !== undefined) {
-          fields.boundsDuration ??= { value: n, unit: FRACTION_DURATION_UNITS[(ws[k + 2] as Word).text] as string };
+        if (unitWord === '/' && FRACTION_DURATION_UNITS[ws.at(k + 2)?.text ?? ''] !== undefined) {
+          fields.boundsDuration ??= { value: n, unit: FRACTION_DURATION_UNITS[(ws.at(k + 2) as Word).text] as string };
           read(k + 3);
           continue;
         }
@@ -263,13 +285,13 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
     }
     if (EVERY_WORDS.has(w.text)) {
       let k = i + 1;
-      if (ws[k]?.text === '.') k++;
+      if (ws.at(k)?.text === '.') k++;
       const n = countAt(ws, k);
       if (!Number.isNaN(n) && n > 0) {
         let unitAt = k + 1;
         // q4-6h: every 4 hours at the most
-        if (ws[unitAt]?.text === '-' && !Number.isNaN(ws[unitAt + 1]?.value ?? NaN)) unitAt += 2;
-        if (HOUR_WORDS.has(ws[unitAt]?.text ?? '')) {
+        if (ws.at(unitAt)?.text === '-' && !Number.isNaN(ws.at(unitAt + 1)?.value ?? NaN)) unitAt += 2;
+        if (HOUR_WORDS.has(ws.at(unitAt)?.text ?? '')) {
           setTiming({ frequency: 1, period: n, periodUnit: 'h' });
           read(unitAt + 1);
           continue;
@@ -324,20 +346,24 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
  * (text.length when none).
  */
 export function parseDosageBefore(text: string): { fields: Pick<DosageFields, 'form' | 'route'>; start: number } {
-  const ws = words(text);
+  // Four words back fit in the last 48 characters (a word cut at the edge is read as unknown).
+  const offset = Math.max(0, text.length - 48);
+  const ws = new Words(text.slice(offset));
+  let count = 0;
+  while (ws.at(count) !== undefined) count++;
   const fields: Pick<DosageFields, 'form' | 'route'> = {};
   let start = text.length;
-  for (let i = ws.length - 1, seen = 0; i >= 0 && seen < 4; i--) {
-    const w = ws[i] as Word;
+  for (let i = count - 1, seen = 0; i >= 0 && seen < 4; i--) {
+    const w = ws.at(i) as Word;
     if (PUNCTUATION.has(w.text) || w.text === '.') continue;
     seen++;
     // "T." is a tablet before a drug's name
-    const form = w.text === 't' && ws[i + 1]?.text === '.' ? { value: 'tablet', next: i + 1 } : matchPhrase(FORM, ws, i);
+    const form = w.text === 't' && ws.at(i + 1)?.text === '.' ? { value: 'tablet', next: i + 1 } : matchPhrase(FORM, ws, i);
     const route = form ? null : matchPhrase(ROUTE, ws, i);
     if (form) fields.form ??= form.value;
     else if (route) fields.route ??= route.value;
     else break;
-    start = w.start;
+    start = offset + w.start;
   }
   return { fields, start };
 }
