@@ -46,7 +46,8 @@ const WORD = /\d+(?:[.,]\d+)*|\p{L}+(?:\.\p{L}+)+\.?|\p{L}+|\S/gu;
 /** The words of a text, read as far as they are asked for (a dosage ends a few words in; the line may go on). */
 export class Words {
   private readonly list: Word[] = [];
-  private readonly pattern = new RegExp(WORD.source, WORD.flags);
+  /** Where the next word is looked for (the one pattern is shared: each reader sets its lastIndex). */
+  private position = 0;
   private done = false;
   constructor(private readonly text: string) {}
 
@@ -56,11 +57,13 @@ export class Words {
   }
 
   private read(): void {
-    const m = this.pattern.exec(this.text);
+    WORD.lastIndex = this.position;
+    const m = WORD.exec(this.text);
     if (m === null) {
       this.done = true;
       return;
     }
+    this.position = WORD.lastIndex;
     const raw = m[0];
     const c = raw.charCodeAt(0);
     const digit = c >= 48 && c <= 57;
