@@ -26,6 +26,7 @@ COPY --from=build --chown=node:node /app/stubs ./stubs
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node models ./models
+COPY --chown=node:node data ./data
 COPY --chown=node:node public ./public
 # The nightly inbox and outbox, owned by the runtime user (an empty named volume mounted here takes this owner).
 RUN mkdir -p var/inbox var/outbox && chown -R node:node var

@@ -4,11 +4,14 @@
  * extract-core: single-thread extract() (tokenize + features + CRF tagging + record) over the test split's
  * sentences and over MTSamples notes, warm (3 s on the train split first), median of the rounds; beside it, in the same run, the direct path through the
  * CRFsuite binding (feature strings built in JS, tagged by the binding), and a check that both paths give
- * identical labels.
+ * identical labels. Also the cost of the record steps prescriptions need (brand names and dosage): the notes
+ * and a set of prescriptions extracted with and without them, in alternating rounds so that a busy machine
+ * slows both alike.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, PROJECT_ROOT } from '../src/config.js';
+import { readPrescriptions } from '../src/corpus/prescriptions.js';
 import { referenceTagger } from '../src/core/tagger/crfsuite-binding.js';
 import { extract } from '../src/core/extract.js';
 import { splitSentences } from '../src/core/text/tokenizer.js';
@@ -82,6 +85,29 @@ for (const text of [...testTexts, ...noteTexts]) {
 
 reference.close();
 
+/** The same model without the brand pass and the brands and dosage steps. */
+const bare = { ...model, brands: undefined, enrichers: (model.enrichers ?? []).filter((e) => e.name !== 'brands' && e.name !== 'dosage') };
+const prescriptionTexts = (await readPrescriptions(join(PROJECT_ROOT, 'corpus', 'prescriptions', 'prescriptions.jsonl'))).map((n) => n.text);
+/** Tokens/s with and without the steps, medians of alternating rounds. */
+function paired(texts: readonly string[]): { with: number; without: number } {
+  const tokens = tokensOf(texts);
+  const timed = (m: typeof model): number => {
+    const started = performance.now();
+    for (const text of texts) extract(text, m);
+    return performance.now() - started;
+  };
+  const withSteps: number[] = [];
+  const without: number[] = [];
+  for (let round = 0; round < 2 * Number(values.rounds) + 1; round++) {
+    withSteps.push(timed(model));
+    without.push(timed(bare));
+  }
+  return { with: Math.round(tokens / (median(withSteps) / 1000)), without: Math.round(tokens / (median(without) / 1000)) };
+}
+const notesPaired = paired(noteTexts);
+// Prescriptions are short: each round extracts them 20 times.
+const prescriptionsPaired = paired(Array.from({ length: 20 }, () => prescriptionTexts).flat());
+
 console.log(JSON.stringify({
   bench: 'extract-core',
   tokens_per_s: Math.min(testTps, notesTps),
@@ -90,6 +116,10 @@ console.log(JSON.stringify({
   binding_path_test_tokens_per_s: bindingTestTps,
   binding_path_notes_tokens_per_s: bindingNotesTps,
   speedup_vs_binding: Number((Math.min(testTps, notesTps) / Math.min(bindingTestTps, bindingNotesTps)).toFixed(2)),
+  notes_with_prescription_steps_tokens_per_s: notesPaired.with,
+  notes_without_prescription_steps_tokens_per_s: notesPaired.without,
+  prescriptions_with_prescription_steps_tokens_per_s: prescriptionsPaired.with,
+  prescriptions_without_prescription_steps_tokens_per_s: prescriptionsPaired.without,
   tokens_compared_with_crfsuite: compared,
   label_mismatches_vs_crfsuite: mismatches,
   test_sentences: testTexts.length,

@@ -29,6 +29,8 @@ export interface Config {
   lexiconDir: string;
   /** Unlabelled clinical notes (MTSamples CSV) for benchmarks. */
   notesFile: string;
+  /** A deployment's own brand list (data/README.md's format), read besides the shipped data/brands.tsv; null: none. */
+  brandsFile: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** HTTP server. */
   host: string;
@@ -261,6 +263,7 @@ export function loadConfig(env: Env = process.env): Config {
     runsDir: path('RUNS_DIR', 'runs'),
     lexiconDir: path('LEXICON_DIR', '../shared/lexicons'),
     notesFile: path('NOTES_FILE', '../shared/notes/mtsamples.csv'),
+    brandsFile: env.BRANDS_FILE === undefined ? null : path('BRANDS_FILE', ''),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     host: env.HOST && env.HOST.trim() !== '' ? env.HOST.trim() : '127.0.0.1',
     port: integer('PORT', 3000, 0, 65535),

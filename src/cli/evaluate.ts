@@ -16,12 +16,18 @@ import { readJsonlCorpus } from '../corpus/annotated-corpus.js';
 import { formatDocumentErrors, formatDocumentReport, scoreDocuments } from '../core/evaluation/document-scores.js';
 import { extract, type SequenceTagger } from '../core/extract.js';
 import { numberOption, parseCommandArgs, type Command } from './command.js';
+import { evaluatePrescriptions, formatPrescriptionReport } from '../core/evaluation/prescription-evaluation.js';
+import { BRAND_SPAN_CONFIDENCE } from '../core/clinical/brands.js';
+import { readPrescriptions } from '../corpus/prescriptions.js';
+import { readBrandLexicon } from '../corpus/brands.js';
+import type { Config } from '../config.js';
 
 const usage =
   'behealthy evaluate [--split test|train | --notes FILE.marked.txt|FILE.jsonl] [--case lower|upper] [--corpus DIR] [--models DIR] [--model VERSION] [--json] [--errors N]\n' +
   '       behealthy evaluate --dev NAME|all [--routed] [--json] [--errors N]   (a corpus\'s dev split by its mapping; own domain, or routed as notes are)\n' +
   '       behealthy evaluate --documents FILE.jsonl --mapping NAME [--routed] [--json] [--errors N]   (any documents in a corpus\'s JSONL format)\n' +
-  '       behealthy evaluate --assertions FILE.marked.txt|FILE.jsonl [--json]   (assertion rules on the gold spans; no model)';
+  '       behealthy evaluate --assertions FILE.marked.txt|FILE.jsonl [--json]   (assertion rules on the gold spans; no model)\n' +
+  '       behealthy evaluate --prescriptions FILE.jsonl [--split dev|test|all] [--json] [--errors N]   (spans, kinds, codes, generics, brands, dosage fields, pairs)';
 
 /** --case: the split rewritten in one case, to measure how much the model depends on the writer's capitals. */
 const CASES: Record<string, (token: string) => string> = { lower: (t) => t.toLowerCase(), upper: (t) => t.toUpperCase() };
@@ -100,6 +106,29 @@ async function documentsSet(name: string, file: string): Promise<DevSet> {
   return devSetOf(m, corpus.documents);
 }
 
+/** Every field of the record on the annotated prescriptions (corpus/prescriptions/README.md), one split or both. */
+async function reportPrescriptions(
+  values: { prescriptions?: string; split?: string; models?: string; model?: string; json?: boolean; errors?: string },
+  config: Config,
+  stdout: NodeJS.WritableStream,
+): Promise<number> {
+  const split = values.split ?? 'test';
+  if (split !== 'dev' && split !== 'test' && split !== 'all') throw new NerError('NER_ERR_CLI_USAGE', `with --prescriptions, --split must be dev, test or all, got "${split}"`);
+  const file = resolve(values.prescriptions as string);
+  const notes = (await readPrescriptions(file)).filter((n) => split === 'all' || n.split === split);
+  const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model, { brands: await readBrandLexicon(config.brandsFile) });
+  const report = evaluatePrescriptions(notes, (note) => extract(note.text, model), { brandSpanConfidence: BRAND_SPAN_CONFIDENCE });
+  const { errors, ...scores } = report;
+  if (values.json) {
+    stdout.write(`${JSON.stringify({ model: card.version, prescriptions: values.prescriptions, split, ...scores })}\n`);
+    return 0;
+  }
+  stdout.write(`model ${card.version} on ${values.prescriptions} (${split}: ${notes.length} notes)\n${formatPrescriptionReport(report)}\n`);
+  const examples = numberOption(values.errors, 'errors', 0);
+  if (examples > 0) stdout.write(`\n${errors.slice(0, examples).join('\n')}\n`);
+  return 0;
+}
+
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'score a model version (default: production) on a corpus split: strict, partial and token level',
@@ -110,10 +139,11 @@ export const evaluateCommand: Command = {
       {
         split: { type: 'string', default: 'test' }, corpus: { type: 'string' }, models: { type: 'string' },
         model: { type: 'string' }, json: { type: 'boolean' }, errors: { type: 'string' }, case: { type: 'string' }, notes: { type: 'string' }, assertions: { type: 'string' },
-        dev: { type: 'string' }, documents: { type: 'string' }, mapping: { type: 'string' }, routed: { type: 'boolean' },
+        dev: { type: 'string' }, documents: { type: 'string' }, mapping: { type: 'string' }, routed: { type: 'boolean' }, prescriptions: { type: 'string' },
       },
       usage,
     );
+    if (values.prescriptions) return reportPrescriptions(values, config, stdout);
     if (values.assertions) return reportAssertions(resolve(values.assertions), values.json === true, stdout);
     if (values.dev !== undefined || values.documents !== undefined) {
       if (values.documents !== undefined && values.mapping === undefined) throw new NerError('NER_ERR_CLI_USAGE', `--documents needs --mapping NAME (how its types are read and scored)\nusage: ${usage}`);

@@ -16,6 +16,8 @@ import { spellCorrected } from './tagger/gazetteer.js';
 import { foldDomainWeights, foldedAttributeIds } from './tagger/domains.js';
 import { routeNote, routerFeatures } from './tagger/note-router.js';
 import { kindEnricher } from './clinical/entity-kinds.js';
+import { brandEnricher, type BrandLexicon } from './clinical/brands.js';
+import { dosageEnricher } from './clinical/dosage/dosage-enricher.js';
 import { NerError } from '../errors.js';
 
 /**
@@ -73,6 +75,8 @@ export interface CrfNerModelParts {
   servingDomain?: string;
   /** Span rules a domain applies after `spanRules`. */
   domainSpanRules?: Readonly<Record<string, readonly SpanRule[]>>;
+  /** Brand names to find and map (clinical/brands.ts), read by the caller from the shipped list and the deployment's. */
+  brands?: BrandLexicon;
 }
 
 export interface NotesCalibration {
@@ -178,7 +182,9 @@ function domainTagger(parts: CrfNerModelParts, domain: string | undefined): CrfN
   const self: CrfNerModel = {
     ...(noteLexicon ? { noteLexicon } : {}),
     ...(lexicon ? { lexicon } : {}),
-    ...(kinds ? { enrichers: [kindEnricher(kinds, gazetteer)] } : {}),
+    ...(parts.brands ? { brands: parts.brands } : {}),
+    // Kinds first (the steps after read them); a brand makes its entity a drug before dosage reads the drugs.
+    enrichers: [...(kinds ? [kindEnricher(kinds, gazetteer)] : []), ...(parts.brands ? [brandEnricher(parts.brands)] : []), dosageEnricher()],
     ...(domain === undefined ? {} : { domain }),
     version: parts.version,
     labelEncoding: parts.labelEncoding,

@@ -1,6 +1,7 @@
 import { assertEntities } from './clinical/assertion.js';
 import type { Gazetteer } from './tagger/gazetteer.js';
 import { isNoteStyleText, LEXICON_SPAN_CONFIDENCE, withLexiconSpans } from './clinical/note-lexicon.js';
+import { BRAND_SPAN_CONFIDENCE, withBrandSpans, type BrandLexicon } from './clinical/brands.js';
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/label-codec.js';
 import { pairsBySentence } from './clinical/relations.js';
 import { applySpanRules, type SpanRule } from './clinical/span-rules.js';
@@ -34,6 +35,8 @@ export interface SequenceTagger {
   readonly enrichers?: readonly EntityEnricher[];
   /** The names the model knows, which span rules consult (the tagger is the SpanRuleModel they are given). */
   readonly lexicon?: Gazetteer;
+  /** Brand names found as drugs in every sentence, whatever the CRF decoded there (see brands.ts); none: no pass. */
+  readonly brands?: BrandLexicon;
 }
 
 /** A step of the record after tagging: it sets fields of the note's entities (see SequenceTagger.enrichers). */
@@ -67,8 +70,7 @@ export interface ScoredSpan extends TokenSpan {
 
 /** The entity spans of one sentence: tags decoded, then the model's span rules applied. */
 export function tagSpans(model: SequenceTagger, words: readonly string[]): TokenSpan[] {
-  if (model.tagScored) return tagScoredSpans(model, words).map(({ type, start, end }) => ({ type, start, end }));
-  return applySpanRules(model.spanRules, words, spansFromTags(model.tag(caseForTagging(words)), model.labelEncoding), model);
+  return tagScoredSpans(model, words).map(({ type, start, end }) => ({ type, start, end }));
 }
 
 const MIN_CASED_LETTERS = 8;
@@ -109,7 +111,15 @@ export interface SentenceContext {
 
 /** tagSpans with each span's confidence, scored after the span rules (they may move its boundaries). */
 export function tagScoredSpans(model: SequenceTagger, words: readonly string[], context: SentenceContext = {}): ScoredSpan[] {
-  if (!model.tagScored) return tagSpans(model, words).map((span) => ({ ...span, confidence: 1 }));
+  const spans = modelScoredSpans(model, words, context);
+  if (!model.brands) return spans;
+  return withBrandSpans(words, spans, model.brands, (span) => ({ ...span, confidence: BRAND_SPAN_CONFIDENCE })) as ScoredSpan[];
+}
+
+function modelScoredSpans(model: SequenceTagger, words: readonly string[], context: SentenceContext): ScoredSpan[] {
+  if (!model.tagScored) {
+    return applySpanRules(model.spanRules, words, spansFromTags(model.tag(caseForTagging(words)), model.labelEncoding), model).map((span) => ({ ...span, confidence: 1 }));
+  }
   const cased = caseForTagging(words);
   const tagging = model.tagScored(cased);
   const { confidence } = tagging;

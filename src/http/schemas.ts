@@ -13,6 +13,30 @@ export interface SchemaLimits {
 
 const noteId = Type.String({ minLength: 1, maxLength: 256, description: 'The caller\'s id for the note; echoed in the record' });
 
+const QuantitySchema = Type.Object({ value: Type.Number(), unit: Type.String({ description: 'UCUM code (mg, ug, g, mL, [iU], U, %, {puff}, {tablet}; d, wk, mo, h for durations)' }) });
+
+const DosageSchema = Type.Object(
+  {
+    text: Type.String({ description: 'The note\'s words for it, the drug\'s name included: exactly text.slice(start, end)' }),
+    start: Type.Integer({ minimum: 0 }),
+    end: Type.Integer({ minimum: 0 }),
+    doseQuantity: Type.Optional(QuantitySchema),
+    timing: Type.Optional(
+      Type.Object({
+        frequency: Type.Number({ description: 'Times per period' }),
+        period: Type.Number(),
+        periodUnit: Type.Union([Type.Literal('min'), Type.Literal('h'), Type.Literal('d'), Type.Literal('wk'), Type.Literal('mo')]),
+        when: Type.Optional(Type.Array(Type.String(), { description: 'FHIR EventTiming codes: ACM (before breakfast), AC, PC, C, HS, MORN, NIGHT, …' })),
+      }),
+    ),
+    boundsDuration: Type.Optional(QuantitySchema),
+    asNeeded: Type.Optional(Type.Boolean()),
+    route: Type.Optional(Type.String({ description: 'oral, intravenous, intramuscular, subcutaneous, topical, inhalation, …' })),
+    form: Type.Optional(Type.String({ description: 'tablet, capsule, syrup, injection, cream, inhaler, …' })),
+  },
+  { description: 'How the drug is to be taken, as FHIR R4 Dosage names it; a field the note does not state is absent' },
+);
+
 export const EntitySchema = Type.Object(
   {
     type: Type.Union([Type.Literal('disease'), Type.Literal('treatment')]),
@@ -38,6 +62,8 @@ export const EntitySchema = Type.Object(
           'Calibrated probability that this exact span is right: the CRF\'s span marginal mapped to the precision observed at it out of fold. Always set by extraction; missing only in records stored before it existed',
       }),
     ),
+    generic: Type.Optional(Type.Array(Type.String(), { description: 'A drug\'s active ingredients, generic names (a brand\'s, from the brand list)' })),
+    dosage: Type.Optional(DosageSchema),
   },
   { $id: 'Entity' },
 );

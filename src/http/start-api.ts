@@ -24,6 +24,7 @@ import { createPgRecordStore } from '../store/record-store.js';
 import { createPgReviewStore } from '../store/review-store.js';
 import { createPgCorrectionStore } from '../store/correction-store.js';
 import { retrainIfEnoughCorrections, trainQueue } from '../queue/train-queue.js';
+import { readBrandLexicon } from '../corpus/brands.js';
 
 export interface RunningApi {
   app: FastifyInstance;
@@ -48,7 +49,7 @@ export interface StartApiOptions {
 }
 
 export async function startApi(config: Config, options: StartApiOptions = {}): Promise<RunningApi> {
-  const loaded = await loadModel(config.modelDir, options.modelVersion);
+  const loaded = await loadModel(config.modelDir, options.modelVersion, { brands: await readBrandLexicon(config.brandsFile) });
   const { model } = loaded;
   const metrics = createServiceMetrics();
   options.onMetricsRegistry?.(metrics.registry);

@@ -3,6 +3,8 @@ import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'nod
 import { basename, join } from 'node:path';
 import { NerError } from '../errors.js';
 import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
+import type { BrandLexicon } from '../core/clinical/brands.js';
+import { readBrandLexicon } from '../corpus/brands.js';
 import { parseCrfsuiteModel } from '../core/tagger/crf-model-file.js';
 import { resolveTemplates, type FeatureResources } from '../core/tagger/feature-templates.js';
 import { decodeLabels, type LabelEncoding } from '../core/tagger/label-codec.js';
@@ -27,6 +29,8 @@ export interface LoadedModel {
   directory: string;
   /** Each resource file as parsed, by name and sha256: loading another version reuses those whose bytes are the same. */
   parsedResources?: ReadonlyMap<string, Partial<FeatureResources>>;
+  /** The brand list the model finds and maps (see LoadOptions.brands). */
+  brands?: BrandLexicon | null;
 }
 
 export interface LoadOptions {
@@ -35,6 +39,21 @@ export interface LoadOptions {
    * verified bytes have the same sha256 is not parsed again (parsed resources are read-only, so sharing is safe).
    */
   reuse?: LoadedModel;
+  /**
+   * The brand names to find and map (corpus/brands.ts: readBrandLexicon with the deployment's BRANDS_FILE); null:
+   * none. Absent: those of `reuse`, else the shipped data/brands.tsv.
+   */
+  brands?: BrandLexicon | null;
+}
+
+let shippedBrands: Promise<BrandLexicon> | undefined;
+/** The shipped brand list, read once per process. */
+function shippedBrandLexicon(): Promise<BrandLexicon> {
+  shippedBrands ??= readBrandLexicon().catch((error: unknown) => {
+    shippedBrands = undefined;
+    throw error;
+  });
+  return shippedBrands;
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -129,8 +148,10 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     parsedResources.set(key, parsed);
     Object.assign(resources, parsed);
   }
+  const brands = options.brands !== undefined ? options.brands : options.reuse?.brands !== undefined ? options.reuse.brands : await shippedBrandLexicon();
   const model = createCrfNerModel({
     version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
+    ...(brands ? { brands } : {}),
     ...(card.calibration ? { calibration: card.calibration.map } : {}),
     ...(card.notesCalibration ? { notesCalibration: { spans: card.notesCalibration.spans, lexiconSpans: card.notesCalibration.lexiconSpans } } : {}),
     ...(card.learnedFrom ? { learnedFrom: card.learnedFrom } : {}),
@@ -139,7 +160,7 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     ...(card.servingDomain ? { servingDomain: card.servingDomain } : {}),
     ...(card.domainSpanRules ? { domainSpanRules: resolveDomainSpanRules(card.domainSpanRules) } : {}),
   });
-  return { card, model, directory, parsedResources };
+  return { card, model, directory, parsedResources, brands };
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -184,4 +184,15 @@ describe('PostgreSQL record store', () => {
       { note_id: 'kind2', text: 'gout', kind: null },
     ]);
   });
+
+  it('keeps a drug\'s generic and dosage in the stored record', async () => {
+    const jobId = randomUUID();
+    await store.createSubmission({ jobId, notes: 1, batches: 1, source: 'api' });
+    const r = record('dose1', ['fever'], ['Dolo 650']);
+    const dosage = { text: 'Dolo 650 1-0-1 x 5 days', start: 6, end: 29, doseQuantity: { value: 650, unit: 'mg' }, timing: { frequency: 2, period: 1, periodUnit: 'd' as const }, boundsDuration: { value: 5, unit: 'd' } };
+    const drug = { ...(r.treatments[0] as ExtractionRecord['treatments'][number]), generic: ['paracetamol'], dosage };
+    await store.saveBatch({ jobId, records: [{ ...r, treatments: [drug], entities: [...r.diseases, drug] }], failures: [], processedAt: new Date() });
+    const [stored] = await store.findRecords({ treatment: 'dolo 650', limit: 10 });
+    expect(stored?.record.treatments[0]).toMatchObject({ generic: ['paracetamol'], dosage });
+  });
 });
