@@ -31,6 +31,11 @@ describe('misspelt vocabulary words', () => {
     expect(fuzzy.correct('diabetes')).toBeUndefined();
     expect(fuzzy.correct('diabetic')).toBeUndefined();
     expect(fuzzy.correct('diabet3s')).toBeUndefined();
+    // a word longer than any name word is not looked at (its one-edit variants would cost in its length squared)
+    const long = 'a' + 'x'.repeat(100_000);
+    const started = performance.now();
+    expect(fuzzy.correct(long)).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(50);
   });
 
   it('finds only words of the vocabulary one edit away, whatever the input', () => {

@@ -9,6 +9,8 @@
  */
 
 export const MIN_FUZZY_LETTERS = 6;
+/** Longer words are not looked at: an edit's variants grow with the word (a pathological 100,000-letter word). */
+export const MAX_FUZZY_LETTERS = 30;
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 const LOWER_WORD = /^[a-z]+$/;
 /** Lookups remembered per index; past this many distinct words the memory starts over (long-running API). */
@@ -27,7 +29,7 @@ export function createFuzzyWords(vocabulary: WordUses, knownWords: ReadonlySet<s
   const remembered = new Map<string, string | null>();
   return {
     correct(word) {
-      if (word.length < MIN_FUZZY_LETTERS || vocabulary.has(word) || knownWords.has(word) || !LOWER_WORD.test(word)) return undefined;
+      if (word.length < MIN_FUZZY_LETTERS || word.length > MAX_FUZZY_LETTERS || vocabulary.has(word) || knownWords.has(word) || !LOWER_WORD.test(word)) return undefined;
       let found = remembered.get(word);
       if (found === undefined) {
         found = likeliestWordOneEditAway(word, vocabulary);

@@ -1,4 +1,4 @@
-import { createFuzzyWords, MIN_FUZZY_LETTERS, type FuzzyWords } from './fuzzy-words.js';
+import { createFuzzyWords, MAX_FUZZY_LETTERS, MIN_FUZZY_LETTERS, type FuzzyWords } from './fuzzy-words.js';
 import { IntPairMap } from './int-pair-map.js';
 import type { WordMemo } from './word-memo.js';
 
@@ -273,7 +273,7 @@ export function spellCorrected(gazetteer: Gazetteer | null | undefined, words: r
   let corrected: string[] | null = null;
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
-    if (word.length < MIN_FUZZY_LETTERS) continue;
+    if (word.length < MIN_FUZZY_LETTERS || word.length > MAX_FUZZY_LETTERS) continue;
     const fixed = gazetteer.correct(word.toLowerCase());
     if (fixed === undefined) continue;
     corrected ??= [...words];
