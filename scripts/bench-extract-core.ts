@@ -4,7 +4,7 @@
  * extract-core: single-thread extract() (tokenize + features + CRF tagging + record) over the test split's
  * sentences and over MTSamples notes, warm (3 s on the train split first), median of the rounds; beside it, in the same run, the direct path through the
  * CRFsuite binding (feature strings built in JS, tagged by the binding), and a check that both paths give
- * identical labels.
+ * identical labels. The record steps after tagging (kinds, concept codes) run as in a serving process.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,10 +15,12 @@ import { splitSentences } from '../src/core/text/tokenizer.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { readMtSamples } from '../src/corpus/mtsamples.js';
 import { loadModel, MODEL_FILE } from '../src/registry/model-store.js';
+import { servingLoadOptions } from '../src/registry/serving-options.js';
 
 const { values } = parseArgs({ options: { notes: { type: 'string', default: '600' }, rounds: { type: 'string', default: '5' }, only: { type: 'string' } } });
 const config = loadConfig();
-const { model, card, directory } = await loadModel(config.modelDir);
+// As served: with the concept codes (CONCEPT_CODES=off measures without them).
+const { model, card, directory, concepts } = await loadModel(config.modelDir, undefined, await servingLoadOptions(config));
 
 const testTexts = (await readBeHealthySplit(config.corpusDir, 'test')).sentences.map((s) => s.tokens.join(' '));
 const noteTexts: string[] = [];
@@ -89,6 +91,7 @@ console.log(JSON.stringify({
   label_mismatches_vs_crfsuite: mismatches,
   test_sentences: testTexts.length,
   notes: noteTexts.length,
+  concept_codes: concepts !== undefined,
   model: card.version,
   node: process.version,
 }));

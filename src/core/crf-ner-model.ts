@@ -1,6 +1,6 @@
 import { calibrate, type CalibrationMap } from './tagger/calibration.js';
 import type { CrfWeights } from './tagger/crf-model-file.js';
-import type { ScoredTagging, SequenceTagger } from './extract.js';
+import type { EntityEnricher, ScoredTagging, SequenceTagger } from './extract.js';
 import { attributeStrings, FeatureEncoder, planFeatures, type FeaturePlan } from './tagger/feature-encoder.js';
 import type { FeatureResources, FeatureTemplate } from './tagger/feature-templates.js';
 import type { LabelEncoding } from './tagger/label-codec.js';
@@ -63,6 +63,11 @@ export interface CrfNerModelParts {
   servingDomain?: string;
   /** Span rules a domain applies after `spanRules`. */
   domainSpanRules?: Readonly<Record<string, readonly SpanRule[]>>;
+  /**
+   * Record steps the serving process adds after the model's own (kinds): concept codes from the vocabularies it
+   * was configured with (clinical/concept-codes/), which need the kinds.
+   */
+  enrichers?: readonly EntityEnricher[];
 }
 
 /**
@@ -137,10 +142,11 @@ function domainTagger(parts: CrfNerModelParts, weights: CrfWeights, domain: stri
   const noteLexicon = parts.noteStyle === false ? undefined : createNoteLexicon(parts.resources.gazetteer);
   const { kinds, gazetteer } = parts.resources;
   const lexicon = noteLexicon ?? gazetteer ?? undefined;
+  const enrichers = [...(kinds ? [kindEnricher(kinds, gazetteer)] : []), ...(parts.enrichers ?? [])];
   const self: CrfNerModel = {
     ...(noteLexicon ? { noteLexicon } : {}),
     ...(lexicon ? { lexicon } : {}),
-    ...(kinds ? { enrichers: [kindEnricher(kinds, gazetteer)] } : {}),
+    ...(enrichers.length > 0 ? { enrichers } : {}),
     ...(domain === undefined ? {} : { domain }),
     version: parts.version,
     labelEncoding: parts.labelEncoding,

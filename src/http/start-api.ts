@@ -5,6 +5,7 @@ import { createExtractor } from '../extractor.js';
 import { createServiceMetrics } from '../monitoring/metrics.js';
 import { createRedisConnection, notesProcessedKey, redisDependency, redisReady } from '../queue/redis-connection.js';
 import { loadModel } from '../registry/model-store.js';
+import { servingLoadOptions } from '../registry/serving-options.js';
 import { watchProductionModel, type ModelReloader, type ModelState } from '../registry/model-reloader.js';
 import type { ProcessModelState } from './routes/model-routes.js';
 import { createDatabasePool, databaseDependency } from '../store/database.js';
@@ -47,7 +48,7 @@ export interface StartApiOptions {
 }
 
 export async function startApi(config: Config, options: StartApiOptions = {}): Promise<RunningApi> {
-  const loaded = await loadModel(config.modelDir, options.modelVersion);
+  const loaded = await loadModel(config.modelDir, options.modelVersion, await servingLoadOptions(config));
   const { model } = loaded;
   const metrics = createServiceMetrics();
   options.onMetricsRegistry?.(metrics.registry);

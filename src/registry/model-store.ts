@@ -8,6 +8,8 @@ import { resolveTemplates, type FeatureResources } from '../core/tagger/feature-
 import { decodeLabels, type LabelEncoding } from '../core/tagger/label-codec.js';
 import { resolveSpanRules, resolveDomainSpanRules } from '../core/clinical/span-rules.js';
 import { parseResources, writeResourceFiles, type ResourceFiles } from '../corpus/resource-files.js';
+import { conceptEnricher } from '../core/clinical/concept-codes/concept-enricher.js';
+import type { ConceptIndex } from '../core/clinical/concept-codes/concept-index.js';
 import { formatModelCard, parseModelCard, type FileDigest, type ModelCard } from './model-card.js';
 
 /**
@@ -27,6 +29,8 @@ export interface LoadedModel {
   directory: string;
   /** Each resource file as parsed, by name and sha256: loading another version reuses those whose bytes are the same. */
   parsedResources?: ReadonlyMap<string, Partial<FeatureResources>>;
+  /** The concept codes its entities get (absent: none); a reload of another version keeps them. */
+  concepts?: ConceptIndex;
 }
 
 export interface LoadOptions {
@@ -35,6 +39,11 @@ export interface LoadOptions {
    * verified bytes have the same sha256 is not parsed again (parsed resources are read-only, so sharing is safe).
    */
   reuse?: LoadedModel;
+  /**
+   * Codes diseases and drugs (ICD-10-CM, DOID, DrugBank) after the model's own steps; default: the concepts of
+   * `reuse`, else none. The index comes from the configured vocabularies (corpus/concept-vocabularies.ts).
+   */
+  concepts?: ConceptIndex;
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -129,7 +138,9 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     parsedResources.set(key, parsed);
     Object.assign(resources, parsed);
   }
+  const concepts = options.concepts ?? options.reuse?.concepts;
   const model = createCrfNerModel({
+    ...(concepts ? { enrichers: [conceptEnricher(concepts)] } : {}),
     version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
     ...(card.calibration ? { calibration: card.calibration.map } : {}),
     ...(card.decoding ? { decoding: card.decoding } : {}),
@@ -137,7 +148,7 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     ...(card.servingDomain ? { servingDomain: card.servingDomain } : {}),
     ...(card.domainSpanRules ? { domainSpanRules: resolveDomainSpanRules(card.domainSpanRules) } : {}),
   });
-  return { card, model, directory, parsedResources };
+  return { card, model, directory, parsedResources, ...(concepts ? { concepts } : {}) };
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
