@@ -15,7 +15,7 @@ function recordingStore(): { store: RecordStore; batches: BatchResult[] } {
     batches,
     store: {
       saveBatch: async (batch) => void batches.push(batch),
-      createSubmission: unused, deleteSubmission: unused, progress: unused, findRecords: unused, treatmentsForDisease: unused,
+      createSubmission: unused, deleteSubmission: unused, progress: unused, findRecords: unused, treatmentsForDisease: unused, diseasesByCode: unused,
       // eslint-disable-next-line require-yield
       jobRecords: async function* () { throw new Error('not used here'); },
     },
