@@ -71,7 +71,7 @@ describe('a record as a FHIR R4 Bundle', () => {
     ]);
     const family = resources.filter((r) => r.resourceType === 'FamilyMemberHistory') as { condition: { code: { text: string } }[] }[];
     expect(family.map((f) => f.condition[0]?.code.text)).toEqual(['diabetes']);
-    const [statement] = resources.filter((r) => r.resourceType === 'MedicationStatement') as Record<string, any>[];
+    const [statement] = resources.filter((r) => r.resourceType === 'MedicationStatement') as { status: string; medicationCodeableConcept: { coding: object[] }; dosage: object[] }[];
     expect(statement?.status).toBe('active');
     expect(statement?.medicationCodeableConcept.coding[0]).toMatchObject({ system: 'https://go.drugbank.com/drugs', code: 'DB00207' });
     expect(statement?.dosage[0]).toMatchObject({
@@ -83,7 +83,7 @@ describe('a record as a FHIR R4 Bundle', () => {
     });
     // The pair is the statement's reason: the typhoid Condition.
     const typhoidUrl = (recordToFhirBundle(record(), { id: counter() }).entry as { fullUrl: string; resource: { code?: { text: string } } }[]).find((e) => e.resource.code?.text === 'typhoid')?.fullUrl;
-    const again = recordToFhirBundle(record(), { id: counter() }) as { entry: { resource: Record<string, any> }[] };
+    const again = recordToFhirBundle(record(), { id: counter() }) as { entry: { resource: { resourceType: string; reasonReference?: object[] } }[] };
     expect(again.entry.find((e) => e.resource.resourceType === 'MedicationStatement')?.resource.reasonReference).toEqual([{ reference: typhoidUrl, type: 'Condition' }]);
     expect(resources.filter((r) => r.resourceType === 'Procedure')).toHaveLength(1);
   });
