@@ -24,8 +24,12 @@ async function readTable(path: string, columns: readonly string[]): Promise<{ ro
     if (!index.has(name)) throw new NerError('NER_ERR_LEXICON_INVALID', `missing column "${name}" in the header`, { file: path, line: 1 });
   }
   const rows = lines.slice(1).filter((line) => line.length > 0).map((line) => line.split('\t'));
-  return { rows, at: (row, name) => row[index.get(name) as number] ?? '' };
+  // A field split from the file is a slice of it: one kept field would keep the whole file's text alive.
+  return { rows, at: (row, name) => own(row[index.get(name) as number] ?? '') };
 }
+
+/** A copy of a string that does not point into the text it was cut from. */
+const own = (value: string): string => (value.length < 13 ? value : `${value} `.slice(0, -1));
 
 const list = (value: string): string[] => value.split('|').map((s) => s.trim()).filter((s) => s !== '');
 

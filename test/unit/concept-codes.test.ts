@@ -17,6 +17,15 @@ const vocabularies: ConceptVocabularies = {
     { code: 'D509', description: 'Iron deficiency anemia, unspecified' },
     { code: 'J00', description: 'Acute nasopharyngitis [common cold]' },
     { code: 'E034', description: 'Atrophy of thyroid (acquired)' },
+    { code: 'E1110', description: 'Type 2 diabetes mellitus with ketoacidosis without coma' },
+    { code: 'E1010', description: 'Type 1 diabetes mellitus with ketoacidosis without coma' },
+    { code: 'E139', description: 'Other specified diabetes mellitus without complications' },
+    { code: 'O2493', description: 'Unspecified diabetes mellitus in childbirth' },
+    { code: 'Z823', description: 'Family history of stroke' },
+    { code: 'G464', description: 'Cerebellar stroke syndrome' },
+    { code: 'S52501A', description: 'Unspecified fracture of the lower end of right radius, initial encounter for closed fracture' },
+    { code: 'S52501D', description: 'Unspecified fracture of the lower end of right radius, subsequent encounter for closed fracture with routine healing' },
+    { code: 'W010XXA', description: 'Fall on same level from slipping, tripping and stumbling without subsequent striking against object, initial encounter' },
   ],
   doid: [
     { id: 'DOID:10763', name: 'hypertension', synonyms: ['HTN'], icd10cm: ['I10'] },
@@ -84,6 +93,21 @@ describe('disease codes', () => {
   it('a bracketed synonym of two words codes its description; a bracketed qualifier alone does not', () => {
     expect(icd('common cold')).toBe('J00');
     expect(icd('acquired')).toBeUndefined();
+  });
+
+  it('diabetes whose type the name does not state is type 2 (ICD-10-CM guideline I.C.4.a.2); "diabetic X" is "type 2 diabetes mellitus with X"', () => {
+    expect(icd('other specified diabetes mellitus')).toBe('E13.9');
+    expect(icd('diabetes mellitus in childbirth')).toBe('O24.93');
+    expect(icd('diabetic ketoacidosis')).toBe('E11.10');
+    expect(icd('type 1 diabetes mellitus with ketoacidosis')).toBe('E10.10');
+  });
+
+  it('matches loosely neither history nor encounter codes for a bare name, nor injuries\' later encounters and external causes', () => {
+    expect(icd('stroke in the past')).not.toBe('Z82.3');
+    expect(icd('family history of stroke')).toBe('Z82.3');
+    expect(icd('unspecified fracture of lower end of right radius')).toBe('S52.501A');
+    expect(index.icdDisplay('S52.501D')).toBeUndefined();
+    expect(index.icdDisplay('W01.0XXA')).toBeUndefined();
   });
 
   it('a name no vocabulary knows gets no code', () => {

@@ -86,6 +86,8 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   // Written alone in an adult's note, diabetes is type 2 (the vocabulary's nearest name is diabetes in pregnancy).
   { name: 'diabetes', icd10cm: 'E11.9', term: 'diabetes mellitus' },
   { name: 'diabetes mellitus', icd10cm: 'E11.9', term: 'diabetes mellitus' },
+  { name: 'burning micturition', icd10cm: 'R30.0', term: 'dysuria' },
+  { name: 'stroke', icd10cm: 'I63.9', term: 'stroke' },
   { name: 'depression', icd10cm: 'F32.9', term: 'major depressive disorder' },
   { name: 'rash', icd10cm: 'R21', term: 'rash' },
   { name: 'seizure', icd10cm: 'R56.9', term: 'seizure' },

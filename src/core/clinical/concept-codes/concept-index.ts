@@ -71,6 +71,12 @@ const MAX_CANDIDATES = 3;
 const CACHE_LIMIT = 20_000;
 const MAX_WINDOW = 8;
 const MAX_FUZZY_POSTINGS = 4000;
+const DIABETIC_WORDS = nameWords('type 2 diabetes mellitus with');
+
+/** Descriptions of codes about care or history rather than a disease, matched loosely only when the name says so. */
+const CARE_DESCRIPTION = /^(family history|personal history|history of|encounter|screening|observation|contact with|exposure to|carrier|follow-up|aftercare)/i;
+const CARE_WORDS = new Set(['history', 'family', 'encounter', 'screening', 'observation', 'contact', 'exposure', 'carrier', 'aftercare', 'h/o', 'follow']);
+
 /** Words that say which diabetes it is (see defaultDiabetes). */
 const DIABETES_TYPE_WORDS = new Set(['pregnancy', 'gestational', 'pregnant', 'puerperium', 'childbirth', 'other', 'secondary', 'drug', 'chemical', 'induced', 'steroid', 'pancreatic', 'type', '1', 'mody']);
 
@@ -86,9 +92,23 @@ interface IcdCandidate {
   score: number;
 }
 
+/**
+ * Codes a note's name of a disease never stands for alone: external causes (V00–Y99), and an injury's later
+ * encounters and sequelae (7th character D, G, K, P, S, …: a note's "fracture of radius" is coded as the initial
+ * encounter, A, B or C). Leaving them out keeps the index at half the size.
+ */
+export function isIndexedIcdCode(code: string): boolean {
+  if (/^[V-Y]/.test(code)) return false;
+  return !(/^[ST]/.test(code) && code.length === 7 && !/[ABC]$/.test(code));
+}
+
+/** A candidate packed in one number: the code's index times 4 plus its match level (LEVEL_SCORES). */
+const LEVEL_SCORES = [SCORE_FULL, SCORE_QUALIFIED, SCORE_BRACKET] as const;
+
 export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptIndex {
-  const codes = vocabularies.icd10cm.map((row) => row.code);
-  const descriptions = vocabularies.icd10cm.map((row) => row.description);
+  const rows = vocabularies.icd10cm.filter((row) => isIndexedIcdCode(row.code));
+  const codes = rows.map((row) => row.code);
+  const descriptions = rows.map((row) => row.description);
   const codeIndex = new Map<string, number>();
   codes.forEach((code, i) => codeIndex.set(code, i));
   // A code with children (a category, a non-billable subcategory) is coded as its unspecified child.
@@ -97,32 +117,48 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     const parent = code.length > 3 ? codeIndex.get(code.slice(0, -1)) : undefined;
     if (parent !== undefined) leaf[parent] = false;
   }
-  const qualifiedKeys = vocabularies.icd10cm.map((row) => nameKey(stripQualifiers(row.description)));
+  const qualifiedKeys = rows.map((row) => nameKey(stripQualifiers(row.description)));
 
   // Key → candidates (best score first after sorting); each code under its full, qualifier-free and bracket forms.
   // Word → codes whose full or qualifier-free form contains it, for names matched by no key.
-  const byKey = new Map<string, IcdCandidate[]>();
+  // Most keys name one code: the map holds its packed candidate; a key of several holds -1 - (its list in `shared`).
+  const byKey = new Map<string, number>();
+  const shared: number[][] = [];
   const postings = new Map<string, number[]>();
-  const add = (key: string, code: number, score: number): void => {
+  const add = (key: string, code: number, level: number): void => {
     if (key === '') return;
-    const list = byKey.get(key);
-    if (!list) byKey.set(key, [{ code, score }]);
-    else if (!list.some((c) => c.code === code && c.score >= score)) list.push({ code, score });
+    const packed = code * 4 + level;
+    const held = byKey.get(key);
+    if (held === undefined) byKey.set(key, packed);
+    else if (held >= 0) {
+      if (held >> 2 !== code) {
+        shared.push([held, packed]);
+        byKey.set(key, -shared.length);
+      }
+    } else {
+      const list = shared[-held - 1] as number[];
+      if (!list.some((c) => c >> 2 === code)) list.push(packed);
+    }
   };
-  vocabularies.icd10cm.forEach((row, i) => {
+  const candidatesOf = (key: string): IcdCandidate[] => {
+    const held = byKey.get(key);
+    if (held === undefined) return [];
+    return (held >= 0 ? [held] : (shared[-held - 1] as number[])).map((c) => ({ code: c >> 2, score: LEVEL_SCORES[c & 3] as number }));
+  };
+  rows.forEach((row, i) => {
     const full = nameKey(row.description.replace(/[()[\]]/g, ' '));
-    add(full, i, SCORE_FULL);
+    add(full, i, 0);
     for (const word of new Set([...full.split(' '), ...(qualifiedKeys[i] as string).split(' ')])) {
       if (word === '') continue;
       const list = postings.get(word);
       if (list) list.push(i);
       else postings.set(word, [i]);
     }
-    add(qualifiedKeys[i] as string, i, SCORE_QUALIFIED);
+    add(qualifiedKeys[i] as string, i, 1);
     // "Acute nasopharyngitis [common cold]": a bracketed name of two words or more is a synonym ("(acute)" is not).
     for (const bracket of row.description.matchAll(/[([]([^)\]]+)[)\]]/g)) {
       const key = nameKey(bracket[1] as string);
-      if (key.includes(' ')) add(key, i, SCORE_BRACKET);
+      if (key.includes(' ')) add(key, i, 2);
     }
   });
 
@@ -196,7 +232,9 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
 
   const weight = (word: string): number => Math.log(1 + codes.length / (postings.get(word)?.length ?? 1));
 
-  const fuzzy = (words: readonly string[]): IcdCandidate[] => {
+  const fuzzy = (written: readonly string[]): IcdCandidate[] => {
+    // "Diabetic X" is what ICD-10-CM calls "type 2 diabetes mellitus with X" (type 2 by its guideline, see defaultDiabetes).
+    const words = written.includes('diabetic') ? written.flatMap((w) => (w === 'diabetic' ? DIABETIC_WORDS : [w])) : written;
     const known = [...new Set(words)].filter((w) => postings.has(w));
     if (known.length === 0) return [];
     // The codes sharing the name's rarest word: the name's head word is rarely its commonest.
@@ -205,7 +243,10 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     if ((postings.get(rarest)?.length ?? 0) > MAX_FUZZY_POSTINGS) return [];
     const queryWeight = new Set(words).size === 0 ? 0 : [...new Set(words)].reduce((sum, w) => sum + weight(w), 0);
     const scored: IcdCandidate[] = [];
+    // "Family history of stroke", "Encounter for screening for …" are not what a name alone stands for.
+    const aboutCare = words.some((w) => CARE_WORDS.has(w));
     for (const code of postings.get(rarest) ?? []) {
+      if (!aboutCare && CARE_DESCRIPTION.test(descriptions[code] as string)) continue;
       const ownSet = new Set((qualifiedKeys[code] as string).split(' '));
       let shared = 0;
       for (const w of new Set(words)) if (ownSet.has(w)) shared += weight(w);
@@ -220,7 +261,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     const key = keyOfWords(words);
     const shorthand = shorthandNames.get(key);
     if (shorthand) return abbreviationCodes(shorthand, factor);
-    const icd = byKey.get(key) ?? [];
+    const icd = candidatesOf(key);
     const doid = doidByKey.get(key);
     if (icd.length === 0 && !doid) return null;
     const candidates = [...icd, ...(doid ? doidCandidates(doid) : [])];
@@ -266,10 +307,14 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
 
   // Drugs: a name's words (in order) → its row; ingredient name → DrugBank id.
   const drugsByWords = new Map<string, DrugRow>();
+  // Rows keep what lookups read; the many rows of one generic share its name.
+  const interned = new Map<string, string>();
+  const intern = (value: string): string => interned.get(value) ?? (interned.set(value, value), value);
+  const slim = (row: DrugRow): DrugRow => ({ name: '', kind: row.kind, norm: row.norm, mapsTo: intern(row.mapsTo), ref: intern(row.ref) });
   const drugBankIds = new Map<string, { id: string; display: string }>();
   for (const row of vocabularies.drugs) {
     const key = drugKey(row.norm);
-    if (key !== '' && (!drugsByWords.has(key) || (row.kind === 'generic' && drugsByWords.get(key)?.kind === 'brand'))) drugsByWords.set(key, row);
+    if (key !== '' && (!drugsByWords.has(key) || (row.kind === 'generic' && drugsByWords.get(key)?.kind === 'brand'))) drugsByWords.set(key, slim(row));
     if (row.kind === 'generic' && /^DB\d+$/.test(row.ref)) {
       const canonical = drugKey(row.mapsTo);
       if (!drugBankIds.has(canonical)) drugBankIds.set(canonical, { id: row.ref, display: row.mapsTo });
