@@ -70,7 +70,7 @@ const MIN_FUZZY = 0.5;
 const MAX_CANDIDATES = 3;
 const CACHE_LIMIT = 20_000;
 const MAX_WINDOW = 8;
-const MAX_FUZZY_POSTINGS = 4000;
+const MAX_FUZZY_POSTINGS = 2000;
 const DIABETIC_WORDS = nameWords('type 2 diabetes mellitus with');
 
 /** Descriptions of codes about care or history rather than a disease, matched loosely only when the name says so. */
@@ -232,6 +232,18 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
 
   const weight = (word: string): number => Math.log(1 + codes.length / (postings.get(word)?.length ?? 1));
 
+  const isCare = Uint8Array.from(descriptions, (d) => (CARE_DESCRIPTION.test(d) ? 1 : 0));
+  // The summed weight of each code's words, computed when a loose match first reads it.
+  const ownWeights = new Float64Array(codes.length).fill(-1);
+  const ownWeightOf = (code: number): number => {
+    let cached = ownWeights[code] as number;
+    if (cached < 0) {
+      cached = [...new Set((qualifiedKeys[code] as string).split(' '))].reduce((sum, w) => sum + (w === '' ? 0 : weight(w)), 0);
+      ownWeights[code] = cached;
+    }
+    return cached;
+  };
+
   const fuzzy = (written: readonly string[]): IcdCandidate[] => {
     // "Diabetic X" is what ICD-10-CM calls "type 2 diabetes mellitus with X" (type 2 by its guideline, see defaultDiabetes).
     const words = written.includes('diabetic') ? written.flatMap((w) => (w === 'diabetic' ? DIABETIC_WORDS : [w])) : written;
@@ -241,17 +253,18 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     const rarest = known.reduce((a, b) => ((postings.get(a)?.length ?? 0) <= (postings.get(b)?.length ?? 0) ? a : b));
     // Only common words in common ("left", "pain"): too vague to code.
     if ((postings.get(rarest)?.length ?? 0) > MAX_FUZZY_POSTINGS) return [];
-    const queryWeight = new Set(words).size === 0 ? 0 : [...new Set(words)].reduce((sum, w) => sum + weight(w), 0);
+    const distinct = [...new Set(words)];
+    const weights = distinct.map(weight);
+    const queryWeight = weights.reduce((sum, w) => sum + w, 0);
     const scored: IcdCandidate[] = [];
     // "Family history of stroke", "Encounter for screening for …" are not what a name alone stands for.
     const aboutCare = words.some((w) => CARE_WORDS.has(w));
     for (const code of postings.get(rarest) ?? []) {
-      if (!aboutCare && CARE_DESCRIPTION.test(descriptions[code] as string)) continue;
-      const ownSet = new Set((qualifiedKeys[code] as string).split(' '));
+      if (!aboutCare && isCare[code] === 1) continue;
+      const own = ` ${qualifiedKeys[code] as string} `;
       let shared = 0;
-      for (const w of new Set(words)) if (ownSet.has(w)) shared += weight(w);
-      const ownWeight = [...ownSet].reduce((sum, w) => sum + weight(w), 0);
-      const dice = (2 * shared) / (queryWeight + ownWeight);
+      for (let k = 0; k < distinct.length; k++) if (own.includes(` ${distinct[k] as string} `)) shared += weights[k] as number;
+      const dice = (2 * shared) / (queryWeight + ownWeightOf(code));
       if (dice >= MIN_FUZZY) scored.push({ code, score: dice * SCORE_FUZZY });
     }
     return scored.sort((a, b) => b.score - a.score).slice(0, MAX_CANDIDATES * 2);
