@@ -39,7 +39,7 @@ describe('processExtractBatch', () => {
     expect(batches).toHaveLength(1);
     const [batch] = batches;
     expect(batch?.records.map((r) => r.noteId)).toEqual(['a', '7']);
-    expect(batch?.records[0]?.pairs).toEqual([{ disease: 'Asthma', treatment: 'azithromycin' }]);
+    expect(batch?.records[0]?.pairs).toEqual([{ disease: 'Asthma', treatment: 'azithromycin', evidence: 'explicit-link' }]);
     expect(batch?.failures).toEqual([
       { noteId: 'b', reason: 'text must be a string, got number' },
       { noteId: 'c', reason: 'text is 101 characters, over the limit of 100 (MAX_NOTE_CHARS)' },
