@@ -50,6 +50,7 @@ export interface DrugConcept {
   codes: ConceptCode[];
 }
 
+/** Answers are frozen and shared between calls for one name: copy one before changing it. */
 export interface ConceptIndex {
   disease(name: string): ConceptCode[];
   drug(name: string): DrugConcept | null;
@@ -93,13 +94,14 @@ interface IcdCandidate {
 }
 
 /**
- * Codes a note's name of a disease never stands for alone: external causes (V00–Y99), and an injury's later
- * encounters and sequelae (7th character D, G, K, P, S, …: a note's "fracture of radius" is coded as the initial
- * encounter, A, B or C). Leaving them out keeps the index at half the size.
+ * Codes a note's name of a disease never stands for alone: external causes (V00–Y99), and the encounter of an
+ * injury (the 7th character of S and T codes: initial, subsequent, sequela), which the note's words do not give:
+ * a "fracture of lower end of radius" is coded to its 6-character code. Leaving them out keeps the index at less
+ * than half the vocabulary, within a serving process's heap.
  */
 export function isIndexedIcdCode(code: string): boolean {
   if (/^[V-Y]/.test(code)) return false;
-  return !(/^[ST]/.test(code) && code.length === 7 && !/[ABC]$/.test(code));
+  return !(/^[ST]/.test(code) && code.length === 7);
 }
 
 /** A candidate packed in one number: the code's index times 4 plus its match level (LEVEL_SCORES). */
@@ -371,13 +373,18 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     cache.set(name, value);
     return value;
   };
-  const copyCodes = (list: readonly ConceptCode[]): ConceptCode[] => list.map((c) => ({ ...c }));
+  // One frozen answer per name, shared by every entity of that name (a note naming "asthma" 80,000 times holds one):
+  // frozen, so no record can change another's.
+  const frozen = <T extends object>(value: T): T => Object.freeze(value);
+  const freezeCodes = (list: ConceptCode[]): ConceptCode[] => frozen(list.map(frozen)) as ConceptCode[];
 
   return {
-    disease: (name) => copyCodes(cached(diseaseCache, name, codeDisease)),
+    disease: (name) => cached(diseaseCache, name, (n) => freezeCodes(codeDisease(n))),
     drug: (name) => {
-      const found = cached(drugCache, name, codeDrug);
-      return found ? { generic: [...found.generic], codes: copyCodes(found.codes) } : null;
+      return cached(drugCache, name, (n) => {
+        const found = codeDrug(n);
+        return found ? frozen({ generic: frozen(found.generic) as string[], codes: freezeCodes(found.codes) }) : null;
+      });
     },
     ingredients: (generic) => ingredientCodes(generic, 0.95),
     icdDisplay: (code) => {
