@@ -71,7 +71,7 @@ const MIN_FUZZY = 0.5;
 const MAX_CANDIDATES = 3;
 const CACHE_LIMIT = 20_000;
 const MAX_WINDOW = 8;
-const MAX_FUZZY_POSTINGS = 2000;
+const MAX_FUZZY_POSTINGS = 1000;
 const DIABETIC_WORDS = nameWords('type 2 diabetes mellitus with');
 
 /** Descriptions of codes about care or history rather than a disease, matched loosely only when the name says so. */
@@ -119,7 +119,8 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     const parent = code.length > 3 ? codeIndex.get(code.slice(0, -1)) : undefined;
     if (parent !== undefined) leaf[parent] = false;
   }
-  const qualifiedKeys = rows.map((row) => nameKey(stripQualifiers(row.description)));
+  // Padded with spaces (" asthma unspecified "), so a loose match finds a word in it without splitting it.
+  const qualifiedKeys = rows.map((row) => ` ${nameKey(stripQualifiers(row.description))} `);
 
   // Key → candidates (best score first after sorting); each code under its full, qualifier-free and bracket forms.
   // Word → codes whose full or qualifier-free form contains it, for names matched by no key.
@@ -156,7 +157,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
       if (list) list.push(i);
       else postings.set(word, [i]);
     }
-    add(qualifiedKeys[i] as string, i, 1);
+    add((qualifiedKeys[i] as string).trim(), i, 1);
     // "Acute nasopharyngitis [common cold]": a bracketed name of two words or more is a synonym ("(acute)" is not).
     for (const bracket of row.description.matchAll(/[([]([^)\]]+)[)\]]/g)) {
       const key = nameKey(bracket[1] as string);
@@ -263,7 +264,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     const aboutCare = words.some((w) => CARE_WORDS.has(w));
     for (const code of postings.get(rarest) ?? []) {
       if (!aboutCare && isCare[code] === 1) continue;
-      const own = ` ${qualifiedKeys[code] as string} `;
+      const own = qualifiedKeys[code] as string;
       let shared = 0;
       for (let k = 0; k < distinct.length; k++) if (own.includes(` ${distinct[k] as string} `)) shared += weights[k] as number;
       const dice = (2 * shared) / (queryWeight + ownWeightOf(code));
@@ -367,9 +368,14 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
   const drugCache = new Map<string, DrugConcept | null>();
   const cached = <T>(cache: Map<string, T>, name: string, compute: (name: string) => T): T => {
     const hit = cache.get(name);
-    if (hit !== undefined || cache.has(name)) return hit as T;
+    if (hit !== undefined || cache.has(name)) {
+      // Least recently used first out: a hit moves to the end.
+      cache.delete(name);
+      cache.set(name, hit as T);
+      return hit as T;
+    }
     const value = compute(name);
-    if (cache.size >= CACHE_LIMIT) cache.clear();
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
     cache.set(name, value);
     return value;
   };
