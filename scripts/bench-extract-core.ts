@@ -6,7 +6,7 @@
  * CRFsuite binding (feature strings built in JS, tagged by the binding), and a check that both paths give
  * identical labels. Also the cost of the record steps prescriptions need (brand names and dosage): the notes
  * and a set of prescriptions extracted with and without them, in alternating rounds so that a busy machine
- * slows both alike.
+ * slows both alike. The record steps after tagging (kinds, concept codes) run as in a serving process.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,10 +19,12 @@ import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { readMtSamples } from '../src/corpus/mtsamples.js';
 import { loadModel, MODEL_FILE } from '../src/registry/model-store.js';
 import { withDomainAttributes } from '../src/core/tagger/domains.js';
+import { servingLoadOptions } from '../src/registry/serving-options.js';
 
 const { values } = parseArgs({ options: { notes: { type: 'string', default: '600' }, rounds: { type: 'string', default: '5' }, only: { type: 'string' } } });
 const config = loadConfig();
-const { model, card, directory } = await loadModel(config.modelDir);
+// As served: with the concept codes (CONCEPT_CODES=off measures without them).
+const { model, card, directory, concepts } = await loadModel(config.modelDir, undefined, await servingLoadOptions(config));
 
 const testTexts = (await readBeHealthySplit(config.corpusDir, 'test')).sentences.map((s) => s.tokens.join(' '));
 const noteTexts: string[] = [];
@@ -124,6 +126,7 @@ console.log(JSON.stringify({
   label_mismatches_vs_crfsuite: mismatches,
   test_sentences: testTexts.length,
   notes: noteTexts.length,
+  concept_codes: concepts !== undefined,
   model: card.version,
   node: process.version,
 }));

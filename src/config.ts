@@ -25,8 +25,10 @@ export interface Config {
   modelReloadPollMs: number;
   /** Experiment runs (train, tuning trials, tunes, retrainings): one JSON file each (src/registry/runs.ts). */
   runsDir: string;
-  /** Open vocabularies used to build gazetteers at training time. */
+  /** Open vocabularies: gazetteers at training time; concept codes (icd10cm.tsv, doid.tsv, drugs.tsv) when serving. */
   lexiconDir: string;
+  /** Whether serving processes code entities (ICD-10-CM, DOID, DrugBank) from lexiconDir's vocabularies. */
+  conceptCodes: boolean;
   /** Unlabelled clinical notes (MTSamples CSV) for benchmarks. */
   notesFile: string;
   /** A deployment's own brand list (data/README.md's format), read besides the shipped data/brands.tsv; null: none. */
@@ -262,6 +264,7 @@ export function loadConfig(env: Env = process.env): Config {
     modelReloadPollMs: integer('MODEL_RELOAD_POLL_MS', 2_000, 0, 3_600_000),
     runsDir: path('RUNS_DIR', 'runs'),
     lexiconDir: path('LEXICON_DIR', '../shared/lexicons'),
+    conceptCodes: oneOf('CONCEPT_CODES', ['on', 'off'], 'on') === 'on',
     notesFile: path('NOTES_FILE', '../shared/notes/mtsamples.csv'),
     brandsFile: env.BRANDS_FILE === undefined ? null : path('BRANDS_FILE', ''),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

@@ -1,3 +1,4 @@
+import { servingLoadOptions } from '../registry/serving-options.js';
 import { pino } from 'pino';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { createNightlyDeps } from '../queue/nightly-service.js';
@@ -10,7 +11,6 @@ import { migrate } from '../store/migrate.js';
 import { createPgRecordStore } from '../store/record-store.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { createProgress, type Progress } from './progress.js';
-import { readBrandLexicon } from '../corpus/brands.js';
 
 const usage = 'behealthy batch [--date YYYY-MM-DD] [--no-worker] [--json]   (INBOX_DIR, OUTBOX_DIR, REDIS_URL, DATABASE_URL)';
 
@@ -33,7 +33,7 @@ export const batchCommand: Command = {
     // The in-process worker logs to stderr, warnings only unless LOG_LEVEL asks for more: stdout is the summary.
     const logger = pino({ level: ['debug', 'trace'].includes(config.logLevel) ? config.logLevel : 'warn', base: { role: 'batch' } }, pino.destination(2));
     const worker = values['no-worker'] ? undefined : await startWorker(config, { logger });
-    const drift = nightlyDriftCheck(config, await loadModel(config.modelDir, undefined, { brands: await readBrandLexicon(config.brandsFile) }), logger);
+    const drift = nightlyDriftCheck(config, await loadModel(config.modelDir, undefined, await servingLoadOptions(config)), logger);
     const nightly = createNightlyDeps(config, { redis, pool, store: createPgRecordStore(pool), ...(drift ? { drift } : {}) });
     let progress: Progress | undefined;
     try {

@@ -8,6 +8,9 @@ import { readMarkedNotes } from '../corpus/marked-notes.js';
 import { NerError } from '../errors.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { loadModel } from '../registry/model-store.js';
+import { servingLoadOptions } from '../registry/serving-options.js';
+import { readCodePairNotes } from '../corpus/code-pair-notes.js';
+import { evaluateCodesAndPairs } from '../core/evaluation/code-pair-evaluation.js';
 import { evaluateTagger } from '../training/train-tagger.js';
 import { devSetOf, evaluateDevSet, type DevSet } from '../training/dev-evaluation.js';
 import { corpusMappings, mappingsDir } from '../training/training-corpora.js';
@@ -19,7 +22,6 @@ import { numberOption, parseCommandArgs, type Command } from './command.js';
 import { evaluatePrescriptions, formatPrescriptionReport } from '../core/evaluation/prescription-evaluation.js';
 import { BRAND_SPAN_CONFIDENCE } from '../core/clinical/brands.js';
 import { readPrescriptions } from '../corpus/prescriptions.js';
-import { readBrandLexicon } from '../corpus/brands.js';
 import type { Config } from '../config.js';
 
 const usage =
@@ -27,7 +29,8 @@ const usage =
   '       behealthy evaluate --dev NAME|all [--routed] [--json] [--errors N]   (a corpus\'s dev split by its mapping; own domain, or routed as notes are)\n' +
   '       behealthy evaluate --documents FILE.jsonl --mapping NAME [--routed] [--json] [--errors N]   (any documents in a corpus\'s JSONL format)\n' +
   '       behealthy evaluate --assertions FILE.marked.txt|FILE.jsonl [--json]   (assertion rules on the gold spans; no model)\n' +
-  '       behealthy evaluate --prescriptions FILE.jsonl [--split dev|test|all] [--json] [--errors N]   (spans, kinds, codes, generics, brands, dosage fields, pairs)';
+  '       behealthy evaluate --prescriptions FILE.jsonl [--split dev|test|all] [--json] [--errors N]   (spans, kinds, codes, generics, brands, dosage fields, pairs)\n' +
+  '       behealthy evaluate --pairs FILE.jsonl [--split dev|test|all] [--json] [--errors N]   (concept codes, generics and pairs of notes annotated with them)';
 
 /** --case: the split rewritten in one case, to measure how much the model depends on the writer's capitals. */
 const CASES: Record<string, (token: string) => string> = { lower: (t) => t.toLowerCase(), upper: (t) => t.toUpperCase() };
@@ -116,7 +119,7 @@ async function reportPrescriptions(
   if (split !== 'dev' && split !== 'test' && split !== 'all') throw new NerError('NER_ERR_CLI_USAGE', `with --prescriptions, --split must be dev, test or all, got "${split}"`);
   const file = resolve(values.prescriptions as string);
   const notes = (await readPrescriptions(file)).filter((n) => split === 'all' || n.split === split);
-  const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model, { brands: await readBrandLexicon(config.brandsFile) });
+  const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model, await servingLoadOptions(config));
   const report = evaluatePrescriptions(notes, (note) => extract(note.text, model), { brandSpanConfidence: BRAND_SPAN_CONFIDENCE });
   const { errors, ...scores } = report;
   if (values.json) {
@@ -139,12 +142,42 @@ export const evaluateCommand: Command = {
       {
         split: { type: 'string', default: 'test' }, corpus: { type: 'string' }, models: { type: 'string' },
         model: { type: 'string' }, json: { type: 'boolean' }, errors: { type: 'string' }, case: { type: 'string' }, notes: { type: 'string' }, assertions: { type: 'string' },
-        dev: { type: 'string' }, documents: { type: 'string' }, mapping: { type: 'string' }, routed: { type: 'boolean' }, prescriptions: { type: 'string' },
+        dev: { type: 'string' }, documents: { type: 'string' }, mapping: { type: 'string' }, routed: { type: 'boolean' }, prescriptions: { type: 'string' }, pairs: { type: 'string' },
       },
       usage,
     );
     if (values.prescriptions) return reportPrescriptions(values, config, stdout);
     if (values.assertions) return reportAssertions(resolve(values.assertions), values.json === true, stdout);
+    if (values.pairs) {
+      const split = argv.includes('--split') ? values.split : 'all';
+      const notes = (await readCodePairNotes(resolve(values.pairs))).filter((note) => split === 'all' || note.split === split);
+      if (notes.length === 0) throw new NerError('NER_ERR_CLI_USAGE', `no notes of split "${split}" in ${values.pairs}`);
+      // As served: with the configured concept codes.
+      const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model, await servingLoadOptions(config));
+      const { errors, ...report } = evaluateCodesAndPairs(notes, (note) => extract(note.text, model, note.id));
+      if (values.json) {
+        stdout.write(`${JSON.stringify({ model: card.version, file: values.pairs, split, ...report })}\n`);
+        return 0;
+      }
+      const line = (name: string, s: { correct: number; total: number; accuracy: number }) => `${name.padEnd(26)} ${s.accuracy.toFixed(3)}  (${s.correct}/${s.total})`;
+      const p = report.pairs;
+      stdout.write(
+        [
+          `model ${card.version} on ${values.pairs} (${split}: ${notes.length} notes)`,
+          line('ICD-10-CM category', report.icd10cmCategory),
+          line('ICD-10-CM code', report.icd10cmCode),
+          line('generic', report.generic),
+          line('diseases found', report.diseasesFound),
+          line('drugs found', report.drugsFound),
+          `pairs                      precision ${p.precision.toFixed(3)}  recall ${p.recall.toFixed(3)}  f1 ${p.f1.toFixed(3)}  (${p.matchedPredicted}/${p.predicted} predicted, ${p.matchedGold}/${p.gold} annotated)`,
+          `pairs of entities found     recall ${report.pairsOfFoundEntities.recall.toFixed(3)}  (${report.pairsOfFoundEntities.matchedGold}/${report.pairsOfFoundEntities.gold} annotated pairs whose two names the model found)`,
+          ...Object.entries(report.byEvidence).map(([evidence, t]) => `  ${evidence.padEnd(24)} ${t.correct}/${t.predicted} right`),
+        ].join('\n') + '\n',
+      );
+      const examples = numberOption(values.errors, 'errors', 0);
+      for (const error of errors.slice(0, examples)) stdout.write(`  ${error.note} ${error.kind}: ${error.text}${error.expected ? ` expected ${error.expected}` : ''}${error.got ? ` got ${error.got}` : ''}\n`);
+      return 0;
+    }
     if (values.dev !== undefined || values.documents !== undefined) {
       if (values.documents !== undefined && values.mapping === undefined) throw new NerError('NER_ERR_CLI_USAGE', `--documents needs --mapping NAME (how its types are read and scored)\nusage: ${usage}`);
       const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model);

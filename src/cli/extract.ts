@@ -6,8 +6,8 @@ import { extract, type SequenceTagger } from '../core/extract.js';
 import { parseNoteLine } from '../corpus/inbox.js';
 import { NerError } from '../errors.js';
 import { loadModel } from '../registry/model-store.js';
+import { servingLoadOptions } from '../registry/serving-options.js';
 import { parseCommandArgs, type CliContext, type Command } from './command.js';
-import { readBrandLexicon } from '../corpus/brands.js';
 
 const usage = 'behealthy extract [TEXT | --file FILE | < stdin] [--jsonl] [--models DIR] [--model VERSION] [--pretty | --compact]';
 
@@ -61,7 +61,7 @@ export const extractCommand: Command = {
       true,
     );
     if (positionals.length > 0 && values.file) throw new NerError('NER_ERR_CLI_USAGE', `give the note as an argument or --file, not both\nusage: ${usage}`);
-    const { model } = await loadModel(values.models ? resolve(values.models) : context.config.modelDir, values.model, { brands: await readBrandLexicon(context.config.brandsFile) });
+    const { model } = await loadModel(values.models ? resolve(values.models) : context.config.modelDir, values.model, await servingLoadOptions(context.config));
     const jsonl = values.jsonl || values.file?.endsWith('.jsonl') || values.file?.endsWith('.ndjson');
     if (jsonl) {
       const source = values.file ?? 'stdin';

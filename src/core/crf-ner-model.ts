@@ -1,6 +1,6 @@
 import { calibrate, type CalibrationMap } from './tagger/calibration.js';
 import type { CrfWeights } from './tagger/crf-model-file.js';
-import type { ScoredTagging, SequenceTagger } from './extract.js';
+import type { EntityEnricher, ScoredTagging, SequenceTagger } from './extract.js';
 import { attributeStrings, FeatureEncoder, planFeatures, type FeaturePlan } from './tagger/feature-encoder.js';
 import type { FeatureResources, FeatureTemplate } from './tagger/feature-templates.js';
 import type { LabelEncoding } from './tagger/label-codec.js';
@@ -77,6 +77,11 @@ export interface CrfNerModelParts {
   domainSpanRules?: Readonly<Record<string, readonly SpanRule[]>>;
   /** Brand names to find and map (clinical/brands.ts), read by the caller from the shipped list and the deployment's. */
   brands?: BrandLexicon;
+  /**
+   * Record steps the serving process adds after the model's own (kinds): concept codes from the vocabularies it
+   * was configured with (clinical/concept-codes/), which need the kinds.
+   */
+  enrichers?: readonly EntityEnricher[];
 }
 
 export interface NotesCalibration {
@@ -183,8 +188,8 @@ function domainTagger(parts: CrfNerModelParts, domain: string | undefined): CrfN
     ...(noteLexicon ? { noteLexicon } : {}),
     ...(lexicon ? { lexicon } : {}),
     ...(parts.brands ? { brands: parts.brands } : {}),
-    // Kinds first (the steps after read them); a brand makes its entity a drug before dosage reads the drugs.
-    enrichers: [...(kinds ? [kindEnricher(kinds, gazetteer)] : []), ...(parts.brands ? [brandEnricher(parts.brands)] : []), dosageEnricher()],
+    // Kinds first (the steps after read them); a brand makes its entity a drug before concept codes and dosage read the drugs.
+    enrichers: [...(kinds ? [kindEnricher(kinds, gazetteer)] : []), ...(parts.brands ? [brandEnricher(parts.brands)] : []), ...(parts.enrichers ?? []), dosageEnricher()],
     ...(domain === undefined ? {} : { domain }),
     version: parts.version,
     labelEncoding: parts.labelEncoding,

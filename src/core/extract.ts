@@ -3,7 +3,7 @@ import type { Gazetteer } from './tagger/gazetteer.js';
 import { isNoteStyleText, LEXICON_SPAN_CONFIDENCE, withLexiconSpans } from './clinical/note-lexicon.js';
 import { BRAND_SPAN_CONFIDENCE, withBrandSpans, type BrandLexicon } from './clinical/brands.js';
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/label-codec.js';
-import { pairsBySentence } from './clinical/relations.js';
+import { notePairs } from './clinical/relations.js';
 import { applySpanRules, type SpanRule } from './clinical/span-rules.js';
 import { splitSentences } from './text/tokenizer.js';
 import type { Entity, EntityType, ExtractionRecord, Sentence } from './text/types.js';
@@ -235,10 +235,8 @@ export function* extractInSteps(
     modelVersion: tagger.version,
     diseases: entities.filter((e) => e.type === 'disease'),
     treatments: entities.filter((e) => e.type === 'treatment'),
-    // A prescription names the diagnosis and the drugs on separate lines ("Dx: typhoid. Rx: azithromycin"):
-    // in a note written in note style the whole note is the unit of pairing, in prose the sentence is.
-    // A symptom is not what a treatment is given for: pairs are diagnoses' (clinical/relations.ts).
-    pairs: pairsBySentence(context.noteStyle === true ? [entities] : entitiesBySentence),
+    // A pair is a present diagnosis and a treatment the note names with it, with its evidence (clinical/relations.ts).
+    pairs: notePairs({ text, sentences }, entitiesBySentence, { lineByLine: context.noteStyle === true }),
     entities,
   };
   return { record, tokens };

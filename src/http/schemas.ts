@@ -62,6 +62,17 @@ export const EntitySchema = Type.Object(
           'Calibrated probability that this exact span is right: the CRF\'s span marginal mapped to the precision observed at it out of fold. Always set by extraction; missing only in records stored before it existed',
       }),
     ),
+    codes: Type.Optional(
+      Type.Array(
+        Type.Object({
+          system: Type.Union([Type.Literal('ICD-10-CM'), Type.Literal('DOID'), Type.Literal('DrugBank')]),
+          code: Type.String(),
+          display: Type.String(),
+          score: Type.Number({ minimum: 0, maximum: 1, description: 'How closely the name matched the concept' }),
+        }),
+        { description: 'The concepts the name stands for, best first: ICD-10-CM candidates and the Disease Ontology term for a disease, DrugBank ids of a drug\'s ingredients' },
+      ),
+    ),
     generic: Type.Optional(Type.Array(Type.String(), { description: 'A drug\'s active ingredients, generic names (a brand\'s, from the brand list)' })),
     dosage: Type.Optional(DosageSchema),
   },
@@ -74,9 +85,18 @@ export const RecordSchema = Type.Object(
     modelVersion: Type.String(),
     diseases: Type.Array(Type.Ref('Entity')),
     treatments: Type.Array(Type.Ref('Entity')),
-    pairs: Type.Array(Type.Object({ disease: Type.String(), treatment: Type.String() }), {
-      description: 'A treatment paired with each diagnosis named in the same sentence (anywhere in a prescription-style note); symptoms, absent and family entities form no pair',
-    }),
+    pairs: Type.Array(
+      Type.Object({
+        disease: Type.String(),
+        treatment: Type.String(),
+        evidence: Type.Optional(
+          Type.String({ description: 'Why they are paired: explicit-link, same-line, same-sentence, dx-rx-sections, single-diagnosis. Missing only in records stored before it existed' }),
+        ),
+      }),
+      {
+        description: 'A present diagnosis and a drug or procedure the note names with it (a link such as "for" or "on", one line or sentence, the Dx and Rx sections of a short note); symptoms, absent, possible, historical and family mentions form no pair',
+      },
+    ),
     entities: Type.Array(Type.Ref('Entity'), { description: 'Every entity in note order' }),
   },
   { $id: 'Record' },

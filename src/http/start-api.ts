@@ -5,6 +5,7 @@ import { createExtractor } from '../extractor.js';
 import { createServiceMetrics } from '../monitoring/metrics.js';
 import { createRedisConnection, notesProcessedKey, redisDependency, redisReady } from '../queue/redis-connection.js';
 import { loadModel } from '../registry/model-store.js';
+import { servingLoadOptions } from '../registry/serving-options.js';
 import { watchProductionModel, type ModelReloader, type ModelState } from '../registry/model-reloader.js';
 import type { ProcessModelState } from './routes/model-routes.js';
 import { createDatabasePool, databaseDependency } from '../store/database.js';
@@ -24,7 +25,6 @@ import { createPgRecordStore } from '../store/record-store.js';
 import { createPgReviewStore } from '../store/review-store.js';
 import { createPgCorrectionStore } from '../store/correction-store.js';
 import { retrainIfEnoughCorrections, trainQueue } from '../queue/train-queue.js';
-import { readBrandLexicon } from '../corpus/brands.js';
 
 export interface RunningApi {
   app: FastifyInstance;
@@ -49,7 +49,7 @@ export interface StartApiOptions {
 }
 
 export async function startApi(config: Config, options: StartApiOptions = {}): Promise<RunningApi> {
-  const loaded = await loadModel(config.modelDir, options.modelVersion, { brands: await readBrandLexicon(config.brandsFile) });
+  const loaded = await loadModel(config.modelDir, options.modelVersion, await servingLoadOptions(config));
   const { model } = loaded;
   const metrics = createServiceMetrics();
   options.onMetricsRegistry?.(metrics.registry);

@@ -7,6 +7,7 @@ import { describeError } from '../error-description.js';
 import { createExtractor, type Extractor } from '../extractor.js';
 import { addIngestCounts, setIngestDepth } from '../monitoring/ingest-metrics.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
+import { servingLoadOptions } from '../registry/serving-options.js';
 import { watchProductionModel, type ModelReloader } from '../registry/model-reloader.js';
 import { loadModel } from '../registry/model-store.js';
 import { createDatabasePool } from '../store/database.js';
@@ -17,7 +18,7 @@ import { startAmqpBridge, type AmqpBridge } from './amqp-bridge.js';
 export type BridgeConfig = Pick<
   Config,
   | 'amqpUrl' | 'amqpQueue' | 'amqpExchange' | 'amqpDeadLetterQueue' | 'amqpPrefetch' | 'jobBatchSize' | 'maxNoteChars' | 'modelDir' | 'modelReloadPollMs'
-  | 'extractSliceTokens' | 'databaseUrl' | 'databaseSchema' | 'databasePgBouncer' | 'redisUrl' | 'redisSentinels' | 'redisSentinelName' | 'redisClusterNodes' | 'queuePrefix' | 'logLevel'
+  | 'extractSliceTokens' | 'databaseUrl' | 'databaseSchema' | 'databasePgBouncer' | 'redisUrl' | 'redisSentinels' | 'redisSentinelName' | 'redisClusterNodes' | 'queuePrefix' | 'logLevel' | 'conceptCodes' | 'lexiconDir' | 'brandsFile'
 >;
 
 export interface RunningBridge {
@@ -48,7 +49,7 @@ export async function startBridgeProcess(config: BridgeConfig, options: { logger
   let extractor = options.extractor;
   let reloader: ModelReloader | undefined;
   if (!extractor) {
-    const loaded = await loadModel(config.modelDir);
+    const loaded = await loadModel(config.modelDir, undefined, await servingLoadOptions(config));
     const swappable = createExtractor(loaded.model, undefined, config.extractSliceTokens);
     extractor = swappable;
     if (config.modelReloadPollMs > 0) {

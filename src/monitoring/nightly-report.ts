@@ -1,4 +1,4 @@
-import type { ExtractionRecord } from '../core/text/types.js';
+import type { Entity, ExtractionRecord } from '../core/text/types.js';
 
 /** What a nightly run writes to report.json (and, readable, report.html). */
 export interface NightlyReport {
@@ -25,9 +25,11 @@ export interface NightlyReport {
   failures: { noteId?: string; file?: string; line?: number; reason: string }[];
   failuresTotal: number;
   entities: { disease: number; treatment: number; perNote: number };
-  topDiseases: { text: string; notes: number }[];
-  topTreatments: { text: string; notes: number }[];
-  topPairs: { disease: string; treatment: string; notes: number }[];
+  /** By ICD-10-CM code when coded ("HTN" and "hypertension" are one row, I10), else by name; `text` is the first name seen. */
+  topDiseases: { text: string; code?: string; display?: string; notes: number }[];
+  /** By active ingredients when known, else by name. */
+  topTreatments: { text: string; generic?: string; notes: number }[];
+  topPairs: { disease: string; treatment: string; code?: string; display?: string; generic?: string; notes: number }[];
   drift: unknown;
   /** RECORD_TEXT_RETENTION_DAYS: note texts of older records purged after the run (absent when texts are kept). */
   textRetention?: { days: number; recordTextsPurged?: number; error?: string };
@@ -35,39 +37,80 @@ export interface NightlyReport {
 
 export type RecordTally = Pick<NightlyReport, 'entities' | 'topDiseases' | 'topTreatments' | 'topPairs' | 'modelVersions'>;
 
-/** Counts entities and pairs over a run's records as they stream by; names are compared lower-cased. */
+interface Concept {
+  key: string;
+  text: string;
+  code?: string;
+  display?: string;
+  generic?: string;
+}
+
+/** What a name is counted as: its ICD-10-CM code (a disease) or its ingredients (a drug) when known, else its lower-cased text. */
+function conceptOf(entity: Entity | undefined, text: string): Concept {
+  const lower = text.toLowerCase();
+  const icd = entity?.type === 'disease' ? entity.codes?.find((c) => c.system === 'ICD-10-CM') : undefined;
+  if (icd) return { key: `code:${icd.code}`, text: lower, code: icd.code, display: icd.display };
+  const generic = entity?.type === 'treatment' && entity.generic && entity.generic.length > 0 ? entity.generic.join(' + ') : undefined;
+  if (generic) return { key: `generic:${generic}`, text: lower, generic };
+  return { key: `name:${lower}`, text: lower };
+}
+
+/** Counts entities and pairs over a run's records as they stream by, by concept (see conceptOf). */
 export function createRecordTally(top = 20): { add(record: ExtractionRecord): void; result(): RecordTally } {
-  const diseases = new Map<string, number>();
-  const treatments = new Map<string, number>();
-  const pairs = new Map<string, number>();
+  const diseases = new Map<string, { concept: Concept; notes: number }>();
+  const treatments = new Map<string, { concept: Concept; notes: number }>();
+  const pairs = new Map<string, { disease: Concept; treatment: Concept; notes: number }>();
   const versions = new Set<string>();
   let records = 0;
   let diseaseMentions = 0;
   let treatmentMentions = 0;
-  const countOncePerNote = (counts: Map<string, number>, keys: Iterable<string>): void => {
-    for (const key of new Set(keys)) counts.set(key, (counts.get(key) ?? 0) + 1);
+  const countOncePerNote = (counts: Map<string, { concept: Concept; notes: number }>, concepts: readonly Concept[]): void => {
+    const seen = new Set<string>();
+    for (const concept of concepts) {
+      if (seen.has(concept.key)) continue;
+      seen.add(concept.key);
+      const entry = counts.get(concept.key);
+      if (entry) entry.notes++;
+      else counts.set(concept.key, { concept, notes: 1 });
+    }
   };
-  const ranked = (counts: Map<string, number>) => [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, top);
+  const ranked = <T extends { notes: number }>(counts: Map<string, T>): T[] => [...counts].sort((a, b) => b[1].notes - a[1].notes || (a[0] < b[0] ? -1 : 1)).slice(0, top).map(([, v]) => v);
+  const described = (c: Concept) => ({ ...(c.code ? { code: c.code, display: c.display as string } : {}), ...(c.generic ? { generic: c.generic } : {}) });
   return {
     add(record) {
       records++;
       versions.add(record.modelVersion);
       diseaseMentions += record.diseases.length;
       treatmentMentions += record.treatments.length;
-      countOncePerNote(diseases, record.diseases.map((e) => e.text.toLowerCase()));
-      countOncePerNote(treatments, record.treatments.map((e) => e.text.toLowerCase()));
-      countOncePerNote(pairs, record.pairs.map((p) => `${p.disease.toLowerCase()}\u0000${p.treatment.toLowerCase()}`));
+      countOncePerNote(diseases, record.diseases.map((e) => conceptOf(e, e.text)));
+      countOncePerNote(treatments, record.treatments.map((e) => conceptOf(e, e.text)));
+      const byName = new Map<string, Entity>();
+      for (const e of record.entities) if (!byName.has(`${e.type}\u0000${e.text.toLowerCase()}`)) byName.set(`${e.type}\u0000${e.text.toLowerCase()}`, e);
+      const seen = new Set<string>();
+      for (const pair of record.pairs) {
+        const disease = conceptOf(byName.get(`disease\u0000${pair.disease.toLowerCase()}`), pair.disease);
+        const treatment = conceptOf(byName.get(`treatment\u0000${pair.treatment.toLowerCase()}`), pair.treatment);
+        const key = `${disease.key}\u0000${treatment.key}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const entry = pairs.get(key);
+        if (entry) entry.notes++;
+        else pairs.set(key, { disease, treatment, notes: 1 });
+      }
     },
     result() {
       return {
         modelVersions: [...versions].sort(),
         entities: { disease: diseaseMentions, treatment: treatmentMentions, perNote: records === 0 ? 0 : Number(((diseaseMentions + treatmentMentions) / records).toFixed(3)) },
-        topDiseases: ranked(diseases).map(([text, notes]) => ({ text, notes })),
-        topTreatments: ranked(treatments).map(([text, notes]) => ({ text, notes })),
-        topPairs: ranked(pairs).map(([key, notes]) => {
-          const [disease = '', treatment = ''] = key.split('\u0000');
-          return { disease, treatment, notes };
-        }),
+        topDiseases: ranked(diseases).map(({ concept, notes }) => ({ text: concept.text, ...described(concept), notes })),
+        topTreatments: ranked(treatments).map(({ concept, notes }) => ({ text: concept.text, ...described(concept), notes })),
+        topPairs: ranked(pairs).map(({ disease, treatment, notes }) => ({
+          disease: disease.text,
+          treatment: treatment.text,
+          ...(disease.code ? { code: disease.code, display: disease.display as string } : {}),
+          ...(treatment.generic ? { generic: treatment.generic } : {}),
+          notes,
+        })),
       };
     },
   };
@@ -117,11 +160,11 @@ td:last-child,th:last-child{text-align:right}.kpi{display:flex;gap:2rem}.kpi div
 <h2>Entities</h2>
 ${table(['type', 'mentions'], [['disease', report.entities.disease], ['treatment', report.entities.treatment]])}
 <h2>Top diseases</h2>
-${table(['disease', 'notes'], report.topDiseases.map((d) => [d.text, d.notes]))}
+${table(['disease', 'ICD-10-CM', 'notes'], report.topDiseases.map((d) => [d.display ?? d.text, d.code ?? '', d.notes]))}
 <h2>Top treatments</h2>
-${table(['treatment', 'notes'], report.topTreatments.map((t) => [t.text, t.notes]))}
+${table(['treatment', 'ingredients', 'notes'], report.topTreatments.map((t) => [t.text, t.generic ?? '', t.notes]))}
 <h2>Top disease → treatment pairs</h2>
-${table(['disease', 'treatment', 'notes'], report.topPairs.map((p) => [p.disease, p.treatment, p.notes]))}
+${table(['disease', 'ICD-10-CM', 'treatment', 'notes'], report.topPairs.map((p) => [p.display ?? p.disease, p.code ?? '', p.generic ?? p.treatment, p.notes]))}
 <h2>Drift against the training data</h2>
 ${driftSection}
 <h2>Failures (${report.failuresTotal})</h2>

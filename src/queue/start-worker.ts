@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { redactUrl, type Config } from '../config.js';
 import { createExtractor, type Extractor } from '../extractor.js';
 import { loadModel, type LoadedModel } from '../registry/model-store.js';
+import { servingLoadOptions } from '../registry/serving-options.js';
 import { watchProductionModel, type ModelReloader } from '../registry/model-reloader.js';
 import { createDatabasePool } from '../store/database.js';
 import { migrateWhenReachable } from '../store/migrate.js';
@@ -17,7 +18,6 @@ import type { DriftCheck } from './nightly-run.js';
 import { driftOfNotes, notesWithRecords, trainingProfileOf } from '../monitoring/drift-check.js';
 import { EXTRACT_QUEUE, type ExtractBatchData, type ExtractBatchResult } from './queues.js';
 import { createRedisConnection, notesProcessedKey } from './redis-connection.js';
-import { readBrandLexicon } from '../corpus/brands.js';
 
 export interface RunningWorker {
   worker: Worker<ExtractBatchData, ExtractBatchResult>;
@@ -37,7 +37,7 @@ export interface RunningWorker {
  */
 export async function startWorker(config: Config, options: { logger?: Logger; /** Also run the nightly queue and its scheduler. */ nightly?: boolean } = {}): Promise<RunningWorker> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { role: 'worker', pid: process.pid } });
-  const loaded = await loadModel(config.modelDir, undefined, { brands: await readBrandLexicon(config.brandsFile) });
+  const loaded = await loadModel(config.modelDir, undefined, await servingLoadOptions(config));
   const { model } = loaded;
   const pool = createDatabasePool(config.databaseUrl, { schema: config.databaseSchema, viaPgBouncer: config.databasePgBouncer, max: config.workerConcurrency + 1 });
   const applied = await migrateWhenReachable(pool, config.databaseSchema, {

@@ -10,6 +10,8 @@ import { resolveTemplates, type FeatureResources } from '../core/tagger/feature-
 import { decodeLabels, type LabelEncoding } from '../core/tagger/label-codec.js';
 import { resolveSpanRules, resolveDomainSpanRules } from '../core/clinical/span-rules.js';
 import { parseResources, writeResourceFiles, type ResourceFiles } from '../corpus/resource-files.js';
+import { conceptEnricher } from '../core/clinical/concept-codes/concept-enricher.js';
+import type { ConceptIndex } from '../core/clinical/concept-codes/concept-index.js';
 import { formatModelCard, parseModelCard, type FileDigest, type ModelCard } from './model-card.js';
 
 /**
@@ -31,6 +33,8 @@ export interface LoadedModel {
   parsedResources?: ReadonlyMap<string, Partial<FeatureResources>>;
   /** The brand list the model finds and maps (see LoadOptions.brands). */
   brands?: BrandLexicon | null;
+  /** The concept codes its entities get (absent: none); a reload of another version keeps them. */
+  concepts?: ConceptIndex;
 }
 
 export interface LoadOptions {
@@ -44,6 +48,11 @@ export interface LoadOptions {
    * none. Absent: those of `reuse`, else the shipped data/brands.tsv.
    */
   brands?: BrandLexicon | null;
+  /**
+   * Codes diseases and drugs (ICD-10-CM, DOID, DrugBank) after the model's own steps; default: the concepts of
+   * `reuse`, else none. The index comes from the configured vocabularies (corpus/concept-vocabularies.ts).
+   */
+  concepts?: ConceptIndex;
 }
 
 let shippedBrands: Promise<BrandLexicon> | undefined;
@@ -149,7 +158,9 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     Object.assign(resources, parsed);
   }
   const brands = options.brands !== undefined ? options.brands : options.reuse?.brands !== undefined ? options.reuse.brands : await shippedBrandLexicon();
+  const concepts = options.concepts ?? options.reuse?.concepts;
   const model = createCrfNerModel({
+    ...(concepts ? { enrichers: [conceptEnricher(concepts)] } : {}),
     version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
     ...(brands ? { brands } : {}),
     ...(card.calibration ? { calibration: card.calibration.map } : {}),
@@ -160,7 +171,7 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     ...(card.servingDomain ? { servingDomain: card.servingDomain } : {}),
     ...(card.domainSpanRules ? { domainSpanRules: resolveDomainSpanRules(card.domainSpanRules) } : {}),
   });
-  return { card, model, directory, parsedResources, brands };
+  return { card, model, directory, parsedResources, brands, ...(concepts ? { concepts } : {}) };
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -167,4 +167,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE entities ADD COLUMN kind text CHECK (kind IN ('diagnosis', 'symptom', 'drug', 'procedure'));
     `,
   },
+  {
+    id: '009_concept_codes',
+    sql: `
+      -- Analytics by concept: each entity's best code (ICD-10-CM for a disease, DrugBank for a drug), its display
+      -- name and a drug's ingredients; each pair's disease code and treatment ingredients, and its evidence. Rows
+      -- stored before have none: re-submitting their notes (POST /v1/jobs, or the nightly inbox) stores them coded.
+      ALTER TABLE entities ADD COLUMN code text, ADD COLUMN code_display text, ADD COLUMN generic text;
+      CREATE INDEX entities_code ON entities (code) WHERE code IS NOT NULL;
+      ALTER TABLE pairs ADD COLUMN disease_code text, ADD COLUMN disease_display text, ADD COLUMN treatment_generic text, ADD COLUMN evidence text;
+      CREATE INDEX pairs_disease_code ON pairs (disease_code) WHERE disease_code IS NOT NULL;
+    `,
+  },
 ];

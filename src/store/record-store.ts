@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { withUnstorableReplaced } from '../core/text/storable-text.js';
 import { isDataError, sqlStateOf } from './sql-state.js';
-import type { ExtractionRecord } from '../core/text/types.js';
+import type { Entity, ExtractionRecord } from '../core/text/types.js';
 
 /** A note the worker could not process, and why (bad input; never the note's text). */
 export interface NoteFailure {
@@ -34,6 +34,8 @@ export interface SubmissionProgress {
 export interface RecordQuery {
   disease?: string;
   treatment?: string;
+  /** A concept code (ICD-10-CM, DOID, DrugBank) of an entity of the note; an ICD-10-CM category ("E11") matches its codes. */
+  code?: string;
   since?: Date;
   limit: number;
 }
@@ -58,7 +60,40 @@ export interface RecordStore {
   /** The records a submission processed, in note-id order, a page at a time (keyset pagination). */
   jobRecords(jobId: string, pageSize: number): AsyncGenerator<StoredRecord>;
   findRecords(query: RecordQuery): Promise<StoredRecord[]>;
-  treatmentsForDisease(disease: string, limit: number): Promise<{ treatment: string; notes: number; pairs: number }[]>;
+  /** The treatments paired with a disease, named (case-insensitively) or by code (its ICD-10-CM code or category), one row per ingredient set. */
+  treatmentsForDisease(disease: string | { code: string }, limit: number): Promise<TreatmentInsight[]>;
+  /** Diseases the patients have (present, not a relative's), by ICD-10-CM code, with the names written for them. */
+  diseasesByCode(limit: number): Promise<DiseaseInsight[]>;
+}
+
+export interface TreatmentInsight {
+  treatment: string;
+  /** Its active ingredients, when coded ("amoxicillin + clavulanic acid"). */
+  generic?: string;
+  notes: number;
+  pairs: number;
+}
+
+export interface DiseaseInsight {
+  code: string;
+  display: string;
+  notes: number;
+  mentions: number;
+  /** The names written for it, most frequent first (at most 5). */
+  names: string[];
+}
+
+/** An entity's code for analytics: the first ICD-10-CM code of a disease, the first DrugBank code of a drug. */
+export function analyticsCode(entity: Entity): { code: string; display: string } | null {
+  const system = entity.type === 'disease' ? 'ICD-10-CM' : 'DrugBank';
+  const code = entity.codes?.find((c) => c.system === system);
+  return code ? { code: code.code, display: code.display } : null;
+}
+
+/** `code = $n`, or, for a category without a dot ("E11"), its codes too. */
+function codeCondition(column: string, parameter: number, code: string): { sql: string; values: string[] } {
+  const prefix = code.includes('.') || code.includes(':') ? null : `${code}.%`;
+  return prefix ? { sql: `(${column} = $${parameter} OR ${column} LIKE $${parameter + 1})`, values: [code, prefix] } : { sql: `${column} = $${parameter}`, values: [code] };
 }
 
 interface RecordRow {
@@ -104,17 +139,36 @@ async function writeBatch(client: pg.PoolClient, batch: BatchResult): Promise<vo
       await client.query('DELETE FROM pairs WHERE note_id IN (SELECT unnest($1::text[]))', [replaced]);
       await client.query('SET LOCAL enable_seqscan = on');
     }
-    const entities = records.flatMap((r) => r.entities.map((e) => [r.noteId as string, e.type, e.text, e.start, e.end, e.assertion, e.confidence, e.kind ?? null] as const));
+    const entities = records.flatMap((r) =>
+      r.entities.map((e) => {
+        const coded = analyticsCode(e);
+        return [r.noteId as string, e.type, e.text, e.start, e.end, e.assertion, e.confidence, e.kind ?? null, coded?.code ?? null, coded?.display ?? null, e.generic?.join(' + ') ?? null] as const;
+      }),
+    );
     if (entities.length > 0) {
       await client.query(
-        `INSERT INTO entities (note_id, type, text, start_offset, end_offset, assertion, confidence, kind)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::real[], $8::text[])`,
-        [0, 1, 2, 3, 4, 5, 6, 7].map((k) => entities.map((row) => row[k])),
+        `INSERT INTO entities (note_id, type, text, start_offset, end_offset, assertion, confidence, kind, code, code_display, generic)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::real[], $8::text[], $9::text[], $10::text[], $11::text[])`,
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((k) => entities.map((row) => row[k])),
       );
     }
-    const pairs = records.flatMap((r) => r.pairs.map((p) => [r.noteId as string, p.disease, p.treatment] as const));
+    const pairs = records.flatMap((r) => {
+      // A pair names its disease and treatment as written: their codes are those of the mention it names.
+      const byName = new Map<string, Entity>();
+      for (const e of r.entities) if (!byName.has(`${e.type}\u0000${e.text.toLowerCase()}`)) byName.set(`${e.type}\u0000${e.text.toLowerCase()}`, e);
+      return r.pairs.map((p) => {
+        const disease = byName.get(`disease\u0000${p.disease.toLowerCase()}`);
+        const treatment = byName.get(`treatment\u0000${p.treatment.toLowerCase()}`);
+        const code = disease ? analyticsCode(disease) : null;
+        return [r.noteId as string, p.disease, p.treatment, code?.code ?? null, code?.display ?? null, treatment?.generic?.join(' + ') ?? null, p.evidence ?? null] as const;
+      });
+    });
     if (pairs.length > 0) {
-      await client.query('INSERT INTO pairs (note_id, disease, treatment) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])', [0, 1, 2].map((k) => pairs.map((row) => row[k])));
+      await client.query(
+        `INSERT INTO pairs (note_id, disease, treatment, disease_code, disease_display, treatment_generic, evidence)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+        [0, 1, 2, 3, 4, 5, 6].map((k) => pairs.map((row) => row[k])),
+      );
     }
     // xmax = 0 on a returned row means it was inserted, not updated: only notes new to the job count.
     const { rows } = await client.query<{ added: number }>(
@@ -257,7 +311,7 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
       }
     },
 
-    async findRecords({ disease, treatment, since, limit }) {
+    async findRecords({ disease, treatment, code, since, limit }) {
       const conditions: string[] = [];
       const values: unknown[] = [];
       const entityFilter = (type: string, text: string): void => {
@@ -269,6 +323,11 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
       };
       if (disease) entityFilter('disease', disease);
       if (treatment) entityFilter('treatment', treatment);
+      if (code) {
+        const condition = codeCondition('e.code', values.length + 1, code);
+        values.push(...condition.values);
+        conditions.push(`EXISTS (SELECT 1 FROM entities e WHERE e.note_id = r.note_id AND ${condition.sql} AND e.assertion NOT IN ('absent', 'family'))`);
+      }
       if (since) {
         values.push(since);
         conditions.push(`r.processed_at >= $${values.length}`);
@@ -283,12 +342,29 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
     },
 
     async treatmentsForDisease(disease, limit) {
-      const { rows } = await pool.query<{ treatment: string; notes: string; pairs: string }>(
-        `SELECT min(treatment) AS treatment, count(DISTINCT note_id) AS notes, count(*) AS pairs
-         FROM pairs WHERE lower(disease) = lower($1) GROUP BY lower(treatment) ORDER BY count(DISTINCT note_id) DESC, min(treatment) LIMIT $2`,
-        [disease, limit],
+      const condition = typeof disease === 'string' ? { sql: 'lower(disease) = lower($1)', values: [disease] } : codeCondition('disease_code', 1, disease.code);
+      const limitAt = condition.values.length + 1;
+      // One row per ingredient set when the treatment is coded ("Augmentin" and "amoxicillin-clavulanate" together), else per name.
+      const { rows } = await pool.query<{ treatment: string; generic: string | null; notes: string; pairs: string }>(
+        `SELECT mode() WITHIN GROUP (ORDER BY treatment) AS treatment, min(treatment_generic) AS generic, count(DISTINCT note_id) AS notes, count(*) AS pairs
+         FROM pairs WHERE ${condition.sql} GROUP BY coalesce(treatment_generic, lower(treatment))
+         ORDER BY count(DISTINCT note_id) DESC, min(treatment) LIMIT $${limitAt}`,
+        [...condition.values, limit],
       );
-      return rows.map((r) => ({ treatment: r.treatment, notes: Number(r.notes), pairs: Number(r.pairs) }));
+      return rows.map((r) => ({ treatment: r.treatment, ...(r.generic ? { generic: r.generic } : {}), notes: Number(r.notes), pairs: Number(r.pairs) }));
     },
+
+    async diseasesByCode(limit) {
+      const { rows } = await pool.query<{ code: string; display: string; notes: string; mentions: string; names: string[] }>(
+        `SELECT code, min(code_display) AS display, count(DISTINCT note_id) AS notes, count(*) AS mentions,
+                (SELECT array_agg(name ORDER BY n DESC, name) FROM (SELECT lower(x.text) AS name, count(*) AS n FROM entities x
+                  WHERE x.code = e.code AND x.type = 'disease' AND x.assertion NOT IN ('absent', 'family') GROUP BY lower(x.text) ORDER BY count(*) DESC, lower(x.text) LIMIT 5) t) AS names
+         FROM entities e WHERE type = 'disease' AND code IS NOT NULL AND assertion NOT IN ('absent', 'family')
+         GROUP BY code ORDER BY count(DISTINCT note_id) DESC, code LIMIT $1`,
+        [limit],
+      );
+      return rows.map((r) => ({ code: r.code, display: r.display, notes: Number(r.notes), mentions: Number(r.mentions), names: r.names ?? [] }));
+    },
+
   };
 }

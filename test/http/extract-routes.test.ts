@@ -24,8 +24,8 @@ describe('POST /v1/extract', () => {
     expect(record.diseases.map((e: { text: string }) => e.text)).toEqual(['cancer', 'diabetes']);
     expect(record.treatments.map((e: { text: string }) => e.text)).toEqual(['cisplatin chemotherapy', 'metformin']);
     expect(record.pairs).toEqual([
-      { disease: 'cancer', treatment: 'cisplatin chemotherapy' },
-      { disease: 'diabetes', treatment: 'metformin' },
+      { disease: 'cancer', treatment: 'cisplatin chemotherapy', evidence: 'explicit-link' },
+      { disease: 'diabetes', treatment: 'metformin', evidence: 'explicit-link' },
     ]);
     for (const entity of record.entities) expect(NOTE.slice(entity.start, entity.end)).toBe(entity.text);
   });
@@ -95,7 +95,7 @@ describe('POST /v1/extract/batch', () => {
     expect(response.statusCode).toBe(200);
     const { records } = response.json();
     expect(records.map((r: { noteId: string }) => r.noteId)).toEqual(['b', 'a', 'c']);
-    expect(records[0].pairs).toEqual([{ disease: 'Asthma', treatment: 'azithromycin' }]);
+    expect(records[0].pairs).toEqual([{ disease: 'Asthma', treatment: 'azithromycin', evidence: 'explicit-link' }]);
     expect(records[1].entities).toEqual([]);
   });
 });

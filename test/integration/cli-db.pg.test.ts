@@ -19,7 +19,7 @@ describe('behealthy db migrate', () => {
     try {
       const first = await run(['db', 'migrate'], { DATABASE_SCHEMA: schema });
       expect(first.code, first.stderr).toBe(0);
-      expect(JSON.parse(first.stdout)).toMatchObject({ schema, applied: ['001_records', '002_submission_progress', '003_nightly_runs', '004_corrections', '005_reviews', '006_record_text', '007_entity_assertion', '008_entity_kind'] });
+      expect(JSON.parse(first.stdout)).toMatchObject({ schema, applied: ['001_records', '002_submission_progress', '003_nightly_runs', '004_corrections', '005_reviews', '006_record_text', '007_entity_assertion', '008_entity_kind', '009_concept_codes'] });
       const second = await run(['db', 'migrate'], { DATABASE_SCHEMA: schema });
       expect(JSON.parse(second.stdout).applied).toEqual([]);
     } finally {

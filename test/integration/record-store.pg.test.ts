@@ -195,4 +195,40 @@ describe('PostgreSQL record store', () => {
     const [stored] = await store.findRecords({ treatment: 'dolo 650', limit: 10 });
     expect(stored?.record.treatments[0]).toMatchObject({ generic: ['paracetamol'], dosage });
   });
+
+  it('finds records and aggregates by concept code: "HTN" and "hypertension" are one disease; treatments by ingredients', async () => {
+    const jobId = randomUUID();
+    await store.createSubmission({ jobId, notes: 3, batches: 1, source: 'api' });
+    const icd = [{ system: 'ICD-10-CM' as const, code: 'I10', display: 'Essential (primary) hypertension', score: 0.95 }, { system: 'DOID' as const, code: 'DOID:10763', display: 'hypertension', score: 0.9 }];
+    const coded = (noteId: string, disease: string, treatment: string, generic: string[], assertion: 'present' | 'absent' = 'present'): ExtractionRecord => {
+      const d = { type: 'disease' as const, text: disease, start: 0, end: disease.length, assertion, confidence: 0.9, codes: icd };
+      const t = { type: 'treatment' as const, text: treatment, start: disease.length + 4, end: disease.length + 4 + treatment.length, assertion: 'present' as const, confidence: 0.9, generic };
+      return { noteId, modelVersion: 'm1', diseases: [d], treatments: [t], entities: [d, t], pairs: assertion === 'present' ? [{ disease, treatment, evidence: 'explicit-link' }] : [] };
+    };
+    const e11 = (noteId: string): ExtractionRecord => {
+      const d = { type: 'disease' as const, text: 'T2DM', start: 0, end: 4, assertion: 'present' as const, confidence: 0.9, codes: [{ system: 'ICD-10-CM' as const, code: 'E11.9', display: 'Type 2 diabetes mellitus without complications', score: 0.95 }] };
+      return { noteId, modelVersion: 'm1', diseases: [d], treatments: [], entities: [d], pairs: [] };
+    };
+    await store.saveBatch({
+      jobId,
+      records: [coded('c1', 'HTN', 'Telma', ['telmisartan']), coded('c2', 'hypertension', 'telmisartan', ['telmisartan']), coded('c3', 'Hypertension', 'amlodipine', ['amlodipine'], 'absent'), e11('c4')],
+      failures: [],
+      processedAt: new Date(),
+    });
+    const found = await store.findRecords({ code: 'I10', limit: 10 });
+    expect(found.map((r) => r.record.noteId).sort()).toEqual(['c1', 'c2']);
+    expect(found[0]?.record.diseases[0]?.codes?.[0]?.code).toBe('I10');
+    expect((await store.findRecords({ code: 'E11', limit: 10 })).map((r) => r.record.noteId)).toEqual(['c4']);
+    expect(await store.findRecords({ code: 'E1', limit: 10 })).toEqual([]);
+    expect(await store.treatmentsForDisease({ code: 'I10' }, 10)).toEqual([{ treatment: 'Telma', generic: 'telmisartan', notes: 2, pairs: 2 }]);
+    const diseases = await store.diseasesByCode(10);
+    expect(diseases).toEqual(
+      expect.arrayContaining([
+        { code: 'I10', display: 'Essential (primary) hypertension', notes: 2, mentions: 2, names: ['htn', 'hypertension'] },
+        { code: 'E11.9', display: 'Type 2 diabetes mellitus without complications', notes: 1, mentions: 1, names: ['t2dm'] },
+      ]),
+    );
+    const { rows } = await db.pool.query("SELECT evidence, disease_code FROM pairs WHERE note_id = 'c1'");
+    expect(rows).toEqual([{ evidence: 'explicit-link', disease_code: 'I10' }]);
+  });
 });

@@ -44,8 +44,8 @@ describe('the shipped production model', () => {
     for (const e of record.entities) expect(e.confidence).toBeGreaterThan(0);
     expect(loaded.card.calibration?.reliability.calibrated.ece).toBeLessThan(loaded.card.calibration!.reliability.raw.ece);
     expect(record.pairs.some((p) => p.disease === 'asthma')).toBe(false);
-    // Note style: the diagnosis and the prescription lines pair across sentences.
-    expect(record.pairs).toEqual(expect.arrayContaining([{ disease: 'typhoid fever', treatment: 'azithromycin' }]));
+    // The diagnosis section's one diagnosis pairs with the prescription lines.
+    expect(record.pairs).toEqual(expect.arrayContaining([{ disease: 'typhoid fever', treatment: 'azithromycin', evidence: 'dx-rx-sections' }]));
     const prose = extract('Typhoid fever is endemic. Azithromycin was compared with ceftriaxone.', loaded.model);
     expect(prose.treatments.map((t) => t.text)).toContain('Azithromycin');
     expect(prose.pairs.filter((p) => p.treatment === 'Azithromycin')).toEqual([]);

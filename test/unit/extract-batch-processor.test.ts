@@ -15,7 +15,7 @@ function recordingStore(): { store: RecordStore; batches: BatchResult[] } {
     batches,
     store: {
       saveBatch: async (batch) => void batches.push(batch),
-      createSubmission: unused, deleteSubmission: unused, progress: unused, findRecords: unused, treatmentsForDisease: unused,
+      createSubmission: unused, deleteSubmission: unused, progress: unused, findRecords: unused, treatmentsForDisease: unused, diseasesByCode: unused,
       // eslint-disable-next-line require-yield
       jobRecords: async function* () { throw new Error('not used here'); },
     },
@@ -39,7 +39,7 @@ describe('processExtractBatch', () => {
     expect(batches).toHaveLength(1);
     const [batch] = batches;
     expect(batch?.records.map((r) => r.noteId)).toEqual(['a', '7']);
-    expect(batch?.records[0]?.pairs).toEqual([{ disease: 'Asthma', treatment: 'azithromycin' }]);
+    expect(batch?.records[0]?.pairs).toEqual([{ disease: 'Asthma', treatment: 'azithromycin', evidence: 'explicit-link' }]);
     expect(batch?.failures).toEqual([
       { noteId: 'b', reason: 'text must be a string, got number' },
       { noteId: 'c', reason: 'text is 101 characters, over the limit of 100 (MAX_NOTE_CHARS)' },

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { caseForTagging, extract } from '../../src/core/extract.js';
-import { MAX_PAIRS_PER_NOTE, pairsBySentence } from '../../src/core/clinical/relations.js';
 import type { CrfNerModel } from '../../src/core/crf-ner-model.js';
 import type { Entity, ExtractionRecord } from '../../src/core/text/types.js';
 import { sampleModel } from '../helpers/sample-model.js';
@@ -39,7 +38,7 @@ describe('extract', () => {
     expect(record.diseases.map((e) => e.text)).toEqual(['Chronic plaque psoriasis']);
     expect(record.treatments.map((e) => e.text)).toEqual(['narrowband ultraviolet B phototherapy']);
     expect(record.diseases[0]).toMatchObject({ start: 0, end: 24 });
-    expect(record.pairs).toEqual([{ disease: 'Chronic plaque psoriasis', treatment: 'narrowband ultraviolet B phototherapy' }]);
+    expect(record.pairs).toEqual([{ disease: 'Chronic plaque psoriasis', treatment: 'narrowband ultraviolet B phototherapy', evidence: 'same-sentence' }]);
   });
 
   it('gives each entity the confidence of its exact span, and minConfidence leaves out entities and their pairs', () => {
@@ -109,63 +108,6 @@ describe('caseForTagging', () => {
   });
 });
 
-describe('pairs', () => {
-  const entity = (type: Entity['type'], text: string): Entity => ({ type, text, start: 0, end: text.length, assertion: 'present', confidence: 1 });
-
-  it('pairs every treatment with every disease of its own sentence only, once per note', () => {
-    const pairs = pairsBySentence([
-      [entity('disease', 'asthma'), entity('treatment', 'salbutamol'), entity('treatment', 'budesonide')],
-      [entity('disease', 'Asthma'), entity('treatment', 'Salbutamol')],
-      [entity('treatment', 'aspirin')],
-    ]);
-    expect(pairs).toEqual([
-      { disease: 'asthma', treatment: 'salbutamol' },
-      { disease: 'asthma', treatment: 'budesonide' },
-    ]);
-  });
-
-  it('pairs no absent or family entity, and keeps possible and historical ones', () => {
-    const as = (e: Entity, assertion: Entity['assertion']): Entity => ({ ...e, assertion });
-    const pairs = pairsBySentence([
-      [as(entity('disease', 'pneumonia'), 'absent'), entity('treatment', 'amoxicillin')],
-      [as(entity('disease', 'breast cancer'), 'family'), entity('treatment', 'tamoxifen')],
-      [entity('disease', 'asthma'), as(entity('treatment', 'steroids'), 'absent')],
-      [as(entity('disease', 'sepsis'), 'possible'), entity('treatment', 'ceftriaxone')],
-      [as(entity('disease', 'tuberculosis'), 'historical'), entity('treatment', 'isoniazid')],
-    ]);
-    expect(pairs).toEqual([
-      { disease: 'sepsis', treatment: 'ceftriaxone' },
-      { disease: 'tuberculosis', treatment: 'isoniazid' },
-    ]);
-  });
-
-  it('pairs a name repeated in its group as its first mention, in order of first appearance', () => {
-    const pairs = pairsBySentence([
-      [entity('disease', 'Fever'), entity('treatment', 'paracetamol'), entity('disease', 'fever'), entity('treatment', 'Paracetamol'), entity('treatment', 'ORS'), entity('disease', 'cough')],
-      [entity('disease', 'FEVER'), entity('treatment', 'ors'), entity('treatment', 'honey')],
-    ]);
-    expect(pairs).toEqual([
-      { disease: 'Fever', treatment: 'paracetamol' },
-      { disease: 'Fever', treatment: 'ORS' },
-      { disease: 'cough', treatment: 'paracetamol' },
-      { disease: 'cough', treatment: 'ORS' },
-      { disease: 'FEVER', treatment: 'honey' },
-    ]);
-  });
-
-  it('lists at most MAX_PAIRS_PER_NOTE pairs, the first ones, however many names a note-style note crosses', () => {
-    const names = (type: Entity['type'], prefix: string, n: number) => Array.from({ length: n }, (_, i) => entity(type, `${prefix}${i}`));
-    const group = [...names('disease', 'd', 300), ...names('treatment', 't', 300)];
-    const pairs = pairsBySentence([group, group]);
-    expect(pairs).toHaveLength(MAX_PAIRS_PER_NOTE);
-    expect(pairs[0]).toEqual({ disease: 'd0', treatment: 't0' });
-    expect(pairs[MAX_PAIRS_PER_NOTE - 1]).toEqual({ disease: `d${Math.floor((MAX_PAIRS_PER_NOTE - 1) / 300)}`, treatment: `t${(MAX_PAIRS_PER_NOTE - 1) % 300}` });
-    // One disease and one treatment repeated 10,000 times each make one pair.
-    const repeated = Array.from({ length: 20_000 }, (_, i) => entity(i % 2 === 0 ? 'disease' : 'treatment', i % 2 === 0 ? 'fever' : 'paracetamol'));
-    expect(pairsBySentence([repeated])).toEqual([{ disease: 'fever', treatment: 'paracetamol' }]);
-  });
-});
-
 describe('assertion in extracted records', () => {
   it('marks negated, uncertain, historical and family entities, and pairs only what the patient has', async () => {
     const { dictionaryTagger } = await import('../helpers/test-app.js');
@@ -179,6 +121,6 @@ describe('assertion in extracted records', () => {
       ['diabetes', 'possible'],
       ['typhoid', 'historical'],
     ]);
-    expect(record.pairs).toEqual([{ disease: 'Typhoid', treatment: 'azithromycin' }]);
+    expect(record.pairs).toEqual([{ disease: 'Typhoid', treatment: 'azithromycin', evidence: 'explicit-link' }]);
   });
 });

@@ -9,6 +9,8 @@ import {
 } from '../../src/registry/model-store.js';
 import { CLUSTERS_FILE, GAZETTEER_FILE } from '../../src/corpus/resource-files.js';
 import { readSample, sampleModel, writeSampleModelsDir } from '../helpers/sample-model.js';
+import { buildConceptIndex } from '../../src/core/clinical/concept-codes/concept-index.js';
+import type { Entity } from '../../src/core/text/types.js';
 
 const VERSION = '2026-01-01.1';
 
@@ -43,6 +45,29 @@ describe('model store', () => {
       card.files.model.bytes = bytes.length;
     });
   }
+
+  it('codes entities with the concepts it is loaded with, and a reload that reuses the serving model keeps them', async () => {
+    const concepts = buildConceptIndex({
+      icd10cm: [{ code: 'C3490', description: 'Malignant neoplasm of unspecified part of unspecified bronchus or lung' }],
+      doid: [],
+      drugs: [{ name: 'Cisplatin', kind: 'generic', norm: 'cisplatin', mapsTo: 'Cisplatin', ref: 'DB00515' }],
+      shorthand: [{ name: 'lung cancer', icd10cm: 'C34.90', term: 'lung cancer' }],
+    });
+    const plain = await loadModel(modelsDir);
+    expect(plain.model.enrichers?.map((e) => e.name) ?? []).not.toContain('concept-codes');
+    const coded = await loadModel(modelsDir, undefined, { concepts });
+    const reloaded = await loadModel(modelsDir, VERSION, { reuse: coded });
+    for (const { model } of [coded, reloaded]) {
+      const step = model.enrichers?.find((e) => e.name === 'concept-codes');
+      const entities: Entity[] = [
+        { type: 'disease', text: 'lung cancer', start: 0, end: 11, assertion: 'present', confidence: 1 },
+        { type: 'treatment', text: 'cisplatin', start: 17, end: 26, assertion: 'present', confidence: 1 },
+      ];
+      step?.apply({ text: 'lung cancer with cisplatin', sentences: [] }, entities);
+      expect(entities[0]?.codes?.[0]?.code).toBe('C34.90');
+      expect(entities[1]?.generic).toEqual(['cisplatin']);
+    }
+  });
 
   it('loads the production version and tags like the model it was saved from', async () => {
     const { model, card } = await loadModel(modelsDir);

@@ -25,6 +25,27 @@ describe('nightly report', () => {
     });
   });
 
+  it('counts coded names by concept: "HTN" and "hypertension" are one disease, Augmentin and amoxicillin-clavulanate one treatment', () => {
+    const icd = (code: string, display: string) => [{ system: 'ICD-10-CM' as const, code, display, score: 0.9 }];
+    const entity = (type: 'disease' | 'treatment', text: string, extra: object) => ({ type, text, start: 0, end: text.length, assertion: 'present' as const, confidence: 1, ...extra });
+    const coded = (noteId: string, disease: string, treatment: string): ExtractionRecord => {
+      const d = entity('disease', disease, { codes: icd('I10', 'Essential (primary) hypertension') });
+      const t = entity('treatment', treatment, { generic: ['amoxicillin', 'clavulanic acid'] });
+      return { noteId, modelVersion: 'v1', diseases: [d], treatments: [t], entities: [d, t], pairs: [{ disease, treatment, evidence: 'explicit-link' }] };
+    };
+    const tally = createRecordTally();
+    tally.add(coded('a', 'HTN', 'Augmentin'));
+    tally.add(coded('b', 'hypertension', 'amoxicillin-clavulanate'));
+    tally.add(record('c', ['Hypertension'], []));
+    const result = tally.result();
+    expect(result.topDiseases).toEqual([
+      { text: 'htn', code: 'I10', display: 'Essential (primary) hypertension', notes: 2 },
+      { text: 'hypertension', notes: 1 },
+    ]);
+    expect(result.topTreatments).toEqual([{ text: 'augmentin', generic: 'amoxicillin + clavulanic acid', notes: 2 }]);
+    expect(result.topPairs).toEqual([{ disease: 'htn', treatment: 'augmentin', code: 'I10', display: 'Essential (primary) hypertension', generic: 'amoxicillin + clavulanic acid', notes: 2 }]);
+  });
+
   it('renders HTML with every value escaped', () => {
     const tally = createRecordTally();
     tally.add(record('a', ['<script>alert(1)</script>'], []));

@@ -1,63 +1,233 @@
-import type { Assertion, Entity, Pair } from '../text/types.js';
-
-/** Negated entities and a relative's are not the patient's: they form no pair. */
-const UNPAIRED: ReadonlySet<Assertion> = new Set(['absent', 'family']);
+import type { Assertion, Entity, Pair, Sentence } from '../text/types.js';
 
 /**
- * Most pairs a note lists; the rest (in order of first appearance) are left out. Every disease of a group
- * pairs with every treatment, so a note-style note listing thousands of distinct names would otherwise give
- * millions of pairs (a 100,000-character prescription made 7 million in 11 s). The most an MTSamples note
- * gives is 1,540.
+ * Pairs a note states: a present diagnosis and a drug or procedure named with it. Each pair says why
+ * (`evidence`):
+ * - `explicit-link`: the words between them link them, "metformin for diabetes", "HTN on amlodipine",
+ *   "Pneumonia treated with ceftriaxone and azithromycin", "UTI: nitrofurantoin", "Hypertension - amlodipine";
+ * - `same-line` (a line of a note written line by line: a bullet, a prescription line) or `same-sentence`
+ *   (prose): named in one clause (sentence or line, cut at ";") with nothing linking them otherwise;
+ * - `dx-rx-sections`: a short note with a diagnosis section ("Dx:", "Diagnosis:", "Impression:", SOAP's "A:")
+ *   naming one diagnosis and a treatment section ("Rx:", "Plan:", "Medications:", SOAP's "P:"): that diagnosis
+ *   with the section's treatments not paired otherwise;
+ * - `single-diagnosis`: a short note written in note style that names one diagnosis: it with the treatments named
+ *   after it, not paired otherwise ("Osteoarthritis of knee. Advised paracetamol 500 mg TDS"); prose ("Typhoid
+ *   fever is endemic. Azithromycin was compared with ceftriaxone.") gets none.
+ * A disease that is absent, possible, historical or a relative's forms no pair, nor does a symptom (its kind,
+ * or, for a model without kinds, an ICD-10-CM code of chapter R: symptoms and signs); a treatment that is
+ * absent, possible or a relative's forms none either. Pairs are unique per note (case-insensitively), in order
+ * of first appearance, at most {@link MAX_PAIRS_PER_NOTE}.
+ */
+
+/**
+ * Most pairs a note lists; the rest (in order of first appearance) are left out. A clause that names thousands
+ * of distinct diseases and treatments would otherwise give millions of pairs.
  */
 export const MAX_PAIRS_PER_NOTE = 10_000;
 
+/** Longest note whose diagnosis and treatment sections are paired with each other. */
+export const MAX_DX_RX_NOTE_CHARS = 1_500;
+
+export type PairEvidence = 'explicit-link' | 'same-line' | 'same-sentence' | 'dx-rx-sections' | 'single-diagnosis';
+
+/** Longest note whose one diagnosis is paired with every treatment named after it. */
+export const MAX_SINGLE_DIAGNOSIS_NOTE_CHARS = 600;
+
+const DISEASE_UNPAIRED: ReadonlySet<Assertion> = new Set(['absent', 'possible', 'historical', 'family']);
+const TREATMENT_UNPAIRED: ReadonlySet<Assertion> = new Set(['absent', 'possible', 'family']);
+
+/** A span that starts with a hedge ("likely gastritis", "? typhoid") names a diagnosis not yet made. */
+const HEDGED = /^(likely|probable|probably|possible|possibly|suspected|suspect|presumed|query|\?|r\/o|rule out|ruled out)\b/i;
+
+/** A diagnosis the patient has now. */
+export function isPairableDiagnosis(entity: Entity): boolean {
+  if (entity.type !== 'disease' || DISEASE_UNPAIRED.has(entity.assertion) || HEDGED.test(entity.text)) return false;
+  if (entity.kind !== undefined) return entity.kind === 'diagnosis';
+  const icd = entity.codes?.find((code) => code.system === 'ICD-10-CM');
+  return !icd?.code.startsWith('R');
+}
+
+export function isPairableTreatment(entity: Entity): boolean {
+  return entity.type === 'treatment' && !TREATMENT_UNPAIRED.has(entity.assertion);
+}
+
+/** Between a treatment and the disease after it: "… for (his) diabetes", "to treat", "in view of". */
+const FOR_LINK = /\b(for|to treat|treating|against|in view of|i\/v\/o|because of|due to|indicated in)\b(\s+[\w'-]+){0,3}\s*[(:,-]?\s*$/i;
+/** Between a disease and the treatment after it, after at most three words: "on", "(was) treated with", ":", " - ", "→". */
+const ON_LINK = /^[\s,)]*(?:[A-Za-z/]+\s+){0,3}?(\(|:|-|–|—|=|→|->|=>|on\b|treated\b|managed\b|started\b|put on\b|controlled\b|maintained on\b|continued\b|continue\b|given\b|requiring\b|needing\b|receiving\b|rx\b|tx\b|with\b)/i;
+const MAX_LINK_GAP = 60;
+
+const DX_HEADER = /(?:(?:final |provisional |working |clinical |discharge |admitting )?(?:dx|diagnos[ie]s|impression|assessment)\b\s*(?::|-|–|\n|$)|a\s*:)/iy;
+const RX_HEADER = /(?:(?:rx|℞|plan|treatment|tx|medications?|meds|advice|advised|prescription|prescribed|discharge medications?|management)\b\s*(?::|-|–|\n|$)|p\s*:)/iy;
+/** Any other section header at a line start ("Investigations:", "Follow up:"). */
+const OTHER_HEADER = /[A-Za-z][A-Za-z /&]{1,30}:/y;
+
+interface Candidate {
+  disease: Entity;
+  treatment: Entity;
+  evidence: PairEvidence;
+}
+
 /**
- * The case study's "disease → treatments" dictionary: a treatment is paired with every diagnosis (a disease
- * whose kind is not symptom) named in the same group (a sentence of prose; a whole note in note style, see extract.ts), unless either is absent or a relative's ("no pneumonia; started amoxicillin" pairs
- * nothing). Pairs are unique per note (case-insensitively), in order of first appearance, at most
- * {@link MAX_PAIRS_PER_NOTE}.
+ * The pairs of a note from its entities by sentence (in text order, with assertions, kinds and codes).
+ * `lineByLine`: the note is written line by line (note style), so a clause's pairs are `same-line`.
  */
-export function pairsBySentence(entitiesBySentence: readonly (readonly Entity[])[]): Pair[] {
-  const pairs: Pair[] = [];
-  // Each distinct lower-cased name gets a number: `seen` holds, per disease, the treatments it is paired with.
-  const ids = new Map<string, number>();
-  const seen = new Map<number, Set<number>>();
-  for (const entities of entitiesBySentence) {
-    // A name repeated in a group pairs as its first mention did: only distinct names are crossed, which keeps
-    // a group that repeats one name thousands of times linear.
-    const diseases = distinctNames(entities, 'disease', ids);
-    const treatments = distinctNames(entities, 'treatment', ids);
-    for (const disease of diseases) {
-      let paired = seen.get(disease.id);
-      if (paired === undefined) seen.set(disease.id, (paired = new Set()));
-      for (const treatment of treatments) {
-        if (paired.has(treatment.id)) continue;
-        paired.add(treatment.id);
-        pairs.push({ disease: disease.text, treatment: treatment.text });
-        if (pairs.length >= MAX_PAIRS_PER_NOTE) return pairs;
+export function notePairs(note: { text: string; sentences: readonly Sentence[] }, entitiesBySentence: readonly (readonly Entity[])[], options: { lineByLine?: boolean } = {}): Pair[] {
+  const { text } = note;
+  const candidates: Candidate[] = [];
+  const paired = new Set<Entity>();
+  for (let s = 0; s < entitiesBySentence.length; s++) {
+    const entities = entitiesBySentence[s] as readonly Entity[];
+    if (entities.length < 2) continue;
+    for (const clause of clauses(text, entities)) {
+      for (const candidate of clausePairs(text, clause, options.lineByLine === true)) {
+        candidates.push(candidate);
+        paired.add(candidate.treatment);
       }
     }
   }
-  return pairs;
-}
-
-interface Name {
-  text: string;
-  id: number;
-}
-
-/** The group's entities of `type` that can pair, one per lower-cased text (the first mention's spelling). */
-function distinctNames(entities: readonly Entity[], type: Entity['type'], ids: Map<string, number>): Name[] {
-  const names: Name[] = [];
-  const inGroup = new Set<number>();
-  for (const entity of entities) {
-    if (entity.type !== type || UNPAIRED.has(entity.assertion) || entity.kind === 'symptom') continue;
-    const lower = entity.text.toLowerCase();
-    let id = ids.get(lower);
-    if (id === undefined) ids.set(lower, (id = ids.size));
-    if (inGroup.has(id)) continue;
-    inGroup.add(id);
-    names.push({ text: entity.text, id });
+  if (text.length <= MAX_DX_RX_NOTE_CHARS) {
+    const all = entitiesBySentence.flat();
+    for (const candidate of sectionPairs(text, all, paired)) {
+      candidates.push(candidate);
+      paired.add(candidate.treatment);
+    }
+    if (options.lineByLine === true && text.length <= MAX_SINGLE_DIAGNOSIS_NOTE_CHARS) candidates.push(...singleDiagnosisPairs(text, all, paired));
   }
-  return names;
+  return uniquePairs(candidates);
+}
+
+/** A sentence's entities cut at ";" (two statements in one line: "pneumonia on ceftriaxone; HTN on amlodipine"). */
+function clauses(text: string, entities: readonly Entity[]): Entity[][] {
+  const result: Entity[][] = [[]];
+  for (let i = 0; i < entities.length; i++) {
+    const entity = entities[i] as Entity;
+    const previous = entities[i - 1];
+    if (previous && text.slice(previous.end, entity.start).includes(';')) result.push([]);
+    (result[result.length - 1] as Entity[]).push(entity);
+  }
+  return result;
+}
+
+function clausePairs(text: string, entities: readonly Entity[], lineByLine: boolean): Candidate[] {
+  const diseaseAt: number[] = [];
+  entities.forEach((e, i) => {
+    if (e.type === 'disease') diseaseAt.push(i);
+  });
+  const treatments = entities.filter(isPairableTreatment);
+  if (diseaseAt.length === 0 || treatments.length === 0) return [];
+  // Each disease with the treatments of its stretch of the clause: those after it up to the next disease when the
+  // words after it link them ("HTN on amlodipine, metformin"), those before it from the previous disease when the
+  // words before it do ("amlodipine for HTN").
+  const links: Candidate[] = [];
+  diseaseAt.forEach((at, k) => {
+    const disease = entities[at] as Entity;
+    const next = diseaseAt[k + 1] ?? entities.length;
+    const previous = k > 0 ? (diseaseAt[k - 1] as number) : -1;
+    const after = entities.slice(at + 1, next).filter(isPairableTreatment);
+    const before = entities.slice(previous + 1, at).filter(isPairableTreatment);
+    const firstAfter = after[0];
+    const lastBefore = before[before.length - 1];
+    const linkedAfter = firstAfter !== undefined && linkedOn(text.slice(disease.end, firstAfter.start));
+    const linkedBefore = lastBefore !== undefined && linkedFor(text.slice(lastBefore.end, disease.start));
+    if (!isPairableDiagnosis(disease)) return;
+    if (linkedAfter) for (const treatment of after) links.push({ disease, treatment, evidence: 'explicit-link' });
+    if (linkedBefore) for (const treatment of before) links.push({ disease, treatment, evidence: 'explicit-link' });
+  });
+  if (links.length > 0) return links;
+  // An explicit link elsewhere in the clause ("for", "on" between other names) speaks for it: nothing more.
+  const diagnoses = diseaseAt.map((i) => entities[i] as Entity).filter(isPairableDiagnosis);
+  if (diagnoses.length === 0) return [];
+  const evidence: PairEvidence = lineByLine ? 'same-line' : 'same-sentence';
+  if (diagnoses.length === 1 || treatments.length === 1) return diagnoses.flatMap((disease) => treatments.map((treatment) => ({ disease, treatment, evidence })));
+  // Several of each, nothing linking them: each treatment with the diagnosis named last before it.
+  const result: Candidate[] = [];
+  for (const treatment of treatments) {
+    const before = diagnoses.filter((d) => d.start < treatment.start);
+    const disease = before[before.length - 1] ?? diagnoses[0];
+    if (disease) result.push({ disease, treatment, evidence });
+  }
+  return result;
+}
+
+function linkedOn(gap: string): boolean {
+  return gap.length <= MAX_LINK_GAP && !/[.;]\s/.test(gap) && ON_LINK.test(gap);
+}
+
+function linkedFor(gap: string): boolean {
+  return gap.length <= MAX_LINK_GAP && !/[.;]\s/.test(gap) && FOR_LINK.test(gap);
+}
+
+interface Section {
+  kind: 'dx' | 'rx' | 'other';
+  start: number;
+  end: number;
+}
+
+/** The note's sections: each header at a line or sentence start opens one, running to the next header. */
+function sections(text: string): Section[] {
+  const found: Section[] = [];
+  const starts = /(^|\n|[.!?]\s+)\s*(?:\d+[.)]\s*|[-*•]\s*)?/g;
+  for (const match of text.matchAll(starts)) {
+    const at = (match.index ?? 0) + match[0].length;
+    const kind = headerAt(text, at);
+    if (kind && (found.length === 0 || (found[found.length - 1] as Section).start !== at)) found.push({ kind, start: at, end: text.length });
+  }
+  for (let i = 0; i < found.length - 1; i++) (found[i] as Section).end = (found[i + 1] as Section).start;
+  return found;
+}
+
+function headerAt(text: string, at: number): Section['kind'] | null {
+  for (const [kind, pattern] of [['dx', DX_HEADER], ['rx', RX_HEADER], ['other', OTHER_HEADER]] as const) {
+    pattern.lastIndex = at;
+    if (pattern.test(text)) return kind;
+  }
+  return null;
+}
+
+function sectionPairs(text: string, entities: readonly Entity[], paired: ReadonlySet<Entity>): Candidate[] {
+  const all = sections(text);
+  const dx = all.filter((s) => s.kind === 'dx');
+  const rx = all.filter((s) => s.kind === 'rx');
+  if (dx.length === 0 || rx.length === 0) return [];
+  const inside = (list: readonly Section[]) => (e: Entity) => list.some((s) => e.start >= s.start && e.end <= s.end);
+  const diagnoses = entities.filter((e) => isPairableDiagnosis(e) && inside(dx)(e));
+  // One diagnosis, named however often: the treatments are for it. Several: the sections do not say which is whose.
+  const names = new Set(diagnoses.map((d) => d.text.toLowerCase()));
+  const diagnosis = diagnoses[0];
+  if (names.size !== 1 || !diagnosis) return [];
+  return entities.filter((e) => isPairableTreatment(e) && inside(rx)(e) && !paired.has(e)).map((treatment) => ({ disease: diagnosis, treatment, evidence: 'dx-rx-sections' as const }));
+}
+
+/** A line that labels its treatments ("- Hemorrhoids: sitz bath"): the label, not a section header, says what they are for. */
+const LABELLED_LINE = /^[ \t]*(?:[-*•#]|\d+[.)])?[ \t]*([A-Za-z][\w '/-]{1,40}?)[ \t]*(?::|-|–)[ \t]/;
+
+function singleDiagnosisPairs(text: string, entities: readonly Entity[], paired: ReadonlySet<Entity>): Candidate[] {
+  const diagnoses = entities.filter(isPairableDiagnosis);
+  const diagnosis = diagnoses[0];
+  if (!diagnosis || new Set(diagnoses.map((d) => d.text.toLowerCase())).size !== 1) return [];
+  const labelledElsewhere = (e: Entity): boolean => {
+    const lineStart = text.lastIndexOf('\n', e.start - 1) + 1;
+    if (diagnosis.start >= lineStart) return false;
+    const label = LABELLED_LINE.exec(text.slice(lineStart, e.start));
+    if (!label) return false;
+    const at = lineStart + (label.index ?? 0) + label[0].indexOf(label[1] as string);
+    return headerAt(text, at) === null || headerAt(text, at) === 'other';
+  };
+  return entities
+    .filter((e) => isPairableTreatment(e) && e.start > diagnosis.start && !paired.has(e) && !labelledElsewhere(e))
+    .map((treatment) => ({ disease: diagnosis, treatment, evidence: 'single-diagnosis' as const }));
+}
+
+function uniquePairs(candidates: readonly Candidate[]): Pair[] {
+  const pairs: Pair[] = [];
+  const seen = new Set<string>();
+  for (const { disease, treatment, evidence } of candidates) {
+    const key = `${disease.text.toLowerCase()}\u0000${treatment.text.toLowerCase()}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    pairs.push({ disease: disease.text, treatment: treatment.text, evidence });
+    if (pairs.length >= MAX_PAIRS_PER_NOTE) break;
+  }
+  return pairs;
 }

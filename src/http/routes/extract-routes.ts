@@ -9,6 +9,7 @@ import {
   type SchemaLimits,
 } from '../schemas.js';
 import { Type, type Static } from 'typebox';
+import { FHIR_MEDIA_TYPE, recordToFhirBundle } from '../fhir-bundle.js';
 
 // Query values are strings (validation does not coerce types), so the number is matched, then read.
 const extractQuerySchema = Type.Object(
@@ -24,24 +25,55 @@ const extractQuerySchema = Type.Object(
 );
 type ExtractQuery = Static<typeof extractQuerySchema>;
 
+const singleExtractQuerySchema = Type.Object(
+  {
+    ...extractQuerySchema.properties,
+    format: Type.Optional(
+      Type.Union([Type.Literal('json'), Type.Literal('fhir')], {
+        description: 'fhir: answer the record as a FHIR R4 Bundle (application/fhir+json), as `Accept: application/fhir+json` does',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+type SingleExtractQuery = Static<typeof singleExtractQuerySchema>;
+
+/** A FHIR Bundle when the query asks for it or the Accept header prefers application/fhir+json to JSON. */
+function wantsFhir(query: SingleExtractQuery | undefined, accept: string | undefined): boolean {
+  if (query?.format !== undefined) return query.format === 'fhir';
+  return accept !== undefined && /(^|,)\s*application\/fhir\+json\s*(;|,|$)/i.test(accept);
+}
+
 const extractOptions = (query: ExtractQuery | undefined) => (query?.minConfidence === undefined ? {} : { minConfidence: Number(query.minConfidence) });
 
 /** POST /v1/extract (one note) and POST /v1/extract/batch (records in input order). */
 export function extractRoutes(app: FastifyInstance, { extractor, limits }: { extractor: Extractor; limits: SchemaLimits }): void {
-  app.post<{ Body: ExtractRequest; Querystring: ExtractQuery }>(
+  app.post<{ Body: ExtractRequest; Querystring: SingleExtractQuery }>(
     '/extract',
     {
       schema: {
-        summary: 'Extract diseases, treatments and their pairs from one clinical note',
+        summary: 'Extract diseases, treatments and their pairs from one clinical note (as a FHIR R4 Bundle with Accept: application/fhir+json or ?format=fhir)',
         tags: ['extraction'],
-        querystring: extractQuerySchema,
+        querystring: singleExtractQuerySchema,
         body: extractRequestSchema(limits),
-        response: { 200: Type.Ref('Record'), ...V1_ERROR_RESPONSES },
+        response: {
+          200: {
+            description: 'The record; or, asked for FHIR, a FHIR R4 Bundle of type collection: Patient, Condition (verificationStatus from the assertion), FamilyMemberHistory, MedicationStatement (with Dosage), Procedure',
+            content: {
+              'application/json': { schema: Type.Ref('Record') },
+              [FHIR_MEDIA_TYPE]: { schema: Type.Object({ resourceType: Type.Literal('Bundle'), type: Type.Literal('collection'), entry: Type.Array(Type.Object({ fullUrl: Type.String(), resource: Type.Object({ resourceType: Type.String() }, { additionalProperties: true }) })) }, { additionalProperties: true }) },
+            },
+          },
+          ...V1_ERROR_RESPONSES,
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       request.noteStats = { notes: 1, chars: request.body.text.length };
-      return extractor.extract(request.body.text, request.body.noteId, extractOptions(request.query));
+      const record = await extractor.extract(request.body.text, request.body.noteId, extractOptions(request.query));
+      if (!wantsFhir(request.query, request.headers.accept)) return reply.type('application/json').send(record);
+      // A string is sent as it is: the Bundle is not cut to the schema's few properties.
+      return reply.type(FHIR_MEDIA_TYPE).send(JSON.stringify(recordToFhirBundle(record)));
     },
   );
 

@@ -1,0 +1,427 @@
+import type { ConceptCode } from '../../text/types.js';
+import { DIAGNOSIS_SHORTHAND, type DiagnosisShorthand } from './abbreviations.js';
+import { keyOfWords, nameKey, nameWords } from './normalize.js';
+
+/**
+ * Concept codes for names, offline: ICD-10-CM and Disease Ontology for diseases, DrugBank for drugs. Every
+ * vocabulary name is put in comparison form once, when the index is built (normalize.ts); a lookup is then a
+ * few map reads. A name that matches no vocabulary name whole is matched by its longest run of words that
+ * does, and failing that by the vocabulary names sharing its rarest words (scored by the weight of the words
+ * in common). Lookups are remembered (a bounded cache), as notes repeat names.
+ */
+
+export interface IcdRow {
+  /** Without the dot, as CMS publishes it: "E119". */
+  code: string;
+  description: string;
+}
+
+export interface DoidRow {
+  id: string;
+  name: string;
+  synonyms: readonly string[];
+  /** Dotted: "E11.9". */
+  icd10cm: readonly string[];
+}
+
+export interface DrugRow {
+  name: string;
+  kind: 'generic' | 'brand';
+  /** Lower case, accents removed. */
+  norm: string;
+  /** The canonical generic name, or ingredients joined by " + ". */
+  mapsTo: string;
+  /** A DrugBank id (DB00316) for a generic; an FDA application for a brand. */
+  ref: string;
+}
+
+export interface ConceptVocabularies {
+  icd10cm: readonly IcdRow[];
+  doid: readonly DoidRow[];
+  drugs: readonly DrugRow[];
+  /** Abbreviations and names the vocabularies lack (default: abbreviations.ts). */
+  shorthand?: readonly DiagnosisShorthand[];
+}
+
+/** How a disease name is coded: the candidates, best first (ICD-10-CM first, then the DOID). */
+export interface DrugConcept {
+  /** Active ingredients, lower case. */
+  generic: string[];
+  codes: ConceptCode[];
+}
+
+/** Answers are frozen and shared between calls for one name: copy one before changing it. */
+export interface ConceptIndex {
+  disease(name: string): ConceptCode[];
+  drug(name: string): DrugConcept | null;
+  /** DrugBank codes of ingredients named by their generic names (a brand table's `generic`). */
+  ingredients(generic: readonly string[]): ConceptCode[];
+  /** The ICD-10-CM description of a dotted code, if it is one. */
+  icdDisplay(code: string): string | undefined;
+}
+
+/** Match strengths: a whole name, a name without its "unspecified"-like qualifiers, a bracketed synonym, a DOID name. */
+const SCORE_FULL = 1;
+const SCORE_QUALIFIED = 0.95;
+const SCORE_ABBREVIATION = 0.95;
+const SCORE_DOID = 0.9;
+const SCORE_BRACKET = 0.85;
+const SCORE_FUZZY = 0.8;
+const MIN_FUZZY = 0.5;
+const MAX_CANDIDATES = 3;
+const CACHE_LIMIT = 20_000;
+const MAX_WINDOW = 8;
+const MAX_FUZZY_POSTINGS = 1000;
+const DIABETIC_WORDS = nameWords('type 2 diabetes mellitus with');
+
+/** Descriptions of codes about care or history rather than a disease, matched loosely only when the name says so. */
+const CARE_DESCRIPTION = /^(family history|personal history|history of|encounter|screening|observation|contact with|exposure to|carrier|follow-up|aftercare)/i;
+const CARE_WORDS = new Set(['history', 'family', 'encounter', 'screening', 'observation', 'contact', 'exposure', 'carrier', 'aftercare', 'h/o', 'follow']);
+
+/** Words that say which diabetes it is (see defaultDiabetes). */
+const DIABETES_TYPE_WORDS = new Set(['pregnancy', 'gestational', 'pregnant', 'puerperium', 'childbirth', 'other', 'secondary', 'drug', 'chemical', 'induced', 'steroid', 'pancreatic', 'type', '1', 'mody']);
+
+const QUALIFIER = /\b(other and unspecified|unspecified (organism|site|control|type)|unspecified|uncomplicated|site not specified|not elsewhere classified|without complications?|initial encounter|not specified)\b/g;
+
+export function dotted(code: string): string {
+  return code.length > 3 ? `${code.slice(0, 3)}.${code.slice(3)}` : code;
+}
+
+interface IcdCandidate {
+  /** Index into the code table. */
+  code: number;
+  score: number;
+}
+
+/**
+ * Codes a note's name of a disease never stands for alone: external causes (V00–Y99), and the encounter of an
+ * injury (the 7th character of S and T codes: initial, subsequent, sequela), which the note's words do not give:
+ * a "fracture of lower end of radius" is coded to its 6-character code. Leaving them out keeps the index at less
+ * than half the vocabulary, within a serving process's heap.
+ */
+export function isIndexedIcdCode(code: string): boolean {
+  if (/^[V-Y]/.test(code)) return false;
+  return !(/^[ST]/.test(code) && code.length === 7);
+}
+
+/** A candidate packed in one number: the code's index times 4 plus its match level (LEVEL_SCORES). */
+const LEVEL_SCORES = [SCORE_FULL, SCORE_QUALIFIED, SCORE_BRACKET] as const;
+
+export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptIndex {
+  const rows = vocabularies.icd10cm.filter((row) => isIndexedIcdCode(row.code));
+  const codes = rows.map((row) => row.code);
+  const descriptions = rows.map((row) => row.description);
+  const codeIndex = new Map<string, number>();
+  codes.forEach((code, i) => codeIndex.set(code, i));
+  // A code with children (a category, a non-billable subcategory) is coded as its unspecified child.
+  const leaf = codes.map(() => true as boolean);
+  for (const code of codes) {
+    const parent = code.length > 3 ? codeIndex.get(code.slice(0, -1)) : undefined;
+    if (parent !== undefined) leaf[parent] = false;
+  }
+  // Padded with spaces (" asthma unspecified "), so a loose match finds a word in it without splitting it.
+  const qualifiedKeys = rows.map((row) => ` ${nameKey(stripQualifiers(row.description))} `);
+
+  // Key → candidates (best score first after sorting); each code under its full, qualifier-free and bracket forms.
+  // Word → codes whose full or qualifier-free form contains it, for names matched by no key.
+  // Most keys name one code: the map holds its packed candidate; a key of several holds -1 - (its list in `shared`).
+  const byKey = new Map<string, number>();
+  const shared: number[][] = [];
+  const postings = new Map<string, number[]>();
+  const add = (key: string, code: number, level: number): void => {
+    if (key === '') return;
+    const packed = code * 4 + level;
+    const held = byKey.get(key);
+    if (held === undefined) byKey.set(key, packed);
+    else if (held >= 0) {
+      if (held >> 2 !== code) {
+        shared.push([held, packed]);
+        byKey.set(key, -shared.length);
+      }
+    } else {
+      const list = shared[-held - 1] as number[];
+      if (!list.some((c) => c >> 2 === code)) list.push(packed);
+    }
+  };
+  const candidatesOf = (key: string): IcdCandidate[] => {
+    const held = byKey.get(key);
+    if (held === undefined) return [];
+    return (held >= 0 ? [held] : (shared[-held - 1] as number[])).map((c) => ({ code: c >> 2, score: LEVEL_SCORES[c & 3] as number }));
+  };
+  rows.forEach((row, i) => {
+    const full = nameKey(row.description.replace(/[()[\]]/g, ' '));
+    add(full, i, 0);
+    for (const word of new Set([...full.split(' '), ...(qualifiedKeys[i] as string).split(' ')])) {
+      if (word === '') continue;
+      const list = postings.get(word);
+      if (list) list.push(i);
+      else postings.set(word, [i]);
+    }
+    add((qualifiedKeys[i] as string).trim(), i, 1);
+    // "Acute nasopharyngitis [common cold]": a bracketed name of two words or more is a synonym ("(acute)" is not).
+    for (const bracket of row.description.matchAll(/[([]([^)\]]+)[)\]]/g)) {
+      const key = nameKey(bracket[1] as string);
+      if (key.includes(' ')) add(key, i, 2);
+    }
+  });
+
+  const unspecifiedChild = (i: number): number => {
+    let current = i;
+    for (let depth = 0; depth < 4 && !leaf[current]; depth++) {
+      const prefix = codes[current] as string;
+      const children: number[] = [];
+      for (const suffix of '0123456789ABCDEFGHJKXZ') {
+        const child = codeIndex.get(prefix + suffix);
+        if (child !== undefined) children.push(child);
+      }
+      if (children.length === 0) break;
+      const key = qualifiedKeys[current];
+      current = children.find((c) => qualifiedKeys[c] === key) ?? children.find((c) => (codes[c] as string).endsWith('9')) ?? children.find((c) => /unspecified/i.test(descriptions[c] as string)) ?? (children[0] as number);
+    }
+    return current;
+  };
+
+  // ICD-10-CM's guideline (I.C.4.a.2): diabetes whose type the note does not state is coded as type 2. A name
+  // matched to other-specified (E13), drug-induced (E09) or pregnancy (O24) diabetes without saying so gets E11.
+  const statesDiabetesType = (words: readonly string[]): boolean => words.some((w) => DIABETES_TYPE_WORDS.has(w));
+  const defaultDiabetes = (i: number, words: readonly string[]): number => {
+    const code = codes[i] as string;
+    if (!/^(E0[89]|E13|O24)/.test(code) || statesDiabetesType(words)) return i;
+    const suffix = code.startsWith('O24') ? '9' : code.slice(3);
+    return codeIndex.get(`E11${suffix}`) ?? codeIndex.get('E119') ?? i;
+  };
+
+  const toCodes = (candidates: readonly IcdCandidate[], factor: number, words: readonly string[] = []): ConceptCode[] => {
+    const best = new Map<number, number>();
+    for (const candidate of candidates) {
+      const code = defaultDiabetes(leaf[candidate.code] ? candidate.code : unspecifiedChild(candidate.code), words);
+      // A category resolved to its child is a little less sure than a name of the child itself.
+      const score = candidate.score * factor * (code === candidate.code ? 1 : 0.99);
+      if ((best.get(code) ?? 0) < score) best.set(code, score);
+    }
+    return [...best]
+      .sort((a, b) => b[1] - a[1] || (codes[a[0]] as string).length - (codes[b[0]] as string).length || (codes[a[0]] as string).localeCompare(codes[b[0]] as string))
+      .slice(0, MAX_CANDIDATES)
+      .map(([code, score]) => ({ system: 'ICD-10-CM', code: dotted(codes[code] as string), display: descriptions[code] as string, score: round3(score) }));
+  };
+
+  // The Disease Ontology: key → term, and ICD-10-CM code → the one term that cross-references it.
+  const doidByKey = new Map<string, DoidRow>();
+  const doidByIcd = new Map<string, DoidRow | null>();
+  for (const row of vocabularies.doid) {
+    for (const name of [row.name, ...row.synonyms]) {
+      const key = nameKey(name);
+      if (key !== '' && !doidByKey.has(key)) doidByKey.set(key, row);
+    }
+    for (const code of row.icd10cm) doidByIcd.set(code, doidByIcd.has(code) ? null : row);
+  }
+  const doidCandidates = (row: DoidRow): IcdCandidate[] =>
+    row.icd10cm.flatMap((code) => {
+      const i = codeIndex.get(code.replace('.', ''));
+      return i === undefined ? [] : [{ code: i, score: SCORE_DOID }];
+    });
+
+  // Abbreviations by their lower-case letters; names by their key.
+  const abbreviations = new Map<string, DiagnosisShorthand>();
+  const shorthandNames = new Map<string, DiagnosisShorthand>();
+  for (const row of vocabularies.shorthand ?? DIAGNOSIS_SHORTHAND) {
+    if (/\s/.test(row.name.trim())) shorthandNames.set(nameKey(row.name), row);
+    else abbreviations.set(row.name.toLowerCase(), row);
+  }
+  const abbreviationOf = (text: string): DiagnosisShorthand | undefined => {
+    const letters = text.replace(/[.\s]/g, '').toLowerCase();
+    return abbreviations.get(letters) ?? (letters.endsWith('s') ? abbreviations.get(letters.slice(0, -1)) : undefined);
+  };
+
+  const weight = (word: string): number => Math.log(1 + codes.length / (postings.get(word)?.length ?? 1));
+
+  const isCare = Uint8Array.from(descriptions, (d) => (CARE_DESCRIPTION.test(d) ? 1 : 0));
+  // The summed weight of each code's words, computed when a loose match first reads it.
+  const ownWeights = new Float64Array(codes.length).fill(-1);
+  const ownWeightOf = (code: number): number => {
+    let cached = ownWeights[code] as number;
+    if (cached < 0) {
+      cached = [...new Set((qualifiedKeys[code] as string).split(' '))].reduce((sum, w) => sum + (w === '' ? 0 : weight(w)), 0);
+      ownWeights[code] = cached;
+    }
+    return cached;
+  };
+
+  const fuzzy = (written: readonly string[]): IcdCandidate[] => {
+    // "Diabetic X" is what ICD-10-CM calls "type 2 diabetes mellitus with X" (type 2 by its guideline, see defaultDiabetes).
+    const words = written.includes('diabetic') ? written.flatMap((w) => (w === 'diabetic' ? DIABETIC_WORDS : [w])) : written;
+    const known = [...new Set(words)].filter((w) => postings.has(w));
+    if (known.length === 0) return [];
+    // The codes sharing the name's rarest word: the name's head word is rarely its commonest.
+    const rarest = known.reduce((a, b) => ((postings.get(a)?.length ?? 0) <= (postings.get(b)?.length ?? 0) ? a : b));
+    // Only common words in common ("left", "pain"): too vague to code.
+    if ((postings.get(rarest)?.length ?? 0) > MAX_FUZZY_POSTINGS) return [];
+    const distinct = [...new Set(words)];
+    const weights = distinct.map(weight);
+    const queryWeight = weights.reduce((sum, w) => sum + w, 0);
+    const scored: IcdCandidate[] = [];
+    // "Family history of stroke", "Encounter for screening for …" are not what a name alone stands for.
+    const aboutCare = words.some((w) => CARE_WORDS.has(w));
+    for (const code of postings.get(rarest) ?? []) {
+      if (!aboutCare && isCare[code] === 1) continue;
+      const own = qualifiedKeys[code] as string;
+      let shared = 0;
+      for (let k = 0; k < distinct.length; k++) if (own.includes(` ${distinct[k] as string} `)) shared += weights[k] as number;
+      const dice = (2 * shared) / (queryWeight + ownWeightOf(code));
+      if (dice >= MIN_FUZZY) scored.push({ code, score: dice * SCORE_FUZZY });
+    }
+    return scored.sort((a, b) => b.score - a.score).slice(0, MAX_CANDIDATES * 2);
+  };
+
+  const codeWords = (words: readonly string[], factor: number): ConceptCode[] | null => {
+    const key = keyOfWords(words);
+    const shorthand = shorthandNames.get(key);
+    if (shorthand) return abbreviationCodes(shorthand, factor);
+    const icd = candidatesOf(key);
+    const doid = doidByKey.get(key);
+    if (icd.length === 0 && !doid) return null;
+    const candidates = [...icd, ...(doid ? doidCandidates(doid) : [])];
+    // A Disease Ontology term without an ICD-10-CM link ("lung cancer"): the ICD-10-CM names nearest its words.
+    const result = toCodes(candidates.length > 0 ? candidates : fuzzy([...words, ...nameWords((doid as DoidRow).name)]), factor, words);
+    return withDoid(result, doid, factor);
+  };
+
+  const withDoid = (icd: ConceptCode[], doid: DoidRow | undefined, factor: number): ConceptCode[] => {
+    const term = doid ?? (icd[0] ? doidByIcd.get(icd[0].code) ?? undefined : undefined);
+    if (!term) return icd;
+    const score = doid ? SCORE_DOID * factor : (icd[0] as ConceptCode).score * 0.9;
+    return [...icd, { system: 'DOID', code: term.id, display: term.name, score: round3(score) }];
+  };
+
+  const codeDisease = (name: string): ConceptCode[] => {
+    const abbreviation = abbreviationOf(name);
+    if (abbreviation) return abbreviationCodes(abbreviation);
+    const words = nameWords(name);
+    if (words.length === 0) return [];
+    const whole = codeWords(words, 1);
+    if (whole) return whole;
+    // The longest run of words that is a name ("k/c/o HTN", "acute typhoid fever since 3 days").
+    for (let length = Math.min(words.length - 1, MAX_WINDOW); length >= 1; length--) {
+      for (let start = 0; start + length <= words.length; start++) {
+        const window = words.slice(start, start + length);
+        if (length === 1) {
+          const single = abbreviationOf(window[0] as string);
+          if (single) return abbreviationCodes(single, 0.9);
+        }
+        const found = codeWords(window, Math.max(0.6, 0.9 * Math.sqrt(length / words.length)));
+        if (found) return found;
+      }
+    }
+    return withDoid(toCodes(fuzzy(words), 1, words), undefined, 1);
+  };
+
+  const abbreviationCodes = (row: DiagnosisShorthand, factor = 1): ConceptCode[] => {
+    const i = codeIndex.get(row.icd10cm.replace('.', ''));
+    const icd = i === undefined ? [] : toCodes([{ code: i, score: SCORE_ABBREVIATION }], factor);
+    return withDoid(icd, doidByKey.get(nameKey(row.term)), factor);
+  };
+
+  // Drugs: a name's words (in order) → its row; ingredient name → DrugBank id.
+  const drugsByWords = new Map<string, DrugRow>();
+  // Rows keep what lookups read; the many rows of one generic share its name.
+  const interned = new Map<string, string>();
+  const intern = (value: string): string => interned.get(value) ?? (interned.set(value, value), value);
+  const slim = (row: DrugRow): DrugRow => ({ name: '', kind: row.kind, norm: row.norm, mapsTo: intern(row.mapsTo), ref: intern(row.ref) });
+  const drugBankIds = new Map<string, { id: string; display: string }>();
+  for (const row of vocabularies.drugs) {
+    const key = drugKey(row.norm);
+    if (key !== '' && (!drugsByWords.has(key) || (row.kind === 'generic' && drugsByWords.get(key)?.kind === 'brand'))) drugsByWords.set(key, slim(row));
+    if (row.kind === 'generic' && /^DB\d+$/.test(row.ref)) {
+      const canonical = drugKey(row.mapsTo);
+      if (!drugBankIds.has(canonical)) drugBankIds.set(canonical, { id: row.ref, display: row.mapsTo });
+      if (!drugBankIds.has(key)) drugBankIds.set(key, { id: row.ref, display: row.mapsTo });
+    }
+  }
+  const ingredientCodes = (generic: readonly string[], score: number): ConceptCode[] =>
+    generic.flatMap((name) => {
+      const found = drugBankIds.get(drugKey(name));
+      return found ? [{ system: 'DrugBank' as const, code: found.id, display: found.display, score: round3(score) }] : [];
+    });
+
+  const codeDrug = (name: string): DrugConcept | null => {
+    const words = drugWords(name);
+    const meaningful = words.filter((w) => !DOSE_WORDS.has(w) && !/^\d/.test(w)).length;
+    for (let length = Math.min(words.length, MAX_WINDOW); length >= 1; length--) {
+      for (let start = 0; start + length <= words.length; start++) {
+        const window = words.slice(start, start + length);
+        if (length === 1 && (DOSE_WORDS.has(window[0] as string) || /^\d/.test(window[0] as string))) continue;
+        const row = drugsByWords.get(window.join(' ')) ?? DRUG_CLASSES.get(window.join(' '));
+        if (!row) continue;
+        const score = length >= meaningful ? 1 : 0.9;
+        const ingredients = row.mapsTo.split(' + ').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+        // A generic written by one of its own names (paracetamol, aspirin) keeps that name; a salt or a brand gives its ingredients.
+        // A vocabulary row mapping a salt to a bare stem without an id ("ferrous sulfate" → "ferrous") keeps the salt.
+        const stem = ingredients.length === 1 && row.ref === '' && row.norm.startsWith(`${ingredients[0]} `);
+        const generic = (row.kind === 'generic' && ingredients.length === 1 && !row.norm.includes(' ')) || stem ? [row.norm] : ingredients;
+        return { generic, codes: ingredientCodes(ingredients, score) };
+      }
+    }
+    return null;
+  };
+
+  const diseaseCache = new Map<string, ConceptCode[]>();
+  const drugCache = new Map<string, DrugConcept | null>();
+  const cached = <T>(cache: Map<string, T>, name: string, compute: (name: string) => T): T => {
+    const hit = cache.get(name);
+    if (hit !== undefined || cache.has(name)) {
+      // Least recently used first out: a hit moves to the end.
+      cache.delete(name);
+      cache.set(name, hit as T);
+      return hit as T;
+    }
+    const value = compute(name);
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(name, value);
+    return value;
+  };
+  // One frozen answer per name, shared by every entity of that name (a note naming "asthma" 80,000 times holds one):
+  // frozen, so no record can change another's.
+  const frozen = <T extends object>(value: T): T => Object.freeze(value);
+  const freezeCodes = (list: ConceptCode[]): ConceptCode[] => frozen(list.map(frozen)) as ConceptCode[];
+
+  return {
+    disease: (name) => cached(diseaseCache, name, (n) => freezeCodes(codeDisease(n))),
+    drug: (name) => {
+      return cached(drugCache, name, (n) => {
+        const found = codeDrug(n);
+        return found ? frozen({ generic: frozen(found.generic) as string[], codes: freezeCodes(found.codes) }) : null;
+      });
+    },
+    ingredients: (generic) => ingredientCodes(generic, 0.95),
+    icdDisplay: (code) => {
+      const i = codeIndex.get(code.replace('.', ''));
+      return i === undefined ? undefined : descriptions[i];
+    },
+  };
+}
+
+/** Form and route words written around a drug's name ("Tab", "inj.", "syrup"), and units: never a name alone. */
+const DOSE_WORDS = new Set(['tab', 'tabs', 'tablet', 'tablets', 'cap', 'caps', 'capsule', 'capsules', 'inj', 'injection', 'syp', 'syr', 'syrup', 'susp', 'suspension', 'oint', 'ointment', 'cream', 'gel', 'drops', 'drop', 'inhaler', 'mg', 'mcg', 'g', 'gm', 'ml', 'iu', 'units', 'od', 'bd', 'tds', 'qid', 'hs', 'sos', 'po', 'iv', 'im', 'sc', 'x', 'for', 'days', 'day']);
+
+const DRUG_WORD = /[a-z0-9]+/g;
+
+/** Names of a kind of drug the vocabularies list only by its members ("insulin": insulin human, glargine, …). */
+const DRUG_CLASSES: ReadonlyMap<string, DrugRow> = new Map([['insulin', { name: 'insulin', kind: 'generic', norm: 'insulin', mapsTo: 'insulin', ref: '' }]]);
+
+/** British spellings of drug names as the vocabularies write them (sulphate → sulfate). */
+const DRUG_SPELLING: Readonly<Record<string, string>> = { sulphate: 'sulfate', sulphur: 'sulfur', aluminium: 'aluminum', oestradiol: 'estradiol' };
+
+function drugWords(name: string): string[] {
+  const words = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().match(DRUG_WORD) ?? [];
+  return words.map((w) => DRUG_SPELLING[w] ?? w);
+}
+
+function drugKey(name: string): string {
+  return drugWords(name).join(' ');
+}
+
+export function stripQualifiers(description: string): string {
+  return description.replace(/\([^)]*\)|\[[^\]]*\]/g, ' ').toLowerCase().replace(QUALIFIER, ' ');
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;

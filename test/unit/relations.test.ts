@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_PAIRS_PER_NOTE, notePairs } from '../../src/core/clinical/relations.js';
+import { splitSentences } from '../../src/core/text/tokenizer.js';
+import type { Assertion, Entity, EntityType, Pair } from '../../src/core/text/types.js';
+
+/**
+ * Notes written for these tests, with their entities marked by hand: [[d:name]] a disease, [[t:name]] a
+ * treatment, [[d-absent:name]] with an assertion, [[s:name]] a symptom (kind), [[p:name]] a procedure.
+ */
+function pairsOf(marked: string, options: { lineByLine?: boolean } = {}): Pair[] {
+  const entities: Entity[] = [];
+  let text = '';
+  let last = 0;
+  for (const match of marked.matchAll(/\[\[(\w)(?:-(\w+))?:([^\]]+)\]\]/g)) {
+    text += marked.slice(last, match.index);
+    const [, kind, assertion, name] = match as unknown as [string, string, string | undefined, string];
+    const type: EntityType = kind === 'd' || kind === 's' ? 'disease' : 'treatment';
+    entities.push({
+      type,
+      text: name,
+      start: text.length,
+      end: text.length + name.length,
+      assertion: (assertion ?? 'present') as Assertion,
+      confidence: 1,
+      ...(kind === 's' ? { kind: 'symptom' as const } : kind === 'd' ? { kind: 'diagnosis' as const } : kind === 'p' ? { kind: 'procedure' as const } : { kind: 'drug' as const }),
+    });
+    text += name;
+    last = (match.index ?? 0) + match[0].length;
+  }
+  text += marked.slice(last);
+  const sentences = splitSentences(text);
+  const bySentence = sentences.map((s) => entities.filter((e) => e.start >= s.start && e.end <= s.end));
+  return notePairs({ text, sentences }, bySentence, options);
+}
+
+const pairs = (...list: [string, string, string][]): Pair[] => list.map(([disease, treatment, evidence]) => ({ disease, treatment, evidence }));
+
+describe('pairs a note states', () => {
+  it('links "X for Y" and "Y on X" within a sentence, each treatment to its own diagnosis', () => {
+    expect(pairsOf('Started [[t:metformin]] for [[d:diabetes]] and [[t:lisinopril]] for [[d:hypertension]].')).toEqual(
+      pairs(['diabetes', 'metformin', 'explicit-link'], ['hypertension', 'lisinopril', 'explicit-link']),
+    );
+    expect(pairsOf('K/c/o [[d:HTN]] on [[t:amlodipine]], [[d:T2DM]] on [[t:metformin]] and [[t:glimepiride]].')).toEqual(
+      pairs(['HTN', 'amlodipine', 'explicit-link'], ['T2DM', 'metformin', 'explicit-link'], ['T2DM', 'glimepiride', 'explicit-link']),
+    );
+  });
+
+  it('links a disease to the treatments after "treated with", a colon or a dash, up to the next disease', () => {
+    expect(pairsOf('Admitted with [[d:pneumonia]] and was treated with [[t:ceftriaxone]] and [[t:azithromycin]]; [[d:hypertension]] - [[t:amlodipine]].')).toEqual(
+      pairs(['pneumonia', 'ceftriaxone', 'explicit-link'], ['pneumonia', 'azithromycin', 'explicit-link'], ['hypertension', 'amlodipine', 'explicit-link']),
+    );
+  });
+
+  it('pairs one diagnosis with the treatments of its line in a note written line by line, and says so', () => {
+    expect(pairsOf('Follow up\n[[d:Gout]] [[t:febuxostat]] 40 mg\nBP 130/80', { lineByLine: true })).toEqual(pairs(['Gout', 'febuxostat', 'same-line']));
+    expect(pairsOf('The [[d:asthma]] improved after [[t:budesonide]] was added.')).toEqual(pairs(['asthma', 'budesonide', 'same-sentence']));
+  });
+
+  it('never pairs across sentences of a long note, nor a whole discharge summary\'s diagnoses with its drugs', () => {
+    const filler = ' The patient was seen on the ward and examined in detail.'.repeat(30);
+    const pairs = pairsOf(`Diagnoses: [[d:pneumonia]], [[d:hypertension]].${filler} Medications: [[t:ceftriaxone]], [[t:amlodipine]].`);
+    expect(pairs).toEqual([]);
+  });
+
+  it('pairs the one diagnosis of a short note\'s Dx section with its Rx section (SOAP A/P too)', () => {
+    expect(pairsOf('Pt c/o [[s:fever]] x3d. Dx: [[d:typhoid]]. No h/o [[d-absent:asthma]]. Rx: [[t:azithromycin]] 500mg OD, [[t:paracetamol]] SOS')).toEqual(
+      pairs(['typhoid', 'azithromycin', 'dx-rx-sections'], ['typhoid', 'paracetamol', 'dx-rx-sections']),
+    );
+    expect(pairsOf('S: burning micturition.\nA: [[d:Urinary tract infection]].\nP: [[t:Nitrofurantoin]] 100 mg BD.')).toEqual(pairs(['Urinary tract infection', 'Nitrofurantoin', 'dx-rx-sections']));
+  });
+
+  it('does not cross a Dx section of several diagnoses with an Rx section: the note does not say which is whose', () => {
+    expect(pairsOf('Dx: [[d:URTI]], [[d:HTN]]\nRx: [[t:azithromycin]] 500 OD\n[[t:telmisartan]] 40 OD')).toEqual([]);
+  });
+
+  it('pairs a short note\'s only diagnosis with the treatments named after it, not those a line labels for something else', () => {
+    expect(pairsOf('[[d:Typhoid fever]] is endemic. [[t:Azithromycin]] was compared with [[t:ceftriaxone]].')).toEqual([]);
+    expect(pairsOf('[[d:Osteoarthritis of knee]]. Advised [[t:paracetamol]] 500 mg TDS, [[p:physiotherapy]].', { lineByLine: true })).toEqual(
+      pairs(['Osteoarthritis of knee', 'paracetamol', 'single-diagnosis'], ['Osteoarthritis of knee', 'physiotherapy', 'single-diagnosis']),
+    );
+    expect(pairsOf('- [[d:Constipation]]: [[t:lactulose]] 15 ml HS\n- Piles: [[p:sitz bath]]', { lineByLine: true })).toEqual(pairs(['Constipation', 'lactulose', 'explicit-link']));
+  });
+
+  it('pairs no absent, possible, historical or family diagnosis, no hedged span, no symptom, no absent treatment', () => {
+    for (const assertion of ['absent', 'possible', 'historical', 'family']) {
+      expect(pairsOf(`[[d-${assertion}:Pneumonia]] treated with [[t:amoxicillin]].`)).toEqual([]);
+    }
+    expect(pairsOf('[[d:likely gastritis]] on [[t:omeprazole]].')).toEqual([]);
+    expect(pairsOf('[[s:Fever]] treated with [[t:paracetamol]].')).toEqual([]);
+    expect(pairsOf('[[d:Asthma]], [[t-absent:steroids]] not given.')).toEqual([]);
+  });
+
+  it('a model without kinds: a disease coded in ICD-10-CM chapter R (symptoms) is not a diagnosis', () => {
+    const text = 'Fever treated with paracetamol.';
+    const fever: Entity = { type: 'disease', text: 'Fever', start: 0, end: 5, assertion: 'present', confidence: 1, codes: [{ system: 'ICD-10-CM', code: 'R50.9', display: 'Fever, unspecified', score: 0.95 }] };
+    const drug: Entity = { type: 'treatment', text: 'paracetamol', start: 19, end: 30, assertion: 'present', confidence: 1 };
+    expect(notePairs({ text, sentences: splitSentences(text) }, [[fever, drug]])).toEqual([]);
+    expect(notePairs({ text, sentences: splitSentences(text) }, [[{ ...fever, codes: [] }, drug]])).toEqual(pairs(['Fever', 'paracetamol', 'explicit-link']));
+  });
+
+  it('lists a pair once per note (case-insensitively), in order of first appearance, at most MAX_PAIRS_PER_NOTE', () => {
+    expect(pairsOf('[[d:Asthma]] on [[t:salbutamol]]. [[d:asthma]] on [[t:Salbutamol]] and [[t:budesonide]].')).toEqual(
+      pairs(['Asthma', 'salbutamol', 'explicit-link'], ['asthma', 'budesonide', 'explicit-link']),
+    );
+    const names = (type: EntityType, prefix: string, n: number, at: number): Entity[] =>
+      Array.from({ length: n }, (_, i) => ({ type, text: `${prefix}${i}`, start: at + i, end: at + i + 1, assertion: 'present' as const, confidence: 1 }));
+    // One clause, a diagnosis and 20,000 treatments: many pairs, capped.
+    const text = 'x'.repeat(40_000);
+    const group = [...names('disease', 'd', 1, 0), ...names('treatment', 't', 20_000, 10)];
+    const many = notePairs({ text, sentences: [] }, [group]);
+    expect(many).toHaveLength(MAX_PAIRS_PER_NOTE);
+    expect(many[0]).toMatchObject({ disease: 'd0', treatment: 't0' });
+  });
+});
