@@ -32,57 +32,8 @@ export function withDomainAttributes(attributes: readonly (readonly string[])[],
  * alone. (The sums are computed once here, so a score can differ from the augmented model's in its last bits.)
  */
 export function foldDomainWeights(weights: CrfWeights, domains: readonly string[], sharedIds?: ReadonlyMap<string, number>): CrfWeights {
-  const L = weights.labels.length;
   const prefixes = domains.map((d) => `${d}${DOMAIN_SEPARATOR}`);
-  if (sharedIds) return foldOnto(weights, prefixes, sharedIds);
-  const rows = new Map<string, Float64Array>();
-  const rowOf = (name: string): Float64Array => {
-    let row = rows.get(name);
-    if (!row) rows.set(name, (row = new Float64Array(L)));
-    return row;
-  };
-  for (const [name, id] of weights.attributeIds) {
-    const separator = name.indexOf(DOMAIN_SEPARATOR);
-    let target: string | undefined;
-    if (separator < 0) target = name;
-    else {
-      const prefix = prefixes.find((p) => name.startsWith(p));
-      if (prefix) target = name.slice(prefix.length);
-    }
-    if (target === undefined) continue;
-    const row = rowOf(target);
-    for (let k = weights.stateStart[id] as number; k < (weights.stateStart[id + 1] as number); k++) {
-      const label = weights.stateLabel[k] as number;
-      row[label] = (row[label] as number) + (weights.stateWeight[k] as number);
-    }
-  }
-  const names = [...rows.keys()];
-  const A = names.length;
-  const attributeIds = new Map<string, number>();
-  const stateStart = new Uint32Array(A + 1);
-  const stateDense = new Float64Array(A * L);
-  let features = 0;
-  names.forEach((name, a) => {
-    attributeIds.set(name, a);
-    const row = rows.get(name) as Float64Array;
-    stateDense.set(row, a * L);
-    for (let l = 0; l < L; l++) if (row[l] !== 0) features++;
-  });
-  const stateLabel = new Uint16Array(features);
-  const stateWeight = new Float64Array(features);
-  let k = 0;
-  for (let a = 0; a < A; a++) {
-    stateStart[a] = k;
-    for (let l = 0; l < L; l++) {
-      const w = stateDense[a * L + l] as number;
-      if (w === 0) continue;
-      stateLabel[k] = l;
-      stateWeight[k] = w;
-      k++;
-    }
-  }
-  stateStart[A] = k;
-  return { labels: weights.labels, attributeIds, numAttributes: A, stateStart, stateLabel, stateWeight, stateDense, transition: weights.transition };
+  return foldOnto(weights, prefixes, sharedIds ?? foldedAttributeIds(weights, [domains]));
 }
 
 /** The attribute names of every domain's folded table, with one id each: folded tables can share one map. */
