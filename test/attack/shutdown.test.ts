@@ -13,8 +13,8 @@ import { assertBuiltFromSources, errorShapeProblem, offsetProblems, printFigure 
  */
 const IN_FLIGHT = 4;
 
-/** About a second of extraction each: long enough to be in flight at the signal, four of them on one process. */
-const NOTE = 'Patients with lung cancer were treated with cisplatin. Asthma was managed with salbutamol. '.repeat(5_000);
+/** About a second of extraction each, four interleaved on one process: all in flight at the signal, done well within SHUTDOWN_TIMEOUT_MS. */
+const NOTE = 'Patients with lung cancer were treated with cisplatin. Asthma was managed with salbutamol. '.repeat(1_500);
 
 interface RawResponse {
   statuses: number[];
@@ -84,8 +84,9 @@ describe('attack: shutdown with requests in flight', () => {
     const probe = connect(port, '127.0.0.1');
     const probed = collectResponses(probe);
     probe.write(rawPost('/v1/extract', body));
-    // Let the server read them (each takes hundreds of milliseconds to extract) before the signal.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Let the server read them all before the signal (extraction runs in slices, so the four interleave and each
+    // is still in flight a second later).
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const exited = api.stop('SIGTERM');
     const begun = performance.now();
     while (!log.includes('shutting down') && performance.now() - begun < 10_000) await new Promise((resolve) => setTimeout(resolve, 2));
