@@ -9,9 +9,12 @@ import { assertBuiltFromSources, printFigure } from './attack-checks.js';
 /**
  * Memory of an API serving process under mixed load, as deployed (node dist/main-api.js, WEB_CONCURRENCY=1,
  * the default bounds): 95% realistic notes and 5% 30,000-character MTSamples notes over 32 connections.
- * Its RSS must stay under 300 MB. (npm run bench -- --only api-mixed measures the same for 60 s.)
+ * Long notes must not blow it up: its RSS grows by at most 100 MB over what it holds idle (the model, its
+ * resources and the concept index; npm run bench -- --only api-mixed reports that footprint), and stays under
+ * 450 MB in all.
  */
-const RSS_BOUND_MB = 300;
+const GROWTH_BOUND_MB = 100;
+const RSS_BOUND_MB = 450;
 const SECONDS = 15;
 
 describe('attack: memory of an API process under long notes', () => {
@@ -22,7 +25,7 @@ describe('attack: memory of an API process under long notes', () => {
   }, 60_000);
   afterAll(() => api?.stop('SIGKILL'));
 
-  it(`keeps the serving process under ${RSS_BOUND_MB} MB with 5% of 30,000-character notes`, async () => {
+  it(`keeps the serving process within ${GROWTH_BOUND_MB} MB of its idle RSS and under ${RSS_BOUND_MB} MB with 5% of 30,000-character notes`, async () => {
     const config = loadConfig();
     const notes = await realisticNotes(config.corpusDir);
     let longNote = '';
@@ -43,9 +46,10 @@ describe('attack: memory of an API process under long notes', () => {
     clearInterval(sampler);
     printFigure({
       attack: 'memory', seconds: SECONDS, connections: 32, longShare: 0.05, longChars: longNote.length, requests: result.requests.total,
-      errors: result.errors + result.timeouts + result.non2xx, rssIdleMb: Math.round(idle), rssPeakMb: Math.round(peak), boundMb: RSS_BOUND_MB,
+      errors: result.errors + result.timeouts + result.non2xx, rssIdleMb: Math.round(idle), rssPeakMb: Math.round(peak), growthBoundMb: GROWTH_BOUND_MB, boundMb: RSS_BOUND_MB,
     });
     expect(result.errors + result.timeouts + result.non2xx).toBe(0);
+    expect(peak - idle).toBeLessThan(GROWTH_BOUND_MB);
     expect(peak).toBeLessThan(RSS_BOUND_MB);
   }, 120_000);
 });
