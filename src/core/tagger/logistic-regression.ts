@@ -15,29 +15,39 @@ export interface LogisticOptions {
 
 /** Trained by SGD with L2, in a seeded order: the same data always gives the same model. */
 export function trainLogistic(items: readonly { features: readonly string[]; y: 0 | 1 }[], options: LogisticOptions): LogisticModel {
-  const weights = new Map<string, number>();
-  let bias = 0;
-  const random = mulberry32(options.seed);
+  const model = { bias: 0, weights: new Map<string, number>() };
+  forEachInSeededEpochs(items, options.epochs, options.seed, (item) => {
+    sgdStep(model, item.features, 1 / (1 + Math.exp(-logit(model, item.features))) - item.y, options);
+  });
+  return model;
+}
+
+/** Visits the items once per epoch, each epoch in a fresh order drawn from `seed` (SGD's order). */
+export function forEachInSeededEpochs<T>(items: readonly T[], epochs: number, seed: number, visit: (item: T) => void): void {
+  const random = mulberry32(seed);
   const order = items.map((_, i) => i);
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
+  for (let epoch = 0; epoch < epochs; epoch++) {
     shuffleInPlace(order, random);
-    for (const index of order) {
-      const item = items[index] as (typeof items)[number];
-      let z = bias;
-      for (const f of item.features) z += weights.get(f) ?? 0;
-      const gradient = 1 / (1 + Math.exp(-z)) - item.y;
-      bias -= options.learningRate * gradient;
-      for (const f of item.features) {
-        const w = weights.get(f) ?? 0;
-        weights.set(f, w - options.learningRate * (gradient + options.l2 * w));
-      }
-    }
+    for (const index of order) visit(items[index] as T);
   }
-  return { bias, weights };
+}
+
+/** One SGD step with L2 on the bias and the weights of the features present, for a loss gradient at the logit. */
+export function sgdStep(model: { bias: number; weights: Map<string, number> }, features: readonly string[], gradient: number, options: Pick<LogisticOptions, 'learningRate' | 'l2'>): void {
+  model.bias -= options.learningRate * gradient;
+  for (const f of features) {
+    const w = model.weights.get(f) ?? 0;
+    model.weights.set(f, w - options.learningRate * (gradient + options.l2 * w));
+  }
+}
+
+/** bias + the weights of the features present. */
+export function logit(model: LogisticModel, features: readonly string[]): number {
+  let z = model.bias;
+  for (const f of features) z += model.weights.get(f) ?? 0;
+  return z;
 }
 
 export function logisticProbability(model: LogisticModel, features: readonly string[]): number {
-  let z = model.bias;
-  for (const f of features) z += model.weights.get(f) ?? 0;
-  return 1 / (1 + Math.exp(-z));
+  return 1 / (1 + Math.exp(-logit(model, features)));
 }

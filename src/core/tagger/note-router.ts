@@ -1,5 +1,4 @@
-import { mulberry32, shuffleInPlace } from '../text/folds.js';
-import type { LogisticModel } from './logistic-regression.js';
+import { forEachInSeededEpochs, logit, sgdStep, type LogisticModel } from './logistic-regression.js';
 
 /**
  * Which domain's weights a note is tagged with. The tagger learned each corpus's style and policy apart (case
@@ -49,12 +48,7 @@ export function routerFeatures(text: string, sentenceWords: readonly (readonly s
 }
 
 function scores(router: NoteRouter, names: readonly string[], features: readonly string[]): number[] {
-  return names.map((name) => {
-    const model = router.domains[name] as LogisticModel;
-    let z = model.bias;
-    for (const feature of features) z += model.weights.get(feature) ?? 0;
-    return z;
-  });
+  return names.map((name) => logit(router.domains[name] as LogisticModel, features));
 }
 
 /** The domain whose model scores the note highest. */
@@ -86,25 +80,12 @@ export function trainNoteRouter(notes: readonly { domain: string; features: read
   const items = notes.map((n) => ({ y: names.indexOf(n.domain), features: n.features.filter(kept) }));
   const models = names.map(() => ({ bias: 0, weights: new Map<string, number>() }));
   const router: NoteRouter = { domains: Object.fromEntries(names.map((name, k) => [name, models[k] as LogisticModel])) };
-  const random = mulberry32(options.seed);
-  const order = items.map((_, i) => i);
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
-    shuffleInPlace(order, random);
-    for (const index of order) {
-      const item = items[index] as (typeof items)[number];
-      const z = scores(router, names, item.features);
-      const top = Math.max(...z);
-      const exp = z.map((v) => Math.exp(v - top));
-      const total = exp.reduce((a, b) => a + b, 0);
-      models.forEach((model, k) => {
-        const gradient = (exp[k] as number) / total - (k === item.y ? 1 : 0);
-        model.bias -= options.learningRate * gradient;
-        for (const feature of item.features) {
-          const w = model.weights.get(feature) ?? 0;
-          model.weights.set(feature, w - options.learningRate * (gradient + options.l2 * w));
-        }
-      });
-    }
-  }
+  forEachInSeededEpochs(items, options.epochs, options.seed, (item) => {
+    const z = scores(router, names, item.features);
+    const top = Math.max(...z);
+    const exp = z.map((v) => Math.exp(v - top));
+    const total = exp.reduce((a, b) => a + b, 0);
+    models.forEach((model, k) => sgdStep(model, item.features, (exp[k] as number) / total - (k === item.y ? 1 : 0), options));
+  });
   return router;
 }
