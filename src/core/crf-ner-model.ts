@@ -1,6 +1,7 @@
 import { calibrate, type CalibrationMap } from './tagger/calibration.js';
 import type { CrfWeights } from './tagger/crf-model-file.js';
 import type { EntityEnricher, ScoredTagging, SequenceTagger } from './extract.js';
+import type { Gazetteer } from './tagger/gazetteer.js';
 import { attributeStrings, FeatureEncoder, planFeatures, type FeaturePlan } from './tagger/feature-encoder.js';
 import type { FeatureResources, FeatureTemplate } from './tagger/feature-templates.js';
 import type { LabelEncoding } from './tagger/label-codec.js';
@@ -124,14 +125,30 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
 function domainTaggers(parts: CrfNerModelParts, domains: Readonly<Record<string, readonly string[]>>): Map<string, CrfNerModel> {
   const { weights: augmented, ...withoutWeights } = parts;
   const sharedIds = foldedAttributeIds(augmented, Object.values(domains));
+  const shared = sharedSteps(parts);
   const taggers = new Map<string, CrfNerModel>();
   for (const [name, folded] of Object.entries(domains)) {
-    taggers.set(name, domainTagger({ ...withoutWeights, weights: foldDomainWeights(augmented, folded, sharedIds) }, name));
+    taggers.set(name, domainTagger({ ...withoutWeights, weights: foldDomainWeights(augmented, folded, sharedIds) }, name, shared));
   }
   return taggers;
 }
 
-function domainTagger(parts: CrfNerModelParts, domain: string | undefined): CrfNerModel {
+/** What every domain's tagger of one model uses alike: built once, not once per domain. */
+interface SharedSteps {
+  noteLexicon: Gazetteer | undefined;
+  enrichers: EntityEnricher[];
+}
+
+function sharedSteps(parts: CrfNerModelParts): SharedSteps {
+  const { kinds, gazetteer } = parts.resources;
+  return {
+    noteLexicon: parts.noteStyle === false ? undefined : createNoteLexicon(gazetteer),
+    // Kinds first (the steps after read them); a brand makes its entity a drug before concept codes and dosage read the drugs.
+    enrichers: [...(kinds ? [kindEnricher(kinds, gazetteer)] : []), ...(parts.brands ? [brandEnricher(parts.brands)] : []), ...(parts.enrichers ?? []), dosageEnricher()],
+  };
+}
+
+function domainTagger(parts: CrfNerModelParts, domain: string | undefined, shared: SharedSteps = sharedSteps(parts)): CrfNerModel {
   const { weights } = parts;
   const plan: FeaturePlan = planFeatures(parts.templates);
   const encoder = new FeatureEncoder(plan, weights.attributeIds, parts.resources, { weights });
@@ -181,15 +198,13 @@ function domainTagger(parts: CrfNerModelParts, domain: string | undefined): CrfN
   const lexiconMap = notes?.lexiconSpans;
 
   const decoding = parts.decoding ?? VITERBI;
-  const noteLexicon = parts.noteStyle === false ? undefined : createNoteLexicon(parts.resources.gazetteer);
-  const { kinds, gazetteer } = parts.resources;
-  const lexicon = noteLexicon ?? gazetteer ?? undefined;
+  const { noteLexicon, enrichers } = shared;
+  const lexicon = noteLexicon ?? parts.resources.gazetteer ?? undefined;
   const self: CrfNerModel = {
     ...(noteLexicon ? { noteLexicon } : {}),
     ...(lexicon ? { lexicon } : {}),
     ...(parts.brands ? { brands: parts.brands } : {}),
-    // Kinds first (the steps after read them); a brand makes its entity a drug before concept codes and dosage read the drugs.
-    enrichers: [...(kinds ? [kindEnricher(kinds, gazetteer)] : []), ...(parts.brands ? [brandEnricher(parts.brands)] : []), ...(parts.enrichers ?? []), dosageEnricher()],
+    enrichers,
     ...(domain === undefined ? {} : { domain }),
     version: parts.version,
     labelEncoding: parts.labelEncoding,
