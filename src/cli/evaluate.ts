@@ -180,7 +180,7 @@ export const evaluateCommand: Command = {
     }
     if (values.dev !== undefined || values.documents !== undefined) {
       if (values.documents !== undefined && values.mapping === undefined) throw new NerError('NER_ERR_CLI_USAGE', `--documents needs --mapping NAME (how its types are read and scored)\nusage: ${usage}`);
-      const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model);
+      const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model, await servingLoadOptions(config));
       const examples = numberOption(values.errors, 'errors', 0);
       const sets = values.documents !== undefined
         ? [await documentsSet(values.mapping as string, resolve(values.documents))]
