@@ -14,9 +14,15 @@
  * API_HEAP_LIMIT_MB=0) under 60 s of mixed load over 32 connections, 95% realistic notes and 5% 30,000-character
  * MTSamples notes, while /health is probed every 50 ms: that process's RSS (from /proc, every 100 ms) idle, at
  * its peak and 2 s after, and /health's p99. --node-args passes node flags to the server to compare.
+ * api-p99: POST /v1/extract latency of the production model as served (concept codes on) beside the same model
+ * with CONCEPT_CODES=off and beside the model it replaced (its rollback version, the one before it in
+ * production-history.jsonl), one server at a time, in alternating rounds so that a busy machine slows all alike;
+ * the median of the rounds' p50, p99 and req/s for each, and the p99 ratios.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { rssMb, servingPids, startApiProcess } from './api-process.js';
 import { realisticNotes } from './realistic-notes.js';
 import { parseArgs } from 'node:util';
@@ -124,6 +130,50 @@ if (wanted('api-extract')) {
   } finally {
     await stopServer(child);
   }
+}
+
+if (wanted('api-p99')) {
+  const rounds = 3;
+  const duration = 10;
+  const connections = Number(values.connections);
+  const modelDir = resolve(config.modelDir);
+  const history = readFileSync(join(modelDir, 'production-history.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { action: string; from?: string; to?: string });
+  const current = (JSON.parse(readFileSync(join(modelDir, 'production.json'), 'utf8')) as { version: string }).version;
+  const previous = history.filter((h) => h.action === 'promote' && h.to === current).at(-1)?.from;
+  // A models directory whose production is the previous version (the same files, linked).
+  const previousDir = mkdtempSync(join(tmpdir(), 'bench-previous-'));
+  if (previous) {
+    symlinkSync(join(modelDir, previous), join(previousDir, previous));
+    writeFileSync(join(previousDir, 'production.json'), JSON.stringify({ version: previous, promotedAt: new Date().toISOString() }));
+  }
+  const variants: { name: string; env: Record<string, string> }[] = [
+    { name: 'served', env: {} },
+    { name: 'codes_off', env: { CONCEPT_CODES: 'off' } },
+    ...(previous ? [{ name: 'previous_model', env: { MODEL_DIR: previousDir, CONCEPT_CODES: 'off' } }] : []),
+  ];
+  const results = new Map<string, { p50: number; p99: number; rps: number }[]>(variants.map((v) => [v.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of variants) {
+      const { url, child } = await startServer(variant.env);
+      try {
+        await postNotes(url, notes, connections, 3);
+        const result = await postNotes(url, notes, connections, duration);
+        results.get(variant.name)?.push({ p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average });
+      } finally {
+        await stopServer(child);
+      }
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const figures: Record<string, number | string> = { bench: 'api-p99', model: current, previous_model: previous ?? 'none', rounds, duration_s: duration, connections };
+  for (const [name, runs] of results) {
+    figures[`${name}_p50_ms`] = median(runs.map((r) => r.p50));
+    figures[`${name}_p99_ms`] = median(runs.map((r) => r.p99));
+    figures[`${name}_req_per_s`] = Math.round(median(runs.map((r) => r.rps)));
+  }
+  figures.p99_ratio_served_vs_codes_off = Number(((figures.served_p99_ms as number) / (figures.codes_off_p99_ms as number)).toFixed(2));
+  if (previous) figures.p99_ratio_served_vs_previous_model = Number(((figures.served_p99_ms as number) / (figures.previous_model_p99_ms as number)).toFixed(2));
+  console.log(JSON.stringify({ ...figures, node: process.version }));
 }
 
 /** MTSamples notes joined and cut to 30,000 characters. */

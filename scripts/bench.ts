@@ -5,6 +5,7 @@
  *   api-extract    HTTP throughput and latency against a locally started server (scripts/bench-api.ts)
  *   long-note      how long short requests wait behind 30,000-character notes (scripts/bench-api.ts)
  *   api-mixed      RSS of one API process under 60 s of 95% short and 5% 30,000-character notes (scripts/bench-api.ts)
+ *   api-p99        /v1/extract p50/p99 as served, with concept codes off, and with the model production replaced
  *   queue          100,000 notes through POST /v1/jobs, two workers, into PostgreSQL (scripts/bench-queue.ts)
  *   amqp           the same notes published to RabbitMQ, two AMQP bridge processes, into PostgreSQL (scripts/bench-amqp.ts)
  *   queue          100,000 notes through POST /v1/jobs, two workers, into PostgreSQL (scripts/bench-queue.ts),
@@ -17,7 +18,7 @@ import { parseArgs } from 'node:util';
 
 const BENCHES = [
   { names: ['extract-core'], script: 'bench-extract-core.ts' },
-  { names: ['api-extract', 'long-note', 'api-mixed'], script: 'bench-api.ts' },
+  { names: ['api-extract', 'long-note', 'api-mixed', 'api-p99'], script: 'bench-api.ts' },
   { names: ['queue', 'queue-pgbouncer'], script: 'bench-queue.ts' },
   { names: ['amqp'], script: 'bench-amqp.ts' },
 ];
