@@ -14,7 +14,7 @@ import type { IndicationKnowledge } from './indications.js';
  * - `single-diagnosis`: a short note written in note style that names one diagnosis: it with the treatments named
  *   after it, not paired otherwise ("Osteoarthritis of knee. Advised paracetamol 500 mg TDS"); prose ("Typhoid
  *   fever is endemic. Azithromycin was compared with ceftriaxone.") gets none;
- * - `indication`: a treatment no line, sentence or link of the note pairs with a diagnosis, and a diagnosis of the
+ * - `indication`: a treatment none of the rules above pairs with a diagnosis, and a diagnosis of the
  *   note it is given for (by the indication list, data/indications.tsv: a drug's ICD-10-CM categories), wherever
  *   each is named ("Dx: T2DM, HTN" above "Rx: metformin, amlodipine": metformin with T2DM, amlodipine with HTN).
  * A disease that is absent, possible, historical or a relative's forms no pair, nor does a symptom (its kind,
@@ -143,21 +143,25 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
       }
     }
   }
-  // A treatment its line, sentence or link gives a diagnosis is that diagnosis's: the note said so.
-  const stated = new Set(paired);
   if (text.length <= MAX_DX_RX_NOTE_CHARS) {
     for (const candidate of sectionPairs(text, all, paired, facts)) {
       candidates.push(candidate);
       paired.add(candidate.treatment);
     }
-    if (options.lineByLine === true && text.length <= MAX_SINGLE_DIAGNOSIS_NOTE_CHARS) candidates.push(...singleDiagnosisPairs(text, all, paired, facts));
+    if (options.lineByLine === true && text.length <= MAX_SINGLE_DIAGNOSIS_NOTE_CHARS) {
+      for (const candidate of singleDiagnosisPairs(text, all, paired, facts)) {
+        candidates.push(candidate);
+        paired.add(candidate.treatment);
+      }
+    }
   }
-  candidates.push(...indicationPairs(all, stated, facts));
+  // A treatment the note gives a diagnosis (by its line, sentence, link or sections) is that diagnosis's: the note said so.
+  candidates.push(...indicationPairs(all, paired, facts));
   return uniquePairs(candidates);
 }
 
-/** Each treatment no clause pairs with each present diagnosis it is given for. */
-function indicationPairs(entities: readonly Entity[], stated: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
+/** Each treatment no other rule pairs, with each present diagnosis of the note it is given for. */
+function indicationPairs(entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
   if (facts.givenFor.size === 0) return [];
   const coded = entities.flatMap((e) => {
     const code = facts.isDiagnosis(e) ? icd10cmOf(e) : undefined;
@@ -165,7 +169,7 @@ function indicationPairs(entities: readonly Entity[], stated: ReadonlySet<Entity
   });
   const result: Candidate[] = [];
   for (const [treatment, test] of facts.givenFor) {
-    if (stated.has(treatment)) continue;
+    if (paired.has(treatment)) continue;
     for (const { disease, code } of coded) if (test(code)) result.push({ disease, treatment, evidence: 'indication' });
     if (result.length >= MAX_PAIRS_PER_NOTE) break;
   }

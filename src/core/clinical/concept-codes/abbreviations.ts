@@ -83,6 +83,10 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'common cold', icd10cm: 'J00', term: 'common cold' },
   { name: 'sore throat', icd10cm: 'J02.9', term: 'pharyngitis' },
   { name: 'high blood pressure', icd10cm: 'I10', term: 'hypertension' },
+  { name: 'dyslipidemia', icd10cm: 'E78.5', term: 'dyslipidemia' },
+  { name: 'dyslipidaemia', icd10cm: 'E78.5', term: 'dyslipidemia' },
+  { name: 'stable angina', icd10cm: 'I20.8', term: 'angina pectoris' },
+  { name: 'chronic stable angina', icd10cm: 'I20.8', term: 'angina pectoris' },
   // Written alone in an adult's note, diabetes is type 2 (the vocabulary's nearest name is diabetes in pregnancy).
   { name: 'diabetes', icd10cm: 'E11.9', term: 'diabetes mellitus' },
   { name: 'diabetes mellitus', icd10cm: 'E11.9', term: 'diabetes mellitus' },
