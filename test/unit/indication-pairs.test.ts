@@ -89,7 +89,10 @@ describe('indication pairs', () => {
     );
   });
 
-  it('in a line naming several of each with nothing linking them, pairs a drug with the diagnosis it is given for', () => {
+  it('in a line naming several of each, pairs a drug with the diagnosis it is given for, not the one a link or its place gives it', () => {
+    expect(pairsOf('[[d:HTN=I10]], [[d:T2DM=E11.9]] - [[t:metformin=metformin]], [[t:amlodipine=amlodipine]]', { lineByLine: true })).toEqual(
+      pairs(['T2DM', 'metformin', 'explicit-link'], ['HTN', 'amlodipine', 'indication']),
+    );
     expect(pairsOf('Known [[d:HTN=I10]], [[d:T2DM=E11.9]], taking [[t:metformin=metformin]] and [[t:amlodipine=amlodipine]] daily', { lineByLine: true })).toEqual(
       pairs(['T2DM', 'metformin', 'same-line'], ['HTN', 'amlodipine', 'same-line']),
     );

@@ -213,7 +213,7 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
     if (linkedAfter) for (const treatment of after) links.push({ disease, treatment, evidence: 'explicit-link' });
     if (linkedBefore) for (const treatment of before) links.push({ disease, treatment, evidence: 'explicit-link' });
   });
-  if (links.length > 0) return links;
+  if (links.length > 0) return links.map((link) => reassigned(link, entities, facts));
   // An explicit link elsewhere in the clause ("for", "on" between other names) speaks for it: nothing more.
   const diagnoses = diseaseAt.map((i) => entities[i] as Entity).filter(facts.isDiagnosis);
   if (diagnoses.length === 0) return [];
@@ -234,6 +234,19 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
     if (disease) result.push({ disease, treatment, evidence });
   }
   return result;
+}
+
+/**
+ * A link takes the treatments of its stretch of the clause, which in a list ("HTN, T2DM - metformin, amlodipine")
+ * holds a treatment of another diagnosis: one the linked diagnosis's code says it is not given for goes to the
+ * diagnoses of the clause it is given for, when there are any.
+ */
+function reassigned(link: Candidate, clause: readonly Entity[], facts: NoteFacts): Candidate {
+  const test = facts.givenFor.get(link.treatment);
+  const code = icd10cmOf(link.disease);
+  if (!test || !code || test(code)) return link;
+  const other = clause.find((e) => e !== link.disease && facts.isDiagnosis(e) && test(icd10cmOf(e) ?? ''));
+  return other ? { disease: other, treatment: link.treatment, evidence: 'indication' } : link;
 }
 
 function linkedOn(gap: string): boolean {
