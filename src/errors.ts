@@ -23,6 +23,7 @@ export const ERROR_CATALOGUE = {
   NER_ERR_TRAINING_FAILED: { statusCode: 500, summary: 'CRFsuite training failed or produced no model.' },
   NER_ERR_LEXICON_INVALID: { statusCode: 500, summary: 'A lexicon file is missing or malformed.' },
   NER_ERR_BRANDS_INVALID: { statusCode: 500, summary: 'A brands file (data/brands.tsv or BRANDS_FILE) is missing or has a malformed line; the message names the file and line.' },
+  NER_ERR_INDICATIONS_INVALID: { statusCode: 500, summary: 'The indication list (data/indications.tsv) is missing or has a malformed line; the message names the file and line.' },
   NER_ERR_INPUT_INVALID: { statusCode: 400, summary: 'An input line or argument is not valid (e.g. a JSONL line without text).' },
   NER_ERR_CLI_USAGE: { statusCode: 400, summary: 'A command-line call has unknown or missing arguments.' },
   NER_ERR_CONFIG_INVALID: { statusCode: 500, summary: 'One or more environment variables are invalid.' },

@@ -18,6 +18,7 @@ import { foldDomainWeights, foldedAttributeIds } from './tagger/domains.js';
 import { routeNote, routerFeatures } from './tagger/note-router.js';
 import { kindEnricher } from './clinical/entity-kinds.js';
 import { brandEnricher, type BrandLexicon } from './clinical/brands.js';
+import type { IndicationKnowledge } from './clinical/indications.js';
 import { dosageEnricher } from './clinical/dosage/dosage-enricher.js';
 import { NerError } from '../errors.js';
 
@@ -78,6 +79,8 @@ export interface CrfNerModelParts {
   domainSpanRules?: Readonly<Record<string, readonly SpanRule[]>>;
   /** Brand names to find and map (clinical/brands.ts), read by the caller from the shipped list and the deployment's. */
   brands?: BrandLexicon;
+  /** What drugs and procedures are given for (clinical/indications.ts), read by the caller from data/indications.tsv. */
+  indications?: IndicationKnowledge;
   /**
    * Record steps the serving process adds after the model's own (kinds): concept codes from the vocabularies it
    * was configured with (clinical/concept-codes/), which need the kinds.
@@ -204,6 +207,7 @@ function domainTagger(parts: CrfNerModelParts, domain: string | undefined, share
     ...(noteLexicon ? { noteLexicon } : {}),
     ...(lexicon ? { lexicon } : {}),
     ...(parts.brands ? { brands: parts.brands } : {}),
+    ...(parts.indications ? { indications: parts.indications } : {}),
     enrichers,
     ...(domain === undefined ? {} : { domain }),
     version: parts.version,

@@ -4,6 +4,7 @@ import { isNoteStyleText, LEXICON_SPAN_CONFIDENCE, withLexiconSpans } from './cl
 import { BRAND_SPAN_CONFIDENCE, withBrandSpans, type BrandLexicon } from './clinical/brands.js';
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/label-codec.js';
 import { notePairs } from './clinical/relations.js';
+import type { IndicationKnowledge } from './clinical/indications.js';
 import { applySpanRules, type SpanRule } from './clinical/span-rules.js';
 import { splitSentences } from './text/tokenizer.js';
 import type { Entity, EntityType, ExtractionRecord, Sentence } from './text/types.js';
@@ -37,6 +38,8 @@ export interface SequenceTagger {
   readonly lexicon?: Gazetteer;
   /** Brand names found as drugs in every sentence, whatever the CRF decoded there (see brands.ts); none: no pass. */
   readonly brands?: BrandLexicon;
+  /** What drugs and procedures are given for, which pairs them with a note's diagnoses (see relations.ts); none: no such pairs. */
+  readonly indications?: IndicationKnowledge;
 }
 
 /** A step of the record after tagging: it sets fields of the note's entities (see SequenceTagger.enrichers). */
@@ -236,7 +239,7 @@ export function* extractInSteps(
     diseases: entities.filter((e) => e.type === 'disease'),
     treatments: entities.filter((e) => e.type === 'treatment'),
     // A pair is a present diagnosis and a treatment the note names with it, with its evidence (clinical/relations.ts).
-    pairs: notePairs({ text, sentences }, entitiesBySentence, { lineByLine: context.noteStyle === true }),
+    pairs: notePairs({ text, sentences }, entitiesBySentence, { lineByLine: context.noteStyle === true, ...(tagger.indications ? { indications: tagger.indications } : {}) }),
     entities,
   };
   return { record, tokens };

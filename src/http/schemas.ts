@@ -90,11 +90,11 @@ export const RecordSchema = Type.Object(
         disease: Type.String(),
         treatment: Type.String(),
         evidence: Type.Optional(
-          Type.String({ description: 'Why they are paired: explicit-link, same-line, same-sentence, dx-rx-sections, single-diagnosis. Missing only in records stored before it existed' }),
+          Type.String({ description: 'Why they are paired: explicit-link, same-line, same-sentence, dx-rx-sections, single-diagnosis, indication (the treatment is given for the diagnosis, by the indication list). Missing only in records stored before it existed' }),
         ),
       }),
       {
-        description: 'A present diagnosis and a drug or procedure the note names with it (a link such as "for" or "on", one line or sentence, the Dx and Rx sections of a short note); symptoms, absent, possible, historical and family mentions form no pair',
+        description: 'A present diagnosis and a drug or procedure the note names with it (a link such as "for" or "on", one line or sentence, the Dx and Rx sections of a short note) or, for a treatment the note gives no diagnosis, a present diagnosis it is given for (indication); symptoms, absent, possible, historical and family mentions form no pair',
       },
     ),
     entities: Type.Array(Type.Ref('Entity'), { description: 'Every entity in note order' }),

@@ -5,6 +5,8 @@ import { NerError } from '../errors.js';
 import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
 import type { BrandLexicon } from '../core/clinical/brands.js';
 import { readBrandLexicon } from '../corpus/brands.js';
+import type { IndicationKnowledge } from '../core/clinical/indications.js';
+import { readIndicationKnowledge } from '../corpus/indications.js';
 import { parseCrfsuiteModel } from '../core/tagger/crf-model-file.js';
 import { resolveTemplates, type FeatureResources } from '../core/tagger/feature-templates.js';
 import { decodeLabels, type LabelEncoding } from '../core/tagger/label-codec.js';
@@ -33,6 +35,8 @@ export interface LoadedModel {
   parsedResources?: ReadonlyMap<string, Partial<FeatureResources>>;
   /** The brand list the model finds and maps (see LoadOptions.brands). */
   brands?: BrandLexicon | null;
+  /** What drugs and procedures are given for, which pairs them with diagnoses (see LoadOptions.indications). */
+  indications?: IndicationKnowledge | null;
   /** The concept codes its entities get (absent: none); a reload of another version keeps them. */
   concepts?: ConceptIndex;
 }
@@ -48,6 +52,8 @@ export interface LoadOptions {
    * none. Absent: those of `reuse`, else the shipped data/brands.tsv.
    */
   brands?: BrandLexicon | null;
+  /** What drugs and procedures are given for (corpus/indications.ts); null: none. Absent: those of `reuse`, else the shipped data/indications.tsv. */
+  indications?: IndicationKnowledge | null;
   /**
    * Codes diseases and drugs (ICD-10-CM, DOID, DrugBank) after the model's own steps; default: the concepts of
    * `reuse`, else none. The index comes from the configured vocabularies (corpus/concept-vocabularies.ts).
@@ -63,6 +69,16 @@ function shippedBrandLexicon(): Promise<BrandLexicon> {
     throw error;
   });
   return shippedBrands;
+}
+
+let shippedIndications: Promise<IndicationKnowledge> | undefined;
+/** The shipped indication list, read once per process. */
+function shippedIndicationKnowledge(): Promise<IndicationKnowledge> {
+  shippedIndications ??= readIndicationKnowledge().catch((error: unknown) => {
+    shippedIndications = undefined;
+    throw error;
+  });
+  return shippedIndications;
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -158,11 +174,13 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     Object.assign(resources, parsed);
   }
   const brands = options.brands !== undefined ? options.brands : options.reuse?.brands !== undefined ? options.reuse.brands : await shippedBrandLexicon();
+  const indications = options.indications !== undefined ? options.indications : options.reuse?.indications !== undefined ? options.reuse.indications : await shippedIndicationKnowledge();
   const concepts = options.concepts ?? options.reuse?.concepts;
   const model = createCrfNerModel({
     ...(concepts ? { enrichers: [conceptEnricher(concepts)] } : {}),
     version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
     ...(brands ? { brands } : {}),
+    ...(indications ? { indications } : {}),
     ...(card.calibration ? { calibration: card.calibration.map } : {}),
     ...(card.notesCalibration ? { notesCalibration: { spans: card.notesCalibration.spans, lexiconSpans: card.notesCalibration.lexiconSpans } } : {}),
     ...(card.learnedFrom ? { learnedFrom: card.learnedFrom } : {}),
@@ -171,7 +189,7 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     ...(card.servingDomain ? { servingDomain: card.servingDomain } : {}),
     ...(card.domainSpanRules ? { domainSpanRules: resolveDomainSpanRules(card.domainSpanRules) } : {}),
   });
-  return { card, model, directory, parsedResources, brands, ...(concepts ? { concepts } : {}) };
+  return { card, model, directory, parsedResources, brands, indications, ...(concepts ? { concepts } : {}) };
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -11,6 +11,7 @@ import { CLUSTERS_FILE, GAZETTEER_FILE } from '../../src/corpus/resource-files.j
 import { readSample, sampleModel, writeSampleModelsDir } from '../helpers/sample-model.js';
 import { buildConceptIndex } from '../../src/core/clinical/concept-codes/concept-index.js';
 import type { Entity } from '../../src/core/text/types.js';
+import { createIndicationKnowledge } from '../../src/core/clinical/indications.js';
 
 const VERSION = '2026-01-01.1';
 
@@ -67,6 +68,17 @@ describe('model store', () => {
       expect(entities[0]?.codes?.[0]?.code).toBe('C34.90');
       expect(entities[1]?.generic).toEqual(['cisplatin']);
     }
+  });
+
+  it('loads the shipped indication list unless told otherwise, and a reload that reuses the serving model keeps its list', async () => {
+    const own = createIndicationKnowledge([{ name: 'zyxoprofen', treats: ['M15-M19'] }]);
+    const drug = (generic: string): Entity => ({ type: 'treatment', text: generic, start: 0, end: generic.length, assertion: 'present', confidence: 1, generic: [generic] });
+    const shipped = await loadModel(modelsDir);
+    expect(shipped.model.indications?.forTreatment(drug('metformin'))?.('E11.9')).toBe(true);
+    expect((await loadModel(modelsDir, undefined, { indications: null })).model.indications).toBeUndefined();
+    const reloaded = await loadModel(modelsDir, VERSION, { reuse: await loadModel(modelsDir, undefined, { indications: own }) });
+    expect(reloaded.model.indications?.forTreatment(drug('zyxoprofen'))?.('M17.0')).toBe(true);
+    expect(reloaded.model.indications?.forTreatment(drug('metformin'))).toBeNull();
   });
 
   it('loads the production version and tags like the model it was saved from', async () => {

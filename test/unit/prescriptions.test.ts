@@ -81,7 +81,7 @@ describe('evaluatePrescriptions', () => {
         entity(4, 7, { type: 'disease', kind: 'diagnosis', codes: [{ system: 'ICD-10-CM', code: 'I10', display: 'Essential hypertension', score: 1 }] }),
         entity(12, 16, { kind: 'drug', generic: ['Acetaminophen'], dosage: { text: '', start: 8, end: 27, doseQuantity: { value: 650, unit: 'mg' }, timing: { frequency: 1, period: 12, periodUnit: 'h' }, boundsDuration: { value: 5, unit: 'd' } } }),
       ],
-      pairs: [{ disease: 'HTN', treatment: 'Dolo' }],
+      pairs: [{ disease: 'HTN', treatment: 'Dolo', evidence: 'same-line' }],
     };
     const report = evaluatePrescriptions([gold], () => record);
     expect(report.spans.disease).toMatchObject({ gold: 1, predicted: 1, correct: 1 });
@@ -94,6 +94,8 @@ describe('evaluatePrescriptions', () => {
     expect(report.dosage.duration).toMatchObject({ stated: 0, unstated: 1, spurious: 1 });
     expect(report.dosage.form).toMatchObject({ stated: 1, right: 0 });
     expect(report.pairs).toMatchObject({ gold: 1, predicted: 1, correct: 0 });
+    expect(report.errors).toContain('n: pair "htn" — "dolo 650" missed');
+    expect(report.errors).toContain('n: pair "htn" — "dolo" spurious (same-line)');
     expect(formatPrescriptionReport(report)).toMatch(/duration\s+0\s+0\s+0\.000\s+1\s+1/);
   });
 

@@ -1,4 +1,5 @@
 import type { Assertion, Entity, Pair, Sentence } from '../text/types.js';
+import type { IndicationKnowledge } from './indications.js';
 
 /**
  * Pairs a note states: a present diagnosis and a drug or procedure named with it. Each pair says why
@@ -12,11 +13,16 @@ import type { Assertion, Entity, Pair, Sentence } from '../text/types.js';
  *   with the section's treatments not paired otherwise;
  * - `single-diagnosis`: a short note written in note style that names one diagnosis: it with the treatments named
  *   after it, not paired otherwise ("Osteoarthritis of knee. Advised paracetamol 500 mg TDS"); prose ("Typhoid
- *   fever is endemic. Azithromycin was compared with ceftriaxone.") gets none.
+ *   fever is endemic. Azithromycin was compared with ceftriaxone.") gets none;
+ * - `indication`: a treatment none of the rules above pairs with a diagnosis, and a diagnosis of the
+ *   note it is given for (by the indication list, data/indications.tsv: a drug's ICD-10-CM categories), wherever
+ *   each is named ("Dx: T2DM, HTN" above "Rx: metformin, amlodipine": metformin with T2DM, amlodipine with HTN).
  * A disease that is absent, possible, historical or a relative's forms no pair, nor does a symptom (its kind,
  * or, for a model without kinds, an ICD-10-CM code of chapter R: symptoms and signs); a treatment that is
- * absent, possible or a relative's forms none either. Pairs are unique per note (case-insensitively), in order
- * of first appearance, at most {@link MAX_PAIRS_PER_NOTE}.
+ * absent, possible or a relative's forms none either. A disease typed a symptom whose code names a disease
+ * (not chapter R nor a complaint such as joint pain) is a diagnosis when a treatment of the note is given for it
+ * and no diagnosis of the note has its category ("Hypertension - lisinopril" with hypertension typed a symptom).
+ * Pairs are unique per note (case-insensitively), in order of first appearance, at most {@link MAX_PAIRS_PER_NOTE}.
  */
 
 /**
@@ -28,7 +34,7 @@ export const MAX_PAIRS_PER_NOTE = 10_000;
 /** Longest note whose diagnosis and treatment sections are paired with each other. */
 export const MAX_DX_RX_NOTE_CHARS = 1_500;
 
-export type PairEvidence = 'explicit-link' | 'same-line' | 'same-sentence' | 'dx-rx-sections' | 'single-diagnosis';
+export type PairEvidence = 'explicit-link' | 'same-line' | 'same-sentence' | 'dx-rx-sections' | 'single-diagnosis' | 'indication';
 
 /** Longest note whose one diagnosis is paired with every treatment named after it. */
 export const MAX_SINGLE_DIAGNOSIS_NOTE_CHARS = 600;
@@ -51,6 +57,37 @@ export function isPairableTreatment(entity: Entity): boolean {
   return entity.type === 'treatment' && !TREATMENT_UNPAIRED.has(entity.assertion);
 }
 
+/** ICD-10-CM categories outside chapter R whose codes name a complaint, not a disease a drug is given for. */
+const COMPLAINT_CATEGORIES: ReadonlySet<string> = new Set(['G47', 'H92', 'H93', 'K30', 'K59', 'L29', 'M25', 'M54', 'M79']);
+
+function icd10cmOf(entity: Entity): string | undefined {
+  return entity.codes?.find((code) => code.system === 'ICD-10-CM')?.code.toUpperCase();
+}
+
+type CodeTest = (icd10cm: string) => boolean;
+
+/**
+ * The note's present diagnoses: those {@link isPairableDiagnosis} takes, and a disease typed a symptom whose
+ * code names a disease that a treatment of the note is given for, when no diagnosis of the note has its category
+ * (then it is that diagnosis's symptom: "sore throat" beside "pharyngitis").
+ */
+function presentDiagnoses(entities: readonly Entity[], givenFor: ReadonlyMap<Entity, CodeTest>): Set<Entity> {
+  const result = new Set(entities.filter(isPairableDiagnosis));
+  const diagnosedCategories = new Set(entities.filter((e) => e.type === 'disease' && e.kind === 'diagnosis').map((e) => icd10cmOf(e)?.slice(0, 3)));
+  for (const entity of entities) {
+    if (entity.type !== 'disease' || entity.kind !== 'symptom' || DISEASE_UNPAIRED.has(entity.assertion) || HEDGED.test(entity.text)) continue;
+    const code = icd10cmOf(entity);
+    if (!code || code.startsWith('R') || COMPLAINT_CATEGORIES.has(code.slice(0, 3)) || diagnosedCategories.has(code.slice(0, 3))) continue;
+    for (const test of givenFor.values()) {
+      if (test(code)) {
+        result.add(entity);
+        break;
+      }
+    }
+  }
+  return result;
+}
+
 /** Between a treatment and the disease after it: "… for (his) diabetes", "to treat", "in view of". */
 const FOR_LINK = /\b(for|to treat|treating|against|in view of|i\/v\/o|because of|due to|indicated in)\b(\s+[\w'-]+){0,3}\s*[(:,-]?\s*$/i;
 /** Between a disease and the treatment after it, after at most three words: "on", "(was) treated with", ":", " - ", "→". */
@@ -68,33 +105,75 @@ interface Candidate {
   evidence: PairEvidence;
 }
 
-/**
- * The pairs of a note from its entities by sentence (in text order, with assertions, kinds and codes).
- * `lineByLine`: the note is written line by line (note style), so a clause's pairs are `same-line`.
- */
-export function notePairs(note: { text: string; sentences: readonly Sentence[] }, entitiesBySentence: readonly (readonly Entity[])[], options: { lineByLine?: boolean } = {}): Pair[] {
+/** What the rules read besides the entities: which diseases are present diagnoses, what each treatment is given for. */
+interface NoteFacts {
+  isDiagnosis(entity: Entity): boolean;
+  givenFor: ReadonlyMap<Entity, CodeTest>;
+}
+
+export interface PairOptions {
+  /** The note is written line by line (note style), so a clause's pairs are `same-line`. */
+  lineByLine?: boolean;
+  /** What drugs and procedures are given for (`indication` pairs); none: no such pairs. */
+  indications?: IndicationKnowledge;
+}
+
+/** The pairs of a note from its entities by sentence (in text order, with assertions, kinds and codes). */
+export function notePairs(note: { text: string; sentences: readonly Sentence[] }, entitiesBySentence: readonly (readonly Entity[])[], options: PairOptions = {}): Pair[] {
   const { text } = note;
+  const all = entitiesBySentence.flat();
+  const givenFor = new Map<Entity, CodeTest>();
+  if (options.indications) {
+    for (const entity of all) {
+      const test = isPairableTreatment(entity) ? options.indications.forTreatment(entity) : null;
+      if (test) givenFor.set(entity, test);
+    }
+  }
+  const diagnoses = presentDiagnoses(all, givenFor);
+  const facts: NoteFacts = { isDiagnosis: (e) => diagnoses.has(e), givenFor };
   const candidates: Candidate[] = [];
   const paired = new Set<Entity>();
   for (let s = 0; s < entitiesBySentence.length; s++) {
     const entities = entitiesBySentence[s] as readonly Entity[];
     if (entities.length < 2) continue;
     for (const clause of clauses(text, entities)) {
-      for (const candidate of clausePairs(text, clause, options.lineByLine === true)) {
+      for (const candidate of clausePairs(text, clause, options.lineByLine === true, facts)) {
         candidates.push(candidate);
         paired.add(candidate.treatment);
       }
     }
   }
   if (text.length <= MAX_DX_RX_NOTE_CHARS) {
-    const all = entitiesBySentence.flat();
-    for (const candidate of sectionPairs(text, all, paired)) {
+    for (const candidate of sectionPairs(text, all, paired, facts)) {
       candidates.push(candidate);
       paired.add(candidate.treatment);
     }
-    if (options.lineByLine === true && text.length <= MAX_SINGLE_DIAGNOSIS_NOTE_CHARS) candidates.push(...singleDiagnosisPairs(text, all, paired));
+    if (options.lineByLine === true && text.length <= MAX_SINGLE_DIAGNOSIS_NOTE_CHARS) {
+      for (const candidate of singleDiagnosisPairs(text, all, paired, facts)) {
+        candidates.push(candidate);
+        paired.add(candidate.treatment);
+      }
+    }
   }
+  // A treatment the note gives a diagnosis (by its line, sentence, link or sections) is that diagnosis's: the note said so.
+  candidates.push(...indicationPairs(all, paired, facts));
   return uniquePairs(candidates);
+}
+
+/** Each treatment no other rule pairs, with each present diagnosis of the note it is given for. */
+function indicationPairs(entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
+  if (facts.givenFor.size === 0) return [];
+  const coded = entities.flatMap((e) => {
+    const code = facts.isDiagnosis(e) ? icd10cmOf(e) : undefined;
+    return code ? [{ disease: e, code }] : [];
+  });
+  const result: Candidate[] = [];
+  for (const [treatment, test] of facts.givenFor) {
+    if (paired.has(treatment)) continue;
+    for (const { disease, code } of coded) if (test(code)) result.push({ disease, treatment, evidence: 'indication' });
+    if (result.length >= MAX_PAIRS_PER_NOTE) break;
+  }
+  return result;
 }
 
 /** A sentence's entities cut at ";" (two statements in one line: "pneumonia on ceftriaxone; HTN on amlodipine"). */
@@ -109,7 +188,7 @@ function clauses(text: string, entities: readonly Entity[]): Entity[][] {
   return result;
 }
 
-function clausePairs(text: string, entities: readonly Entity[], lineByLine: boolean): Candidate[] {
+function clausePairs(text: string, entities: readonly Entity[], lineByLine: boolean, facts: NoteFacts): Candidate[] {
   const diseaseAt: number[] = [];
   entities.forEach((e, i) => {
     if (e.type === 'disease') diseaseAt.push(i);
@@ -130,24 +209,44 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
     const lastBefore = before[before.length - 1];
     const linkedAfter = firstAfter !== undefined && linkedOn(text.slice(disease.end, firstAfter.start));
     const linkedBefore = lastBefore !== undefined && linkedFor(text.slice(lastBefore.end, disease.start));
-    if (!isPairableDiagnosis(disease)) return;
+    if (!facts.isDiagnosis(disease)) return;
     if (linkedAfter) for (const treatment of after) links.push({ disease, treatment, evidence: 'explicit-link' });
     if (linkedBefore) for (const treatment of before) links.push({ disease, treatment, evidence: 'explicit-link' });
   });
-  if (links.length > 0) return links;
+  if (links.length > 0) return links.map((link) => reassigned(link, entities, facts));
   // An explicit link elsewhere in the clause ("for", "on" between other names) speaks for it: nothing more.
-  const diagnoses = diseaseAt.map((i) => entities[i] as Entity).filter(isPairableDiagnosis);
+  const diagnoses = diseaseAt.map((i) => entities[i] as Entity).filter(facts.isDiagnosis);
   if (diagnoses.length === 0) return [];
   const evidence: PairEvidence = lineByLine ? 'same-line' : 'same-sentence';
   if (diagnoses.length === 1 || treatments.length === 1) return diagnoses.flatMap((disease) => treatments.map((treatment) => ({ disease, treatment, evidence })));
-  // Several of each, nothing linking them: each treatment with the diagnosis named last before it.
+  // Several of each, nothing linking them: each treatment with the diagnoses of the clause it is given for, else
+  // with the diagnosis named last before it.
   const result: Candidate[] = [];
   for (const treatment of treatments) {
+    const test = facts.givenFor.get(treatment);
+    const indicated = test ? diagnoses.filter((d) => test(icd10cmOf(d) ?? '')) : [];
+    if (indicated.length > 0) {
+      for (const disease of indicated) result.push({ disease, treatment, evidence });
+      continue;
+    }
     const before = diagnoses.filter((d) => d.start < treatment.start);
     const disease = before[before.length - 1] ?? diagnoses[0];
     if (disease) result.push({ disease, treatment, evidence });
   }
   return result;
+}
+
+/**
+ * A link takes the treatments of its stretch of the clause, which in a list ("HTN, T2DM - metformin, amlodipine")
+ * holds a treatment of another diagnosis: one the linked diagnosis's code says it is not given for goes to the
+ * diagnoses of the clause it is given for, when there are any.
+ */
+function reassigned(link: Candidate, clause: readonly Entity[], facts: NoteFacts): Candidate {
+  const test = facts.givenFor.get(link.treatment);
+  const code = icd10cmOf(link.disease);
+  if (!test || !code || test(code)) return link;
+  const other = clause.find((e) => e !== link.disease && facts.isDiagnosis(e) && test(icd10cmOf(e) ?? ''));
+  return other ? { disease: other, treatment: link.treatment, evidence: 'indication' } : link;
 }
 
 function linkedOn(gap: string): boolean {
@@ -185,13 +284,13 @@ function headerAt(text: string, at: number): Section['kind'] | null {
   return null;
 }
 
-function sectionPairs(text: string, entities: readonly Entity[], paired: ReadonlySet<Entity>): Candidate[] {
+function sectionPairs(text: string, entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
   const all = sections(text);
   const dx = all.filter((s) => s.kind === 'dx');
   const rx = all.filter((s) => s.kind === 'rx');
   if (dx.length === 0 || rx.length === 0) return [];
   const inside = (list: readonly Section[]) => (e: Entity) => list.some((s) => e.start >= s.start && e.end <= s.end);
-  const diagnoses = entities.filter((e) => isPairableDiagnosis(e) && inside(dx)(e));
+  const diagnoses = entities.filter((e) => facts.isDiagnosis(e) && inside(dx)(e));
   // One diagnosis, named however often: the treatments are for it. Several: the sections do not say which is whose.
   const names = new Set(diagnoses.map((d) => d.text.toLowerCase()));
   const diagnosis = diagnoses[0];
@@ -202,8 +301,8 @@ function sectionPairs(text: string, entities: readonly Entity[], paired: Readonl
 /** A line that labels its treatments ("- Hemorrhoids: sitz bath"): the label, not a section header, says what they are for. */
 const LABELLED_LINE = /^[ \t]*(?:[-*•#]|\d+[.)])?[ \t]*([A-Za-z][\w '/-]{1,40}?)[ \t]*(?::|-|–)[ \t]/;
 
-function singleDiagnosisPairs(text: string, entities: readonly Entity[], paired: ReadonlySet<Entity>): Candidate[] {
-  const diagnoses = entities.filter(isPairableDiagnosis);
+function singleDiagnosisPairs(text: string, entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
+  const diagnoses = entities.filter(facts.isDiagnosis);
   const diagnosis = diagnoses[0];
   if (!diagnosis || new Set(diagnoses.map((d) => d.text.toLowerCase())).size !== 1) return [];
   const labelledElsewhere = (e: Entity): boolean => {

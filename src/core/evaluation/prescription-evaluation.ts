@@ -243,6 +243,12 @@ export function evaluatePrescriptions(
     pairs.gold += goldPairs.size;
     pairs.predicted += predPairs.size;
     pairs.correct += [...predPairs].filter((p) => goldPairs.has(p)).length;
+    const shown = (p: string): string => `"${p.replace('\u0000', '" — "')}"`;
+    for (const p of goldPairs) if (!predPairs.has(p)) errors.push(`${note.id}: pair ${shown(p)} missed`);
+    for (const pair of record.pairs) {
+      const p = key(pair);
+      if (!goldPairs.has(p)) errors.push(`${note.id}: pair ${shown(p)} spurious (${pair.evidence ?? 'no evidence'})`);
+    }
   }
   const spans = {
     disease: prf(...spanCounts.disease),

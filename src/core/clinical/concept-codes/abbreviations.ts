@@ -31,6 +31,9 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'HF', icd10cm: 'I50.9', term: 'heart failure' },
   { name: 'MI', icd10cm: 'I21.9', term: 'myocardial infarction' },
   { name: 'AMI', icd10cm: 'I21.9', term: 'myocardial infarction' },
+  { name: 'STEMI', icd10cm: 'I21.3', term: 'myocardial infarction' },
+  { name: 'NSTEMI', icd10cm: 'I21.4', term: 'myocardial infarction' },
+  { name: 'ACS', icd10cm: 'I24.9', term: 'acute coronary syndrome' },
   { name: 'AF', icd10cm: 'I48.91', term: 'atrial fibrillation' },
   { name: 'AFib', icd10cm: 'I48.91', term: 'atrial fibrillation' },
   { name: 'CVA', icd10cm: 'I63.9', term: 'stroke' },
@@ -83,6 +86,13 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'common cold', icd10cm: 'J00', term: 'common cold' },
   { name: 'sore throat', icd10cm: 'J02.9', term: 'pharyngitis' },
   { name: 'high blood pressure', icd10cm: 'I10', term: 'hypertension' },
+  // Deficiency alone is E53.8; the anaemia (D51) only when the note names it.
+  { name: 'vitamin b12 deficiency', icd10cm: 'E53.8', term: 'vitamin B12 deficiency' },
+  { name: 'b12 deficiency', icd10cm: 'E53.8', term: 'vitamin B12 deficiency' },
+  { name: 'dyslipidemia', icd10cm: 'E78.5', term: 'dyslipidemia' },
+  { name: 'dyslipidaemia', icd10cm: 'E78.5', term: 'dyslipidemia' },
+  { name: 'stable angina', icd10cm: 'I20.8', term: 'angina pectoris' },
+  { name: 'chronic stable angina', icd10cm: 'I20.8', term: 'angina pectoris' },
   // Written alone in an adult's note, diabetes is type 2 (the vocabulary's nearest name is diabetes in pregnancy).
   { name: 'diabetes', icd10cm: 'E11.9', term: 'diabetes mellitus' },
   { name: 'diabetes mellitus', icd10cm: 'E11.9', term: 'diabetes mellitus' },
