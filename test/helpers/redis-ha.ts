@@ -50,7 +50,8 @@ class Processes {
 
   async start(name: string, command: string[], args: string[], port: number): Promise<Proc> {
     const [bin, ...first] = command;
-    const child = spawn(bin!, [...first, ...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--logfile', join(this.dir, `${name}.log`)], { stdio: 'ignore' });
+    // A configuration file comes first: `redis-server FILE --sentinel`, not `redis-server --sentinel FILE`.
+    const child = spawn(bin!, [...args, ...first, '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--logfile', join(this.dir, `${name}.log`)], { stdio: 'ignore' });
     const proc = { name, port, child };
     this.procs.push(proc);
     await waitUntil(`${name} on port ${port} (log in ${this.dir})`, async () => {
