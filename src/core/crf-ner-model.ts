@@ -15,7 +15,7 @@ import { viterbi } from './tagger/viterbi.js';
 import type { TokenSpan } from './tagger/label-codec.js';
 import { spellCorrected } from './tagger/gazetteer.js';
 import { foldDomainWeights, foldedAttributeIds } from './tagger/domains.js';
-import { routeNote, routerFeatures } from './tagger/note-router.js';
+import { noteRouting } from './tagger/note-router.js';
 import { kindEnricher } from './clinical/entity-kinds.js';
 import { brandEnricher, type BrandLexicon } from './clinical/brands.js';
 import { dosageEnricher } from './clinical/dosage/dosage-enricher.js';
@@ -110,10 +110,11 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   const { router } = parts.resources;
   const routed = router ? Object.keys(router.domains).filter((name) => domains[name]) : [];
   const model = forDomain(serving);
+  const route = routed.length > 0 && router ? noteRouting(router) : undefined;
   return {
     ...model,
     forDomain,
-    ...(routed.length > 0 && router ? { forNote: (text, sentenceWords) => forDomain(routeNote(router, routerFeatures(text, sentenceWords))) } : {}),
+    ...(route ? { forNote: (text, sentenceWords) => forDomain(route(text, sentenceWords)) } : {}),
   };
 }
 

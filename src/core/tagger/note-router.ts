@@ -60,6 +60,123 @@ export function routeNote(router: NoteRouter, features: readonly string[]): stri
   return names[best] as string;
 }
 
+/** Past this many distinct words a router's memory of them starts over (a long-running API reads open text). */
+const MAX_REMEMBERED_WORDS = 50_000;
+const LINE_BUCKETS = { sentenceLength: ['xs', 's', 'm', 'l'], lineLength: ['one-line', 'short', 'long'], periodEnded: ['few', 'some', 'most'], capitalised: ['few', 'some', 'many'] } as const;
+
+/** A word feature's weight in every domain, and the last note that counted it (a note counts a feature once). */
+interface WordWeights {
+  weights: Float64Array;
+  countedIn: number;
+}
+
+/**
+ * routeNote(router, routerFeatures(text, sentenceWords)) for one note after another, without building the
+ * feature strings: each word's weights in every domain are looked up once and remembered, the style buckets'
+ * at creation. Each domain's score sums the same terms in the same order as logit() does, so it picks the same
+ * domain, bit for bit.
+ */
+export function noteRouting(router: NoteRouter): (text: string, sentenceWords: readonly (readonly string[])[]) => string {
+  const names = Object.keys(router.domains);
+  const models = names.map((name) => router.domains[name] as LogisticModel);
+  const weightsOf = (feature: string): Float64Array => Float64Array.from(models, (model) => model.weights.get(feature) ?? 0);
+  const biasFeature = weightsOf('bias');
+  const bucketWeights = (prefix: string, values: readonly string[]): Float64Array[] => values.map((value) => weightsOf(`${prefix}=${value}`));
+  const sentenceLength = bucketWeights('sentence-length', LINE_BUCKETS.sentenceLength);
+  const lineLength = bucketWeights('line-length', LINE_BUCKETS.lineLength);
+  const periodEnded = bucketWeights('period-ended', LINE_BUCKETS.periodEnded);
+  const capitalisedWeights = bucketWeights('capitalised', LINE_BUCKETS.capitalised);
+  /** By lower-cased word; words no domain weighs are left out (they add nothing). */
+  const byLowerWord = new Map<string, WordWeights | null>();
+  /** By the word as written: its lower-cased word's weights, null when it is no feature or no domain weighs it. */
+  const byWord = new Map<string, WordWeights | null>();
+  const wordWeights = (word: string): WordWeights | null => {
+    let found = byWord.get(word);
+    if (found !== undefined) return found;
+    found = null;
+    if (word.length >= MIN_WORD_LENGTH && /^[a-z]+$/i.test(word)) {
+      const lower = word.toLowerCase();
+      let entry = byLowerWord.get(lower);
+      if (entry === undefined) {
+        const weights = weightsOf(`w=${lower}`);
+        entry = weights.some((w) => w !== 0) ? { weights, countedIn: 0 } : null;
+        byLowerWord.set(lower, entry);
+      }
+      found = entry;
+    }
+    byWord.set(word, found);
+    return found;
+  };
+  const z = new Float64Array(names.length);
+  const add = (weights: Float64Array): void => {
+    for (let d = 0; d < z.length; d++) z[d] = (z[d] as number) + (weights[d] as number);
+  };
+  let note = 0;
+  return (text, sentenceWords) => {
+    note++;
+    // Between notes only: an entry made anew within a note would count its word a second time.
+    if (byWord.size >= MAX_REMEMBERED_WORDS) {
+      byWord.clear();
+      byLowerWord.clear();
+    }
+    for (let d = 0; d < z.length; d++) z[d] = models[d]?.bias as number;
+    add(biasFeature);
+    let words = 0;
+    let capitalised = 0;
+    for (const sentence of sentenceWords) {
+      for (const word of sentence) {
+        words++;
+        const first = word.charCodeAt(0);
+        if (first >= 65 && first <= 90 && word.length > 1) {
+          const second = word.charCodeAt(1);
+          if (second >= 97 && second <= 122) capitalised++;
+        }
+        const entry = wordWeights(word);
+        if (entry === null || entry.countedIn === note) continue;
+        entry.countedIn = note;
+        add(entry.weights);
+      }
+    }
+    const { lines, periodEndedLines } = countLines(text);
+    add(sentenceLength[bucketIndex(words / Math.max(1, sentenceWords.length), [8, 14, 22])] as Float64Array);
+    add(lineLength[lines < 2 ? 0 : 1 + bucketIndex(words / lines, [12])] as Float64Array);
+    add(periodEnded[bucketIndex(periodEndedLines / Math.max(1, lines), [0.3, 0.7])] as Float64Array);
+    add(capitalisedWeights[bucketIndex(capitalised / Math.max(1, words), [0.07, 0.15])] as Float64Array);
+    let best = 0;
+    for (let d = 1; d < z.length; d++) if ((z[d] as number) > (z[best] as number)) best = d;
+    return names[best] as string;
+  };
+}
+
+/** bucket()'s index: the first edge the value is below, else the last bucket. */
+function bucketIndex(value: number, edges: readonly number[]): number {
+  const index = edges.findIndex((edge) => value < edge);
+  return index < 0 ? edges.length : index;
+}
+
+/** The lines of the text that are not blank, and of them those ending in a period (then only white space). */
+function countLines(text: string): { lines: number; periodEndedLines: number } {
+  let lines = 0;
+  let periodEndedLines = 0;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    let last = end - 1;
+    while (last >= start && isWhiteSpace(text.charCodeAt(last))) last--;
+    if (last >= start) {
+      lines++;
+      if (text.charCodeAt(last) === 46) periodEndedLines++;
+    }
+    start = end + 1;
+  }
+  return { lines, periodEndedLines };
+}
+
+/** What String.prototype.trim and the regular expression \s count as white space. */
+function isWhiteSpace(c: number): boolean {
+  return (c >= 9 && c <= 13) || c === 32 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
 export interface RouterOptions {
   epochs: number;
   learningRate: number;
