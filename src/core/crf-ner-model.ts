@@ -7,7 +7,7 @@ import type { FeatureResources, FeatureTemplate } from './tagger/feature-templat
 import type { LabelEncoding } from './tagger/label-codec.js';
 import type { SpanRule } from './clinical/span-rules.js';
 import { noteLexicon as createNoteLexicon } from './clinical/note-lexicon.js';
-import { spanScorer } from './tagger/span-confidence.js';
+import { spanScorer, type SpanScorer } from './tagger/span-confidence.js';
 import type { KindClassifier } from './clinical/entity-kinds.js';
 import type { NoteRouter } from './tagger/note-router.js';
 import { decodeByMarginals, VITERBI, type SpanDecoding } from './tagger/span-decoding.js';
@@ -15,12 +15,14 @@ import { viterbi } from './tagger/viterbi.js';
 import type { TokenSpan } from './tagger/label-codec.js';
 import { spellCorrected } from './tagger/gazetteer.js';
 import { foldDomainWeights, foldedAttributeIds } from './tagger/domains.js';
-import { routeNote, routerFeatures } from './tagger/note-router.js';
+import { noteRouting } from './tagger/note-router.js';
 import { kindEnricher } from './clinical/entity-kinds.js';
 import { brandEnricher, type BrandLexicon } from './clinical/brands.js';
 import type { IndicationKnowledge } from './clinical/indications.js';
 import { dosageEnricher } from './clinical/dosage/dosage-enricher.js';
 import { NerError } from '../errors.js';
+
+const noConfidence = (): number => 0;
 
 /**
  * A trained CRF ready to tag: the model's weights, the feature templates it was trained with and the
@@ -113,10 +115,11 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   const { router } = parts.resources;
   const routed = router ? Object.keys(router.domains).filter((name) => domains[name]) : [];
   const model = forDomain(serving);
+  const route = routed.length > 0 && router ? noteRouting(router) : undefined;
   return {
     ...model,
     forDomain,
-    ...(routed.length > 0 && router ? { forNote: (text, sentenceWords) => forDomain(routeNote(router, routerFeatures(text, sentenceWords))) } : {}),
+    ...(route ? { forNote: (text, sentenceWords) => forDomain(route(text, sentenceWords)) } : {}),
   };
 }
 
@@ -173,29 +176,36 @@ function domainTagger(parts: CrfNerModelParts, domain: string | undefined, share
   };
   const tag = (words: readonly string[]): string[] => (words.length === 0 ? [] : decode(score(words)));
   const tagScored = (words: readonly string[]): ScoredTagging => {
-    if (words.length === 0) return { tags: [], confidence: () => 0 };
+    if (words.length === 0) return { tags: [], confidence: noConfidence };
     const length = score(words);
     // The scorer stays valid until the next tagScored call (see ScoredTagging). Decoding by marginals
     // needs no Viterbi pass.
     if (decoding.method === 'marginals') {
       const scorer = spanScorer(scores, length, weights, parts.labelEncoding);
-      return {
-        spans: decodeByMarginals(scorer, decoding.threshold, decoding.maxLength),
-        confidence: (span) => calibrate(spanMap, scorer.probability(span)),
-        ...(lexiconMap ? { lexiconConfidence: (span: TokenSpan) => calibrate(lexiconMap, scorer.probability(span)) } : {}),
-      };
+      return { spans: decodeByMarginals(scorer, decoding.threshold, decoding.maxLength), ...calibrated(scorer) };
     }
     const tags = decode(length);
     // Span rules only reshape decoded spans, so a sentence tagged all O has none to score (unless the lexicon
     // pass may add some, which its map scores by the CRF's probability).
-    if (!lexiconMap && !tags.some((t) => t !== 'O')) return { tags, confidence: () => 0 };
-    const scorer = spanScorer(scores, length, weights, parts.labelEncoding);
-    return {
-      tags,
-      confidence: (span) => calibrate(spanMap, scorer.probability(span)),
-      ...(lexiconMap ? { lexiconConfidence: (span: TokenSpan) => calibrate(lexiconMap, scorer.probability(span)) } : {}),
-    };
+    if (!lexiconMap && !tags.some((t) => t !== 'O')) return { tags, confidence: noConfidence };
+    return { tags, ...calibrated(spanScorer(scores, length, weights, parts.labelEncoding)) };
   };
+  // Methods, not arrow functions in properties: a sentence's confidences are built for every sentence tagged.
+  const calibrated = (scorer: SpanScorer): { confidence(span: TokenSpan): number; lexiconConfidence?(span: TokenSpan): number } =>
+    lexiconMap
+      ? {
+          confidence(span) {
+            return calibrate(spanMap, scorer.probability(span));
+          },
+          lexiconConfidence(span) {
+            return calibrate(lexiconMap, scorer.probability(span));
+          },
+        }
+      : {
+          confidence(span) {
+            return calibrate(spanMap, scorer.probability(span));
+          },
+        };
   const notes = parts.notesCalibration && (parts.learnedFrom === undefined || domain !== parts.learnedFrom) ? parts.notesCalibration : undefined;
   const spanMap = notes?.spans ?? parts.calibration;
   const lexiconMap = notes?.lexiconSpans;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeNote, routerFeatures, trainNoteRouter } from '../../src/core/tagger/note-router.js';
+import { noteRouting, routeNote, routerFeatures, trainNoteRouter } from '../../src/core/tagger/note-router.js';
 import { splitSentences } from '../../src/core/text/tokenizer.js';
 
 const words = (text: string) => splitSentences(text).map((s) => s.tokens.map((t) => t.text));
@@ -29,5 +29,23 @@ describe('the note router', () => {
     expect(Object.keys(router.domains).sort()).toEqual(['case-reports', 'trial-criteria']);
     expect(routeNote(router, features('A 70-year-old man presented with dyspnea. He was treated with furosemide and discharged.'))).toBe('case-reports');
     expect(routeNote(router, features('History of stroke\nCurrent use of anticoagulants\nAge over 65 years'))).toBe('trial-criteria');
+  });
+
+  it('routes one note after another as routeNote does, whatever words it has seen before', () => {
+    const notes = Array.from({ length: 4 }, () => [...REPORTS.map((t) => ({ domain: 'case-reports', features: features(t) })), ...CRITERIA.map((t) => ({ domain: 'trial-criteria', features: features(t) }))]).flat();
+    const router = trainNoteRouter(notes, { epochs: 8, learningRate: 0.1, l2: 1e-4, seed: 1, minNotes: 1 });
+    const route = noteRouting(router);
+    const texts = [
+      ...REPORTS, ...CRITERIA,
+      'History of stroke\nCurrent use of anticoagulants\nAge over 65 years',
+      'HISTORY OF STROKE. history of Stroke.\n\n  \nWarfarin warfarin WARFARIN 5 mg .  \u00a0\n',
+      'A 70-year-old man presented with dyspnea. He was treated with furosemide and discharged.',
+      '', '\n\n', 'x',
+    ];
+    const routes = texts.map((text) => route(text, words(text)));
+    expect(routes).toEqual(texts.map((text) => routeNote(router, features(text))));
+    expect(new Set(routes)).toEqual(new Set(['case-reports', 'trial-criteria']));
+    // A second pass reads the remembered words.
+    expect(texts.map((text) => route(text, words(text)))).toEqual(routes);
   });
 });

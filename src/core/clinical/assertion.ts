@@ -248,6 +248,11 @@ function isAllCapsWord(token: string): boolean {
   return token !== token.toLowerCase() && token === token.toUpperCase();
 }
 
+/** The normalized token m (from `norms` when the caller has them), '' past the sentence. */
+function normAt(tokens: readonly Token[], norms: readonly string[] | null, m: number): string {
+  return (norms ? norms[m] : tokens[m] && normalize(tokens[m].text)) ?? '';
+}
+
 /**
  * The header starting at token `k`, if any: its category (`null` for a neutral header) and the index of
  * the first token after it (after its `:`).
@@ -259,9 +264,8 @@ function headerAt(
   k: number,
   rules: AssertionRules,
 ): { category: TriggerCategory | null; end: number } | null {
-  const normAt = (m: number): string => (norms ? norms[m] : tokens[m] && normalize(tokens[m].text)) ?? '';
   // A known header, longest first.
-  let node = rules.sections.get(normAt(k));
+  let node = rules.sections.get(normAt(tokens, norms, k));
   let j = k;
   let best: SectionEntry | null = null;
   let bestEnd = -1;
@@ -275,10 +279,10 @@ function headerAt(
     const previous = tokens[j - 1];
     const token = tokens[j];
     if (previous && token && lineBreaks(text, previous.end, token.start) > 0) break;
-    node = node.next.get(normAt(j));
+    node = node.next.get(normAt(tokens, norms, j));
   }
   if (best && bestEnd > k) {
-    if (normAt(bestEnd) === ':') return { category: best.category, end: bestEnd + 1 };
+    if (normAt(tokens, norms, bestEnd) === ':') return { category: best.category, end: bestEnd + 1 };
     // "FAMILY HISTORY" alone on its line, in capitals.
     const last = tokens[bestEnd - 1];
     const next = tokens[bestEnd];
@@ -291,7 +295,7 @@ function headerAt(
   for (let m = k; m < tokens.length && m < k + 7; m++) {
     const token = tokens[m];
     if (!token) return null;
-    const norm = normAt(m);
+    const norm = normAt(tokens, norms, m);
     if (m > k) {
       const previous = tokens[m - 1];
       if (previous && lineBreaks(text, previous.end, token.start) > 0) return null;

@@ -43,6 +43,7 @@ export const BRAND_SPAN_CONFIDENCE = 0.976;
 const DOSE_UNIT_WORDS: ReadonlySet<string> = new Set(['mg', 'mcg', 'g', 'gm', 'ml', 'iu', 'units', 'unit', '%', 'kg']);
 const NUMBER = /^\d+(\.\d+)?$/;
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const lowerAt = (words: readonly string[], k: number): string | undefined => words[k]?.toLowerCase();
 
 function nameTokens(name: string): string[] {
   return splitSentences(name).flatMap((s) => s.tokens.map((t) => t.text.toLowerCase()));
@@ -78,7 +79,6 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
 
   const match = (words: readonly string[]): BrandMatch[] => {
     let found: BrandMatch[] | undefined;
-    const lowerAt = (k: number): string | undefined => words[k]?.toLowerCase();
     for (let i = 0; i < words.length; i++) {
       const raw = words[i] as string;
       if (raw.length > maxWordLength) continue;
@@ -99,13 +99,13 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
       for (const { tokens, products } of candidates) {
         if (gluedVariant !== undefined && tokens.length !== 1) continue;
         let k = 1;
-        while (k < tokens.length && lowerAt(i + k) === tokens[k]) k++;
+        while (k < tokens.length && lowerAt(words, i + k) === tokens[k]) k++;
         if (k < tokens.length) continue;
         let end = i + k;
         let variant = gluedVariant;
-        const next = lowerAt(end);
+        const next = lowerAt(words, end);
         // The number after the name is the product's when the list knows that product ("Dolo 650", not "Orofer XT 1 OD").
-        if (variant === undefined && next !== undefined && NUMBER.test(next) && products.has(next) && !DOSE_UNIT_WORDS.has(lowerAt(end + 1) ?? '')) {
+        if (variant === undefined && next !== undefined && NUMBER.test(next) && products.has(next) && !DOSE_UNIT_WORDS.has(lowerAt(words, end + 1) ?? '')) {
           variant = next;
           end++;
         }

@@ -14,6 +14,7 @@ import { assertionCueAt } from './assertion.js';
 export interface SpanRule {
   name: string;
   description: string;
+  /** Repairs the spans it is given: no spans in, none out. */
   apply(tokens: readonly string[], spans: readonly TokenSpan[], model: SpanRuleModel): TokenSpan[];
 }
 
@@ -350,7 +351,13 @@ function trimTrailingSite(tokens: readonly string[], lower: readonly string[], s
   return span;
 }
 
-const lowered = (tokens: readonly string[]): string[] => tokens.map((t) => t.toLowerCase());
+/** The sentence applySpanRules is repairing and its words lower-cased: made once for all its rules. */
+let current: { tokens: readonly string[]; lower: readonly string[] | null } | null = null;
+function lowered(tokens: readonly string[]): readonly string[] {
+  if (current?.tokens !== tokens) return tokens.map((t) => t.toLowerCase());
+  current.lower ??= tokens.map((t) => t.toLowerCase());
+  return current.lower;
+}
 
 const RULES: readonly SpanRule[] = [
   {
@@ -456,9 +463,19 @@ export function resolveSpanRules(names: readonly string[]): SpanRule[] {
 }
 
 export function applySpanRules(rules: readonly SpanRule[], tokens: readonly string[], spans: readonly TokenSpan[], model: SpanRuleModel = NO_MODEL): TokenSpan[] {
-  let current = [...spans];
-  for (const rule of rules) current = rule.apply(tokens, current, model).filter((span) => span.end > span.start);
-  return current;
+  let repaired = [...spans];
+  if (repaired.length === 0) return repaired;
+  const outer = current;
+  current = { tokens, lower: null };
+  try {
+    for (const rule of rules) {
+      repaired = rule.apply(tokens, repaired, model).filter((span) => span.end > span.start);
+      if (repaired.length === 0) break;
+    }
+  } finally {
+    current = outer;
+  }
+  return repaired;
 }
 
 /** Each domain's extra rules, resolved. */

@@ -319,10 +319,13 @@ function crossWithRelevance(tags: (readonly string[])[] | undefined, lower: read
   return tags.map((values) => (values.length === 0 ? NONE : values.map((v) => `${v}|${bucket}`)));
 }
 
+function targetRelevance(target: RelevanceTarget, models: RelevanceModels, lower: readonly string[], memos: readonly WordMemo[] | undefined): number {
+  return target === 'any' ? anyRelevance(lower, models, memos) : relevanceProbability(models[target], lower, memos);
+}
+
 function relevanceDeciles(lower: readonly string[], resources: FeatureResources, targets: readonly RelevanceTarget[], memos?: readonly WordMemo[]): string[][] {
   const models = resources.relevance;
-  const probability = (target: RelevanceTarget, m: RelevanceModels) => (target === 'any' ? anyRelevance(lower, m, memos) : relevanceProbability(m[target], lower, memos));
-  const deciles = models ? targets.map((target) => `${target}:${Math.min(9, Math.floor(probability(target, models) * 10))}`) : [];
+  const deciles = models ? targets.map((target) => `${target}:${Math.min(9, Math.floor(targetRelevance(target, models, lower, memos) * 10))}`) : [];
   return lower.map(() => deciles);
 }
 

@@ -97,7 +97,7 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>, options: Gazet
   }
   const knownWords = options.knownWords ?? null;
   const trie: IntTrie = { wordIds, children, kinds: Uint8Array.from(kinds), fuzzy: knownWords ? createFuzzyWords(uses, knownWords) : null };
-  return gazetteerOver({ tries: [trie], excluded: null, memoKey: Symbol('gazetteer word ids') }, () => kept, knownWords);
+  return gazetteerOver({ tries: [trie], excluded: null, memoKey: Symbol('gazetteer word ids'), lookedUp: new Map() }, () => kept, knownWords);
 }
 
 /** The tries a gazetteer matches over, and the phrases (tokens joined by a space) it never matches. */
@@ -106,7 +106,11 @@ interface Tries {
   excluded: ReadonlySet<string> | null;
   /** Per trie, the word's id and first node (see memoizedWord), an Int32Array cached on the word's WordMemo. */
   memoKey: symbol;
+  /** The same per word for callers without memos (the note-style pass, the kind step), bounded. */
+  lookedUp: Map<string, Int32Array>;
 }
+/** Words remembered for callers without memos; past this many the memory starts over (open vocabularies). */
+const MAX_LOOKED_UP_WORDS = 20_000;
 const triesOf = new WeakMap<Gazetteer, Tries>();
 
 function gazetteerOver(tries: Tries, listEntries: () => GazetteerEntry[], knownWords: ReadonlySet<string> | null): Gazetteer {
@@ -141,7 +145,7 @@ export function extendGazetteer(base: Gazetteer | null, entries: Iterable<Gazett
   const ownTries = triesOf.get(own) as Tries;
   const baseTries = base ? triesOf.get(base) : undefined;
   const excluded = new Set(options.excluded ?? []);
-  const tries: Tries = { tries: [...ownTries.tries, ...(baseTries?.tries ?? [])], excluded: excluded.size > 0 ? excluded : null, memoKey: Symbol('gazetteer word ids') };
+  const tries: Tries = { tries: [...ownTries.tries, ...(baseTries?.tries ?? [])], excluded: excluded.size > 0 ? excluded : null, memoKey: Symbol('gazetteer word ids'), lookedUp: new Map() };
   // The entries are listed only when asked for (serialising, size): matching needs only the tries.
   return gazetteerOver(tries, () => {
     const seen = new Set<string>();
@@ -167,18 +171,22 @@ let longestDrug = 0;
  * tokens[i] in each trie r, looked up once per distinct word on its memo: its word id at [2r] and the node a
  * name starting with it reaches at [2r + 1] (NONE: none). Undefined without a memo.
  */
-function memoizedWord(tries: Tries, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): Int32Array | undefined {
+function memoizedWord(tries: Tries, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): Int32Array {
   const memo = memos?.[i];
-  if (memo === undefined) return undefined;
-  let word = memo[tries.memoKey] as Int32Array | undefined;
+  const token = tokens[i] as string;
+  let word = memo === undefined ? tries.lookedUp.get(token) : (memo[tries.memoKey] as Int32Array | undefined);
   if (word === undefined) {
     word = new Int32Array(2 * tries.tries.length);
     for (let r = 0; r < tries.tries.length; r++) {
-      const id = wordIdOf(tries.tries[r] as IntTrie, tokens[i] as string);
+      const id = wordIdOf(tries.tries[r] as IntTrie, token);
       word[2 * r] = id;
       word[2 * r + 1] = childOf(tries.tries[r] as IntTrie, ROOT, id);
     }
-    memo[tries.memoKey] = word;
+    if (memo !== undefined) memo[tries.memoKey] = word;
+    else {
+      if (tries.lookedUp.size >= MAX_LOOKED_UP_WORDS) tries.lookedUp.clear();
+      tries.lookedUp.set(token, word);
+    }
   }
   return word;
 }
@@ -188,7 +196,7 @@ function childOf(trie: IntTrie, node: number, word: number): number {
 }
 
 function wordIdIn(tries: Tries, r: number, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): number {
-  return memoizedWord(tries, tokens, i, memos)?.[2 * r] ?? wordIdOf(tries.tries[r] as IntTrie, tokens[i] as string);
+  return memoizedWord(tries, tokens, i, memos)[2 * r] as number;
 }
 
 function wordIdOf(trie: IntTrie, token: string): number {
@@ -199,7 +207,7 @@ function wordIdOf(trie: IntTrie, token: string): number {
 }
 
 function firstNodeIn(tries: Tries, r: number, tokens: readonly string[], i: number, memos: readonly WordMemo[] | undefined): number {
-  return memoizedWord(tries, tokens, i, memos)?.[2 * r + 1] ?? childOf(tries.tries[r] as IntTrie, ROOT, wordIdIn(tries, r, tokens, i, undefined));
+  return memoizedWord(tries, tokens, i, memos)[2 * r + 1] as number;
 }
 
 /** Sets longestDisease / longestDrug to the end of the longest name of each kind starting at `start` (0: none). */
@@ -270,17 +278,32 @@ function longestSpans(tries: Tries, tokens: readonly string[]): GazetteerSpan[] 
  */
 export function spellCorrected(gazetteer: Gazetteer | null | undefined, words: readonly string[]): readonly string[] {
   if (!gazetteer?.knownWords) return words;
+  let remembered = correctedWords.get(gazetteer);
+  if (!remembered) correctedWords.set(gazetteer, (remembered = new Map()));
   let corrected: string[] | null = null;
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
     if (word.length < MIN_FUZZY_LETTERS || word.length > MAX_FUZZY_LETTERS) continue;
-    const fixed = gazetteer.correct(word.toLowerCase());
-    if (fixed === undefined) continue;
+    let fixed = remembered.get(word);
+    if (fixed === undefined) {
+      const lowerFixed = gazetteer.correct(word.toLowerCase());
+      fixed = lowerFixed === undefined ? null : inCaseOf(word, lowerFixed);
+      if (remembered.size >= MAX_REMEMBERED_CORRECTIONS) remembered.clear();
+      remembered.set(word, fixed);
+    }
+    if (fixed === null) continue;
     corrected ??= [...words];
-    corrected[i] = inCaseOf(word, fixed);
+    corrected[i] = fixed;
   }
   return corrected ?? words;
 }
+
+/**
+ * Per gazetteer, each word as written (of a length that may be misspelt) and what spellCorrected reads it as,
+ * null: itself. Words recur from sentence to sentence; the check costs several lookups and a lower-casing.
+ */
+const correctedWords = new WeakMap<Gazetteer, Map<string, string | null>>();
+const MAX_REMEMBERED_CORRECTIONS = 50_000;
 
 function inCaseOf(original: string, lower: string): string {
   if (original === original.toLowerCase()) return lower;

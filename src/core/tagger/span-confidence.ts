@@ -69,6 +69,7 @@ function expTransitions(weights: CrfWeights): Float64Array {
 }
 
 let scorerGeneration = 0;
+const NO_SPANS: SpanScorer = { probability: () => 0, candidates: () => [] };
 // Reused across calls: a scorer holds its sentence's tables only until the next spanScorer call.
 let stateScratch = new Float64Array(0);
 let alphaScratch = new Float64Array(0);
@@ -83,7 +84,7 @@ let scaleScratch = new Float64Array(0);
 export function spanScorer(scores: Float64Array, length: number, weights: CrfWeights, encoding: LabelEncoding): SpanScorer {
   const L = weights.labels.length;
   const roles = labelRoles(weights, encoding);
-  if (length <= 0 || roles === null) return { probability: () => 0, candidates: () => [] };
+  if (length <= 0 || roles === null) return NO_SPANS;
   const trans = expTransitions(weights);
   if (stateScratch.length < length * L) {
     const size = Math.max(length * L, 2 * stateScratch.length);
@@ -99,105 +100,139 @@ export function spanScorer(scores: Float64Array, length: number, weights: CrfWei
   const generation = ++scorerGeneration;
   // Exponentiated state scores, each position shifted by its maximum (the shift cancels in every ratio).
   for (let t = 0; t < length; t++) {
+    const row = t * L;
     let max = -Infinity;
-    for (let l = 0; l < L; l++) max = Math.max(max, scores[t * L + l] as number);
-    for (let l = 0; l < L; l++) state[t * L + l] = Math.exp((scores[t * L + l] as number) - max);
+    for (let l = 0; l < L; l++) max = Math.max(max, scores[row + l] as number);
+    for (let l = 0; l < L; l++) state[row + l] = Math.exp((scores[row + l] as number) - max);
   }
   // Scaled forward: alpha[t] sums to 1; scale[t] is what position t's row summed to before scaling.
-  for (let t = 0; t < length; t++) {
-    let sum = 0;
+  let sum = 0;
+  for (let j = 0; j < L; j++) {
+    const value = state[j] as number;
+    alpha[j] = value;
+    sum += value;
+  }
+  scale[0] = sum > 0 ? sum : 1;
+  for (let j = 0; j < L; j++) alpha[j] = (alpha[j] as number) / (scale[0] as number);
+  for (let t = 1; t < length; t++) {
+    const row = t * L;
+    const previousRow = row - L;
+    sum = 0;
     for (let j = 0; j < L; j++) {
-      let value: number;
-      if (t === 0) {
-        value = state[j] as number;
-      } else {
-        value = 0;
-        for (let i = 0; i < L; i++) value += (alpha[(t - 1) * L + i] as number) * (trans[i * L + j] as number);
-        value *= state[t * L + j] as number;
-      }
-      alpha[t * L + j] = value;
+      let value = 0;
+      for (let i = 0; i < L; i++) value += (alpha[previousRow + i] as number) * (trans[i * L + j] as number);
+      value *= state[row + j] as number;
+      alpha[row + j] = value;
       sum += value;
     }
-    scale[t] = sum > 0 ? sum : 1;
-    for (let j = 0; j < L; j++) alpha[t * L + j] = (alpha[t * L + j] as number) / (scale[t] as number);
+    const rowScale = sum > 0 ? sum : 1;
+    scale[t] = rowScale;
+    for (let j = 0; j < L; j++) alpha[row + j] = (alpha[row + j] as number) / rowScale;
   }
   // Scaled backward with the same scales: alpha[t][j] · beta[t][j] is P(y_t = j).
   for (let i = 0; i < L; i++) beta[(length - 1) * L + i] = 1;
   for (let t = length - 2; t >= 0; t--) {
+    const row = t * L;
+    const nextRow = row + L;
+    const nextScale = scale[t + 1] as number;
     for (let i = 0; i < L; i++) {
       let value = 0;
-      for (let j = 0; j < L; j++) value += (trans[i * L + j] as number) * (state[(t + 1) * L + j] as number) * (beta[(t + 1) * L + j] as number);
-      beta[t * L + i] = value / (scale[t + 1] as number);
+      for (let j = 0; j < L; j++) value += (trans[i * L + j] as number) * (state[nextRow + j] as number) * (beta[nextRow + j] as number);
+      beta[row + i] = value / nextScale;
     }
   }
+  return new ScaledTables(generation, length, L, roles, trans, state, alpha, beta, scale);
+}
+
+const SPAN_TYPES = ['D', 'T'] as const;
+
+/** One sentence's forward–backward tables (the module's reused buffers) and what they answer. */
+class ScaledTables implements SpanScorer {
+  constructor(
+    private readonly generation: number,
+    private readonly length: number,
+    private readonly L: number,
+    private readonly roles: LabelRoles,
+    private readonly trans: Float64Array,
+    private readonly state: Float64Array,
+    private readonly alpha: Float64Array,
+    private readonly beta: Float64Array,
+    private readonly scale: Float64Array,
+  ) {}
 
   // P(span) = entering × continuing (each further token) × leaving, all scaled as alpha and beta are.
   /** Into the span's first tag at `start`: from an allowed previous tag (or nothing at t = 0). */
-  const entering = (type: TokenSpan['type'], start: number): number => {
-    const first = roles.first[type];
+  private entering(type: TokenSpan['type'], start: number): number {
+    const { L, alpha, trans, state, scale } = this;
+    const first = this.roles.first[type];
     if (start === 0) return (state[first] as number) / (scale[0] as number);
-    const before = roles.before[type];
+    const before = this.roles.before[type];
     let into = 0;
     for (let i = 0; i < L; i++) if (before[i]) into += (alpha[(start - 1) * L + i] as number) * (trans[i * L + first] as number);
     return (into * (state[start * L + first] as number)) / (scale[start] as number);
-  };
+  }
+
   /** From tag `previous` at t − 1 to the span's inside tag at t. */
-  const continuing = (previous: number, inside: number, t: number): number =>
-    ((trans[previous * L + inside] as number) * (state[t * L + inside] as number)) / (scale[t] as number);
+  private continuing(previous: number, inside: number, t: number): number {
+    const L = this.L;
+    return ((this.trans[previous * L + inside] as number) * (this.state[t * L + inside] as number)) / (this.scale[t] as number);
+  }
+
   /** Out of a span ending before `end`: to a tag that does not continue it, then the rest of the sentence (beta). */
-  const leaving = (type: TokenSpan['type'], previous: number, end: number): number => {
-    if (end >= length) return 1;
-    const after = roles.after[type];
+  private leaving(type: TokenSpan['type'], previous: number, end: number): number {
+    if (end >= this.length) return 1;
+    const { L, trans, state, beta } = this;
+    const after = this.roles.after[type];
     let out = 0;
     for (let j = 0; j < L; j++) {
       if (after[j]) out += (trans[previous * L + j] as number) * (state[end * L + j] as number) * (beta[end * L + j] as number);
     }
-    return out / (scale[end] as number);
-  };
-  const checkCurrent = (): void => {
-    if (generation !== scorerGeneration) throw new Error('spanScorer: a later call reused this scorer\'s tables');
-  };
+    return out / (this.scale[end] as number);
+  }
 
-  const probability = (span: TokenSpan): number => {
-    checkCurrent();
+  private checkCurrent(): void {
+    if (this.generation !== scorerGeneration) throw new Error('spanScorer: a later call reused this scorer\'s tables');
+  }
+
+  probability(span: TokenSpan): number {
+    this.checkCurrent();
     const { start, end, type } = span;
-    if (!(start >= 0 && end > start && end <= length)) return 0;
-    const inside = roles.inside[type];
-    let p = entering(type, start);
-    let previous = roles.first[type];
+    if (!(start >= 0 && end > start && end <= this.length)) return 0;
+    const inside = this.roles.inside[type];
+    let p = this.entering(type, start);
+    let previous = this.roles.first[type];
     for (let t = start + 1; t < end; t++) {
-      p *= continuing(previous, inside, t);
+      p *= this.continuing(previous, inside, t);
       previous = inside;
     }
-    return Math.min(1, Math.max(0, p * leaving(type, previous, end)));
-  };
+    return Math.min(1, Math.max(0, p * this.leaving(type, previous, end)));
+  }
 
-  const candidates = (threshold: number, maxLength: number): (TokenSpan & { probability: number })[] => {
-    checkCurrent();
+  candidates(threshold: number, maxLength: number): (TokenSpan & { probability: number })[] {
+    this.checkCurrent();
+    const { L, alpha, beta, length } = this;
     const found: (TokenSpan & { probability: number })[] = [];
-    for (const type of ['D', 'T'] as const) {
-      const inside = roles.inside[type];
-      const first = roles.first[type];
+    for (const type of SPAN_TYPES) {
+      const inside = this.roles.inside[type];
+      const first = this.roles.first[type];
       for (let start = 0; start < length; start++) {
         // P(the span's first tag at start) bounds the span's probability: most starts stop here, without
         // entering()'s sum (with BIO the same number the first step below would test).
         if ((alpha[start * L + first] as number) * (beta[start * L + first] as number) < threshold) continue;
         // prefix: P(the span's tags on start..end-1), without what follows; it only falls as the span grows.
-        let prefix = entering(type, start);
+        let prefix = this.entering(type, start);
         let previous = first;
         for (let end = start + 1; end <= length && end - start <= maxLength; end++) {
           if (end > start + 1) {
-            prefix *= continuing(previous, inside, end - 1);
+            prefix *= this.continuing(previous, inside, end - 1);
             previous = inside;
           }
           if (prefix * (beta[(end - 1) * L + previous] as number) < threshold) break;
-          const p = Math.min(1, Math.max(0, prefix * leaving(type, previous, end)));
+          const p = Math.min(1, Math.max(0, prefix * this.leaving(type, previous, end)));
           if (p >= threshold) found.push({ type, start, end, probability: p });
         }
       }
     }
     return found;
-  };
-
-  return { probability, candidates };
+  }
 }
