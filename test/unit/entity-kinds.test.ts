@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { entityKind, kindFeatures, trainKindClassifier, underDiagnosisHeading, type KindExample } from '../../src/core/clinical/entity-kinds.js';
+import { entityKind, kindEnricher, kindFeatures, trainKindClassifier, underDiagnosisHeading, type KindExample } from '../../src/core/clinical/entity-kinds.js';
+import type { Entity } from '../../src/core/text/types.js';
 import { buildGazetteer } from '../../src/core/tagger/gazetteer.js';
 
 const gazetteer = buildGazetteer([
@@ -48,6 +49,23 @@ describe('entity kinds', () => {
     expect(kind('Started on salbutamol.', 'salbutamol', 'treatment')).toBe('drug');
     expect(kind('Underwent cholecystectomy.', 'cholecystectomy', 'treatment')).toBe('procedure');
     expect(trainKindClassifier(examples())).toEqual(classifier);
+  });
+
+  it('gives each entity of a note the kind the classifier gives its features, a name seen before included', () => {
+    const classifier = trainKindClassifier(examples());
+    const note = 'Known case of asthma. He complained of fever. Started on salbutamol. Fever with asthma again. Underwent appendectomy.';
+    const named: [string, number, Entity['type']][] = [['asthma', 0, 'disease'], ['fever', 0, 'disease'], ['salbutamol', 0, 'treatment'], ['Fever', 0, 'disease'], ['asthma', 1, 'disease'], ['appendectomy', 0, 'treatment']];
+    const entities: Entity[] = named.map(([name, nth, type]) => {
+      let start = note.indexOf(name);
+      for (let i = 0; i < nth; i++) start = note.indexOf(name, start + 1);
+      return { type, text: name, start, end: start + name.length, assertion: 'present', confidence: 1 };
+    });
+    const enricher = kindEnricher(classifier, gazetteer);
+    for (let pass = 0; pass < 2; pass++) {
+      enricher.apply({ text: note }, entities);
+      for (const entity of entities) expect(entity.kind).toBe(entityKind(classifier, entity.type, kindFeatures(note, entity.start, entity.end, gazetteer)));
+    }
+    expect(entities.map((e) => e.kind)).toEqual(['diagnosis', 'symptom', 'drug', 'symptom', 'diagnosis', 'procedure']);
   });
 
   it('reads a disease under a diagnosis heading on its line as a diagnosis, and nothing else', () => {

@@ -1,5 +1,5 @@
 import type { Gazetteer } from '../tagger/gazetteer.js';
-import { logisticProbability, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
+import { logisticProbability, logit, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
 import { splitSentences } from '../text/tokenizer.js';
 import type { Entity, EntityKind, EntityType } from '../text/types.js';
 
@@ -30,26 +30,30 @@ function words(text: string): string[] {
 }
 
 /** Features of the entity text[start, end): its words, last word, endings, length, vocabulary matches and context. */
-export function kindFeatures(text: string, start: number, end: number, gazetteer: Gazetteer | null, memo?: Map<string, readonly string[]>): string[] {
-  const span = text.slice(start, end);
-  let own = memo?.get(span);
-  if (own === undefined) {
-    own = spanFeatures(span, gazetteer);
-    if (memo) {
-      if (memo.size >= MAX_REMEMBERED_SPANS) memo.clear();
-      memo.set(span, own);
-    }
-  }
-  const features = [...own];
+export function kindFeatures(text: string, start: number, end: number, gazetteer: Gazetteer | null): string[] {
+  return [...spanFeatures(text.slice(start, end), gazetteer), ...contextFeatures(text, start, end)];
+}
+
+/** The three words before the entity and the two after it, within 40 characters. */
+function contextFeatures(text: string, start: number, end: number): string[] {
   const before = words(text.slice(Math.max(0, start - CONTEXT_CHARS), start)).slice(-3);
   const after = words(text.slice(end, end + CONTEXT_CHARS)).slice(0, 2);
+  const features: string[] = [];
   before.forEach((word, i) => features.push(`b${before.length - i}=${word}`));
   after.forEach((word, i) => features.push(`a${i + 1}=${word}`));
   return features;
 }
 
-/** Spans' own features, remembered per span text by a serving enricher (the same names recur across notes). */
+/**
+ * What a serving enricher remembers of a span's text (the same names recur across notes): its own features'
+ * share of the logit per type, which is the logit's running sum before the context's features are added.
+ */
 const MAX_REMEMBERED_SPANS = 20_000;
+
+interface RememberedSpan {
+  own: readonly string[];
+  logit: Partial<Record<EntityType, number>>;
+}
 
 function spanFeatures(span: string, gazetteer: Gazetteer | null): string[] {
   const inside = words(span);
@@ -85,14 +89,27 @@ export function entityKind(classifier: KindClassifier, type: EntityType, feature
 
 /** The record step that gives each entity its kind. */
 export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | null): { name: string; apply(note: { text: string }, entities: Entity[]): void } {
-  const memo = new Map<string, readonly string[]>();
+  const memo = new Map<string, RememberedSpan>();
   return {
     name: 'kinds',
     apply: ({ text }, entities) => {
       for (const entity of entities) {
-        entity.kind = entity.type === 'disease' && underDiagnosisHeading(text, entity.start)
-          ? 'diagnosis'
-          : entityKind(classifier, entity.type, kindFeatures(text, entity.start, entity.end, gazetteer, memo));
+        if (entity.type === 'disease' && underDiagnosisHeading(text, entity.start)) {
+          entity.kind = 'diagnosis';
+          continue;
+        }
+        const span = text.slice(entity.start, entity.end);
+        let remembered = memo.get(span);
+        if (remembered === undefined) {
+          if (memo.size >= MAX_REMEMBERED_SPANS) memo.clear();
+          remembered = { own: spanFeatures(span, gazetteer), logit: {} };
+          memo.set(span, remembered);
+        }
+        const model = classifier[entity.type];
+        // The same sum, in the same order, as logit() over kindFeatures: the span's features, then the context's.
+        let z = (remembered.logit[entity.type] ??= logit(model, remembered.own));
+        for (const feature of contextFeatures(text, entity.start, entity.end)) z += model.weights.get(feature) ?? 0;
+        entity.kind = 1 / (1 + Math.exp(-z)) >= 0.5 ? SECOND[entity.type] : FIRST[entity.type];
       }
     },
   };
