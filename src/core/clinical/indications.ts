@@ -59,6 +59,8 @@ function wordsIn(text: string, name: string): boolean {
   }
 }
 
+const MAX_REMEMBERED_TEXTS = 10_000;
+
 export function createIndicationKnowledge(indications: readonly Indication[]): IndicationKnowledge {
   const byName = new Map<string, CodeTest[]>();
   for (const { name, treats } of indications) {
@@ -70,13 +72,21 @@ export function createIndicationKnowledge(indications: readonly Indication[]): I
     byName.set(name, tests);
   }
   const names = [...byName.keys()];
+  // The names in a treatment's text, remembered per text (the same names recur across notes; the list is long).
+  const byText = new Map<string, CodeTest[]>();
   const testsOf = (treatment: Entity): CodeTest[] => {
     if (treatment.generic && treatment.generic.length > 0) {
       const found = treatment.generic.flatMap((g) => byName.get(g.toLowerCase()) ?? []);
       if (found.length > 0) return found;
     }
     const text = treatment.text.toLowerCase();
-    return names.filter((name) => wordsIn(text, name)).flatMap((name) => byName.get(name) as CodeTest[]);
+    let tests = byText.get(text);
+    if (tests === undefined) {
+      if (byText.size >= MAX_REMEMBERED_TEXTS) byText.clear();
+      tests = names.filter((name) => wordsIn(text, name)).flatMap((name) => byName.get(name) as CodeTest[]);
+      byText.set(text, tests);
+    }
+    return tests;
   };
   return {
     size: byName.size,

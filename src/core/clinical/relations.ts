@@ -122,6 +122,8 @@ export interface PairOptions {
 export function notePairs(note: { text: string; sentences: readonly Sentence[] }, entitiesBySentence: readonly (readonly Entity[])[], options: PairOptions = {}): Pair[] {
   const { text } = note;
   const all = entitiesBySentence.flat();
+  // A pair needs a disease and a treatment: most sentences alone have neither or one.
+  if (!all.some((e) => e.type === 'disease') || !all.some((e) => e.type === 'treatment')) return [];
   const givenFor = new Map<Entity, CodeTest>();
   if (options.indications) {
     for (const entity of all) {
