@@ -34,14 +34,32 @@ export function kindFeatures(text: string, start: number, end: number, gazetteer
   return [...spanFeatures(text.slice(start, end), gazetteer), ...contextFeatures(text, start, end)];
 }
 
+const BEFORE_WORDS = 3;
+const AFTER_WORDS = 2;
+/** The feature names of the context's positions: b1 is the word just before the entity, a1 the word just after. */
+const CONTEXT_POSITIONS = ['b1', 'b2', 'b3', 'a1', 'a2'] as const;
+
+const contextBefore = (text: string, start: number): string[] => words(text.slice(Math.max(0, start - CONTEXT_CHARS), start)).slice(-BEFORE_WORDS);
+const contextAfter = (text: string, end: number): string[] => words(text.slice(end, end + CONTEXT_CHARS)).slice(0, AFTER_WORDS);
+
 /** The three words before the entity and the two after it, within 40 characters. */
 function contextFeatures(text: string, start: number, end: number): string[] {
-  const before = words(text.slice(Math.max(0, start - CONTEXT_CHARS), start)).slice(-3);
-  const after = words(text.slice(end, end + CONTEXT_CHARS)).slice(0, 2);
+  const before = contextBefore(text, start);
+  const after = contextAfter(text, end);
   const features: string[] = [];
   before.forEach((word, i) => features.push(`b${before.length - i}=${word}`));
   after.forEach((word, i) => features.push(`a${i + 1}=${word}`));
   return features;
+}
+
+/** A model's context weights by position (CONTEXT_POSITIONS) and word: a mention is weighed without building feature names. */
+function contextWeights(model: LogisticModel): Map<string, number>[] {
+  const tables = CONTEXT_POSITIONS.map(() => new Map<string, number>());
+  for (const [feature, weight] of model.weights) {
+    const position = CONTEXT_POSITIONS.indexOf(feature.slice(0, 2) as (typeof CONTEXT_POSITIONS)[number]);
+    if (position >= 0 && feature.charCodeAt(2) === 61) (tables[position] as Map<string, number>).set(feature.slice(3), weight);
+  }
+  return tables;
 }
 
 /**
@@ -90,6 +108,7 @@ export function entityKind(classifier: KindClassifier, type: EntityType, feature
 /** The record step that gives each entity its kind. */
 export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | null): { name: string; apply(note: { text: string }, entities: Entity[]): void } {
   const memo = new Map<string, RememberedSpan>();
+  const context = { disease: contextWeights(classifier.disease), treatment: contextWeights(classifier.treatment) };
   return {
     name: 'kinds',
     apply: ({ text }, entities) => {
@@ -108,7 +127,11 @@ export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | 
         const model = classifier[entity.type];
         // The same sum, in the same order, as logit() over kindFeatures: the span's features, then the context's.
         let z = (remembered.logit[entity.type] ??= logit(model, remembered.own));
-        for (const feature of contextFeatures(text, entity.start, entity.end)) z += model.weights.get(feature) ?? 0;
+        const weights = context[entity.type];
+        const before = contextBefore(text, entity.start);
+        const after = contextAfter(text, entity.end);
+        for (let i = 0; i < before.length; i++) z += (weights[before.length - 1 - i] as Map<string, number>).get(before[i] as string) ?? 0;
+        for (let i = 0; i < after.length; i++) z += (weights[BEFORE_WORDS + i] as Map<string, number>).get(after[i] as string) ?? 0;
         entity.kind = 1 / (1 + Math.exp(-z)) >= 0.5 ? SECOND[entity.type] : FIRST[entity.type];
       }
     },
