@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NerError } from '../errors.js';
+import { ownString } from '../core/text/own-string.js';
 import type { FeatureResources } from '../core/tagger/feature-templates.js';
 import type { ModelResources } from '../core/crf-ner-model.js';
 import type { KindClassifier } from '../core/clinical/entity-kinds.js';
@@ -37,7 +38,7 @@ export function parsePosLexicon(bytes: Uint8Array, file: string): Map<string, st
     if (line === '') return;
     const fields = line.split('\t');
     if (fields.length !== 2 || !fields[0] || !fields[1]) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "word<TAB>tag"', { file, line: index + 1 });
-    lexicon.set(fields[0], fields[1]);
+    lexicon.set(ownString(fields[0]), ownString(fields[1]));
   });
   return lexicon;
 }
@@ -81,6 +82,9 @@ export function parseLinearModels(bytes: Uint8Array, file: string, what: string,
   const lines = gunzipLines(bytes, file, what);
   const models = new Map<string, { bias: number; weights: Map<string, number> }>();
   let current: { bias: number; weights: Map<string, number> } | undefined;
+  // The models of a file share most features: one string each, not one per model.
+  const features = new Map<string, string>();
+  const feature = (text: string): string => features.get(text) ?? (features.set(text, ownString(text)).get(text) as string);
   lines.forEach((line, index) => {
     const fields = line.split('\t');
     if (fields[0] === '#model') {
@@ -93,7 +97,7 @@ export function parseLinearModels(bytes: Uint8Array, file: string, what: string,
     const tab = line.lastIndexOf('\t');
     const weight = Number(line.slice(tab + 1));
     if (!current || tab <= 0 || !Number.isFinite(weight)) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "feature<TAB>weight" after a #model line', { file, line: index + 1 });
-    current.weights.set(line.slice(0, tab), weight);
+    current.weights.set(feature(line.slice(0, tab)), weight);
   });
   const missing = required.filter((t) => !models.has(t));
   if (missing.length > 0) throw new NerError('NER_ERR_LEXICON_INVALID', `missing ${what}(s): ${missing.join(', ')}`, { file });
