@@ -2,6 +2,7 @@ import type { ConceptCode } from '../../text/types.js';
 import { DIAGNOSIS_SHORTHAND, type DiagnosisShorthand } from './abbreviations.js';
 import { keyOfWords, nameKey, nameWords } from './normalize.js';
 import { ownString } from '../../text/own-string.js';
+import { PackedStringMap, PackedStrings } from './packed-strings.js';
 
 /**
  * Concept codes for names, offline: ICD-10-CM and Disease Ontology for diseases, DrugBank for drugs. Every
@@ -112,35 +113,33 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
   // The tables are typed arrays and strings packed into one (see PackedStrings): the index stays in a serving
   // process for its lifetime, where a string and a map entry per name cost several times their text.
   const rows = vocabularies.icd10cm.filter((row) => isIndexedIcdCode(row.code));
-  const codes = rows.map((row) => ownString(row.code));
+  const codes = new PackedStrings(rows.map((row) => row.code));
   const descriptions = new PackedStrings(rows.map((row) => row.description));
-  const codeIndex = new Map<string, number>();
-  codes.forEach((code, i) => codeIndex.set(code, i));
+  const codeIndex = new PackedStringMap(new Map(rows.map((row, i) => [row.code, i])));
   // A code with children (a category, a non-billable subcategory) is coded as its unspecified child.
   const leaf = new Uint8Array(codes.length).fill(1);
-  for (const code of codes) {
+  for (const { code } of rows) {
     const parent = code.length > 3 ? codeIndex.get(code.slice(0, -1)) : undefined;
     if (parent !== undefined) leaf[parent] = 0;
   }
   // Padded with spaces (" asthma unspecified "), so a loose match finds a word in it without splitting it.
   const qualifiedKeyList = rows.map((row) => ` ${nameKey(stripQualifiers(row.description))} `);
-  const qualifiedKeys = new PackedStrings(qualifiedKeyList);
 
   // Key → candidates (best score first after sorting); each code under its full, qualifier-free and bracket forms.
   // Word → codes whose full or qualifier-free form contains it, for names matched by no key.
   // Most keys name one code: the map holds its packed candidate; a key of several holds -1 - (its list in `shared`).
-  const byKey = new Map<string, number>();
+  const keyList = new Map<string, number>();
   const shared: number[][] = [];
   const postingLists = new Map<string, number[]>();
   const add = (key: string, code: number, level: number): void => {
     if (key === '') return;
     const packed = code * 4 + level;
-    const held = byKey.get(key);
-    if (held === undefined) byKey.set(ownString(key), packed);
+    const held = keyList.get(key);
+    if (held === undefined) keyList.set(key, packed);
     else if (held >= 0) {
       if (held >> 2 !== code) {
         shared.push([held, packed]);
-        byKey.set(key, -shared.length);
+        keyList.set(key, -shared.length);
       }
     } else {
       const list = shared[-held - 1] as number[];
@@ -159,7 +158,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
       if (word === '') continue;
       const list = postingLists.get(word);
       if (list) list.push(i);
-      else postingLists.set(ownString(word), [i]);
+      else postingLists.set(word, [i]);
     }
     add((qualifiedKeyList[i] as string).trim(), i, 1);
     // "Acute nasopharyngitis [common cold]": a bracketed name of two words or more is a synonym ("(acute)" is not).
@@ -168,14 +167,20 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
       if (key.includes(' ')) add(key, i, 2);
     }
   });
+  const byKey = new PackedStringMap(keyList);
+  // Every code's qualifier-free key is a key of byKey (unless empty): the code keeps its entry there, not a copy.
+  const qualifiedEntries = Int32Array.from(qualifiedKeyList, (key) => byKey.entryOf(key.trim()));
+  const qualifiedKeys = { at: (code: number): string => (qualifiedEntries[code] === -1 ? '  ' : ` ${byKey.keyAt(qualifiedEntries[code] as number)} `) };
   const postings = new Postings(postingLists);
+  // Build-time tables: the lookups' closures share this scope.
+  keyList.clear();
   postingLists.clear();
   qualifiedKeyList.length = 0;
 
   const unspecifiedChild = (i: number): number => {
     let current = i;
     for (let depth = 0; depth < 4 && !leaf[current]; depth++) {
-      const prefix = codes[current] as string;
+      const prefix = codes.at(current);
       const children: number[] = [];
       for (const suffix of '0123456789ABCDEFGHJKXZ') {
         const child = codeIndex.get(prefix + suffix);
@@ -183,7 +188,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
       }
       if (children.length === 0) break;
       const key = qualifiedKeys.at(current);
-      current = children.find((c) => qualifiedKeys.at(c) === key) ?? children.find((c) => (codes[c] as string).endsWith('9')) ?? children.find((c) => /unspecified/i.test(descriptions.at(c))) ?? (children[0] as number);
+      current = children.find((c) => qualifiedKeys.at(c) === key) ?? children.find((c) => codes.at(c).endsWith('9')) ?? children.find((c) => /unspecified/i.test(descriptions.at(c))) ?? (children[0] as number);
     }
     return current;
   };
@@ -192,7 +197,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
   // matched to other-specified (E13), drug-induced (E09) or pregnancy (O24) diabetes without saying so gets E11.
   const statesDiabetesType = (words: readonly string[]): boolean => words.some((w) => DIABETES_TYPE_WORDS.has(w));
   const defaultDiabetes = (i: number, words: readonly string[]): number => {
-    const code = codes[i] as string;
+    const code = codes.at(i);
     if (!/^(E0[89]|E13|O24)/.test(code) || statesDiabetesType(words)) return i;
     const suffix = code.startsWith('O24') ? '9' : code.slice(3);
     return codeIndex.get(`E11${suffix}`) ?? codeIndex.get('E119') ?? i;
@@ -207,9 +212,9 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
       if ((best.get(code) ?? 0) < score) best.set(code, score);
     }
     return [...best]
-      .sort((a, b) => b[1] - a[1] || (codes[a[0]] as string).length - (codes[b[0]] as string).length || (codes[a[0]] as string).localeCompare(codes[b[0]] as string))
+      .sort((a, b) => b[1] - a[1] || codes.at(a[0]).length - codes.at(b[0]).length || codes.at(a[0]).localeCompare(codes.at(b[0])))
       .slice(0, MAX_CANDIDATES)
-      .map(([code, score]) => ({ system: 'ICD-10-CM', code: dotted(codes[code] as string), display: descriptions.at(code), score: round3(score) }));
+      .map(([code, score]) => ({ system: 'ICD-10-CM', code: dotted(codes.at(code)), display: descriptions.at(code), score: round3(score) }));
   };
 
   // The Disease Ontology: key → term, and ICD-10-CM code → the one term that cross-references it (-1: several).
@@ -388,25 +393,9 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
   };
 }
 
-/** Strings packed into one: the i-th is text.slice(starts[i], starts[i + 1]). */
-class PackedStrings {
-  private readonly text: string;
-  private readonly starts: Uint32Array;
-
-  constructor(list: readonly string[]) {
-    this.text = list.join('');
-    this.starts = new Uint32Array(list.length + 1);
-    for (let i = 0; i < list.length; i++) this.starts[i + 1] = (this.starts[i] as number) + (list[i] as string).length;
-  }
-
-  at(i: number): string {
-    return this.text.slice(this.starts[i], this.starts[i + 1]);
-  }
-}
-
 /** Word → the codes whose names hold it, ascending: every list in one array. */
 class Postings {
-  private readonly lists = new Map<string, number>();
+  private readonly lists: PackedStringMap;
   private readonly starts: Uint32Array;
   private readonly codes: Int32Array;
 
@@ -415,14 +404,16 @@ class Postings {
     let total = 0;
     for (const list of lists.values()) total += list.length;
     this.codes = new Int32Array(total);
+    const ids = new Map<string, number>();
     let at = 0;
     for (const [word, list] of lists) {
-      const id = this.lists.size;
-      this.lists.set(word, id);
+      const id = ids.size;
+      ids.set(word, id);
       this.codes.set(list, at);
       at += list.length;
       this.starts[id + 1] = at;
     }
+    this.lists = new PackedStringMap(ids);
   }
 
   /** How many codes hold the word; undefined when none does. */
@@ -444,12 +435,12 @@ interface DoidTerms {
   /** Term t's codes (indexes into the code table, in the term's order) are codes[codeStarts[t] .. codeStarts[t + 1]). */
   codeStarts: Uint32Array;
   codes: Int32Array;
-  byKey: Map<string, number>;
+  byKey: PackedStringMap;
   /** Dotted ICD-10-CM code → the one term cross-referencing it, -1 when several do. */
-  byIcd: Map<string, number>;
+  byIcd: PackedStringMap;
 }
 
-function doidTerms(rows: readonly DoidRow[], codeIndex: ReadonlyMap<string, number>): DoidTerms {
+function doidTerms(rows: readonly DoidRow[], codeIndex: PackedStringMap): DoidTerms {
   const byKey = new Map<string, number>();
   const byIcd = new Map<string, number>();
   const codeStarts = new Uint32Array(rows.length + 1);
@@ -457,16 +448,16 @@ function doidTerms(rows: readonly DoidRow[], codeIndex: ReadonlyMap<string, numb
   rows.forEach((row, t) => {
     for (const name of [row.name, ...row.synonyms]) {
       const key = nameKey(name);
-      if (key !== '' && !byKey.has(key)) byKey.set(ownString(key), t);
+      if (key !== '' && !byKey.has(key)) byKey.set(key, t);
     }
-    for (const code of row.icd10cm) byIcd.set(ownString(code), byIcd.has(code) ? -1 : t);
+    for (const code of row.icd10cm) byIcd.set(code, byIcd.has(code) ? -1 : t);
     for (const code of row.icd10cm) {
       const i = codeIndex.get(code.replace('.', ''));
       if (i !== undefined) codes.push(i);
     }
     codeStarts[t + 1] = codes.length;
   });
-  return { ids: rows.map((row) => ownString(row.id)), names: rows.map((row) => ownString(row.name)), codeStarts, codes: Int32Array.from(codes), byKey, byIcd };
+  return { ids: rows.map((row) => ownString(row.id)), names: rows.map((row) => ownString(row.name)), codeStarts, codes: Int32Array.from(codes), byKey: new PackedStringMap(byKey), byIcd: new PackedStringMap(byIcd) };
 }
 
 /** The drug vocabulary as the index reads it: the rows it keeps, by their words and by ingredient name. */
@@ -476,11 +467,12 @@ interface DrugTable {
   mapsTo: string[];
   refs: string[];
   /** Ingredient name → the row of its DrugBank id (a generic's). */
-  bankRows: Map<string, number>;
+  bankRows: PackedStringMap;
 }
 
 function drugTable(rows: readonly DrugRow[]): DrugTable {
   const kinds: DrugRow['kind'][] = [];
+  // '' when the row's name is the key it is found by (most rows): the key gives it back.
   const norms: string[] = [];
   const mapsTo: string[] = [];
   const refs: string[] = [];
@@ -494,7 +486,7 @@ function drugTable(rows: readonly DrugRow[]): DrugTable {
       id = norms.length;
       kept.set(row, id);
       kinds.push(row.kind);
-      norms.push(ownString(row.norm));
+      norms.push(row.norm === drugKey(row.norm) ? '' : row.norm);
       mapsTo.push(intern(row.mapsTo));
       refs.push(intern(row.ref));
     }
@@ -505,24 +497,32 @@ function drugTable(rows: readonly DrugRow[]): DrugTable {
   for (const row of rows) {
     const key = drugKey(row.norm);
     const held = byWords.get(key);
-    if (key !== '' && (held === undefined || (row.kind === 'generic' && kinds[held] === 'brand'))) byWords.set(held === undefined ? ownString(key) : key, keep(row));
+    if (key !== '' && (held === undefined || (row.kind === 'generic' && kinds[held] === 'brand'))) byWords.set(key, keep(row));
     if (row.kind === 'generic' && /^DB\d+$/.test(row.ref)) {
       const canonical = drugKey(row.mapsTo);
-      if (!bankRows.has(canonical)) bankRows.set(ownString(canonical), keep(row));
-      if (!bankRows.has(key)) bankRows.set(ownString(key), keep(row));
+      if (!bankRows.has(canonical)) bankRows.set(canonical, keep(row));
+      if (!bankRows.has(key)) bankRows.set(key, keep(row));
     }
   }
+  const rowByWords = new PackedStringMap(byWords);
+  const isBrand = Uint8Array.from(kinds, (kind) => (kind === 'brand' ? 1 : 0));
+  const ownNorms = new PackedStrings(norms);
   // Build-time maps: the closure below shares their scope.
   interned.clear();
   kept.clear();
+  byWords.clear();
+  kinds.length = 0;
+  norms.length = 0;
   return {
     row: (key) => {
-      const id = byWords.get(key);
-      return id === undefined ? undefined : { name: '', kind: kinds[id] as DrugRow['kind'], norm: norms[id] as string, mapsTo: mapsTo[id] as string, ref: refs[id] as string };
+      const id = rowByWords.get(key);
+      if (id === undefined) return undefined;
+      const norm = ownNorms.at(id);
+      return { name: '', kind: isBrand[id] === 1 ? 'brand' : 'generic', norm: norm === '' ? key : norm, mapsTo: mapsTo[id] as string, ref: refs[id] as string };
     },
     mapsTo,
     refs,
-    bankRows,
+    bankRows: new PackedStringMap(bankRows),
   };
 }
 
