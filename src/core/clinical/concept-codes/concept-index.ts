@@ -2,7 +2,7 @@ import type { ConceptCode } from '../../text/types.js';
 import { DIAGNOSIS_SHORTHAND, type DiagnosisShorthand } from './abbreviations.js';
 import { keyOfWords, nameKey, nameWords } from './normalize.js';
 import { ownString } from '../../text/own-string.js';
-import { PackedStringMap, PackedStrings } from './packed-strings.js';
+import { PackedStringMap, PackedStrings } from '../../text/packed-strings.js';
 
 /**
  * Concept codes for names, offline: ICD-10-CM and Disease Ontology for diseases, DrugBank for drugs. Every

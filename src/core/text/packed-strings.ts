@@ -1,6 +1,6 @@
 /**
  * Read-only string tables for indexes a serving process keeps for its lifetime. In V8 a string costs a header
- * of 16 to 32 bytes and a Map entry about 40 more: the concept index's names cost several times their text.
+ * of 16 to 32 bytes and a Map entry about 40 more: the concept index's names and a classifier's features cost several times their text.
  * Here every string lies in one string, with integer offsets.
  */
 
@@ -30,7 +30,10 @@ export class PackedStrings {
   }
 }
 
-/** A map from strings to integers, its keys packed (PackedStrings) and found by open addressing. */
+/**
+ * A map from strings to integers, its keys packed (PackedStrings) and found by open addressing. `keys`, when
+ * given, are the entries' keys packed in the same order (a table of them the caller keeps too).
+ */
 export class PackedStringMap {
   private readonly keys: PackedStrings;
   private readonly values: Int32Array;
@@ -38,8 +41,8 @@ export class PackedStringMap {
   private readonly slots: Int32Array;
   private readonly mask: number;
 
-  constructor(entries: ReadonlyMap<string, number>) {
-    this.keys = new PackedStrings([...entries.keys()]);
+  constructor(entries: ReadonlyMap<string, number>, keys: PackedStrings = new PackedStrings([...entries.keys()])) {
+    this.keys = keys;
     this.values = Int32Array.from(entries.values());
     let capacity = 16;
     while (capacity < entries.size * 2) capacity *= 2;
