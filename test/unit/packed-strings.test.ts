@@ -38,9 +38,8 @@ describe('shared feature weights', () => {
   it("read as each model's own Map: weights, absent features, size and order", () => {
     const features = ['u:fever', 'u:cough', 'b:no|fever', 'u:rash'];
     const ids = new Map(features.map((f, i) => [f, i]));
-    const keys = new PackedStrings(features);
     const second = new Map([['u:rash', -0.5], ['u:fever', 0.25]]);
-    const weights = new SharedFeatureWeights(new PackedStringMap(ids, keys), keys, Int32Array.from([3, 0]), Float64Array.from([-0.5, 0.25]));
+    const weights = new SharedFeatureWeights(ids, features, Int32Array.from([3, 0]), Float64Array.from([-0.5, 0.25]));
     expect(weights.get('u:fever')).toBe(0.25);
     expect(weights.get('u:cough')).toBeUndefined();
     expect(weights.get('u:unknown')).toBeUndefined();

@@ -1,10 +1,8 @@
-import type { PackedStringMap, PackedStrings } from '../text/packed-strings.js';
-
 /**
  * The weights of several linear models over one set of features (the models of one resource file: the
- * relevance classifiers, the kind classifiers, the router's domains), as read-only maps. The features are
- * held once for all the models, packed in one string with their ids (PackedStringMap); each model holds typed
- * arrays, where a Map per model held a table, a string per feature and a number object per weight of its own.
+ * relevance classifiers, the kind classifiers, the router's domains), as read-only maps. The feature strings
+ * and their map are held once for all the models; each model holds typed arrays, where a Map per model held a
+ * table, and a number object per weight, of its own.
  */
 export class SharedFeatureWeights implements ReadonlyMap<string, number> {
   /** Per feature id, its place in `order` (-1: the model has no weight for it). */
@@ -15,8 +13,8 @@ export class SharedFeatureWeights implements ReadonlyMap<string, number> {
    * features in its order, `weights` their weights.
    */
   constructor(
-    private readonly ids: PackedStringMap,
-    private readonly features: PackedStrings,
+    private readonly ids: ReadonlyMap<string, number>,
+    private readonly features: readonly string[],
     private readonly order: Int32Array,
     private readonly weights: Float64Array,
   ) {
@@ -49,7 +47,7 @@ export class SharedFeatureWeights implements ReadonlyMap<string, number> {
   }
 
   keys(): MapIterator<string> {
-    return Array.from(this.order, (id) => this.features.at(id)).values();
+    return Array.from(this.order, (id) => this.features[id] as string).values();
   }
 
   values(): MapIterator<number> {
@@ -61,6 +59,6 @@ export class SharedFeatureWeights implements ReadonlyMap<string, number> {
   }
 
   private pairs(): [string, number][] {
-    return Array.from(this.order, (id, at) => [this.features.at(id), this.weights[at] as number]);
+    return Array.from(this.order, (id, at) => [this.features[id] as string, this.weights[at] as number]);
   }
 }
