@@ -102,7 +102,8 @@ export interface NotesCalibration {
  */
 export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   const { domains } = parts;
-  if (!domains) return domainTagger(parts, undefined);
+  // Spread, the model file's lazily built dense weights become a plain property: tagging reads it at every token.
+  if (!domains) return domainTagger({ ...parts, weights: { ...parts.weights } }, undefined);
   const names = Object.keys(domains);
   const serving = parts.servingDomain ?? names[0];
   if (serving === undefined || !domains[serving]) throw new NerError('NER_ERR_MODEL_CARD_INVALID', `the serving domain "${String(serving)}" is not one of the model's domains (${names.join(', ')})`);

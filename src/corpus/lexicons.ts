@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NerError } from '../errors.js';
+import { ownString } from '../core/text/own-string.js';
 import { buildGazetteer, type Gazetteer, type GazetteerEntry, type GazetteerKind } from '../core/tagger/gazetteer.js';
 import { tokenize } from '../core/text/tokenizer.js';
 import { gunzipLines, gzipLines } from './gzip-lines.js';
@@ -73,7 +74,7 @@ export function parseGazetteer(bytes: Uint8Array, file: string): Gazetteer {
     if (line.length === 0) return;
     const [kind, phrase] = line.split('\t');
     if (kind === 'known' && phrase) {
-      knownWords.add(phrase);
+      knownWords.add(ownString(phrase));
       return;
     }
     if ((kind !== 'drug' && kind !== 'disease') || !phrase) {

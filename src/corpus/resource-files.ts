@@ -1,6 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NerError } from '../errors.js';
+import { ownString } from '../core/text/own-string.js';
+import { SharedFeatureWeights } from '../core/tagger/shared-feature-weights.js';
 import type { FeatureResources } from '../core/tagger/feature-templates.js';
 import type { ModelResources } from '../core/crf-ner-model.js';
 import type { KindClassifier } from '../core/clinical/entity-kinds.js';
@@ -37,7 +39,7 @@ export function parsePosLexicon(bytes: Uint8Array, file: string): Map<string, st
     if (line === '') return;
     const fields = line.split('\t');
     if (fields.length !== 2 || !fields[0] || !fields[1]) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "word<TAB>tag"', { file, line: index + 1 });
-    lexicon.set(fields[0], fields[1]);
+    lexicon.set(ownString(fields[0]), ownString(fields[1]));
   });
   return lexicon;
 }
@@ -79,26 +81,48 @@ export function serializeLinearModels(models: Readonly<Record<string, LogisticMo
 /** Linear models as serializeLinearModels writes them; `required` names must all be there. */
 export function parseLinearModels(bytes: Uint8Array, file: string, what: string, required: readonly string[] = []): Record<string, LogisticModel> {
   const lines = gunzipLines(bytes, file, what);
-  const models = new Map<string, { bias: number; weights: Map<string, number> }>();
-  let current: { bias: number; weights: Map<string, number> } | undefined;
+  const models = new Map<string, { bias: number; order: number[]; weights: number[]; at: Map<number, number> }>();
+  let current: { bias: number; order: number[]; weights: number[]; at: Map<number, number> } | undefined;
+  // The models of a file share most features: one string and one id each (SharedFeatureWeights).
+  const ids = new Map<string, number>();
+  const features: string[] = [];
   lines.forEach((line, index) => {
     const fields = line.split('\t');
     if (fields[0] === '#model') {
       const bias = Number(fields[2]);
       if (fields.length !== 3 || !Number.isFinite(bias)) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "#model<TAB>name<TAB>bias"', { file, line: index + 1 });
-      current = { bias, weights: new Map() };
+      current = { bias, order: [], weights: [], at: new Map() };
       models.set(fields[1] as string, current);
       return;
     }
     const tab = line.lastIndexOf('\t');
     const weight = Number(line.slice(tab + 1));
     if (!current || tab <= 0 || !Number.isFinite(weight)) throw new NerError('NER_ERR_LEXICON_INVALID', 'expected "feature<TAB>weight" after a #model line', { file, line: index + 1 });
-    current.weights.set(line.slice(0, tab), weight);
+    const feature = line.slice(0, tab);
+    let id = ids.get(feature);
+    if (id === undefined) {
+      id = features.length;
+      const own = ownString(feature);
+      features.push(own);
+      ids.set(own, id);
+    }
+    // A feature listed twice in a model keeps its last weight, in its first place (as Map.set does).
+    const at = current.at.get(id);
+    if (at !== undefined) current.weights[at] = weight;
+    else {
+      current.at.set(id, current.order.length);
+      current.order.push(id);
+      current.weights.push(weight);
+    }
   });
   const missing = required.filter((t) => !models.has(t));
   if (missing.length > 0) throw new NerError('NER_ERR_LEXICON_INVALID', `missing ${what}(s): ${missing.join(', ')}`, { file });
   if (models.size === 0) throw new NerError('NER_ERR_LEXICON_INVALID', `no ${what} in the file`, { file });
-  return Object.fromEntries(models);
+  // A native Map for the ids: a model is read at every note (router) and entity (kinds), and a packed table's
+  // hashing in JavaScript cost short notes 5-10% of their extraction.
+  return Object.fromEntries(
+    [...models].map(([name, model]) => [name, { bias: model.bias, weights: new SharedFeatureWeights(ids, features, Int32Array.from(model.order), Float64Array.from(model.weights)) }]),
+  );
 }
 
 export function serializeRelevance(models: RelevanceModels): Buffer {

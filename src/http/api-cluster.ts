@@ -2,7 +2,6 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config } from '../config.js';
-import { closeOnSignals, startApi } from './start-api.js';
 import type { ProcessModelState } from './routes/model-routes.js';
 
 /**
@@ -16,6 +15,7 @@ import type { ProcessModelState } from './routes/model-routes.js';
 export async function runApi(config: Config, options: { modelVersion?: string } = {}): Promise<void> {
   // A heap limit is a flag node starts with: with one process and API_HEAP_LIMIT_MB, that process is forked too.
   if (config.webConcurrency <= 1 && config.apiHeapLimitMb === 0) {
+    const { closeOnSignals, startApi } = await import('./start-api.js');
     closeOnSignals(await startApi(config, options), config.shutdownTimeoutMs);
     return;
   }
@@ -137,6 +137,8 @@ async function runWorker(config: Config, options: { modelVersion?: string }): Pr
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries(registry);
   };
+  // Imported here, not at the top: the primary only forks and relays, and needs none of the API's modules.
+  const { closeOnSignals, startApi } = await import('./start-api.js');
   const api = await startApi(config, {
     ...options,
     exposition: clusterMetrics,

@@ -451,7 +451,7 @@ function readTransitions(m: ModelBytes, h: Header, features: Features, seen: Uin
   return transition;
 }
 
-type StateWeights = Pick<CrfWeights, 'stateStart' | 'stateLabel' | 'stateWeight' | 'stateDense'>;
+type StateWeights = Pick<CrfWeights, 'stateStart' | 'stateLabel' | 'stateWeight'>;
 
 /**
  * State features per attribute, in the order of their AFRF list (the order crf1dt_state_score adds
@@ -473,8 +473,9 @@ function readStateFeatures(m: ModelBytes, h: Header, features: Features, seen: U
     stateStart: new Uint32Array(A + 1),
     stateLabel: new Uint16Array(total),
     stateWeight: new Float64Array(total),
-    stateDense: new Float64Array(A * L),
   };
+  // Per label, the last attribute (+ 1) with a feature for it: a second one for the same label is found without a dense row.
+  const lastAttribute = new Uint32Array(L);
   let k = 0;
   for (let a = 0; a < A; a++) {
     state.stateStart[a] = k;
@@ -483,14 +484,23 @@ function readStateFeatures(m: ModelBytes, h: Header, features: Features, seen: U
     for (let r = 0; r < n; r++, k++) {
       const f = readFeature(m, features, m.u32(start + 4 * r, 'feature id'), FEATURE_STATE, a, L, seen);
       // Two features for one (attribute, label) would be summed in list order; the dense row cannot say that.
-      if (state.stateDense[a * L + f.dst] !== 0) fail(`attribute ${a}: two state features for label ${f.dst}`);
+      if (lastAttribute[f.dst] === a + 1) fail(`attribute ${a}: two state features for label ${f.dst}`);
+      lastAttribute[f.dst] = a + 1;
       state.stateLabel[k] = f.dst;
       state.stateWeight[k] = f.weight;
-      state.stateDense[a * L + f.dst] = f.weight;
     }
   }
   state.stateStart[A] = k;
   return state;
+}
+
+/** The CSR state weights as a dense A × L array (see CrfWeights.stateDense). */
+function denseStateWeights(state: StateWeights, A: number, L: number): Float64Array {
+  const dense = new Float64Array(A * L);
+  for (let a = 0; a < A; a++) {
+    for (let k = state.stateStart[a] as number; k < (state.stateStart[a + 1] as number); k++) dense[a * L + (state.stateLabel[k] as number)] = state.stateWeight[k] as number;
+  }
+  return dense;
 }
 
 function buildAttributeIds(attributes: string[]): Map<string, number> {
@@ -517,7 +527,19 @@ function parse(bytes: Uint8Array): CrfWeights {
   const state = readStateFeatures(m, h, features, seen);
   const unused = seen.indexOf(0);
   if (unused >= 0) fail(`feature ${unused} is listed under no label or attribute`);
-  return { labels, attributeIds, numAttributes: h.numAttrs, ...state, transition };
+  // The dense array is built on first use: a model with domains is folded from the CSR form (domains.ts) and
+  // never reads its own, which would be the largest array of a load (11 MB for the shipped model).
+  let dense: Float64Array | undefined;
+  return {
+    labels,
+    attributeIds,
+    numAttributes: h.numAttrs,
+    ...state,
+    get stateDense() {
+      return (dense ??= denseStateWeights(state, h.numAttrs, h.numLabels));
+    },
+    transition,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CrfWeights } from './crf-model-file.js';
+import { ownString } from '../text/own-string.js';
 
 /**
  * Feature augmentation by domain ("frustratingly easy domain adaptation", Daumé III, 2007). The corpora the
@@ -49,7 +50,7 @@ export function foldedAttributeIds(weights: CrfWeights, domainLists: readonly (r
       if (prefix) target = name.slice(prefix.length);
     }
     // A name cut from a longer one is a view of it in V8: a copy lets the model file's names go.
-    if (target !== undefined && !ids.has(target)) ids.set(separator < 0 ? target : ownCopy(target), ids.size);
+    if (target !== undefined && !ids.has(target)) ids.set(separator < 0 ? target : ownString(target), ids.size);
   }
   return ids;
 }
@@ -77,6 +78,28 @@ function foldOnto(weights: CrfWeights, prefixes: readonly string[], ids: Readonl
       stateDense[at] = (stateDense[at] as number) + (weights.stateWeight[k] as number);
     }
   }
+  // Tagging reads the dense rows only: the CSR form (the same weights, in label order) is built if something asks for it.
+  let sparse: Pick<CrfWeights, 'stateStart' | 'stateLabel' | 'stateWeight'> | undefined;
+  const csr = (): Pick<CrfWeights, 'stateStart' | 'stateLabel' | 'stateWeight'> => (sparse ??= sparseRows(stateDense, A, L));
+  return {
+    labels: weights.labels,
+    attributeIds: ids,
+    numAttributes: A,
+    get stateStart() {
+      return csr().stateStart;
+    },
+    get stateLabel() {
+      return csr().stateLabel;
+    },
+    get stateWeight() {
+      return csr().stateWeight;
+    },
+    stateDense,
+    transition: weights.transition,
+  };
+}
+
+function sparseRows(stateDense: Float64Array, A: number, L: number): Pick<CrfWeights, 'stateStart' | 'stateLabel' | 'stateWeight'> {
   let features = 0;
   for (let i = 0; i < stateDense.length; i++) if (stateDense[i] !== 0) features++;
   const stateStart = new Uint32Array(A + 1);
@@ -94,9 +117,6 @@ function foldOnto(weights: CrfWeights, prefixes: readonly string[], ids: Readonl
     }
   }
   stateStart[A] = k;
-  return { labels: weights.labels, attributeIds: ids, numAttributes: A, stateStart, stateLabel, stateWeight, stateDense, transition: weights.transition };
+  return { stateStart, stateLabel, stateWeight };
 }
 
-function ownCopy(text: string): string {
-  return text.split('').join('');
-}

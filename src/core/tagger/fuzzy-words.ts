@@ -22,7 +22,7 @@ export interface FuzzyWords {
 }
 
 /** How many names use each word names are made of. */
-export type WordUses = ReadonlyMap<string, number>;
+export type WordUses = Pick<ReadonlyMap<string, number>, 'has' | 'get'>;
 
 /** `vocabulary`: the words names are made of; `knownWords`: real words that are not misspellings of them. */
 export function createFuzzyWords(vocabulary: WordUses, knownWords: ReadonlySet<string>): FuzzyWords {

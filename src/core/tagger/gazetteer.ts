@@ -1,4 +1,5 @@
-import { createFuzzyWords, MAX_FUZZY_LETTERS, MIN_FUZZY_LETTERS, type FuzzyWords } from './fuzzy-words.js';
+import { createFuzzyWords, MAX_FUZZY_LETTERS, MIN_FUZZY_LETTERS, type FuzzyWords, type WordUses } from './fuzzy-words.js';
+import { ownString } from '../text/own-string.js';
 import { IntPairMap } from './int-pair-map.js';
 import type { WordMemo } from './word-memo.js';
 
@@ -72,19 +73,30 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>, options: Gazet
   const wordIds = new Map<string, number>();
   const children = new IntPairMap(4096);
   const kinds: number[] = [0];
-  const kept: GazetteerEntry[] = [];
-  const uses = new Map<string, number>();
+  // Per node, its parent and the word leading to it: the entries are read back from the trie when asked for,
+  // where keeping each name's tokens cost more than the trie itself.
+  const parents: number[] = [NONE];
+  const words: number[] = [NONE];
+  // Per entry kept, its last node and kind bit, in the order given.
+  const keptNodes: number[] = [];
+  let uses: Int32Array = new Int32Array(1024);
   for (const entry of entries) {
     if (entry.tokens.length === 0 || entry.tokens.length > MAX_PHRASE_TOKENS) continue;
-    for (const token of entry.tokens) uses.set(token, (uses.get(token) ?? 0) + 1);
     let node = ROOT;
     for (const token of entry.tokens) {
       let word = wordIds.get(token);
-      if (word === undefined) wordIds.set(token, (word = wordIds.size));
+      if (word === undefined) {
+        word = wordIds.size;
+        wordIds.set(ownString(token), word);
+        if (word >= uses.length) uses = grown(uses);
+      }
+      uses[word] = (uses[word] as number) + 1;
       let child = children.get(node, word, NONE);
       if (child === NONE) {
         child = kinds.length;
         kinds.push(0);
+        parents.push(node);
+        words.push(word);
         children.set(node, word, child);
       }
       node = child;
@@ -92,12 +104,32 @@ export function buildGazetteer(entries: Iterable<GazetteerEntry>, options: Gazet
     const bit = KIND_BIT[entry.kind];
     if (((kinds[node] as number) & bit) === 0) {
       kinds[node] = (kinds[node] as number) | bit;
-      kept.push({ tokens: [...entry.tokens], kind: entry.kind });
+      keptNodes.push(node * 4 + bit);
     }
   }
   const knownWords = options.knownWords ?? null;
-  const trie: IntTrie = { wordIds, children, kinds: Uint8Array.from(kinds), fuzzy: knownWords ? createFuzzyWords(uses, knownWords) : null };
-  return gazetteerOver({ tries: [trie], excluded: null, memoKey: Symbol('gazetteer word ids'), lookedUp: new Map() }, () => kept, knownWords);
+  const wordUses = uses.slice(0, wordIds.size);
+  const vocabulary: WordUses = { has: (word) => wordIds.has(word), get: (word) => { const id = wordIds.get(word); return id === undefined ? undefined : wordUses[id]; } };
+  const trie: IntTrie = { wordIds, children, kinds: Uint8Array.from(kinds), fuzzy: knownWords ? createFuzzyWords(vocabulary, knownWords) : null };
+  const parentOf = Int32Array.from(parents);
+  const wordOf = Int32Array.from(words);
+  const kept = Int32Array.from(keptNodes);
+  const listEntries = (): GazetteerEntry[] => {
+    const wordText = new Array<string>(wordIds.size);
+    for (const [text, id] of wordIds) wordText[id] = text;
+    return Array.from(kept, (packed) => {
+      const tokens: string[] = [];
+      for (let node = packed >> 2; node !== ROOT; node = parentOf[node] as number) tokens.push(wordText[wordOf[node] as number] as string);
+      return { tokens: tokens.reverse(), kind: (packed & 3) === KIND_BIT.drug ? 'drug' : 'disease' };
+    });
+  };
+  return gazetteerOver({ tries: [trie], excluded: null, memoKey: Symbol('gazetteer word ids'), lookedUp: new Map() }, listEntries, knownWords);
+}
+
+function grown(array: Int32Array): Int32Array {
+  const bigger = new Int32Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
 }
 
 /** The tries a gazetteer matches over, and the phrases (tokens joined by a space) it never matches. */
@@ -114,13 +146,12 @@ const MAX_LOOKED_UP_WORDS = 20_000;
 const triesOf = new WeakMap<Gazetteer, Tries>();
 
 function gazetteerOver(tries: Tries, listEntries: () => GazetteerEntry[], knownWords: ReadonlySet<string> | null): Gazetteer {
-  let entries: GazetteerEntry[] | undefined;
-  const all = (): GazetteerEntry[] => (entries ??= listEntries());
+  // Listed afresh each time (serialising, a test's count): serving never asks, and a kept list would stay in memory.
   const gazetteer: Gazetteer = {
     get size() {
-      return all().length;
+      return listEntries().length;
     },
-    entries: all,
+    entries: listEntries,
     knownWords,
     correct: (lowerWord) => {
       for (const trie of tries.tries) {

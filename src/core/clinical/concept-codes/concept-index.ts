@@ -1,6 +1,8 @@
 import type { ConceptCode } from '../../text/types.js';
 import { DIAGNOSIS_SHORTHAND, type DiagnosisShorthand } from './abbreviations.js';
 import { keyOfWords, nameKey, nameWords } from './normalize.js';
+import { ownString } from '../../text/own-string.js';
+import { PackedStringMap, PackedStrings } from '../../text/packed-strings.js';
 
 /**
  * Concept codes for names, offline: ICD-10-CM and Disease Ontology for diseases, DrugBank for drugs. Every
@@ -108,35 +110,36 @@ export function isIndexedIcdCode(code: string): boolean {
 const LEVEL_SCORES = [SCORE_FULL, SCORE_QUALIFIED, SCORE_BRACKET] as const;
 
 export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptIndex {
+  // The tables are typed arrays and strings packed into one (see PackedStrings): the index stays in a serving
+  // process for its lifetime, where a string and a map entry per name cost several times their text.
   const rows = vocabularies.icd10cm.filter((row) => isIndexedIcdCode(row.code));
-  const codes = rows.map((row) => row.code);
-  const descriptions = rows.map((row) => row.description);
-  const codeIndex = new Map<string, number>();
-  codes.forEach((code, i) => codeIndex.set(code, i));
+  const codes = new PackedStrings(rows.map((row) => row.code));
+  const descriptions = new PackedStrings(rows.map((row) => row.description));
+  const codeIndex = new PackedStringMap(new Map(rows.map((row, i) => [row.code, i])));
   // A code with children (a category, a non-billable subcategory) is coded as its unspecified child.
-  const leaf = codes.map(() => true as boolean);
-  for (const code of codes) {
+  const leaf = new Uint8Array(codes.length).fill(1);
+  for (const { code } of rows) {
     const parent = code.length > 3 ? codeIndex.get(code.slice(0, -1)) : undefined;
-    if (parent !== undefined) leaf[parent] = false;
+    if (parent !== undefined) leaf[parent] = 0;
   }
   // Padded with spaces (" asthma unspecified "), so a loose match finds a word in it without splitting it.
-  const qualifiedKeys = rows.map((row) => ` ${nameKey(stripQualifiers(row.description))} `);
+  const qualifiedKeyList = rows.map((row) => ` ${nameKey(stripQualifiers(row.description))} `);
 
   // Key → candidates (best score first after sorting); each code under its full, qualifier-free and bracket forms.
   // Word → codes whose full or qualifier-free form contains it, for names matched by no key.
   // Most keys name one code: the map holds its packed candidate; a key of several holds -1 - (its list in `shared`).
-  const byKey = new Map<string, number>();
+  const keyList = new Map<string, number>();
   const shared: number[][] = [];
-  const postings = new Map<string, number[]>();
+  const postingLists = new Map<string, number[]>();
   const add = (key: string, code: number, level: number): void => {
     if (key === '') return;
     const packed = code * 4 + level;
-    const held = byKey.get(key);
-    if (held === undefined) byKey.set(key, packed);
+    const held = keyList.get(key);
+    if (held === undefined) keyList.set(key, packed);
     else if (held >= 0) {
       if (held >> 2 !== code) {
         shared.push([held, packed]);
-        byKey.set(key, -shared.length);
+        keyList.set(key, -shared.length);
       }
     } else {
       const list = shared[-held - 1] as number[];
@@ -151,32 +154,41 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
   rows.forEach((row, i) => {
     const full = nameKey(row.description.replace(/[()[\]]/g, ' '));
     add(full, i, 0);
-    for (const word of new Set([...full.split(' '), ...(qualifiedKeys[i] as string).split(' ')])) {
+    for (const word of new Set([...full.split(' '), ...(qualifiedKeyList[i] as string).split(' ')])) {
       if (word === '') continue;
-      const list = postings.get(word);
+      const list = postingLists.get(word);
       if (list) list.push(i);
-      else postings.set(word, [i]);
+      else postingLists.set(word, [i]);
     }
-    add((qualifiedKeys[i] as string).trim(), i, 1);
+    add((qualifiedKeyList[i] as string).trim(), i, 1);
     // "Acute nasopharyngitis [common cold]": a bracketed name of two words or more is a synonym ("(acute)" is not).
     for (const bracket of row.description.matchAll(/[([]([^)\]]+)[)\]]/g)) {
       const key = nameKey(bracket[1] as string);
       if (key.includes(' ')) add(key, i, 2);
     }
   });
+  const byKey = new PackedStringMap(keyList);
+  // Every code's qualifier-free key is a key of byKey (unless empty): the code keeps its entry there, not a copy.
+  const qualifiedEntries = Int32Array.from(qualifiedKeyList, (key) => byKey.entryOf(key.trim()));
+  const qualifiedKeys = { at: (code: number): string => (qualifiedEntries[code] === -1 ? '  ' : ` ${byKey.keyAt(qualifiedEntries[code] as number)} `) };
+  const postings = new Postings(postingLists);
+  // Build-time tables: the lookups' closures share this scope.
+  keyList.clear();
+  postingLists.clear();
+  qualifiedKeyList.length = 0;
 
   const unspecifiedChild = (i: number): number => {
     let current = i;
     for (let depth = 0; depth < 4 && !leaf[current]; depth++) {
-      const prefix = codes[current] as string;
+      const prefix = codes.at(current);
       const children: number[] = [];
       for (const suffix of '0123456789ABCDEFGHJKXZ') {
         const child = codeIndex.get(prefix + suffix);
         if (child !== undefined) children.push(child);
       }
       if (children.length === 0) break;
-      const key = qualifiedKeys[current];
-      current = children.find((c) => qualifiedKeys[c] === key) ?? children.find((c) => (codes[c] as string).endsWith('9')) ?? children.find((c) => /unspecified/i.test(descriptions[c] as string)) ?? (children[0] as number);
+      const key = qualifiedKeys.at(current);
+      current = children.find((c) => qualifiedKeys.at(c) === key) ?? children.find((c) => codes.at(c).endsWith('9')) ?? children.find((c) => /unspecified/i.test(descriptions.at(c))) ?? (children[0] as number);
     }
     return current;
   };
@@ -185,7 +197,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
   // matched to other-specified (E13), drug-induced (E09) or pregnancy (O24) diabetes without saying so gets E11.
   const statesDiabetesType = (words: readonly string[]): boolean => words.some((w) => DIABETES_TYPE_WORDS.has(w));
   const defaultDiabetes = (i: number, words: readonly string[]): number => {
-    const code = codes[i] as string;
+    const code = codes.at(i);
     if (!/^(E0[89]|E13|O24)/.test(code) || statesDiabetesType(words)) return i;
     const suffix = code.startsWith('O24') ? '9' : code.slice(3);
     return codeIndex.get(`E11${suffix}`) ?? codeIndex.get('E119') ?? i;
@@ -200,26 +212,20 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
       if ((best.get(code) ?? 0) < score) best.set(code, score);
     }
     return [...best]
-      .sort((a, b) => b[1] - a[1] || (codes[a[0]] as string).length - (codes[b[0]] as string).length || (codes[a[0]] as string).localeCompare(codes[b[0]] as string))
+      .sort((a, b) => b[1] - a[1] || codes.at(a[0]).length - codes.at(b[0]).length || codes.at(a[0]).localeCompare(codes.at(b[0])))
       .slice(0, MAX_CANDIDATES)
-      .map(([code, score]) => ({ system: 'ICD-10-CM', code: dotted(codes[code] as string), display: descriptions[code] as string, score: round3(score) }));
+      .map(([code, score]) => ({ system: 'ICD-10-CM', code: dotted(codes.at(code)), display: descriptions.at(code), score: round3(score) }));
   };
 
-  // The Disease Ontology: key → term, and ICD-10-CM code → the one term that cross-references it.
-  const doidByKey = new Map<string, DoidRow>();
-  const doidByIcd = new Map<string, DoidRow | null>();
-  for (const row of vocabularies.doid) {
-    for (const name of [row.name, ...row.synonyms]) {
-      const key = nameKey(name);
-      if (key !== '' && !doidByKey.has(key)) doidByKey.set(key, row);
-    }
-    for (const code of row.icd10cm) doidByIcd.set(code, doidByIcd.has(code) ? null : row);
-  }
-  const doidCandidates = (row: DoidRow): IcdCandidate[] =>
-    row.icd10cm.flatMap((code) => {
-      const i = codeIndex.get(code.replace('.', ''));
-      return i === undefined ? [] : [{ code: i, score: SCORE_DOID }];
-    });
+  // The Disease Ontology: key → term, and ICD-10-CM code → the one term that cross-references it (-1: several).
+  const doid = doidTerms(vocabularies.doid, codeIndex);
+  const doidByKey = doid.byKey;
+  const doidByIcd = doid.byIcd;
+  const doidCandidates = (term: number): IcdCandidate[] => {
+    const candidates: IcdCandidate[] = [];
+    for (let k = doid.codeStarts[term] as number; k < (doid.codeStarts[term + 1] as number); k++) candidates.push({ code: doid.codes[k] as number, score: SCORE_DOID });
+    return candidates;
+  };
 
   // Abbreviations by their lower-case letters; names by their key.
   const abbreviations = new Map<string, DiagnosisShorthand>();
@@ -233,15 +239,15 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     return abbreviations.get(letters) ?? (letters.endsWith('s') ? abbreviations.get(letters.slice(0, -1)) : undefined);
   };
 
-  const weight = (word: string): number => Math.log(1 + codes.length / (postings.get(word)?.length ?? 1));
+  const weight = (word: string): number => Math.log(1 + codes.length / (postings.count(word) ?? 1));
 
-  const isCare = Uint8Array.from(descriptions, (d) => (CARE_DESCRIPTION.test(d) ? 1 : 0));
+  const isCare = Uint8Array.from(rows, (row) => (CARE_DESCRIPTION.test(row.description) ? 1 : 0));
   // The summed weight of each code's words, computed when a loose match first reads it.
   const ownWeights = new Float64Array(codes.length).fill(-1);
   const ownWeightOf = (code: number): number => {
     let cached = ownWeights[code] as number;
     if (cached < 0) {
-      cached = [...new Set((qualifiedKeys[code] as string).split(' '))].reduce((sum, w) => sum + (w === '' ? 0 : weight(w)), 0);
+      cached = [...new Set(qualifiedKeys.at(code).split(' '))].reduce((sum, w) => sum + (w === '' ? 0 : weight(w)), 0);
       ownWeights[code] = cached;
     }
     return cached;
@@ -250,21 +256,21 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
   const fuzzy = (written: readonly string[]): IcdCandidate[] => {
     // "Diabetic X" is what ICD-10-CM calls "type 2 diabetes mellitus with X" (type 2 by its guideline, see defaultDiabetes).
     const words = written.includes('diabetic') ? written.flatMap((w) => (w === 'diabetic' ? DIABETIC_WORDS : [w])) : written;
-    const known = [...new Set(words)].filter((w) => postings.has(w));
+    const known = [...new Set(words)].filter((w) => postings.count(w) !== undefined);
     if (known.length === 0) return [];
     // The codes sharing the name's rarest word: the name's head word is rarely its commonest.
-    const rarest = known.reduce((a, b) => ((postings.get(a)?.length ?? 0) <= (postings.get(b)?.length ?? 0) ? a : b));
+    const rarest = known.reduce((a, b) => ((postings.count(a) ?? 0) <= (postings.count(b) ?? 0) ? a : b));
     // Only common words in common ("left", "pain"): too vague to code.
-    if ((postings.get(rarest)?.length ?? 0) > MAX_FUZZY_POSTINGS) return [];
+    if ((postings.count(rarest) ?? 0) > MAX_FUZZY_POSTINGS) return [];
     const distinct = [...new Set(words)];
     const weights = distinct.map(weight);
     const queryWeight = weights.reduce((sum, w) => sum + w, 0);
     const scored: IcdCandidate[] = [];
     // "Family history of stroke", "Encounter for screening for …" are not what a name alone stands for.
     const aboutCare = words.some((w) => CARE_WORDS.has(w));
-    for (const code of postings.get(rarest) ?? []) {
+    for (const code of postings.of(rarest)) {
       if (!aboutCare && isCare[code] === 1) continue;
-      const own = qualifiedKeys[code] as string;
+      const own = qualifiedKeys.at(code);
       let shared = 0;
       for (let k = 0; k < distinct.length; k++) if (own.includes(` ${distinct[k] as string} `)) shared += weights[k] as number;
       const dice = (2 * shared) / (queryWeight + ownWeightOf(code));
@@ -278,19 +284,20 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     const shorthand = shorthandNames.get(key);
     if (shorthand) return abbreviationCodes(shorthand, factor);
     const icd = candidatesOf(key);
-    const doid = doidByKey.get(key);
-    if (icd.length === 0 && !doid) return null;
-    const candidates = [...icd, ...(doid ? doidCandidates(doid) : [])];
+    const term = doidByKey.get(key);
+    if (icd.length === 0 && term === undefined) return null;
+    const candidates = [...icd, ...(term !== undefined ? doidCandidates(term) : [])];
     // A Disease Ontology term without an ICD-10-CM link ("lung cancer"): the ICD-10-CM names nearest its words.
-    const result = toCodes(candidates.length > 0 ? candidates : fuzzy([...words, ...nameWords((doid as DoidRow).name)]), factor, words);
-    return withDoid(result, doid, factor);
+    const result = toCodes(candidates.length > 0 ? candidates : fuzzy([...words, ...nameWords(doid.names[term as number] as string)]), factor, words);
+    return withDoid(result, term, factor);
   };
 
-  const withDoid = (icd: ConceptCode[], doid: DoidRow | undefined, factor: number): ConceptCode[] => {
-    const term = doid ?? (icd[0] ? doidByIcd.get(icd[0].code) ?? undefined : undefined);
-    if (!term) return icd;
-    const score = doid ? SCORE_DOID * factor : (icd[0] as ConceptCode).score * 0.9;
-    return [...icd, { system: 'DOID', code: term.id, display: term.name, score: round3(score) }];
+  const withDoid = (icd: ConceptCode[], named: number | undefined, factor: number): ConceptCode[] => {
+    const byIcd = named === undefined && icd[0] ? doidByIcd.get(icd[0].code) : undefined;
+    const term = named ?? (byIcd !== undefined && byIcd >= 0 ? byIcd : undefined);
+    if (term === undefined) return icd;
+    const score = named !== undefined ? SCORE_DOID * factor : (icd[0] as ConceptCode).score * 0.9;
+    return [...icd, { system: 'DOID', code: doid.ids[term] as string, display: doid.names[term] as string, score: round3(score) }];
   };
 
   const codeDisease = (name: string): ConceptCode[] => {
@@ -321,26 +328,12 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     return withDoid(icd, doidByKey.get(nameKey(row.term)), factor);
   };
 
-  // Drugs: a name's words (in order) → its row; ingredient name → DrugBank id.
-  const drugsByWords = new Map<string, DrugRow>();
-  // Rows keep what lookups read; the many rows of one generic share its name.
-  const interned = new Map<string, string>();
-  const intern = (value: string): string => interned.get(value) ?? (interned.set(value, value), value);
-  const slim = (row: DrugRow): DrugRow => ({ name: '', kind: row.kind, norm: row.norm, mapsTo: intern(row.mapsTo), ref: intern(row.ref) });
-  const drugBankIds = new Map<string, { id: string; display: string }>();
-  for (const row of vocabularies.drugs) {
-    const key = drugKey(row.norm);
-    if (key !== '' && (!drugsByWords.has(key) || (row.kind === 'generic' && drugsByWords.get(key)?.kind === 'brand'))) drugsByWords.set(key, slim(row));
-    if (row.kind === 'generic' && /^DB\d+$/.test(row.ref)) {
-      const canonical = drugKey(row.mapsTo);
-      if (!drugBankIds.has(canonical)) drugBankIds.set(canonical, { id: row.ref, display: row.mapsTo });
-      if (!drugBankIds.has(key)) drugBankIds.set(key, { id: row.ref, display: row.mapsTo });
-    }
-  }
+  // Drugs: a name's words (in order) → its row; ingredient name → the row of its DrugBank id.
+  const drugs = drugTable(vocabularies.drugs);
   const ingredientCodes = (generic: readonly string[], score: number): ConceptCode[] =>
     generic.flatMap((name) => {
-      const found = drugBankIds.get(drugKey(name));
-      return found ? [{ system: 'DrugBank' as const, code: found.id, display: found.display, score: round3(score) }] : [];
+      const found = drugs.bankRows.get(drugKey(name));
+      return found !== undefined ? [{ system: 'DrugBank' as const, code: drugs.refs[found] as string, display: drugs.mapsTo[found] as string, score: round3(score) }] : [];
     });
 
   const codeDrug = (name: string): DrugConcept | null => {
@@ -350,7 +343,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
       for (let start = 0; start + length <= words.length; start++) {
         const window = words.slice(start, start + length);
         if (length === 1 && (DOSE_WORDS.has(window[0] as string) || /^\d/.test(window[0] as string))) continue;
-        const row = drugsByWords.get(window.join(' ')) ?? DRUG_CLASSES.get(window.join(' '));
+        const row = drugs.row(window.join(' ')) ?? DRUG_CLASSES.get(window.join(' '));
         if (!row) continue;
         const score = length >= meaningful ? 1 : 0.9;
         const ingredients = row.mapsTo.split(' + ').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
@@ -395,8 +388,141 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     ingredients: (generic) => ingredientCodes(generic, 0.95),
     icdDisplay: (code) => {
       const i = codeIndex.get(code.replace('.', ''));
-      return i === undefined ? undefined : descriptions[i];
+      return i === undefined ? undefined : descriptions.at(i);
     },
+  };
+}
+
+/** Word → the codes whose names hold it, ascending: every list in one array. */
+class Postings {
+  private readonly lists: PackedStringMap;
+  private readonly starts: Uint32Array;
+  private readonly codes: Int32Array;
+
+  constructor(lists: ReadonlyMap<string, readonly number[]>) {
+    this.starts = new Uint32Array(lists.size + 1);
+    let total = 0;
+    for (const list of lists.values()) total += list.length;
+    this.codes = new Int32Array(total);
+    const ids = new Map<string, number>();
+    let at = 0;
+    for (const [word, list] of lists) {
+      const id = ids.size;
+      ids.set(word, id);
+      this.codes.set(list, at);
+      at += list.length;
+      this.starts[id + 1] = at;
+    }
+    this.lists = new PackedStringMap(ids);
+  }
+
+  /** How many codes hold the word; undefined when none does. */
+  count(word: string): number | undefined {
+    const id = this.lists.get(word);
+    return id === undefined ? undefined : (this.starts[id + 1] as number) - (this.starts[id] as number);
+  }
+
+  of(word: string): Int32Array {
+    const id = this.lists.get(word);
+    return id === undefined ? new Int32Array(0) : this.codes.subarray(this.starts[id], this.starts[id + 1]);
+  }
+}
+
+/** The Disease Ontology terms as the index reads them: ids, names, and each term's ICD-10-CM codes as indexes. */
+interface DoidTerms {
+  ids: string[];
+  names: string[];
+  /** Term t's codes (indexes into the code table, in the term's order) are codes[codeStarts[t] .. codeStarts[t + 1]). */
+  codeStarts: Uint32Array;
+  codes: Int32Array;
+  byKey: PackedStringMap;
+  /** Dotted ICD-10-CM code → the one term cross-referencing it, -1 when several do. */
+  byIcd: PackedStringMap;
+}
+
+function doidTerms(rows: readonly DoidRow[], codeIndex: PackedStringMap): DoidTerms {
+  const byKey = new Map<string, number>();
+  const byIcd = new Map<string, number>();
+  const codeStarts = new Uint32Array(rows.length + 1);
+  const codes: number[] = [];
+  rows.forEach((row, t) => {
+    for (const name of [row.name, ...row.synonyms]) {
+      const key = nameKey(name);
+      if (key !== '' && !byKey.has(key)) byKey.set(key, t);
+    }
+    for (const code of row.icd10cm) byIcd.set(code, byIcd.has(code) ? -1 : t);
+    for (const code of row.icd10cm) {
+      const i = codeIndex.get(code.replace('.', ''));
+      if (i !== undefined) codes.push(i);
+    }
+    codeStarts[t + 1] = codes.length;
+  });
+  return { ids: rows.map((row) => ownString(row.id)), names: rows.map((row) => ownString(row.name)), codeStarts, codes: Int32Array.from(codes), byKey: new PackedStringMap(byKey), byIcd: new PackedStringMap(byIcd) };
+}
+
+/** The drug vocabulary as the index reads it: the rows it keeps, by their words and by ingredient name. */
+interface DrugTable {
+  /** The row a name's words (in order) name, as a DrugRow, or undefined. */
+  row(key: string): DrugRow | undefined;
+  mapsTo: string[];
+  refs: string[];
+  /** Ingredient name → the row of its DrugBank id (a generic's). */
+  bankRows: PackedStringMap;
+}
+
+function drugTable(rows: readonly DrugRow[]): DrugTable {
+  const kinds: DrugRow['kind'][] = [];
+  // '' when the row's name is the key it is found by (most rows): the key gives it back.
+  const norms: string[] = [];
+  const mapsTo: string[] = [];
+  const refs: string[] = [];
+  // The many rows of one generic share its name.
+  const interned = new Map<string, string>();
+  const intern = (value: string): string => interned.get(value) ?? (interned.set(value, ownString(value)).get(value) as string);
+  const kept = new Map<DrugRow, number>();
+  const keep = (row: DrugRow): number => {
+    let id = kept.get(row);
+    if (id === undefined) {
+      id = norms.length;
+      kept.set(row, id);
+      kinds.push(row.kind);
+      norms.push(row.norm === drugKey(row.norm) ? '' : row.norm);
+      mapsTo.push(intern(row.mapsTo));
+      refs.push(intern(row.ref));
+    }
+    return id;
+  };
+  const byWords = new Map<string, number>();
+  const bankRows = new Map<string, number>();
+  for (const row of rows) {
+    const key = drugKey(row.norm);
+    const held = byWords.get(key);
+    if (key !== '' && (held === undefined || (row.kind === 'generic' && kinds[held] === 'brand'))) byWords.set(key, keep(row));
+    if (row.kind === 'generic' && /^DB\d+$/.test(row.ref)) {
+      const canonical = drugKey(row.mapsTo);
+      if (!bankRows.has(canonical)) bankRows.set(canonical, keep(row));
+      if (!bankRows.has(key)) bankRows.set(key, keep(row));
+    }
+  }
+  const rowByWords = new PackedStringMap(byWords);
+  const isBrand = Uint8Array.from(kinds, (kind) => (kind === 'brand' ? 1 : 0));
+  const ownNorms = new PackedStrings(norms);
+  // Build-time maps: the closure below shares their scope.
+  interned.clear();
+  kept.clear();
+  byWords.clear();
+  kinds.length = 0;
+  norms.length = 0;
+  return {
+    row: (key) => {
+      const id = rowByWords.get(key);
+      if (id === undefined) return undefined;
+      const norm = ownNorms.at(id);
+      return { name: '', kind: isBrand[id] === 1 ? 'brand' : 'generic', norm: norm === '' ? key : norm, mapsTo: mapsTo[id] as string, ref: refs[id] as string };
+    },
+    mapsTo,
+    refs,
+    bankRows: new PackedStringMap(bankRows),
   };
 }
 
