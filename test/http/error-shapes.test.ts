@@ -115,6 +115,14 @@ describe('the API routes', () => {
     expect(badUrl.statusCode).toBe(400);
   });
 
+  it('a name to search stored records for that PostgreSQL cannot compare (a NUL) is a 400 naming the parameter', async () => {
+    current = await testApp();
+    for (const [url, field] of [['/v1/insights/treatments?disease=%00', 'disease'], ['/v1/records?disease=a%00b', 'disease'], ['/v1/records?treatment=x%00', 'treatment']]) {
+      const response = await current.app.inject({ url: url as string });
+      expect(expectCatalogueBody(response, 'NER_ERR_HTTP_UNSTORABLE_TEXT').message).toMatch(new RegExp(`^querystring/${field as string} has a NUL character`));
+    }
+  });
+
   it('a route throwing something that is not a NerError: 500 NER_ERR_INTERNAL, and the log quotes nothing PostgreSQL put in the error', async () => {
     const databaseError = Object.assign(new Error(`invalid input syntax for type integer: "${SECRET}"`), {
       code: '22P02',

@@ -4,6 +4,7 @@ import { NerError } from '../../errors.js';
 import { withStoreErrors } from '../../queue/job-service.js';
 import type { RecordStore } from '../../store/record-store.js';
 import { V1_ERROR_RESPONSES } from '../schemas.js';
+import { describeUnstorable, findUnstorable } from '../../core/text/storable-text.js';
 
 const StoredRecordSchema = Type.Object({
   record: Type.Ref('Record'),
@@ -29,6 +30,13 @@ function parseLimit(value: string | undefined, max: number, fallback: number): n
 /** A concept code in a query: ICD-10-CM ("I10", "E11.9", a category "E11"), DOID ("DOID:10763") or DrugBank ("DB00316"). */
 const CodeParameter = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9.:]{1,19}$', description: 'a concept code: ICD-10-CM (a category such as E11 matches its codes), DOID or DrugBank' });
 
+/** A name to search stored text for: PostgreSQL cannot compare text holding a NUL or a lone surrogate, so it is a 400. */
+function searchableText<T extends string | undefined>(field: string, value: T): T {
+  const found = value === undefined ? null : findUnstorable(value);
+  if (found) throw new NerError('NER_ERR_HTTP_UNSTORABLE_TEXT', `querystring/${describeUnstorable(field, found)}`);
+  return value;
+}
+
 /** Analytics over stored records: GET /v1/records, GET /v1/insights/treatments and GET /v1/insights/diseases. */
 export function recordRoutes(app: FastifyInstance, { store, databaseUrl }: { store: () => RecordStore; databaseUrl: string }): void {
   const fromStore = <T>(promise: Promise<T>): Promise<T> => withStoreErrors(promise, databaseUrl);
@@ -53,7 +61,9 @@ export function recordRoutes(app: FastifyInstance, { store, databaseUrl }: { sto
       },
     },
     async (request) => {
-      const { disease, treatment, code, since, limit } = request.query;
+      const { code, since, limit } = request.query;
+      const disease = searchableText('disease', request.query.disease);
+      const treatment = searchableText('treatment', request.query.treatment);
       const records = await fromStore(
         store().findRecords({ ...(disease ? { disease } : {}), ...(treatment ? { treatment } : {}), ...(code ? { code: code.toUpperCase() } : {}), ...(since ? { since: new Date(since) } : {}), limit: parseLimit(limit, 1_000, 100) }),
       );
@@ -82,7 +92,8 @@ export function recordRoutes(app: FastifyInstance, { store, databaseUrl }: { sto
       },
     },
     async (request) => {
-      const { disease, code, limit } = request.query;
+      const { code, limit } = request.query;
+      const disease = searchableText('disease', request.query.disease);
       if ((disease === undefined) === (code === undefined)) throw new NerError('NER_ERR_HTTP_VALIDATION', 'querystring must have either disease or code');
       const limitValue = parseLimit(limit, 200, 20);
       if (code !== undefined) return { code: code.toUpperCase(), treatments: await fromStore(store().treatmentsForDisease({ code: code.toUpperCase() }, limitValue)) };
