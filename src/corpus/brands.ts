@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBrandLexicon, type BrandLexicon, type BrandProduct } from '../core/clinical/brands.js';
 import { PROJECT_ROOT } from '../config.js';
-import { NerError } from '../errors.js';
+import { forEachDataRow, readDataTable } from './data-table.js';
 
 /**
  * Reads brand lists (data/brands.tsv, and a deployment's own in the same format named by BRANDS_FILE; the
@@ -20,21 +19,8 @@ const QUANTITY = /^(\d+(?:\.\d+)?) (\S+)$/;
 export function parseBrands(text: string, file: string): BrandProduct[] {
   const products: BrandProduct[] = [];
   const seen = new Map<string, number>();
-  let header = false;
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = index + 1;
-    const fail = (message: string): never => {
-      throw new NerError('NER_ERR_BRANDS_INVALID', message, { file, line });
-    };
-    if (raw.trim() === '' || raw.startsWith('#')) return;
-    const fields = raw.split('\t');
-    if (!header) {
-      if (fields.join('\t') !== COLUMNS.join('\t')) fail(`expected the header line "${COLUMNS.join('<TAB>')}"`);
-      header = true;
-      return;
-    }
-    if (fields.length !== COLUMNS.length) fail(`expected ${COLUMNS.length} tab-separated fields (${COLUMNS.join(', ')}), got ${fields.length}`);
-    const [name, variant, ingredientList, strengthList, form, match, manufacturer, source] = fields.map((f) => f.trim()) as string[] as [string, string, string, string, string, string, string, string];
+  forEachDataRow(text, file, COLUMNS, 'NER_ERR_BRANDS_INVALID', ({ fields, line, fail }) => {
+    const [name, variant, ingredientList, strengthList, form, match, manufacturer, source] = fields as [string, string, string, string, string, string, string, string];
     if (name === '') fail('the name is empty');
     if (variant !== '' && !VARIANT.test(variant)) fail(`the variant must be empty or a number (the one written after the name), got "${variant}"`);
     const ingredients = ingredientList.split(' + ').map((i) => i.trim().toLowerCase());
@@ -66,18 +52,11 @@ export function parseBrands(text: string, file: string): BrandProduct[] {
       ...(match === 'number' ? { needsVariant: true } : {}),
     });
   });
-  if (!header) throw new NerError('NER_ERR_BRANDS_INVALID', `no header line "${COLUMNS.join('<TAB>')}"`, { file });
   return products;
 }
 
 export async function readBrandFile(file: string): Promise<BrandProduct[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new NerError('NER_ERR_BRANDS_INVALID', 'cannot read the brands file', { file, cause });
-  }
-  return parseBrands(text, file);
+  return parseBrands(await readDataTable(file, 'brands', 'NER_ERR_BRANDS_INVALID'), file);
 }
 
 /**

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { codeTest, createIndicationKnowledge, type Indication, type IndicationKnowledge } from '../core/clinical/indications.js';
 import { PROJECT_ROOT } from '../config.js';
-import { NerError } from '../errors.js';
+import { forEachDataRow, readDataTable } from './data-table.js';
 
 /**
  * Reads the indication list (data/indications.tsv; the format is in data/README.md). Every malformed line is
@@ -17,21 +16,8 @@ const ATC = /^[A-Z](\d\d([A-Z]([A-Z](\d\d)?)?)?)?$/;
 export function parseIndications(text: string, file: string): Indication[] {
   const indications: Indication[] = [];
   const seen = new Map<string, number>();
-  let header = false;
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = index + 1;
-    const fail = (message: string): never => {
-      throw new NerError('NER_ERR_INDICATIONS_INVALID', message, { file, line });
-    };
-    if (raw.trim() === '' || raw.startsWith('#')) return;
-    const fields = raw.split('\t');
-    if (!header) {
-      if (fields.join('\t') !== COLUMNS.join('\t')) fail(`expected the header line "${COLUMNS.join('<TAB>')}"`);
-      header = true;
-      return;
-    }
-    if (fields.length !== COLUMNS.length) fail(`expected ${COLUMNS.length} tab-separated fields (${COLUMNS.join(', ')}), got ${fields.length}`);
-    const [name, atc, treatsList, indication, source] = fields.map((f) => f.trim()) as [string, string, string, string, string];
+  forEachDataRow(text, file, COLUMNS, 'NER_ERR_INDICATIONS_INVALID', ({ fields, line, fail }) => {
+    const [name, atc, treatsList, indication, source] = fields as [string, string, string, string, string];
     if (name === '' || name !== name.toLowerCase()) fail(`the name must be a lower-case generic or procedure name, got "${name}"`);
     if (atc !== '' && !ATC.test(atc)) fail(`the ATC code must be empty or an ATC code or class (e.g. C09CA, C09CA01), got "${atc}"`);
     const treats = treatsList.split(' ').filter((c) => c !== '');
@@ -44,18 +30,11 @@ export function parseIndications(text: string, file: string): Indication[] {
     seen.set(name, line);
     indications.push({ name, treats });
   });
-  if (!header) throw new NerError('NER_ERR_INDICATIONS_INVALID', `no header line "${COLUMNS.join('<TAB>')}"`, { file });
   return indications;
 }
 
 export async function readIndicationFile(file: string = SHIPPED_INDICATIONS_FILE): Promise<Indication[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new NerError('NER_ERR_INDICATIONS_INVALID', 'cannot read the indications file', { file, cause });
-  }
-  return parseIndications(text, file);
+  return parseIndications(await readDataTable(file, 'indications', 'NER_ERR_INDICATIONS_INVALID'), file);
 }
 
 export async function readIndicationKnowledge(file: string = SHIPPED_INDICATIONS_FILE): Promise<IndicationKnowledge> {
