@@ -12,11 +12,13 @@ import { assertBuiltFromSources, printFigure } from './attack-checks.js';
  * Idle, with the shipped model and concept codes, it holds under 250 MB (about 220 MB measured: node and its
  * modules, the model, its resources and the concept index; npm run bench -- --only api-mixed reports that
  * footprint). Long notes must not blow it up: its RSS grows by at most 100 MB over that, and stays under 300 MB
- * in all (about 270 MB measured).
+ * in all (about 270 MB measured). Node 24 keeps more of the same process (its V8's spaces: 274–287 MB idle and
+ * 335–337 MB at the peak measured, with the workers' 16 MB semi-spaces), so its bounds are 75 MB higher.
  */
-const IDLE_BOUND_MB = 250;
+const NODE_24_OR_LATER = Number(process.versions.node.split('.')[0]) >= 24;
+const IDLE_BOUND_MB = NODE_24_OR_LATER ? 325 : 250;
 const GROWTH_BOUND_MB = 100;
-const RSS_BOUND_MB = 300;
+const RSS_BOUND_MB = NODE_24_OR_LATER ? 375 : 300;
 const SECONDS = 15;
 
 describe('attack: memory of an API process under long notes', () => {
