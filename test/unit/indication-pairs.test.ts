@@ -55,6 +55,16 @@ const pairs = (...list: [string, string, string][]): Pair[] => list.map(([diseas
 describe('indication pairs', () => {
   const lists = 'Dx: [[d:T2DM=E11.9]], [[d:HTN=I10]], [[d:dyslipidemia=E78.5]]\nRx:\n1. Tab [[t:Glycomet 500=metformin]] BD\n2. Tab [[t:Amlopres 5=amlodipine]] OD\n3. Tab [[t:Atorva 10=atorvastatin]] HS\n4. Tab [[t:Pan 40=pantoprazole]] OD';
 
+  it("gives a short note's Dx section none of its treatments that the list gives for another of its diagnoses", () => {
+    const note = 'K/c/o [[d:HTN=I10]].\nDx: [[d:T2DM=E11.9]]\nRx: [[t:Glycomet 500=metformin]] BD, [[t:amlodipine=amlodipine]] 5 mg OD';
+    expect(pairsOf(note, { lineByLine: true })).toEqual([
+      { disease: 'T2DM', treatment: 'Glycomet 500', evidence: 'dx-rx-sections' },
+      { disease: 'HTN', treatment: 'amlodipine', evidence: 'indication' },
+    ]);
+    // Without the list, the sections say it: both are the Dx's.
+    expect(pairsOf(note, { lineByLine: true, indications: null }).map((p) => `${p.disease}→${p.treatment}`)).toEqual(['T2DM→Glycomet 500', 'T2DM→amlodipine']);
+  });
+
   it('pairs each drug of a list under several diagnoses with the one it is given for, and a drug given for none with none', () => {
     expect(pairsOf(lists, { lineByLine: true })).toEqual(
       pairs(['T2DM', 'Glycomet 500', 'indication'], ['HTN', 'Amlopres 5', 'indication'], ['dyslipidemia', 'Atorva 10', 'indication']),

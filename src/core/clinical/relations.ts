@@ -297,7 +297,25 @@ function sectionPairs(text: string, entities: readonly Entity[], paired: Readonl
   const names = new Set(diagnoses.map((d) => d.text.toLowerCase()));
   const diagnosis = diagnoses[0];
   if (names.size !== 1 || !diagnosis) return [];
-  return entities.filter((e) => isPairableTreatment(e) && inside(rx)(e) && !paired.has(e)).map((treatment) => ({ disease: diagnosis, treatment, evidence: 'dx-rx-sections' as const }));
+  return entities
+    .filter((e) => isPairableTreatment(e) && inside(rx)(e) && !paired.has(e) && !givenForAnother(e, diagnosis, entities, facts))
+    .map((treatment) => ({ disease: diagnosis, treatment, evidence: 'dx-rx-sections' as const }));
+}
+
+/**
+ * The indication list says the treatment is not given for this diagnosis but for another present diagnosis of the
+ * note ("K/c/o HTN. Dx: T2DM. Rx: metformin, amlodipine": amlodipine is the hypertension's): a rule that pairs a
+ * note's one diagnosis with every treatment leaves it to the indication pairs.
+ */
+function givenForAnother(treatment: Entity, diagnosis: Entity, entities: readonly Entity[], facts: NoteFacts): boolean {
+  const test = facts.givenFor.get(treatment);
+  const code = icd10cmOf(diagnosis);
+  if (!test || !code || test(code)) return false;
+  return entities.some((e) => {
+    if (e === diagnosis || !facts.isDiagnosis(e)) return false;
+    const other = icd10cmOf(e);
+    return other !== undefined && test(other);
+  });
 }
 
 /** A line that labels its treatments ("- Hemorrhoids: sitz bath"): the label, not a section header, says what they are for. */
@@ -316,7 +334,7 @@ function singleDiagnosisPairs(text: string, entities: readonly Entity[], paired:
     return headerAt(text, at) === null || headerAt(text, at) === 'other';
   };
   return entities
-    .filter((e) => isPairableTreatment(e) && e.start > diagnosis.start && !paired.has(e) && !labelledElsewhere(e))
+    .filter((e) => isPairableTreatment(e) && e.start > diagnosis.start && !paired.has(e) && !labelledElsewhere(e) && !givenForAnother(e, diagnosis, entities, facts))
     .map((treatment) => ({ disease: diagnosis, treatment, evidence: 'single-diagnosis' as const }));
 }
 
