@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readDataTable } from './data-table.js';
 import { NerError } from '../errors.js';
 import type { CodePairNote } from '../core/evaluation/code-pair-evaluation.js';
 
@@ -8,12 +8,7 @@ import type { CodePairNote } from '../core/evaluation/code-pair-evaluation.js';
  * every name as it is written in the text. A bad line is reported with its file and line number.
  */
 export async function readCodePairNotes(path: string): Promise<CodePairNote[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new NerError('NER_ERR_INPUT_INVALID', 'cannot read the annotated notes', { file: path, cause });
-  }
+  const text = await readDataTable(path, 'annotated notes', 'NER_ERR_INPUT_INVALID');
   const notes: CodePairNote[] = [];
   text.split('\n').forEach((line, index) => {
     if (line.trim() === '') return;

@@ -34,6 +34,7 @@ export function forEachDataRow(text: string, file: string, columns: readonly str
   if (!header) throw new NerError(code, `no header line "${columns.join('<TAB>')}"`, { file });
 }
 
+/** A data file's text; a file that cannot be read is `code`, naming it (a data table, annotated notes). */
 export async function readDataTable(file: string, what: string, code: ErrorCode): Promise<string> {
   try {
     return await readFile(file, 'utf8');

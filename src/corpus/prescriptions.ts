@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readDataTable } from './data-table.js';
 import type { GoldDosage, GoldEntity, PrescriptionNote } from '../core/evaluation/prescription-evaluation.js';
 import { ASSERTIONS, ENTITY_KINDS, type Assertion, type EntityKind } from '../core/text/types.js';
 import { NerError } from '../errors.js';
@@ -77,12 +77,7 @@ export function parsePrescriptionsJsonl(text: string, file: string): Prescriptio
 }
 
 export async function readPrescriptions(path: string): Promise<PrescriptionNote[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new NerError('NER_ERR_INPUT_INVALID', 'cannot read the prescriptions file', { file: path, cause });
-  }
+  const text = await readDataTable(path, 'prescriptions', 'NER_ERR_INPUT_INVALID');
   return parsePrescriptionsJsonl(text, path);
 }
 

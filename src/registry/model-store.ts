@@ -61,25 +61,22 @@ export interface LoadOptions {
   concepts?: ConceptIndex;
 }
 
-let shippedBrands: Promise<BrandLexicon> | undefined;
-/** The shipped brand list, read once per process. */
-function shippedBrandLexicon(): Promise<BrandLexicon> {
-  shippedBrands ??= readBrandLexicon().catch((error: unknown) => {
-    shippedBrands = undefined;
-    throw error;
-  });
-  return shippedBrands;
+/** A load run once per process and its promise shared; a failed load is tried again on the next call. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => {
+    loaded ??= load().catch((error: unknown) => {
+      loaded = undefined;
+      throw error;
+    });
+    return loaded;
+  };
 }
 
-let shippedIndications: Promise<IndicationKnowledge> | undefined;
+/** The shipped brand list, read once per process. */
+const shippedBrandLexicon = once(() => readBrandLexicon());
 /** The shipped indication list, read once per process. */
-function shippedIndicationKnowledge(): Promise<IndicationKnowledge> {
-  shippedIndications ??= readIndicationKnowledge().catch((error: unknown) => {
-    shippedIndications = undefined;
-    throw error;
-  });
-  return shippedIndications;
-}
+const shippedIndicationKnowledge = once(() => readIndicationKnowledge());
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
