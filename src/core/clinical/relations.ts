@@ -1,5 +1,6 @@
 import type { Assertion, Entity, Pair, Sentence } from '../text/types.js';
 import type { IndicationKnowledge } from './indications.js';
+import { headerAt, noteSections, type NoteSection } from './sections.js';
 
 /**
  * Pairs a note states: a present diagnosis and a drug or procedure named with it. Each pair says why
@@ -94,10 +95,6 @@ const FOR_LINK = /\b(for|to treat|treating|against|in view of|i\/v\/o|because of
 const ON_LINK = /^[\s,)]*(?:[A-Za-z/]+\s+){0,3}?(\(|:|-|–|—|=|→|->|=>|on\b|treated\b|managed\b|started\b|put on\b|controlled\b|maintained on\b|continued\b|continue\b|given\b|requiring\b|needing\b|receiving\b|rx\b|tx\b|with\b)/i;
 const MAX_LINK_GAP = 60;
 
-const DX_HEADER = /(?:(?:final |provisional |working |clinical |discharge |admitting )?(?:dx|diagnos[ie]s|impression|assessment)\b\s*(?::|-|–|\n|$)|a\s*:)/iy;
-const RX_HEADER = /(?:(?:rx|℞|plan|treatment|tx|medications?|meds|advice|advised|prescription|prescribed|discharge medications?|management)\b\s*(?::|-|–|\n|$)|p\s*:)/iy;
-/** Any other section header at a line start ("Investigations:", "Follow up:"). */
-const OTHER_HEADER = /[A-Za-z][A-Za-z /&]{1,30}:/y;
 
 interface Candidate {
   disease: Entity;
@@ -116,6 +113,8 @@ export interface PairOptions {
   lineByLine?: boolean;
   /** What drugs and procedures are given for (`indication` pairs); none: no such pairs. */
   indications?: IndicationKnowledge;
+  /** The note's sections, when the caller has them (clinical/sections.ts); absent: read from the text. */
+  sections?: readonly NoteSection[];
 }
 
 /** The pairs of a note from its entities by sentence (in text order, with assertions, kinds and codes). */
@@ -146,7 +145,7 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
     }
   }
   if (text.length <= MAX_DX_RX_NOTE_CHARS) {
-    for (const candidate of sectionPairs(text, all, paired, facts)) {
+    for (const candidate of sectionPairs(options.sections ?? noteSections(text), all, paired, facts)) {
       candidates.push(candidate);
       paired.add(candidate.treatment);
     }
@@ -259,39 +258,11 @@ function linkedFor(gap: string): boolean {
   return gap.length <= MAX_LINK_GAP && !/[.;]\s/.test(gap) && FOR_LINK.test(gap);
 }
 
-interface Section {
-  kind: 'dx' | 'rx' | 'other';
-  start: number;
-  end: number;
-}
-
-/** The note's sections: each header at a line or sentence start opens one, running to the next header. */
-function sections(text: string): Section[] {
-  const found: Section[] = [];
-  const starts = /(^|\n|[.!?]\s+)\s*(?:\d+[.)]\s*|[-*•]\s*)?/g;
-  for (const match of text.matchAll(starts)) {
-    const at = (match.index ?? 0) + match[0].length;
-    const kind = headerAt(text, at);
-    if (kind && (found.length === 0 || (found[found.length - 1] as Section).start !== at)) found.push({ kind, start: at, end: text.length });
-  }
-  for (let i = 0; i < found.length - 1; i++) (found[i] as Section).end = (found[i + 1] as Section).start;
-  return found;
-}
-
-function headerAt(text: string, at: number): Section['kind'] | null {
-  for (const [kind, pattern] of [['dx', DX_HEADER], ['rx', RX_HEADER], ['other', OTHER_HEADER]] as const) {
-    pattern.lastIndex = at;
-    if (pattern.test(text)) return kind;
-  }
-  return null;
-}
-
-function sectionPairs(text: string, entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
-  const all = sections(text);
-  const dx = all.filter((s) => s.kind === 'dx');
-  const rx = all.filter((s) => s.kind === 'rx');
+function sectionPairs(sections: readonly NoteSection[], entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
+  const dx = sections.filter((s) => s.kind === 'dx');
+  const rx = sections.filter((s) => s.kind === 'rx');
   if (dx.length === 0 || rx.length === 0) return [];
-  const inside = (list: readonly Section[]) => (e: Entity) => list.some((s) => e.start >= s.start && e.end <= s.end);
+  const inside = (list: readonly NoteSection[]) => (e: Entity) => list.some((s) => e.start >= s.start && e.end <= s.end);
   const diagnoses = entities.filter((e) => facts.isDiagnosis(e) && inside(dx)(e));
   // One diagnosis, named however often: the treatments are for it. Several: the sections do not say which is whose.
   const names = new Set(diagnoses.map((d) => d.text.toLowerCase()));

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { headerAt, noteSections, sectionKindAt } from '../../src/core/clinical/sections.js';
+
+describe('note sections', () => {
+  const note = 'C/O cough x 4 days\nDx: URTI\nRx: tab azithromycin 500 OD\nInvestigations: CBC\nA: asthma. P: salbutamol inhaler';
+
+  it('opens a section at each header at a line or sentence start, up to the next header (none before the first)', () => {
+    const sections = noteSections(note);
+    expect(sections.map((s) => [s.kind, note.slice(s.start, s.end).trim()])).toEqual([
+      ['dx', 'Dx: URTI'],
+      ['rx', 'Rx: tab azithromycin 500 OD'],
+      ['other', 'Investigations: CBC'],
+      ['dx', 'A: asthma.'],
+      ['rx', 'P: salbutamol inhaler'],
+    ]);
+  });
+
+  it('gives the kind of the section holding an offset, none before the first header', () => {
+    const sections = noteSections('Seen today.\nImpression - gastritis\nPlan: pantoprazole');
+    const text = 'Seen today.\nImpression - gastritis\nPlan: pantoprazole';
+    expect(sectionKindAt(sections, text.indexOf('Seen'))).toBe(null);
+    expect(sectionKindAt(sections, text.indexOf('gastritis'))).toBe('dx');
+    expect(sectionKindAt(sections, text.indexOf('pantoprazole'))).toBe('rx');
+  });
+
+  it('reads a header only where it starts', () => {
+    expect(headerAt('Rx for vitamin D deficiency', 0)).toBe(null);
+    expect(headerAt('Discharge medications:\n- aspirin', 0)).toBe('rx');
+    expect(headerAt('Final diagnosis: sepsis', 0)).toBe('dx');
+  });
+});
