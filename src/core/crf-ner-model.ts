@@ -18,6 +18,7 @@ import { foldDomainWeights, foldedAttributeIds } from './tagger/domains.js';
 import { noteRouting } from './tagger/note-router.js';
 import { kindEnricher } from './clinical/entity-kinds.js';
 import { brandEnricher, type BrandLexicon } from './clinical/brands.js';
+import type { SectionNames } from './clinical/diagnosis-section.js';
 import type { IndicationKnowledge } from './clinical/indications.js';
 import { dosageEnricher } from './clinical/dosage/dosage-enricher.js';
 import { NerError } from '../errors.js';
@@ -83,6 +84,8 @@ export interface CrfNerModelParts {
   brands?: BrandLexicon;
   /** What drugs and procedures are given for (clinical/indications.ts), read by the caller from data/indications.tsv. */
   indications?: IndicationKnowledge;
+  /** Names a diagnosis section's items (clinical/diagnosis-section.ts): the concept index of a serving process. */
+  sectionNames?: SectionNames;
   /**
    * Record steps the serving process adds after the model's own (kinds): concept codes from the vocabularies it
    * was configured with (clinical/concept-codes/), which need the kinds.
@@ -219,6 +222,7 @@ function domainTagger(parts: CrfNerModelParts, domain: string | undefined, share
     ...(lexicon ? { lexicon } : {}),
     ...(parts.brands ? { brands: parts.brands } : {}),
     ...(parts.indications ? { indications: parts.indications } : {}),
+    ...(parts.sectionNames ? { sectionNames: parts.sectionNames } : {}),
     enrichers,
     ...(domain === undefined ? {} : { domain }),
     version: parts.version,

@@ -1,9 +1,11 @@
 import { assertEntities } from './clinical/assertion.js';
 import type { Gazetteer } from './tagger/gazetteer.js';
-import { isNoteStyleText, LEXICON_SPAN_CONFIDENCE, withLexiconSpans } from './clinical/note-lexicon.js';
+import { isNoteStyle, isNoteStyleText, LEXICON_SPAN_CONFIDENCE, withLexiconSpans } from './clinical/note-lexicon.js';
 import { BRAND_SPAN_CONFIDENCE, withBrandSpans, type BrandLexicon } from './clinical/brands.js';
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/label-codec.js';
 import { notePairs } from './clinical/relations.js';
+import { noteSections, sectionKindAt, type SectionKind } from './clinical/sections.js';
+import { withDiagnosisItems, type SectionNames } from './clinical/diagnosis-section.js';
 import type { IndicationKnowledge } from './clinical/indications.js';
 import { applySpanRules, type SpanRule } from './clinical/span-rules.js';
 import { splitSentences } from './text/tokenizer.js';
@@ -40,6 +42,8 @@ export interface SequenceTagger {
   readonly brands?: BrandLexicon;
   /** What drugs and procedures are given for, which pairs them with a note's diagnoses (see relations.ts); none: no such pairs. */
   readonly indications?: IndicationKnowledge;
+  /** Names a diagnosis section's items (see diagnosis-section.ts); none: the items are what the tagger found. */
+  readonly sectionNames?: SectionNames;
 }
 
 /** A step of the record after tagging: it sets fields of the note's entities (see SequenceTagger.enrichers). */
@@ -108,6 +112,11 @@ export function caseForTagging(words: readonly string[]): readonly string[] {
 /** What is known of a sentence from its note: a note written in note style (see note-lexicon.ts). */
 export interface SentenceContext {
   noteStyle?: boolean;
+  /**
+   * What each word's section holds by its header (clinical/sections.ts): 'D' under "Dx:", 'T' under "Rx:", else
+   * undefined. A vocabulary name of its section's type is one.
+   */
+  sectionTypes?: readonly (TokenSpan['type'] | undefined)[];
   /** Keep every span the lexicon pass finds, however unlikely (to fit the pass's calibration on them). */
   everyLexiconSpan?: boolean;
 }
@@ -130,7 +139,10 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
   const scored: ScoredSpan[] = decoded.map((span) => ({ type: span.type, start: span.start, end: span.end, confidence: round3(confidence(span)) }));
   if (!model.noteLexicon) return scored;
   // Capitals alone do not make a note: its cues (read from the lower-cased words) do.
-  const merged = withLexiconSpans(cased, scored, model.noteLexicon, context.noteStyle === undefined ? {} : { noteStyle: context.noteStyle });
+  const { sectionTypes } = context;
+  const noteStyle = context.noteStyle ?? isNoteStyle(cased);
+  // Under a Dx or Rx header the pass looks for names, but prose there keeps the CRF's spans whole.
+  const merged = noteStyle || sectionTypes ? withLexiconSpans(cased, scored, model.noteLexicon, { noteStyle: true, cutAtDoseWords: noteStyle }) : scored;
   if (merged === scored) return scored;
   const kept = new Set<object>(scored);
   const result: ScoredSpan[] = [];
@@ -145,12 +157,26 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
       result.push({ ...bounds, confidence: round3(confidence(bounds)) });
       continue;
     }
-    const lexiconConfidence = tagging.lexiconConfidence ? tagging.lexiconConfidence(bounds) : LEXICON_SPAN_CONFIDENCE;
+    const calibrated = tagging.lexiconConfidence ? tagging.lexiconConfidence(bounds) : LEXICON_SPAN_CONFIDENCE;
+    // A vocabulary name under a header of its kind ("Dx: viral fever", "Plan: potassium chloride 20 mEq") is one.
+    const inItsSection = sectionTypes !== undefined && sectionTypes[span.start] === span.type;
+    const lexiconConfidence = inItsSection ? Math.max(calibrated, SECTION_NAME_CONFIDENCE) : calibrated;
+    // Outside note style, only a name its section asks for.
+    if (!noteStyle && !inItsSection) continue;
     // A name is an entity only where its context makes that likelier than not ("RA" on room air is not arthritis).
     if (lexiconConfidence >= MIN_LEXICON_SPAN_CONFIDENCE || context.everyLexiconSpan) result.push({ ...bounds, confidence: round3(lexiconConfidence), fromLexicon: true });
   }
   return result;
 }
+
+/** What a diagnosis section holds, and a treatment section. */
+export const SECTION_SPAN_TYPE: Record<SectionKind, TokenSpan['type'] | undefined> = { dx: 'D', rx: 'T', other: undefined };
+
+/**
+ * The confidence of a vocabulary name of its section's kind the CRF did not choose: the share of such names that
+ * were exactly right on the dev halves of the prescription and pair sets.
+ */
+export const SECTION_NAME_CONFIDENCE = 0.9;
 
 /** The calibrated confidence a name the lexicon pass finds needs to become an entity. */
 export const MIN_LEXICON_SPAN_CONFIDENCE = 0.5;
@@ -205,6 +231,19 @@ export function* extractInSteps(
   const sentenceWords = sentences.map((s) => s.tokens.map((t) => t.text));
   const tagger = model.forNote?.(text, sentenceWords) ?? model;
   const context: SentenceContext = tagger.noteLexicon ? { noteStyle: isNoteStyleText(sentenceWords) } : {};
+  // Read once for the tagger and the pairs; a tagger without the vocabulary pass leaves them to the pairs.
+  const sections = tagger.noteLexicon ? noteSections(text) : undefined;
+  const typedSections = sections ? sections.filter((section) => SECTION_SPAN_TYPE[section.kind] !== undefined) : [];
+  const sectionContext = (sentence: Sentence): SentenceContext => {
+    if (!sections || typedSections.length === 0) return context;
+    const tokens = sentence.tokens;
+    const last = tokens[tokens.length - 1];
+    if (!last || !typedSections.some((section) => section.start < last.end && section.end > (tokens[0] as { start: number }).start)) return context;
+    return { ...context, sectionTypes: tokens.map((token) => {
+      const kind = sectionKindAt(sections, token.start);
+      return kind ? SECTION_SPAN_TYPE[kind] : undefined;
+    }) };
+  };
   const found: Entity[][] = [];
   let tokens = 0;
   let sinceStep = 0;
@@ -214,10 +253,11 @@ export function* extractInSteps(
       sinceStep = 0;
       yield;
     }
-    found.push(sentenceEntities(text, sentence, tagger, context, sentenceWords[s]));
+    found.push(sentenceEntities(text, sentence, tagger, sectionContext(sentence), sentenceWords[s]));
     tokens += sentence.tokens.length;
     sinceStep += sentence.tokens.length;
   }
+  if (sections && tagger.sectionNames && typedSections.some((section) => section.kind === 'dx')) withDiagnosisItems(text, sections, sentences, found, tagger.sectionNames, SECTION_NAME_CONFIDENCE);
   // Assertion reads every entity of a sentence (a list under one negation), so it runs before the filter.
   const assertions = assertEntities(text, sentences, found);
   for (let s = 0; s < found.length; s++) {
@@ -239,7 +279,7 @@ export function* extractInSteps(
     diseases: entities.filter((e) => e.type === 'disease'),
     treatments: entities.filter((e) => e.type === 'treatment'),
     // A pair is a present diagnosis and a treatment the note names with it, with its evidence (clinical/relations.ts).
-    pairs: notePairs({ text, sentences }, entitiesBySentence, { lineByLine: context.noteStyle === true, ...(tagger.indications ? { indications: tagger.indications } : {}) }),
+    pairs: notePairs({ text, sentences }, entitiesBySentence, { lineByLine: context.noteStyle === true, ...(sections ? { sections } : {}), ...(tagger.indications ? { indications: tagger.indications } : {}) }),
     entities,
   };
   return { record, tokens };

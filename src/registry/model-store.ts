@@ -12,7 +12,7 @@ import { resolveTemplates, type FeatureResources } from '../core/tagger/feature-
 import { decodeLabels, type LabelEncoding } from '../core/tagger/label-codec.js';
 import { resolveSpanRules, resolveDomainSpanRules } from '../core/clinical/span-rules.js';
 import { parseResources, writeResourceFiles, type ResourceFiles } from '../corpus/resource-files.js';
-import { conceptEnricher } from '../core/clinical/concept-codes/concept-enricher.js';
+import { conceptEnricher, conceptSectionNames } from '../core/clinical/concept-codes/concept-enricher.js';
 import type { ConceptIndex } from '../core/clinical/concept-codes/concept-index.js';
 import { formatModelCard, parseModelCard, type FileDigest, type ModelCard } from './model-card.js';
 
@@ -174,7 +174,7 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
   const indications = options.indications !== undefined ? options.indications : options.reuse?.indications !== undefined ? options.reuse.indications : await shippedIndicationKnowledge();
   const concepts = options.concepts ?? options.reuse?.concepts;
   const model = createCrfNerModel({
-    ...(concepts ? { enrichers: [conceptEnricher(concepts)] } : {}),
+    ...(concepts ? { enrichers: [conceptEnricher(concepts)], sectionNames: conceptSectionNames(concepts) } : {}),
     version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
     ...(brands ? { brands } : {}),
     ...(indications ? { indications } : {}),

@@ -63,6 +63,21 @@ describe('the shipped production model', () => {
     expect(upper).toEqual(found.map(([type, text, assertion]) => [type, (text as string).toLowerCase(), assertion]));
   });
 
+  it('reads a section by its header: a vocabulary name under Plan is a drug, a Dx item the concept index names is one diagnosis', async () => {
+    const { servingLoadOptions } = await import('../../src/registry/serving-options.js');
+    const config = loadConfig();
+    const served = (await loadModel(config.modelDir, undefined, await servingLoadOptions(config))).model;
+    const record = extract('Assessment: Hypokalemia\nPlan: potassium chloride 20 mEq PO BID x 3 days, recheck K.', served);
+    expect(record.treatments.map((t) => t.text)).toContain('potassium chloride');
+    expect(record.pairs).toEqual(expect.arrayContaining([expect.objectContaining({ disease: 'Hypokalemia', treatment: 'potassium chloride' })]));
+    const dx = extract('Pt c/o fever x 3 days\nDx: viral fever\nRx:\n1. Tab Dolo 650 1-1-1 x 3 days', served);
+    expect(dx.diseases.map((d) => [d.text, d.codes?.[0]?.code])).toEqual(expect.arrayContaining([['viral fever', 'B34.9']]));
+    expect(dx.diseases.filter((d) => d.start >= dx.diseases.find((x) => x.text === 'viral fever')!.start).map((d) => d.text)).toEqual(['viral fever']);
+    // Without a header, prose keeps the tagger's reading.
+    const prose = extract('She was given potassium chloride for hypokalemia.', served);
+    expect(prose.diseases.map((d) => d.text)).toContain('hypokalemia');
+  });
+
   it('predicts exactly what CRFsuite predicts for every test sentence', () => {
     const reference = referenceTagger(join(loaded.directory, MODEL_FILE));
     // A model of several domains is served under one: CRFsuite reads its file with that domain's attributes.

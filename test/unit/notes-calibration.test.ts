@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extract } from '../../src/core/extract.js';
+import { extract, SECTION_NAME_CONFIDENCE } from '../../src/core/extract.js';
 import { modelFromBytes, RAW_NOTES_CONFIDENCE } from '../../src/training/train-tagger.js';
 import { fitNotesCalibration, notesObservations } from '../../src/training/notes-calibration.js';
 import { sampleModel, sampleSpec } from '../helpers/sample-model.js';
@@ -40,10 +40,14 @@ describe('notes calibration', () => {
     const recalibrated = notesObservations(calibrated, documents[0] as (typeof documents)[number]);
     expect(recalibrated.lexiconSpans.length).toBeGreaterThan(0);
     for (const o of recalibrated.lexiconSpans) expect(o.confidence).toBe(0.2);
-    // Below one in two, the pass's names are not entities.
+    // Below one in two, the pass's names are not entities, unless a header of their kind heads them ("Rx: tab azithromycin").
     const record = extract(RX, calibrated);
-    const lexiconOnly = recalibrated.lexiconSpans.length;
-    expect(record.entities.length).toBe(recalibrated.spans.length);
-    expect(lexiconOnly).toBeGreaterThan(0);
+    const underTheirHeader = record.entities.filter((e) => e.confidence === SECTION_NAME_CONFIDENCE);
+    expect(underTheirHeader.length).toBeGreaterThan(0);
+    expect(record.entities.length).toBe(recalibrated.spans.length + underTheirHeader.length);
+    const headerless = { id: 'n3', text: RX.replace('Dx: ', '').replace('Rx: ', ''), entities: [] };
+    const observedHeaderless = notesObservations(calibrated, headerless);
+    expect(observedHeaderless.lexiconSpans.length).toBeGreaterThan(0);
+    expect(extract(headerless.text, calibrated).entities.length).toBe(observedHeaderless.spans.length);
   });
 });

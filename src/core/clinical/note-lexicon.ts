@@ -97,7 +97,7 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
 };
 
 /** Vocabulary entries that are ordinary words in a note ("today" is a brand name). */
-const NOT_NAMES: ReadonlySet<string> = new Set(['today', 'plan', 'control', 'relief', 'advice', 'care', 'day', 'night', 'stop', 'rest', 'iron deficiency']);
+const NOT_NAMES: ReadonlySet<string> = new Set(['today', 'water', 'plan', 'control', 'relief', 'advice', 'care', 'day', 'night', 'stop', 'rest', 'iron deficiency']);
 
 /** The shorthand as gazetteer entries (whitespace-separated tokens, as the tokenizer splits them). */
 export function shorthandEntries(): GazetteerEntry[] {
@@ -124,13 +124,19 @@ export interface LexiconSpan extends TokenSpan {
 
 /**
  * noteStyle: what the whole note says (true / false); left out, the sentence decides for itself.
+ * cutAtDoseWords: false keeps the decoded spans as they are (see cutAtPrescriptionWords).
  * Out of note-style sentences' lexicon matches, those no span overlaps, as spans (drug → T, disease → D;
  * where both kinds match, the longer wins, a disease on a tie). Returns the spans merged in order.
  */
-export function withLexiconSpans(words: readonly string[], decoded: readonly TokenSpan[], lexicon: Gazetteer, options: { noteStyle?: boolean } = {}): readonly (TokenSpan | LexiconSpan)[] {
+export function withLexiconSpans(
+  words: readonly string[],
+  decoded: readonly TokenSpan[],
+  lexicon: Gazetteer,
+  options: { noteStyle?: boolean; cutAtDoseWords?: boolean } = {},
+): readonly (TokenSpan | LexiconSpan)[] {
   if (options.noteStyle === false || (options.noteStyle === undefined && !isNoteStyle(words))) return decoded;
   const lowerWords = words.map((w) => w.toLowerCase());
-  const spans = cutAtPrescriptionWords(lowerWords, decoded);
+  const spans: readonly TokenSpan[] = options.cutAtDoseWords === false ? decoded : cutAtPrescriptionWords(lowerWords, decoded);
   const taken = new Uint8Array(lowerWords.length);
   for (const span of spans) taken.fill(1, span.start, span.end);
   const added: LexiconSpan[] = [];

@@ -1,3 +1,4 @@
+import type { SectionNames } from '../diagnosis-section.js';
 import type { Entity, Sentence } from '../../text/types.js';
 import type { ConceptIndex } from './concept-index.js';
 
@@ -33,4 +34,9 @@ export function codeEntity(index: ConceptIndex, entity: Entity): void {
   if (!drug) return;
   entity.generic = drug.generic;
   if (drug.codes.length > 0 && !entity.codes) entity.codes = drug.codes;
+}
+
+/** A diagnosis section's items named by the index (clinical/diagnosis-section.ts): the best score of its disease concepts. */
+export function conceptSectionNames(index: ConceptIndex): SectionNames {
+  return { diseaseScore: (name) => index.disease(name).reduce((best, code) => Math.max(best, code.score), 0) };
 }
