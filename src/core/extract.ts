@@ -1,6 +1,6 @@
 import { assertEntities } from './clinical/assertion.js';
 import type { Gazetteer } from './tagger/gazetteer.js';
-import { isNoteStyle, isNoteStyleText, LEXICON_SPAN_CONFIDENCE, withLexiconSpans } from './clinical/note-lexicon.js';
+import { doseFollows, isNoteStyle, isNoteStyleText, LEXICON_SPAN_CONFIDENCE, withLexiconSpans, writesDose } from './clinical/note-lexicon.js';
 import { BRAND_SPAN_CONFIDENCE, withBrandSpans, type BrandLexicon } from './clinical/brands.js';
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/label-codec.js';
 import { notePairs } from './clinical/relations.js';
@@ -141,8 +141,9 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
   // Capitals alone do not make a note: its cues (read from the lower-cased words) do.
   const { sectionTypes } = context;
   const noteStyle = context.noteStyle ?? isNoteStyle(cased);
-  // Under a Dx or Rx header the pass looks for names, but prose there keeps the CRF's spans whole.
-  const merged = noteStyle || sectionTypes ? withLexiconSpans(cased, scored, model.noteLexicon, { noteStyle: true, cutAtDoseWords: noteStyle }) : scored;
+  // Under a Dx or Rx header, or beside a dose, the pass looks for names, but prose keeps the CRF's spans whole.
+  const dosed = !noteStyle && !sectionTypes && writesDose(cased);
+  const merged = noteStyle || sectionTypes || dosed ? withLexiconSpans(cased, scored, model.noteLexicon, { noteStyle: true, cutAtDoseWords: noteStyle }) : scored;
   if (merged === scored) return scored;
   const kept = new Set<object>(scored);
   const result: ScoredSpan[] = [];
@@ -159,10 +160,11 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
     }
     const calibrated = tagging.lexiconConfidence ? tagging.lexiconConfidence(bounds) : LEXICON_SPAN_CONFIDENCE;
     // A vocabulary name under a header of its kind ("Dx: viral fever", "Plan: potassium chloride 20 mEq") is one.
-    const inItsSection = sectionTypes !== undefined && sectionTypes[span.start] === span.type;
-    const lexiconConfidence = inItsSection ? Math.max(calibrated, SECTION_NAME_CONFIDENCE) : calibrated;
-    // Outside note style, only a name its section asks for.
-    if (!noteStyle && !inItsSection) continue;
+    // So is a drug's name a dose follows ("increase lisinopril to 20 mg daily").
+    const named = (sectionTypes !== undefined && sectionTypes[span.start] === span.type) || (span.type === 'T' && doseFollows(cased, span.end));
+    const lexiconConfidence = named ? Math.max(calibrated, SECTION_NAME_CONFIDENCE) : calibrated;
+    // Outside note style, only those.
+    if (!noteStyle && !named) continue;
     // A name is an entity only where its context makes that likelier than not ("RA" on room air is not arthritis).
     if (lexiconConfidence >= MIN_LEXICON_SPAN_CONFIDENCE || context.everyLexiconSpan) result.push({ ...bounds, confidence: round3(lexiconConfidence), fromLexicon: true });
   }

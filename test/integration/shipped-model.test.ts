@@ -73,6 +73,8 @@ describe('the shipped production model', () => {
     const dx = extract('Pt c/o fever x 3 days\nDx: viral fever\nRx:\n1. Tab Dolo 650 1-1-1 x 3 days', served);
     expect(dx.diseases.map((d) => [d.text, d.codes?.[0]?.code])).toEqual(expect.arrayContaining([['viral fever', 'B34.9']]));
     expect(dx.diseases.filter((d) => d.start >= dx.diseases.find((x) => x.text === 'viral fever')!.start).map((d) => d.text)).toEqual(['viral fever']);
+    // A drug's name a dose follows is one, header or not.
+    expect(extract('Hypertension, uncontrolled - increase lisinopril to 20 mg daily.', served).treatments.map((t) => t.text)).toContain('lisinopril');
     // Without a header, prose keeps the tagger's reading.
     const prose = extract('She was given potassium chloride for hypokalemia.', served);
     expect(prose.diseases.map((d) => d.text)).toContain('hypokalemia');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildGazetteer } from '../../src/core/tagger/gazetteer.js';
-import { isNoteStyle, isNoteStyleText, noteLexicon, withLexiconSpans } from '../../src/core/clinical/note-lexicon.js';
+import { doseFollows, isNoteStyle, isNoteStyleText, noteLexicon, withLexiconSpans, writesDose } from '../../src/core/clinical/note-lexicon.js';
 
 const words = (sentence: string) => sentence.split(' ');
 const gazetteer = buildGazetteer([
@@ -65,5 +65,26 @@ describe('the lexicon pass', () => {
       { type: 'D', start: 6, end: 7, fromLexicon: true },
       { type: 'D', start: 8, end: 10, fromLexicon: true },
     ]);
+  });
+});
+
+describe('doses', () => {
+  it('finds a dose written after a number or glued to it, and the name it follows', () => {
+    expect(writesDose(words('increase lisinopril to 20 mg daily'))).toBe(true);
+    expect(writesDose(words('potassium chloride 20 mEq PO BID'))).toBe(true);
+    expect(writesDose(words('paracetamol 500mg'))).toBe(true);
+    expect(writesDose(words('seen 20 days ago with 2 children'))).toBe(false);
+    const line = words('increase lisinopril to 20 mg daily ; add aspirin , 75 mg');
+    expect(doseFollows(line, 2)).toBe(true);
+    expect(doseFollows(line, 9)).toBe(false);
+    expect(doseFollows(words('insulin glargine 18 units at bedtime'), 2)).toBe(true);
+    expect(doseFollows(words('metformin was started 3 years ago'), 1)).toBe(false);
+  });
+
+  it('keeps decoded spans whole when asked not to cut them at dose words', () => {
+    const line = words('type 1 diabetes mellitus');
+    const crf = [{ type: 'D' as const, start: 0, end: 4 }];
+    expect(withLexiconSpans(line, crf, lexicon, { noteStyle: true, cutAtDoseWords: false })).toEqual(crf);
+    expect(withLexiconSpans(line, crf, lexicon, { noteStyle: true })).toEqual([{ type: 'D', start: 0, end: 1 }]);
   });
 });

@@ -167,3 +167,33 @@ function cutAtPrescriptionWords(lowerWords: readonly string[], spans: readonly T
   }
   return cut;
 }
+
+/** Units a dose is written in, after its number ("20 mg", "18 units", "20 mEq", "2 puffs"). */
+const DOSE_UNIT_WORDS: ReadonlySet<string> = new Set(['mg', 'mcg', 'µg', 'ug', 'g', 'gm', 'gram', 'grams', 'ml', 'iu', 'unit', 'units', 'meq', 'mmol', 'puff', 'puffs', 'mg/kg', 'mg/m2']);
+/** Most words between a drug's name and its dose: "lisinopril to 20 mg", "insulin glargine at 18 units". */
+const MAX_WORDS_BEFORE_DOSE = 2;
+
+function isNumber(word: string): boolean {
+  return /^\d+([.,]\d+)*$/.test(word);
+}
+
+/** Whether a sentence writes a dose anywhere (a number then a unit, or a glued "500mg"): most sentences do not. */
+export function writesDose(words: readonly string[]): boolean {
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    const c = word.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    if (GLUED_DOSE.test(word.toLowerCase()) || (isNumber(word) && DOSE_UNIT_WORDS.has((words[i + 1] ?? '').toLowerCase()))) return true;
+  }
+  return false;
+}
+
+/** A dose right after the words ending at `end` ("potassium chloride 20 mEq", "lisinopril to 20 mg"): they name what it is a dose of. */
+export function doseFollows(words: readonly string[], end: number): boolean {
+  for (let i = end; i < words.length && i <= end + MAX_WORDS_BEFORE_DOSE; i++) {
+    const word = words[i] as string;
+    if (GLUED_DOSE.test(word.toLowerCase()) || (isNumber(word) && DOSE_UNIT_WORDS.has((words[i + 1] ?? '').toLowerCase()))) return true;
+    if (!/^[a-z]+$/i.test(word)) return false;
+  }
+  return false;
+}
