@@ -27,5 +27,6 @@ describe('note sections', () => {
     expect(headerAt('Rx for vitamin D deficiency', 0)).toBe(null);
     expect(headerAt('Discharge medications:\n- aspirin', 0)).toBe('rx');
     expect(headerAt('Final diagnosis: sepsis', 0)).toBe('dx');
+    expect(headerAt('Adv: tab pantocid 40 OD', 0)).toBe('rx');
   });
 });
