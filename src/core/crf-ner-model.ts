@@ -6,7 +6,7 @@ import { attributeStrings, FeatureEncoder, planFeatures, type FeaturePlan } from
 import type { FeatureResources, FeatureTemplate } from './tagger/feature-templates.js';
 import type { LabelEncoding } from './tagger/label-codec.js';
 import type { SpanRule } from './clinical/span-rules.js';
-import { noteLexicon as createNoteLexicon } from './clinical/note-lexicon.js';
+import { isNoteStyleText, noteLexicon as createNoteLexicon } from './clinical/note-lexicon.js';
 import { spanScorer, type SpanScorer } from './tagger/span-confidence.js';
 import type { KindClassifier } from './clinical/entity-kinds.js';
 import type { NoteRouter } from './tagger/note-router.js';
@@ -16,7 +16,7 @@ import type { TokenSpan } from './tagger/label-codec.js';
 import { spellCorrected } from './tagger/gazetteer.js';
 import { foldDomainWeights, foldedAttributeIds } from './tagger/domains.js';
 import { noteRouting } from './tagger/note-router.js';
-import { kindEnricher } from './clinical/entity-kinds.js';
+import { kindEnricher, noteKindsFromCodes } from './clinical/entity-kinds.js';
 import { brandEnricher, type BrandLexicon } from './clinical/brands.js';
 import type { SectionNames } from './clinical/diagnosis-section.js';
 import type { IndicationKnowledge } from './clinical/indications.js';
@@ -154,7 +154,14 @@ function sharedSteps(parts: CrfNerModelParts): SharedSteps {
   return {
     noteLexicon: parts.noteStyle === false ? undefined : createNoteLexicon(gazetteer),
     // Kinds first (the steps after read them); a brand makes its entity a drug before concept codes and dosage read the drugs.
-    enrichers: [...(kinds ? [kindEnricher(kinds, gazetteer)] : []), ...(parts.brands ? [brandEnricher(parts.brands)] : []), ...(parts.enrichers ?? []), dosageEnricher()],
+    enrichers: [
+      ...(kinds ? [kindEnricher(kinds, gazetteer)] : []),
+      ...(parts.brands ? [brandEnricher(parts.brands)] : []),
+      ...(parts.enrichers ?? []),
+      // Codes decide a note-style note's symptom-typed diseases, so after the serving process's concept codes.
+      ...(kinds && parts.enrichers?.length ? [noteKindsFromCodes((note) => isNoteStyleText(note.sentences.map((s) => s.tokens.map((t) => t.text))))] : []),
+      dosageEnricher(),
+    ],
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entityKind, kindEnricher, kindFeatures, trainKindClassifier, underDiagnosisHeading, type KindExample } from '../../src/core/clinical/entity-kinds.js';
+import { entityKind, kindEnricher, kindFeatures, noteKindsFromCodes, trainKindClassifier, underDiagnosisHeading, type KindExample } from '../../src/core/clinical/entity-kinds.js';
 import type { Entity } from '../../src/core/text/types.js';
 import { buildGazetteer } from '../../src/core/tagger/gazetteer.js';
 
@@ -75,5 +75,22 @@ describe('entity kinds', () => {
     expect(underDiagnosisHeading(note, note.indexOf('fever'))).toBe(false);
     expect(underDiagnosisHeading(note, note.lastIndexOf('fever'))).toBe(false);
     expect(underDiagnosisHeading('The redox: reaction', 12)).toBe(false);
+  });
+});
+
+describe('kinds from codes in note-style notes', () => {
+  const coded = (text: string, code: string, score = 0.95): Entity => ({ type: 'disease', kind: 'symptom', text, start: 0, end: text.length, assertion: 'present', confidence: 0.9, codes: [{ system: 'ICD-10-CM', code, display: text, score }] });
+  const note = { text: '', sentences: [] };
+
+  it('makes a surely coded disease typed a symptom a diagnosis, and leaves signs, complaints and unsure codes', () => {
+    const entities = [coded('hypertension', 'I10'), coded('fever', 'R50.9'), coded('joint pain', 'M25.50'), coded('osteoarthritis both knees', 'M19.90', 0.57)];
+    noteKindsFromCodes(() => true).apply(note, entities);
+    expect(entities.map((e) => e.kind)).toEqual(['diagnosis', 'symptom', 'symptom', 'symptom']);
+  });
+
+  it('leaves notes that are not in note style to the classifier', () => {
+    const entities = [coded('hypertension', 'I10')];
+    noteKindsFromCodes(() => false).apply(note, entities);
+    expect(entities[0]?.kind).toBe('symptom');
   });
 });

@@ -1,7 +1,8 @@
 import type { Gazetteer } from '../tagger/gazetteer.js';
 import { logisticProbability, logit, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
 import { splitSentences } from '../text/tokenizer.js';
-import type { Entity, EntityKind, EntityType } from '../text/types.js';
+import type { Entity, EntityKind, EntityType, Sentence } from '../text/types.js';
+import type { EntityEnricher } from '../extract.js';
 
 /**
  * The kind of each entity the tagger finds: a disease is a diagnosis or a symptom, a treatment a drug or a
@@ -150,4 +151,30 @@ export function underDiagnosisHeading(text: string, start: number): boolean {
   const from = Math.max(0, start - LINE_LOOKBACK);
   const lineStart = text.lastIndexOf('\n', start - 1);
   return DIAGNOSIS_HEADING.test(text.slice(Math.max(from, lineStart + 1), start));
+}
+
+/** ICD-10-CM categories outside chapter R whose codes name a complaint (insomnia, tinnitus, dyspepsia, joint or back pain), not a diagnosis. */
+export const COMPLAINT_CATEGORIES: ReadonlySet<string> = new Set(['G47', 'H92', 'H93', 'K30', 'K59', 'L29', 'M25', 'M54', 'M79']);
+/** How surely a name must be coded for its code to decide its kind. */
+const MIN_KIND_CODE_SCORE = 0.9;
+
+/**
+ * The record step after concept codes, in notes written in note style only: a disease typed a symptom whose
+ * name codes, surely, to a disease (not chapter R, not a complaint) is a diagnosis: a prescription's
+ * "hypertension" or "cholelithiasis" names what is treated. The classifier learned kinds from case reports,
+ * which file many diseases as signs; those are left as it says.
+ */
+export function noteKindsFromCodes(isNoteStyleNote: (note: { text: string; sentences: readonly Sentence[] }) => boolean): EntityEnricher {
+  return {
+    name: 'note-kinds-from-codes',
+    apply: (note, entities) => {
+      if (!entities.some((e) => e.kind === 'symptom') || !isNoteStyleNote(note)) return;
+      for (const entity of entities) {
+        if (entity.type !== 'disease' || entity.kind !== 'symptom') continue;
+        const icd = entity.codes?.find((code) => code.system === 'ICD-10-CM');
+        if (!icd || icd.score < MIN_KIND_CODE_SCORE || icd.code.startsWith('R') || COMPLAINT_CATEGORIES.has(icd.code.slice(0, 3).toUpperCase())) continue;
+        entity.kind = 'diagnosis';
+      }
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import type { Assertion, Entity, Pair, Sentence } from '../text/types.js';
 import type { IndicationKnowledge } from './indications.js';
 import { headerAt, noteSections, type NoteSection } from './sections.js';
+import { COMPLAINT_CATEGORIES } from './entity-kinds.js';
 
 /**
  * Pairs a note states: a present diagnosis and a drug or procedure named with it. Each pair says why
@@ -58,8 +59,6 @@ export function isPairableTreatment(entity: Entity): boolean {
   return entity.type === 'treatment' && !TREATMENT_UNPAIRED.has(entity.assertion);
 }
 
-/** ICD-10-CM categories outside chapter R whose codes name a complaint, not a disease a drug is given for. */
-const COMPLAINT_CATEGORIES: ReadonlySet<string> = new Set(['G47', 'H92', 'H93', 'K30', 'K59', 'L29', 'M25', 'M54', 'M79']);
 
 function icd10cmOf(entity: Entity): string | undefined {
   return entity.codes?.find((code) => code.system === 'ICD-10-CM')?.code.toUpperCase();
