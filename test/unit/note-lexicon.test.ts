@@ -81,10 +81,15 @@ describe('doses', () => {
     expect(doseFollows(words('metformin was started 3 years ago'), 1)).toBe(false);
   });
 
-  it('keeps decoded spans whole when asked not to cut them at dose words', () => {
+  it('keeps decoded spans whole when asked not to cut them at dose words, and at a number that is part of a name', () => {
     const line = words('type 1 diabetes mellitus');
     const crf = [{ type: 'D' as const, start: 0, end: 4 }];
     expect(withLexiconSpans(line, crf, lexicon, { noteStyle: true, cutAtDoseWords: false })).toEqual(crf);
-    expect(withLexiconSpans(line, crf, lexicon, { noteStyle: true })).toEqual([{ type: 'D', start: 0, end: 1 }]);
+    expect(withLexiconSpans(line, crf, lexicon, { noteStyle: true })).toEqual(crf);
+    // A dose line still ends a span, but a number a name gives itself does not.
+    const dosed = words('metformin 500 mg BD');
+    expect(withLexiconSpans(dosed, [{ type: 'T', start: 0, end: 3 }], lexicon, { noteStyle: true })).toEqual([{ type: 'T', start: 0, end: 1 }]);
+    const staged = words('k/c/o stage 3 CKD on tab amlodipine');
+    expect(withLexiconSpans(staged, [{ type: 'D', start: 1, end: 4 }], lexicon, { noteStyle: true })[0]).toEqual({ type: 'D', start: 1, end: 4 });
   });
 });

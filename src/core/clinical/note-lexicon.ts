@@ -152,6 +152,13 @@ export function withLexiconSpans(
 function isPrescriptionWord(lower: string): boolean {
   return NOTE_CUES.has(lower) || GLUED_DOSE.test(lower) || DURATION.test(lower) || /^\d+([.,/]\d+)*$/.test(lower) || DOSE_UNITS.has(lower);
 }
+/** Words a number after them belongs to, in a name: "type 2 diabetes", "stage 3 CKD", "grade II", "class IV". */
+const NUMBERED_WORDS: ReadonlySet<string> = new Set(['type', 'stage', 'grade', 'class', 'covid', 'covid-', 'nyha', 'cin', 'tier']);
+
+/** The number at `at` is part of a name ("type 2 diabetes"), not a dose. */
+function numbersName(lowerWords: readonly string[], at: number): boolean {
+  return at > 0 && NUMBERED_WORDS.has(lowerWords[at - 1] as string) && /^\d+$/.test(lowerWords[at] as string);
+}
 const DOSE_UNITS: ReadonlySet<string> = new Set(['mg', 'mcg', 'g', 'ml', 'iu', 'unit', 'units', 'cream', 'gel', 'drops', 'x']);
 
 /**
@@ -163,7 +170,7 @@ function cutAtPrescriptionWords(lowerWords: readonly string[], spans: readonly T
   const cut: TokenSpan[] = [];
   for (const span of spans) {
     let end = span.start;
-    while (end < span.end && !isPrescriptionWord(lowerWords[end] as string)) end++;
+    while (end < span.end && !(isPrescriptionWord(lowerWords[end] as string) && !numbersName(lowerWords, end))) end++;
     if (end > span.start) cut.push(end === span.end ? span : { type: span.type, start: span.start, end });
   }
   return cut;
