@@ -6,6 +6,7 @@ import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/labe
 import { notePairs } from './clinical/relations.js';
 import { noteSections, sectionKindAt, type SectionKind } from './clinical/sections.js';
 import { withDiagnosisItems, type SectionNames } from './clinical/diagnosis-section.js';
+import { withDrugConditions } from './clinical/drug-conditions.js';
 import type { IndicationKnowledge } from './clinical/indications.js';
 import { applySpanRules, type SpanRule } from './clinical/span-rules.js';
 import { splitSentences } from './text/tokenizer.js';
@@ -136,15 +137,16 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
   const tagging = model.tagScored(cased);
   const { confidence } = tagging;
   const decoded = applySpanRules(model.spanRules, words, tagging.spans ?? spansFromTags(tagging.tags, model.labelEncoding), model);
-  const scored: ScoredSpan[] = decoded.map((span) => ({ type: span.type, start: span.start, end: span.end, confidence: round3(confidence(span)) }));
-  if (!model.noteLexicon) return scored;
+  const rescored = (span: TokenSpan): ScoredSpan => ({ type: span.type, start: span.start, end: span.end, confidence: round3(confidence(span)) });
+  const scored: ScoredSpan[] = decoded.map(rescored);
+  if (!model.noteLexicon) return withDrugConditions(words, scored, rescored) as ScoredSpan[];
   // Capitals alone do not make a note: its cues (read from the lower-cased words) do.
   const { sectionTypes } = context;
   const noteStyle = context.noteStyle ?? isNoteStyle(cased);
   // Under a Dx or Rx header, or beside a dose, the pass looks for names, but prose keeps the CRF's spans whole.
   const dosed = !noteStyle && !sectionTypes && writesDose(cased);
   const merged = noteStyle || sectionTypes || dosed ? withLexiconSpans(cased, scored, model.noteLexicon, { noteStyle: true, cutAtDoseWords: noteStyle }) : scored;
-  if (merged === scored) return scored;
+  if (merged === scored) return withDrugConditions(words, scored, rescored) as ScoredSpan[];
   const kept = new Set<object>(scored);
   const result: ScoredSpan[] = [];
   for (const span of merged) {
@@ -168,7 +170,7 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
     // A name is an entity only where its context makes that likelier than not ("RA" on room air is not arthritis).
     if (lexiconConfidence >= MIN_LEXICON_SPAN_CONFIDENCE || context.everyLexiconSpan) result.push({ ...bounds, confidence: round3(lexiconConfidence), fromLexicon: true });
   }
-  return result;
+  return withDrugConditions(words, result, rescored) as ScoredSpan[];
 }
 
 /** What a diagnosis section holds, and a treatment section. */

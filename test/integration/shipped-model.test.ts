@@ -75,6 +75,10 @@ describe('the shipped production model', () => {
     expect(dx.diseases.filter((d) => d.start >= dx.diseases.find((x) => x.text === 'viral fever')!.start).map((d) => d.text)).toEqual(['viral fever']);
     // A drug's name a dose follows is one, header or not.
     expect(extract('Hypertension, uncontrolled - increase lisinopril to 20 mg daily.', served).treatments.map((t) => t.text)).toContain('lisinopril');
+    // A vitamin's deficiency is a disease, not a drug.
+    const deficiency = extract('Rx for vitamin D deficiency: cholecalciferol 60,000 IU weekly x 8 weeks', served);
+    expect(deficiency.diseases.map((d) => d.text)).toContain('vitamin D deficiency');
+    expect(deficiency.treatments.map((t) => t.text)).not.toContain('vitamin D');
     // Without a header, prose keeps the tagger's reading.
     const prose = extract('She was given potassium chloride for hypokalemia.', served);
     expect(prose.diseases.map((d) => d.text)).toContain('hypokalemia');
