@@ -68,6 +68,16 @@ describe('the lexicon pass', () => {
   });
 });
 
+describe('combinations', () => {
+  it('finds a fixed-dose combination written as one word whose parts are all drug names', () => {
+    const line = words('- azithromycin-fluconazole 500 mg BD , typhoid-fever , paracetamol+fluconazole');
+    expect(withLexiconSpans(line, [], lexicon)).toEqual([
+      { type: 'T', start: 1, end: 2, fromLexicon: true },
+      { type: 'T', start: 8, end: 9, fromLexicon: true },
+    ]);
+  });
+});
+
 describe('doses', () => {
   it('finds a dose written after a number or glued to it, and the name it follows', () => {
     expect(writesDose(words('increase lisinopril to 20 mg daily'))).toBe(true);

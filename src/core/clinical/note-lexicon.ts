@@ -143,9 +143,22 @@ export function withLexiconSpans(
   const added: LexiconSpan[] = [];
   for (const match of lexicon.matchSpans(lowerWords)) {
     if (taken.subarray(match.start, match.end).some((t) => t === 1)) continue;
+    taken.fill(1, match.start, match.end);
     added.push({ type: match.kind === 'disease' ? 'D' : 'T', start: match.start, end: match.end, fromLexicon: true });
   }
+  for (let i = 0; i < lowerWords.length; i++) {
+    if (taken[i] === 0 && isCombination(lowerWords[i] as string, lexicon)) added.push({ type: 'T', start: i, end: i + 1, fromLexicon: true });
+  }
   return added.length === 0 ? spans : [...spans, ...added].sort((a, b) => a.start - b.start);
+}
+
+/** A fixed-dose combination written as one word, each part a drug's name: "amoxicillin-clavulanate", "montelukast/levocetirizine". */
+function isCombination(lower: string, lexicon: Gazetteer): boolean {
+  if (lower.length < 9 || !/^[a-z]+(?:[-/+][a-z]+)+$/.test(lower)) return false;
+  return lower.split(/[-/+]/).every((part) => {
+    const match = lexicon.matchSpans([part])[0];
+    return match !== undefined && match.kind === 'drug';
+  });
 }
 
 /** A token no drug or diagnosis name contains in a prescription: a form, frequency, dose, duration or number. */
