@@ -34,13 +34,13 @@ describe('notes calibration', () => {
     const observed = documents.map((d) => notesObservations(raw, d));
     expect(fitted.spans.observations).toBe(observed.reduce((n, o) => n + o.spans.length, 0));
     expect(fitted.lexiconSpans.observations).toBe(observed.reduce((n, o) => n + o.lexiconSpans.length, 0));
-    // A pass map that says one in five: every span the pass adds carries 0.2, the CRF's own spans do not.
-    const lexiconSpans = { method: 'isotonic' as const, knots: [[0, 0.2], [1, 0.2]] as [number, number][], observations: 5 };
+    // A pass map that says one in ten: every span the pass adds carries 0.1, the CRF's own spans do not.
+    const lexiconSpans = { method: 'isotonic' as const, knots: [[0, 0.1], [1, 0.1]] as [number, number][], observations: 5 };
     const calibrated = modelFromBytes(crfBytes, sampleSpec, resources, 'calibrated', undefined, { spans: fitted.spans, lexiconSpans });
     const recalibrated = notesObservations(calibrated, documents[0] as (typeof documents)[number]);
     expect(recalibrated.lexiconSpans.length).toBeGreaterThan(0);
-    for (const o of recalibrated.lexiconSpans) expect(o.confidence).toBe(0.2);
-    // Below one in two, the pass's names are not entities, unless a header of their kind heads them ("Rx: tab azithromycin").
+    for (const o of recalibrated.lexiconSpans) expect(o.confidence).toBe(0.1);
+    // Below MIN_LEXICON_SPAN_CONFIDENCE, the pass's names are not entities, unless a header of their kind heads them ("Rx: tab azithromycin").
     const record = extract(RX, calibrated);
     const underTheirHeader = record.entities.filter((e) => e.confidence === SECTION_NAME_CONFIDENCE);
     expect(underTheirHeader.length).toBeGreaterThan(0);
