@@ -49,7 +49,8 @@ export interface StartApiOptions {
 }
 
 export async function startApi(config: Config, options: StartApiOptions = {}): Promise<RunningApi> {
-  const loaded = await loadModel(config.modelDir, options.modelVersion, await servingLoadOptions(config));
+  // Only the domains serving tags with (a reload keeps the option): the API never evaluates by corpus.
+  const loaded = await loadModel(config.modelDir, options.modelVersion, { ...(await servingLoadOptions(config)), foldDomains: 'served' });
   const { model } = loaded;
   const metrics = createServiceMetrics();
   options.onMetricsRegistry?.(metrics.registry);
