@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workerExecArgv } from '../../src/http/api-cluster.js';
+import { workerEnv, workerExecArgv } from '../../src/http/api-cluster.js';
 
 describe('workerExecArgv', () => {
   it('gives workers single-threaded GC when they fill the cores, keeping the flags node was started with', () => {
@@ -19,5 +19,13 @@ describe('workerExecArgv', () => {
     expect(workerExecArgv(['--max-old-space-size=512'], 2, 8, 256)).toEqual(['--max-old-space-size=512', '--max-semi-space-size=16']);
     expect(workerExecArgv(['--max-semi-space-size=4'], 2, 8, 256)).toEqual(['--max-semi-space-size=4', '--max-old-space-size=256']);
     expect(workerExecArgv([], 2, 8, 0)).toEqual([]);
+  });
+});
+
+describe('workerEnv', () => {
+  it("gives the workers glibc malloc's arena and trim settings, unless the deployment sets its own", () => {
+    expect(workerEnv({})).toEqual({ MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' });
+    expect(workerEnv({ MALLOC_ARENA_MAX: '4' })).toEqual({ MALLOC_TRIM_THRESHOLD_: '131072' });
+    expect(workerEnv({ MALLOC_ARENA_MAX: '4', MALLOC_TRIM_THRESHOLD_: '0' })).toEqual({});
   });
 });
