@@ -13,10 +13,10 @@ describe('workerExecArgv', () => {
     expect(workerExecArgv(['--single-threaded-gc'], 2, 2)).toEqual(['--single-threaded-gc']);
   });
 
-  it('starts workers with the API heap limit and 16 MB semi-spaces unless node was given its own', () => {
-    expect(workerExecArgv([], 2, 8, 256)).toEqual(['--max-old-space-size=256', '--max-semi-space-size=16']);
-    expect(workerExecArgv([], 2, 2, 256)).toEqual(['--single-threaded-gc', '--max-old-space-size=256', '--max-semi-space-size=16']);
-    expect(workerExecArgv(['--max-old-space-size=512'], 2, 8, 256)).toEqual(['--max-old-space-size=512', '--max-semi-space-size=16']);
+  it('starts workers with the API heap limit and 8 MB semi-spaces unless node was given its own', () => {
+    expect(workerExecArgv([], 2, 8, 256)).toEqual(['--max-old-space-size=256', '--max-semi-space-size=8']);
+    expect(workerExecArgv([], 2, 2, 256)).toEqual(['--single-threaded-gc', '--max-old-space-size=256', '--max-semi-space-size=8']);
+    expect(workerExecArgv(['--max-old-space-size=512'], 2, 8, 256)).toEqual(['--max-old-space-size=512', '--max-semi-space-size=8']);
     expect(workerExecArgv(['--max-semi-space-size=4'], 2, 8, 256)).toEqual(['--max-semi-space-size=4', '--max-old-space-size=256']);
     expect(workerExecArgv([], 2, 8, 0)).toEqual([]);
   });
