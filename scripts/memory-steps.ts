@@ -38,7 +38,7 @@ if (process.argv.includes('--api')) {
   const { loadModel } = await import('../src/registry/model-store.js');
   kept.push(await loadConceptIndex(config.lexiconDir));
   step('concept index');
-  kept.push(await loadModel(config.modelDir, undefined, await servingLoadOptions(config)));
+  kept.push(await loadModel(config.modelDir, undefined, { ...(await servingLoadOptions(config)), foldDomains: 'served' }));
   step('model');
 }
 for (const space of getHeapSpaceStatistics()) if (space.space_size > 0) console.log(JSON.stringify({ space: space.space_name, sizeMb: mb(space.space_size), usedMb: mb(space.space_used_size) }));

@@ -78,6 +78,11 @@ export interface CrfNerModelParts {
   domains?: Readonly<Record<string, readonly string[]>>;
   /** The domain tagged with when no router picks another (default: the first domain). */
   servingDomain?: string;
+  /**
+   * 'served': only the weight tables serving can tag with are folded (the serving domain's and those of the
+   * domains the router picks from); forDomain of another domain throws. Default 'all' (evaluation by corpus).
+   */
+  foldDomains?: FoldDomains;
   /** Span rules a domain applies after `spanRules`. */
   domainSpanRules?: Readonly<Record<string, readonly SpanRule[]>>;
   /** Brand names to find and map (clinical/brands.ts), read by the caller from the shipped list and the deployment's. */
@@ -92,6 +97,9 @@ export interface CrfNerModelParts {
    */
   enrichers?: readonly EntityEnricher[];
 }
+
+/** Which of a model's domains get a folded weight table when it is created (see CrfNerModelParts.foldDomains). */
+export type FoldDomains = 'all' | 'served';
 
 export interface NotesCalibration {
   spans: CalibrationMap;
@@ -110,14 +118,20 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
   const names = Object.keys(domains);
   const serving = parts.servingDomain ?? names[0];
   if (serving === undefined || !domains[serving]) throw new NerError('NER_ERR_MODEL_CARD_INVALID', `the serving domain "${String(serving)}" is not one of the model's domains (${names.join(', ')})`);
-  const taggers = domainTaggers(parts, domains);
-  const forDomain = (name: string): CrfNerModel => {
-    const tagger = taggers.get(name);
-    if (!tagger) throw new NerError('NER_ERR_INPUT_INVALID', `the model has no domain "${name}" (it has ${names.join(', ')})`);
-    return tagger;
-  };
   const { router } = parts.resources;
   const routed = router ? Object.keys(router.domains).filter((name) => domains[name]) : [];
+  // A serving process tags with the serving domain's table and the routed ones: the others (the base
+  // corpus's, which evaluation reads) would only take memory.
+  const folded = parts.foldDomains === 'served' ? names.filter((name) => name === serving || routed.includes(name)) : names;
+  const taggers = domainTaggers(parts, Object.fromEntries(folded.map((name) => [name, domains[name] as readonly string[]])));
+  const forDomain = (name: string): CrfNerModel => {
+    const tagger = taggers.get(name);
+    if (!tagger) {
+      if (domains[name]) throw new NerError('NER_ERR_INPUT_INVALID', `the model's domain "${name}" is not loaded in this process (loaded for serving: ${folded.join(', ')})`);
+      throw new NerError('NER_ERR_INPUT_INVALID', `the model has no domain "${name}" (it has ${names.join(', ')})`);
+    }
+    return tagger;
+  };
   const model = forDomain(serving);
   const route = routed.length > 0 && router ? noteRouting(router) : undefined;
   return {
@@ -128,7 +142,7 @@ export function createCrfNerModel(parts: CrfNerModelParts): CrfNerModel {
 }
 
 /**
- * Every domain's tagger, its weights folded now onto one map of attribute names. A function of its own: the
+ * Each domain's tagger, its weights folded now onto one map of attribute names. A function of its own: the
  * model file's weights (every attribute under every domain's name, most of a loaded model's memory) must not
  * live on in a scope the taggers' closures keep.
  */

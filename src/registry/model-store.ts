@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { NerError } from '../errors.js';
-import { createCrfNerModel, type CrfNerModel } from '../core/crf-ner-model.js';
+import { createCrfNerModel, type CrfNerModel, type FoldDomains } from '../core/crf-ner-model.js';
 import type { BrandLexicon } from '../core/clinical/brands.js';
 import { readBrandLexicon } from '../corpus/brands.js';
 import type { IndicationKnowledge } from '../core/clinical/indications.js';
@@ -39,6 +39,8 @@ export interface LoadedModel {
   indications?: IndicationKnowledge | null;
   /** The concept codes its entities get (absent: none); a reload of another version keeps them. */
   concepts?: ConceptIndex;
+  /** Which domains' weight tables it holds (see LoadOptions.foldDomains); a reload of another version keeps it. */
+  foldDomains?: FoldDomains;
 }
 
 export interface LoadOptions {
@@ -59,6 +61,12 @@ export interface LoadOptions {
    * `reuse`, else none. The index comes from the configured vocabularies (corpus/concept-vocabularies.ts).
    */
   concepts?: ConceptIndex;
+  /**
+   * 'served': a model with domains folds only the weight tables serving tags with (the serving domain's and the
+   * routed ones; core/crf-ner-model.ts), and forDomain of another domain throws. Default: that of `reuse`, else
+   * 'all' (evaluating a corpus under its own domain needs them all).
+   */
+  foldDomains?: FoldDomains;
 }
 
 /** A load run once per process and its promise shared; a failed load is tried again on the next call. */
@@ -173,6 +181,7 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
   const brands = options.brands !== undefined ? options.brands : options.reuse?.brands !== undefined ? options.reuse.brands : await shippedBrandLexicon();
   const indications = options.indications !== undefined ? options.indications : options.reuse?.indications !== undefined ? options.reuse.indications : await shippedIndicationKnowledge();
   const concepts = options.concepts ?? options.reuse?.concepts;
+  const foldDomains = options.foldDomains ?? options.reuse?.foldDomains ?? 'all';
   const model = createCrfNerModel({
     ...(concepts ? { enrichers: [conceptEnricher(concepts)], sectionNames: conceptSectionNames(concepts) } : {}),
     version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
@@ -184,9 +193,10 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
     ...(card.decoding ? { decoding: card.decoding } : {}),
     ...(card.domains ? { domains: card.domains } : {}),
     ...(card.servingDomain ? { servingDomain: card.servingDomain } : {}),
+    foldDomains,
     ...(card.domainSpanRules ? { domainSpanRules: resolveDomainSpanRules(card.domainSpanRules) } : {}),
   });
-  return { card, model, directory, parsedResources, brands, indications, ...(concepts ? { concepts } : {}) };
+  return { card, model, directory, parsedResources, brands, indications, ...(concepts ? { concepts } : {}), foldDomains };
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

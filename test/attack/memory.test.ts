@@ -9,16 +9,17 @@ import { assertBuiltFromSources, printFigure } from './attack-checks.js';
 /**
  * Memory of an API serving process under mixed load, as deployed (node dist/main-api.js, WEB_CONCURRENCY=1,
  * the default bounds): 95% realistic notes and 5% 30,000-character MTSamples notes over 32 connections.
- * Idle, with the shipped model and concept codes, it holds under 250 MB (about 220 MB measured: node and its
+ * Idle, with the shipped model and concept codes, it holds under 215 MB (175–190 MB measured: node and its
  * modules, the model, its resources and the concept index; npm run bench -- --only api-mixed reports that
- * footprint). Long notes must not blow it up: its RSS grows by at most 100 MB over that, and stays under 300 MB
- * in all (about 270 MB measured). Node 24 keeps more of the same process (its V8's spaces: 274–287 MB idle and
- * 335–337 MB at the peak measured, with the workers' 16 MB semi-spaces), so its bounds are 75 MB higher.
+ * footprint). Long notes must not blow it up: its RSS grows by at most 75 MB over that, and stays under 260 MB
+ * in all (220–235 MB measured). Node 24 keeps more of the same process (its V8's spaces: 274–287 MB idle and
+ * 335–337 MB at the peak, measured before the workers' semi-spaces went from 16 MB to 8 MB and the API
+ * collected its load's garbage), so its bounds stay those measured then.
  */
 const NODE_24_OR_LATER = Number(process.versions.node.split('.')[0]) >= 24;
-const IDLE_BOUND_MB = NODE_24_OR_LATER ? 325 : 250;
-const GROWTH_BOUND_MB = 100;
-const RSS_BOUND_MB = NODE_24_OR_LATER ? 375 : 300;
+const IDLE_BOUND_MB = NODE_24_OR_LATER ? 325 : 215;
+const GROWTH_BOUND_MB = NODE_24_OR_LATER ? 100 : 75;
+const RSS_BOUND_MB = NODE_24_OR_LATER ? 375 : 260;
 const SECONDS = 15;
 
 describe('attack: memory of an API process under long notes', () => {

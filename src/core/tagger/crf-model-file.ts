@@ -33,9 +33,10 @@ export interface CrfWeights {
   readonly stateWeight: Float64Array;
   /**
    * The same state weights dense, A × L: stateDense[a * L + l], 0 where attribute a has no feature for
-   * label l. Adding a whole row is exact (x + 0 === x) and faster than walking the CSR.
+   * label l. Adding a whole row is exact (x + 0 === x) and faster than walking the CSR. A model file's own is
+   * double precision; a domain's folded table (domains.ts) single.
    */
-  readonly stateDense: Float64Array;
+  readonly stateDense: Float64Array | Float32Array;
   /** L × L transition weights, transition[from * L + to]; 0 where the model has no feature. */
   readonly transition: Float64Array;
 }

@@ -78,9 +78,12 @@ function foldOnto(weights: CrfWeights, prefixes: readonly string[], ids: Readonl
       stateDense[at] = (stateDense[at] as number) + (weights.stateWeight[k] as number);
     }
   }
+  // Kept in single precision: half the memory of a table. A sum of weights is computed in double precision
+  // from the rounded weights, so scores move in about the 7th significant digit.
+  const stored = Float32Array.from(stateDense);
   // Tagging reads the dense rows only: the CSR form (the same weights, in label order) is built if something asks for it.
   let sparse: Pick<CrfWeights, 'stateStart' | 'stateLabel' | 'stateWeight'> | undefined;
-  const csr = (): Pick<CrfWeights, 'stateStart' | 'stateLabel' | 'stateWeight'> => (sparse ??= sparseRows(stateDense, A, L));
+  const csr = (): Pick<CrfWeights, 'stateStart' | 'stateLabel' | 'stateWeight'> => (sparse ??= sparseRows(stored, A, L));
   return {
     labels: weights.labels,
     attributeIds: ids,
@@ -94,12 +97,12 @@ function foldOnto(weights: CrfWeights, prefixes: readonly string[], ids: Readonl
     get stateWeight() {
       return csr().stateWeight;
     },
-    stateDense,
+    stateDense: stored,
     transition: weights.transition,
   };
 }
 
-function sparseRows(stateDense: Float64Array, A: number, L: number): Pick<CrfWeights, 'stateStart' | 'stateLabel' | 'stateWeight'> {
+function sparseRows(stateDense: Float32Array, A: number, L: number): Pick<CrfWeights, 'stateStart' | 'stateLabel' | 'stateWeight'> {
   let features = 0;
   for (let i = 0; i < stateDense.length; i++) if (stateDense[i] !== 0) features++;
   const stateStart = new Uint32Array(A + 1);
