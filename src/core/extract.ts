@@ -160,13 +160,13 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
       result.push({ ...bounds, confidence: round3(confidence(bounds)) });
       continue;
     }
-    const calibrated = tagging.lexiconConfidence ? tagging.lexiconConfidence(bounds) : LEXICON_SPAN_CONFIDENCE;
     // A vocabulary name under a header of its kind ("Dx: viral fever", "Plan: potassium chloride 20 mEq") is one.
     // So is a drug's name a dose follows ("increase lisinopril to 20 mg daily").
     const named = (sectionTypes !== undefined && sectionTypes[span.start] === span.type) || (span.type === 'T' && doseFollows(cased, span.end));
-    const lexiconConfidence = named ? Math.max(calibrated, SECTION_NAME_CONFIDENCE) : calibrated;
-    // Outside note style, only those.
+    // Outside note style, only those (and a span's probability, a pass over the sentence, only for what may be kept).
     if (!noteStyle && !named) continue;
+    const calibrated = tagging.lexiconConfidence ? tagging.lexiconConfidence(bounds) : LEXICON_SPAN_CONFIDENCE;
+    const lexiconConfidence = named ? Math.max(calibrated, SECTION_NAME_CONFIDENCE) : calibrated;
     // A name is an entity only where its context does not make it unlikely ("RA" on room air is not arthritis).
     if (lexiconConfidence >= MIN_LEXICON_SPAN_CONFIDENCE || context.everyLexiconSpan) result.push({ ...bounds, confidence: round3(lexiconConfidence), fromLexicon: true });
   }
