@@ -102,8 +102,13 @@ class LowerWord implements WordMemo {
 }
 
 interface CachedWord {
-  /** Per word slot, the attribute ids the word contributes there. */
-  slots: Int32Array[];
+  /** The word as the sentence writes it (the cache's key). */
+  text: string;
+  /**
+   * Per word slot, the attribute ids the word contributes there; null once the word's block of state scores
+   * holds them (scoreStates reads the block; encode computes them again): a cached word keeps one array, not six.
+   */
+  slots: Int32Array[] | null;
   /**
    * With state weights, where the word's block of state scores starts in the encoder's score arena (see
    * scoreStates), NO_SCORES until first used: per word slot s, its ids' weights summed for label l at
@@ -113,6 +118,12 @@ interface CachedWord {
   scoresAt: number;
   lower: LowerWord;
 }
+
+/**
+ * Distinct words an encoder keeps by default: about 1 KB each (ids, score block, pairs), so a process that tags
+ * open text for months holds at most about 50 MB per domain it tags with; 600 MTSamples notes use fewer.
+ */
+export const MAX_CACHED_WORDS = 50_000;
 
 export interface FeatureEncoderOptions {
   /** Distinct words kept in the per-word cache before it is cleared (bounds memory on open vocabularies). */
@@ -165,7 +176,7 @@ export class FeatureEncoder {
     private readonly resources: FeatureResources,
     options: FeatureEncoderOptions = {},
   ) {
-    this.maxCachedWords = options.maxCachedWords ?? 200_000;
+    this.maxCachedWords = options.maxCachedWords ?? MAX_CACHED_WORDS;
     this.biasId = attributeIds.get(BIAS_ATTRIBUTE) ?? -1;
     this.sentenceValueCache = plan.sentenceTemplates.map((t) => t.offsets.map(() => new Map()));
     let pairSlots = 0;
@@ -262,7 +273,8 @@ export class FeatureEncoder {
     // A block left by words cleared from the cache is overwritten from zero.
     arena.fill(0, at, end);
     // Row s of the block is slot s's sum, as a token's row is its attributes' sum (blocks start at a multiple of L).
-    word.slots.forEach((slotIds, s) => addItemStateScores(weights, slotIds, arena, at / L + s));
+    (word.slots ?? this.slotIds(word.text)).forEach((slotIds, s) => addItemStateScores(weights, slotIds, arena, at / L + s));
+    word.slots = null;
     for (const { template, slot, offset, scoreStart } of this.joinSlots) {
       this.joinIdsOf(word.lower, slot, template, offset).forEach((a, v) => {
         if (a >= 0 && a < A) for (let l = 0; l < L; l++) arena[at + scoreStart + v * L + l] = dense[a * L + l] as number;
@@ -299,7 +311,7 @@ export class FeatureEncoder {
       for (let s = 0; withWordSlots && s < wordSlots.length; s++) {
         const neighbour = cachedWords[i + (wordSlots[s] as WordSlot).offset];
         if (neighbour === undefined) continue;
-        const slotIds = neighbour.slots[s] as Int32Array;
+        const slotIds = (neighbour.slots ??= this.slotIds(neighbour.text))[s] as Int32Array;
         if (n + slotIds.length > this.ids.length) this.grow(n + slotIds.length);
         const out = this.ids;
         for (let k = 0; k < slotIds.length; k++) out[n++] = slotIds[k] as number;
@@ -444,7 +456,13 @@ export class FeatureEncoder {
   private cachedWord(word: string): CachedWord {
     const cached = this.wordCache.get(word);
     if (cached) return cached;
-    const slots = this.plan.wordSlots.map((slot) => {
+    const entry: CachedWord = { text: word, slots: this.slotIds(word), scoresAt: NO_SCORES, lower: this.lowerWord(word.toLowerCase()) };
+    this.wordCache.set(word, entry);
+    return entry;
+  }
+
+  private slotIds(word: string): Int32Array[] {
+    return this.plan.wordSlots.map((slot) => {
       const ids: number[] = [];
       for (const template of slot.templates) {
         for (const value of template.values(word, this.resources)) {
@@ -454,9 +472,6 @@ export class FeatureEncoder {
       }
       return ids.length === 0 ? EMPTY_IDS : Int32Array.from(ids);
     });
-    const entry: CachedWord = { slots, scoresAt: NO_SCORES, lower: this.lowerWord(word.toLowerCase()) };
-    this.wordCache.set(word, entry);
-    return entry;
   }
 
   private sentenceAttributeId(k: number, o: number, name: string, offset: number, value: string): number {
