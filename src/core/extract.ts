@@ -47,11 +47,18 @@ export interface SequenceTagger {
   readonly sectionNames?: SectionNames;
 }
 
+/** What a record step reads of the note: its text, its sentences, and whether it is written in note style, when known. */
+export interface EnrichedNote {
+  text: string;
+  sentences: readonly Sentence[];
+  noteStyle?: boolean;
+}
+
 /** A step of the record after tagging: it sets fields of the note's entities (see SequenceTagger.enrichers). */
 export interface EntityEnricher {
   readonly name: string;
   /** `entities` are the note's, in text order, with their assertions; the step sets its fields in place. */
-  apply(note: { text: string; sentences: readonly Sentence[] }, entities: Entity[]): void;
+  apply(note: EnrichedNote, entities: Entity[]): void;
 }
 
 /** The spans come from the Viterbi tags (CRFsuite's own decoding), or the model decodes them itself (span-decoding.ts). */
@@ -277,7 +284,8 @@ export function* extractInSteps(
   }
   if (tagger.enrichers) {
     const all = found.flat();
-    for (const enricher of tagger.enrichers) enricher.apply({ text, sentences }, all);
+    const note: EnrichedNote = context.noteStyle === undefined ? { text, sentences } : { text, sentences, noteStyle: context.noteStyle };
+    for (const enricher of tagger.enrichers) enricher.apply(note, all);
   }
   const entitiesBySentence = minConfidence > 0 ? found.map((sentenceFound) => sentenceFound.filter((e) => e.confidence >= minConfidence)) : found;
   const entities = entitiesBySentence.flat();

@@ -1,8 +1,8 @@
 import type { Gazetteer } from '../tagger/gazetteer.js';
 import { logisticProbability, logit, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
 import { splitSentences } from '../text/tokenizer.js';
-import type { Entity, EntityKind, EntityType, Sentence } from '../text/types.js';
-import type { EntityEnricher } from '../extract.js';
+import type { Entity, EntityKind, EntityType } from '../text/types.js';
+import type { EnrichedNote, EntityEnricher } from '../extract.js';
 
 /**
  * The kind of each entity the tagger finds: a disease is a diagnosis or a symptom, a treatment a drug or a
@@ -164,11 +164,11 @@ const MIN_KIND_CODE_SCORE = 0.9;
  * "hypertension" or "cholelithiasis" names what is treated. The classifier learned kinds from case reports,
  * which file many diseases as signs; those are left as it says.
  */
-export function noteKindsFromCodes(isNoteStyleNote: (note: { text: string; sentences: readonly Sentence[] }) => boolean): EntityEnricher {
+export function noteKindsFromCodes(isNoteStyleNote: (note: EnrichedNote) => boolean): EntityEnricher {
   return {
     name: 'note-kinds-from-codes',
     apply: (note, entities) => {
-      if (!entities.some((e) => e.kind === 'symptom') || !isNoteStyleNote(note)) return;
+      if (!entities.some((e) => e.kind === 'symptom') || !(note.noteStyle ?? isNoteStyleNote(note))) return;
       for (const entity of entities) {
         if (entity.type !== 'disease' || entity.kind !== 'symptom') continue;
         const icd = entity.codes?.find((code) => code.system === 'ICD-10-CM');
