@@ -1,8 +1,7 @@
 import type { Gazetteer } from '../tagger/gazetteer.js';
 import { logisticProbability, logit, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
 import { splitSentences } from '../text/tokenizer.js';
-import type { Entity, EntityKind, EntityType } from '../text/types.js';
-import type { EnrichedNote, EntityEnricher } from '../extract.js';
+import type { Entity, EntityKind, EntityType, Sentence } from '../text/types.js';
 
 /**
  * The kind of each entity the tagger finds: a disease is a diagnosis or a symptom, a treatment a drug or a
@@ -164,7 +163,14 @@ const MIN_KIND_CODE_SCORE = 0.9;
  * "hypertension" or "cholelithiasis" names what is treated. The classifier learned kinds from case reports,
  * which file many diseases as signs; those are left as it says.
  */
-export function noteKindsFromCodes(isNoteStyleNote: (note: EnrichedNote) => boolean): EntityEnricher {
+/** A note as the record steps read it (extract.ts's EnrichedNote). */
+interface StyledNote {
+  text: string;
+  sentences: readonly Sentence[];
+  noteStyle?: boolean;
+}
+
+export function noteKindsFromCodes(isNoteStyleNote: (note: StyledNote) => boolean): { name: string; apply(note: StyledNote, entities: Entity[]): void } {
   return {
     name: 'note-kinds-from-codes',
     apply: (note, entities) => {
