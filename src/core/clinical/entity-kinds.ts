@@ -157,12 +157,6 @@ export const COMPLAINT_CATEGORIES: ReadonlySet<string> = new Set(['G47', 'H92', 
 /** How surely a name must be coded for its code to decide its kind. */
 const MIN_KIND_CODE_SCORE = 0.9;
 
-/**
- * The record step after concept codes, in notes written in note style only: a disease typed a symptom whose
- * name codes, surely, to a disease (not chapter R, not a complaint) is a diagnosis: a prescription's
- * "hypertension" or "cholelithiasis" names what is treated. The classifier learned kinds from case reports,
- * which file many diseases as signs; those are left as it says.
- */
 /** A note as the record steps read it (extract.ts's EnrichedNote). */
 interface StyledNote {
   text: string;
@@ -170,6 +164,12 @@ interface StyledNote {
   noteStyle?: boolean;
 }
 
+/**
+ * The record step after concept codes, in notes written in note style only: a disease typed a symptom whose
+ * name codes, surely, to a disease (not chapter R, not a complaint) is a diagnosis: a prescription's
+ * "hypertension" or "cholelithiasis" names what is treated. The classifier learned kinds from case reports,
+ * which file many diseases as signs; those are left as it says.
+ */
 export function noteKindsFromCodes(isNoteStyleNote: (note: StyledNote) => boolean): { name: string; apply(note: StyledNote, entities: Entity[]): void } {
   return {
     name: 'note-kinds-from-codes',
