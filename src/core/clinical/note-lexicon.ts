@@ -203,18 +203,22 @@ export function writesDose(words: readonly string[]): boolean {
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
     const c = word.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    if (GLUED_DOSE.test(word.toLowerCase()) || (isNumber(word) && DOSE_UNIT_WORDS.has((words[i + 1] ?? '').toLowerCase()))) return true;
+    if (c >= 48 && c <= 57 && doseAt(words, i)) return true;
   }
   return false;
+}
+
+/** A dose starts at word i: glued to its unit ("500mg"), or a number and a unit word after it ("20 mEq"). */
+function doseAt(words: readonly string[], i: number): boolean {
+  const word = words[i] as string;
+  return GLUED_DOSE.test(word.toLowerCase()) || (isNumber(word) && DOSE_UNIT_WORDS.has((words[i + 1] ?? '').toLowerCase()));
 }
 
 /** A dose right after the words ending at `end` ("potassium chloride 20 mEq", "lisinopril to 20 mg"): they name what it is a dose of. */
 export function doseFollows(words: readonly string[], end: number): boolean {
   for (let i = end; i < words.length && i <= end + MAX_WORDS_BEFORE_DOSE; i++) {
-    const word = words[i] as string;
-    if (GLUED_DOSE.test(word.toLowerCase()) || (isNumber(word) && DOSE_UNIT_WORDS.has((words[i + 1] ?? '').toLowerCase()))) return true;
-    if (!/^[a-z]+$/i.test(word)) return false;
+    if (doseAt(words, i)) return true;
+    if (!/^[a-z]+$/i.test(words[i] as string)) return false;
   }
   return false;
 }
