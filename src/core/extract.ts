@@ -5,6 +5,7 @@ import { BRAND_SPAN_CONFIDENCE, withBrandSpans, type BrandLexicon } from './clin
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/label-codec.js';
 import { notePairs } from './clinical/relations.js';
 import { noteSections, sectionKindAt, type SectionKind } from './clinical/sections.js';
+import { withDefinedAbbreviations } from './clinical/defined-abbreviations.js';
 import { withDiagnosisItems, type SectionNames } from './clinical/diagnosis-section.js';
 import { withDrugConditions } from './clinical/drug-conditions.js';
 import type { IndicationKnowledge } from './clinical/indications.js';
@@ -190,6 +191,13 @@ export const SECTION_SPAN_TYPE: Record<SectionKind, TokenSpan['type'] | undefine
 export const SECTION_NAME_CONFIDENCE = 0.9;
 
 /**
+ * The confidence of a later mention of an abbreviation the note defines beside an entity
+ * (clinical/defined-abbreviations.ts): on the BC5CDR and MACCROBAT dev splits, 127 of the 136 such mentions
+ * were exactly an annotated entity of their type.
+ */
+export const DEFINED_ABBREVIATION_CONFIDENCE = 0.9;
+
+/**
  * The calibrated confidence a name the lexicon pass finds needs to become an entity. The pass's map is coarse (fitted
  * on few spans): out of fold, the production model's names that the map put between 0.2 and 0.5 were right 8 times
  * in 12, those below 0.2 twice in 47 (the card's notesCalibration.reliability.lexiconSpans).
@@ -273,6 +281,7 @@ export function* extractInSteps(
     sinceStep += sentence.tokens.length;
   }
   if (sections && tagger.sectionNames && typedSections.some((section) => section.kind === 'dx')) withDiagnosisItems(text, sections, sentences, found, tagger.sectionNames, SECTION_NAME_CONFIDENCE);
+  withDefinedAbbreviations(text, sentences, found, DEFINED_ABBREVIATION_CONFIDENCE);
   // Assertion reads every entity of a sentence (a list under one negation), so it runs before the filter.
   const assertions = assertEntities(text, sentences, found);
   for (let s = 0; s < found.length; s++) {
