@@ -166,6 +166,13 @@ describe('assertEntities: sections', () => {
     expect(assertMarked('Allergies: [[penicillin]].')).toEqual(['penicillin: present']);
   });
 
+  it('ends a section at a line that heads one the lexicon does not know, unless the line names an entity or a relative', () => {
+    const note = 'Family history: brother had an [[MI]].\nPresentation: [[chest pain]] for 2 hours.\nMedications on discharge:\n[[Aspirin]] 75 mg OD';
+    expect(assertMarked(note)).toEqual(['MI: family', 'chest pain: present', 'Aspirin: present']);
+    expect(assertMarked('PMH:\n[[Hypertension]]: since 2015\n[[Asthma]]')).toEqual(['Hypertension: historical', 'Asthma: historical']);
+    expect(assertMarked('Family history:\nMother: [[breast cancer]]\nFather: [[stroke]]')).toEqual(['breast cancer: family', 'stroke: family']);
+  });
+
   it('drops a section category after a terminator of it in the sentence', () => {
     expect(assertMarked('PMH: [[HTN]], [[T2DM]]. On [[metformin]] 500mg BD.')).toEqual(['HTN: historical', 'T2DM: historical', 'metformin: present']);
   });

@@ -27,9 +27,10 @@
  *    the entity's own span does not count for that entity (it still counts for the others).
  * 4. Sections: a header ("FAMILY HISTORY:", "PMH:", "Past surgical history:") at the start of a line or a
  *    sentence opens a section whose category every entity in it receives; it lasts until the next header
- *    (a known one, or any ALL-CAPS header that is not a relative, so "MOTHER:" under "FAMILY HISTORY:"
- *    does not end it) or a blank line after some content. Neutral headers ("SOCIAL HISTORY:", "ALLERGIES:",
- *    "MEDICATIONS:") only end the previous section. "Differential:" opens a `possible` section. Within a
+ *    (a known one; any ALL-CAPS header that is not a relative, so "MOTHER:" under "FAMILY HISTORY:"
+ *    does not end it; a line opening with up to four words and a colon, none an entity or a relative) or
+ *    a blank line after some content. Neutral headers ("SOCIAL HISTORY:", "ALLERGIES:", "MEDICATIONS:")
+ *    only end the previous section. "Differential:" opens a `possible` section. Within a
  *    sentence, a terminator of the section's category cuts it for the rest of that sentence
  *    ("PMH: HTN, T2DM. On metformin": "on" ends `historical`, so metformin is present).
  * 5. Precedence, when several categories reach one entity (section included):
@@ -263,6 +264,7 @@ function headerAt(
   norms: readonly string[] | null,
   k: number,
   rules: AssertionRules,
+  isFree?: (token: Token) => boolean,
 ): { category: TriggerCategory | null; end: number } | null {
   // A known header, longest first.
   let node = rules.sections.get(normAt(tokens, norms, k));
@@ -291,6 +293,52 @@ function headerAt(
     if (caps && last && (!next || lineBreaks(text, last.end, next.start) > 0)) return { category: best.category, end: bestEnd };
   }
   // Any other ALL-CAPS header of up to six words, unless it names a relative ("MOTHER:").
+  const capitals = capitalsHeaderAt(text, tokens, norms, k, rules);
+  if (capitals || !atLineStart(text, tokens, k) || !isFree) return capitals;
+  return plainHeaderAt(text, tokens, norms, k, rules, isFree);
+}
+
+/** Longest header in ordinary case that ends a section without being one the lexicon knows. */
+const MAX_PLAIN_HEADER_WORDS = 4;
+
+/**
+ * A line that starts with up to four words and a colon ("Presentation:", "Medications on discharge:") heads a
+ * section of its own, so it ends the one above it: an unknown header otherwise left "Family history:" governing
+ * a discharge summary's medication list. It is no header when a word of it is an entity ("Hypertension:
+ * amlodipine" is an item of the section) or names a relative ("Mother: HTN").
+ */
+function plainHeaderAt(
+  text: string,
+  tokens: readonly Token[],
+  norms: readonly string[] | null,
+  k: number,
+  rules: AssertionRules,
+  isFree: (token: Token) => boolean,
+): { category: null; end: number } | null {
+  for (let m = k; m < tokens.length && m <= k + MAX_PLAIN_HEADER_WORDS; m++) {
+    const token = tokens[m] as Token;
+    if (m > k && lineBreaks(text, (tokens[m - 1] as Token).end, token.start) > 0) return null;
+    const norm = normAt(tokens, norms, m);
+    if (norm === ':') return m > k ? { category: null, end: m + 1 } : null;
+    if (!/^[A-Za-z][a-z]*$/.test(token.text) || rules.relatives.has(norm) || !isFree(token)) return null;
+  }
+  return null;
+}
+
+/** Whether token `k` is the first of its line (after any bullet or number). */
+function atLineStart(text: string, tokens: readonly Token[], k: number): boolean {
+  const token = tokens[k] as Token;
+  const lineStart = text.lastIndexOf('\n', token.start - 1) + 1;
+  return /^[\s\-*•#\d.)]*$/.test(text.slice(lineStart, token.start));
+}
+
+function capitalsHeaderAt(
+  text: string,
+  tokens: readonly Token[],
+  norms: readonly string[] | null,
+  k: number,
+  rules: AssertionRules,
+): { category: TriggerCategory | null; end: number } | null {
   let words = 0;
   for (let m = k; m < tokens.length && m < k + 7; m++) {
     const token = tokens[m];
@@ -322,8 +370,10 @@ function walkSections(
   state: SectionState,
   rules: AssertionRules,
   sections: SentenceSections | null,
+  entities: readonly AssertableSpan[] = [],
 ): void {
   const tokens = sentence.tokens;
+  const isFree = (token: Token): boolean => !entities.some((e) => e.start < token.end && e.end > token.start);
   let headerEnd = -1;
   let from = 0;
   for (let k = 0; k < tokens.length; k++) {
@@ -334,7 +384,7 @@ function walkSections(
     if (k >= headerEnd) {
       if (breaks >= 2 && state.content) state.category = null;
       if (k === 0 || breaks > 0) {
-        const header = headerAt(text, tokens, norms, k, rules);
+        const header = headerAt(text, tokens, norms, k, rules, isFree);
         if (header) {
           state.category = header.category;
           state.content = false;
@@ -579,7 +629,7 @@ export function assertEntities(
     const norms = sentence.tokens.map((t) => normalize(t.text));
     const n = sentence.tokens.length;
     const sections: SentenceSections = { category: new Array<TriggerCategory | null>(n).fill(null), from: new Int32Array(n) };
-    walkSections(text, sentence, norms, state, rules, sections);
+    walkSections(text, sentence, norms, state, rules, sections, entities);
     result.push(assertSentence(sentence, norms, sections, entities, rules));
   }
   return result;
