@@ -90,7 +90,7 @@ export const RecordSchema = Type.Object(
         disease: Type.String(),
         treatment: Type.String(),
         evidence: Type.Optional(
-          Type.String({ description: 'Why they are paired: explicit-link, same-line, same-sentence, dx-rx-sections, single-diagnosis, indication (the treatment is given for the diagnosis, by the indication list). Missing only in records stored before it existed' }),
+          Type.String({ description: 'Why they are paired: explicit-link, same-line, same-sentence, problem-block, dx-rx-sections, single-diagnosis, indication (the treatment is given for the diagnosis, by the indication list). Missing only in records stored before it existed' }),
         ),
       }),
       {

@@ -81,6 +81,15 @@ describe('pairs a note states', () => {
     expect(pairsOf('- [[d:Constipation]]: [[t:lactulose]] 15 ml HS\n- Piles: [[p:sitz bath]]', { lineByLine: true })).toEqual(pairs(['Constipation', 'lactulose', 'explicit-link']));
   });
 
+  it('pairs a problem line\'s diagnoses with the treatments of the bullets under it, up to the next problem', () => {
+    const note = 'Assessment & Plan:\n# [[d:Hepatic encephalopathy]], improving\n - [[t:lactulose]] 30 mL TID\n - [[t:rifaximin]] 550 mg BID\n# [[d:Esophageal varices]], small\n - [[t:nadolol]] 20 mg daily\nFollow up in clinic; [[t:thiamine]] daily';
+    expect(pairsOf(note)).toEqual(
+      pairs(['Hepatic encephalopathy', 'lactulose', 'problem-block'], ['Hepatic encephalopathy', 'rifaximin', 'problem-block'], ['Esophageal varices', 'nadolol', 'problem-block']),
+    );
+    expect(pairsOf('2. [[d:Type 2 diabetes]], stable.\n    [[t:Metformin]] 1 g BD\n3. [[d:GERD]]')).toEqual(pairs(['Type 2 diabetes', 'Metformin', 'problem-block']));
+    expect(pairsOf('Hx:\n- [[d:Asthma]]\n- [[t:salbutamol]] inhaler')).toEqual([]);
+  });
+
   it('pairs no absent, possible, historical or family diagnosis, no hedged span, no symptom, no absent treatment', () => {
     for (const assertion of ['absent', 'possible', 'historical', 'family']) {
       expect(pairsOf(`[[d-${assertion}:Pneumonia]] treated with [[t:amoxicillin]].`)).toEqual([]);

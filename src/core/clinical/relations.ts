@@ -10,6 +10,9 @@ import { COMPLAINT_CATEGORIES } from './entity-kinds.js';
  *   "Pneumonia treated with ceftriaxone and azithromycin", "UTI: nitrofurantoin", "Hypertension - amlodipine";
  * - `same-line` (a line of a note written line by line: a bullet, a prescription line) or `same-sentence`
  *   (prose): named in one clause (sentence or line, cut at ";") with nothing linking them otherwise;
+ * - `problem-block`: a problem-oriented plan, a line naming a diagnosis ("# Hepatic encephalopathy, improving",
+ *   "2. Type 2 diabetes") with the bullets under it ("- lactulose 30 mL TID"): that line's diagnoses with the
+ *   treatments of its bullets not paired otherwise;
  * - `dx-rx-sections`: a short note with a diagnosis section ("Dx:", "Diagnosis:", "Impression:", SOAP's "A:")
  *   naming one diagnosis and a treatment section ("Rx:", "Plan:", "Medications:", SOAP's "P:"): that diagnosis
  *   with the section's treatments not paired otherwise;
@@ -36,7 +39,7 @@ export const MAX_PAIRS_PER_NOTE = 10_000;
 /** Longest note whose diagnosis and treatment sections are paired with each other. */
 export const MAX_DX_RX_NOTE_CHARS = 1_500;
 
-export type PairEvidence = 'explicit-link' | 'same-line' | 'same-sentence' | 'dx-rx-sections' | 'single-diagnosis' | 'indication';
+export type PairEvidence = 'explicit-link' | 'same-line' | 'same-sentence' | 'problem-block' | 'dx-rx-sections' | 'single-diagnosis' | 'indication';
 
 /** Longest note whose one diagnosis is paired with every treatment named after it. */
 export const MAX_SINGLE_DIAGNOSIS_NOTE_CHARS = 600;
@@ -143,6 +146,10 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
       }
     }
   }
+  for (const candidate of problemBlockPairs(text, all, paired, facts)) {
+    candidates.push(candidate);
+    paired.add(candidate.treatment);
+  }
   if (text.length <= MAX_DX_RX_NOTE_CHARS) {
     for (const candidate of sectionPairs(options.sections ?? noteSections(text), all, paired, facts)) {
       candidates.push(candidate);
@@ -174,6 +181,84 @@ function indicationPairs(entities: readonly Entity[], paired: ReadonlySet<Entity
     if (result.length >= MAX_PAIRS_PER_NOTE) break;
   }
   return result;
+}
+
+/** A line's indentation and its leading mark: "#", a number ("2." "2)"), a bullet ("-", "*", "•", "–", "o") or none. */
+const LINE_MARK = /^([ \t]*)(#+|\d{1,2}[.)]|[-*•–]|o(?=\s))?/;
+
+interface LineShape {
+  start: number;
+  end: number;
+  indent: number;
+  mark: 'heading' | 'bullet' | 'none';
+}
+
+function lineShapes(text: string): LineShape[] {
+  const lines: LineShape[] = [];
+  let start = 0;
+  while (start <= text.length) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const match = LINE_MARK.exec(text.slice(start, end)) as RegExpExecArray;
+    const mark = match[2] === undefined ? 'none' : /^[#\d]/.test(match[2]) ? 'heading' : 'bullet';
+    lines.push({ start, end, indent: (match[1] as string).replace(/\t/g, '    ').length, mark });
+    start = end + 1;
+  }
+  return lines;
+}
+
+/**
+ * Each treatment on a bullet under a line that names a present diagnosis, with that line's diagnoses: a bullet is
+ * a line marked "-", "*", "•" or "–" under a heading or unmarked line, or a line indented deeper than it; the
+ * block ends at the first line that is neither. A treatment under a line of several diagnoses goes with those the
+ * indication list gives it for, when it gives any ("Known hypothyroidism, osteoporosis" over "- levothyroxine").
+ */
+function problemBlockPairs(text: string, entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
+  if (!text.includes('\n')) return [];
+  const lines = lineShapes(text);
+  const lineOf = (offset: number): number => {
+    let lo = 0;
+    let hi = lines.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((lines[mid] as LineShape).start <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const byLine = new Map<number, Entity[]>();
+  for (const entity of entities) {
+    const line = lineOf(entity.start);
+    const list = byLine.get(line);
+    if (list) list.push(entity);
+    else byLine.set(line, [entity]);
+  }
+  const result: Candidate[] = [];
+  for (let h = 0; h < lines.length; h++) {
+    const head = lines[h] as LineShape;
+    if (head.mark === 'bullet') continue;
+    const diagnoses = (byLine.get(h) ?? []).filter(facts.isDiagnosis);
+    if (diagnoses.length === 0) continue;
+    for (let b = h + 1; b < lines.length; b++) {
+      const line = lines[b] as LineShape;
+      if (line.end === line.start) break;
+      const under = line.mark === 'bullet' ? line.indent >= head.indent : line.indent > head.indent;
+      if (!under) break;
+      for (const treatment of byLine.get(b) ?? []) {
+        if (!isPairableTreatment(treatment) || paired.has(treatment)) continue;
+        for (const disease of indicatedAmong(treatment, diagnoses, facts)) result.push({ disease, treatment, evidence: 'problem-block' });
+      }
+    }
+  }
+  return result;
+}
+
+/** Of several diagnoses, those the treatment is given for by the indication list; all of them when it names none. */
+function indicatedAmong(treatment: Entity, diagnoses: readonly Entity[], facts: NoteFacts): readonly Entity[] {
+  const test = facts.givenFor.get(treatment);
+  if (diagnoses.length < 2 || !test) return diagnoses;
+  const indicated = diagnoses.filter((d) => test(icd10cmOf(d) ?? ''));
+  return indicated.length > 0 ? indicated : diagnoses;
 }
 
 /** A sentence's entities cut at ";" (two statements in one line: "pneumonia on ceftriaxone; HTN on amlodipine"). */
