@@ -1,6 +1,6 @@
 /**
- * Builds corpus/prescriptions/prescriptions.jsonl from its hand-written source, notes.marked.txt (the format
- * is in corpus/prescriptions/README.md). Run after editing the source:
+ * Builds the prescription sets' JSONL files in corpus/prescriptions from their hand-written sources (the format
+ * is in corpus/prescriptions/README.md). Run after editing a source:
  *   npx tsx scripts/build-prescriptions.ts
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -10,14 +10,22 @@ import { formatPrescriptionNote, parsePrescriptionsMarked } from '../src/corpus/
 
 export const PRESCRIPTIONS_DIR = join(PROJECT_ROOT, 'corpus', 'prescriptions');
 
-export async function buildPrescriptions(): Promise<string> {
-  const source = join(PRESCRIPTIONS_DIR, 'notes.marked.txt');
-  const notes = parsePrescriptionsMarked(await readFile(source, 'utf8'), source);
+/** Each set: its marked source and the JSONL built from it. */
+export const PRESCRIPTION_SETS = [
+  { source: 'notes.marked.txt', jsonl: 'prescriptions.jsonl' },
+  { source: 'second-writer.marked.txt', jsonl: 'second-writer.jsonl' },
+] as const;
+
+export async function buildPrescriptions(source: string = PRESCRIPTION_SETS[0].source): Promise<string> {
+  const file = join(PRESCRIPTIONS_DIR, source);
+  const notes = parsePrescriptionsMarked(await readFile(file, 'utf8'), file);
   return `${notes.map(formatPrescriptionNote).join('\n')}\n`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const jsonl = await buildPrescriptions();
-  await writeFile(join(PRESCRIPTIONS_DIR, 'prescriptions.jsonl'), jsonl);
-  process.stdout.write(`${JSON.stringify({ notes: jsonl.trim().split('\n').length })}\n`);
+  for (const set of PRESCRIPTION_SETS) {
+    const jsonl = await buildPrescriptions(set.source);
+    await writeFile(join(PRESCRIPTIONS_DIR, set.jsonl), jsonl);
+    process.stdout.write(`${JSON.stringify({ set: set.jsonl, notes: jsonl.trim().split('\n').length })}\n`);
+  }
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildPrescriptions, PRESCRIPTIONS_DIR } from '../../scripts/build-prescriptions.js';
+import { buildPrescriptions, PRESCRIPTION_SETS, PRESCRIPTIONS_DIR } from '../../scripts/build-prescriptions.js';
 import { evaluatePrescriptions, formatPrescriptionReport, perDay, type PrescriptionNote } from '../../src/core/evaluation/prescription-evaluation.js';
 import type { Entity, ExtractionRecord } from '../../src/core/text/types.js';
 import { formatPrescriptionNote, parsePrescriptionsJsonl, parsePrescriptionsMarked, readPrescriptions } from '../../src/corpus/prescriptions.js';
@@ -11,8 +11,9 @@ import { runCli } from '../helpers/cli.js';
 const JSONL = join(PRESCRIPTIONS_DIR, 'prescriptions.jsonl');
 
 describe('prescriptions set', () => {
-  it('the JSONL is built from the marked source as it is now', async () => {
-    expect(await readFile(JSONL, 'utf8')).toBe(await buildPrescriptions());
+  it('each set\'s JSONL is built from its marked source as it is now', async () => {
+    expect(PRESCRIPTION_SETS[0].jsonl).toBe('prescriptions.jsonl');
+    for (const set of PRESCRIPTION_SETS) expect(await readFile(join(PRESCRIPTIONS_DIR, set.jsonl), 'utf8'), set.jsonl).toBe(await buildPrescriptions(set.source));
   });
 
   it('holds at least 80 notes, split dev / test by odd / even number, with brands, dosage, codes and pairs', async () => {
