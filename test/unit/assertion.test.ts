@@ -98,6 +98,7 @@ describe('assertEntities: uncertainty, history, family', () => {
     ['[[Nephrolithiasis]] is suspected.', ['Nephrolithiasis: possible']],
     ['[[GERD]] vs [[angina]].', ['GERD: possible', 'angina: possible']],
     ['If [[fever]] persists, start [[azithromycin]].', ['fever: possible', 'azithromycin: possible']],
+    ['Dx: [[Bronchial asthma]]\n? [[LRTI]]', ['Bronchial asthma: present', 'LRTI: possible']],
   ])('possible: %s', (marked, expected) => {
     expect(assertMarked(marked)).toEqual(expected);
   });

@@ -157,6 +157,11 @@ describe('splitSentences', () => {
     ]);
   });
 
+  it('reads a "?" that opens a line as a query of what follows, not the end of the line above', () => {
+    expect(sentenceTexts('Dx: Bronchial asthma\n? LRTI\nIMP: AECOPD\n? DIABETES - RBS 214')).toEqual(['Dx : Bronchial asthma', '? LRTI', 'IMP : AECOPD', '? DIABETES - RBS 214']);
+    expect(sentenceTexts('Is it TB? Sputum sent.')).toEqual(['Is it TB ?', 'Sputum sent .']);
+  });
+
   it('does not end a sentence before a lower-case word', () => {
     expect(sentenceTexts('Pain improved. patient discharged')).toEqual(['Pain improved . patient discharged']);
   });

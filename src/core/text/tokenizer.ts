@@ -408,8 +408,9 @@ const LIST_LABEL = /^(?:\d{1,3}|[A-Za-z]|[ivxIVX]{1,5})$/;
  * - at a blank line (two or more line breaks);
  * - at a line break followed by a bullet or numbered-list item (`- x`, `• x`, `1. x`, `2) x`) or by a
  *   section header (`ASSESSMENT:`, `Dx:`, `Past Medical History:`);
- * - at the end of the line of such a list item or header when the next line starts with a capital or a
- *   digit (`2. Recheck HbA1c\nPt c/o fever`, `Rx: azithromycin\nFollow up in 2 weeks`).
+ * - at the end of the line of such a list item or header when the next line starts with a capital, a
+ *   digit or a query mark (`2. Recheck HbA1c\nPt c/o fever`, `Rx: azithromycin\nFollow up in 2 weeks`,
+ *   `Dx: asthma\n? LRTI`); a `?` that opens a line queries what follows it and ends no sentence.
  * A sentence of more than {@link MAX_SENTENCE_TOKENS} tokens is cut into chunks of at most that many,
  * preferably after a `;`, `,` or `:` or at a line break in the second half of each chunk, so that a
  * tagger never gets an unbounded sequence. Every token of `tokenize(text)` is in exactly one sentence.
@@ -442,10 +443,21 @@ function startsSentence(text: string, tokens: Token[], first: number, i: number,
   if (breaks >= 2) return true;
   if (breaks === 1) {
     if (startsLineItem(text, tokens, i)) return true;
-    if (lineItem && (isDigitAt(token.text, 0) || (flagsAt(token.text, 0) & UPPER) !== 0)) return true;
+    if (lineItem && (isDigitAt(token.text, 0) || (flagsAt(token.text, 0) & UPPER) !== 0 || isQueryMark(token.text))) return true;
   }
   // The cheap test first: most tokens start in lower case.
-  return looksLikeSentenceStart(previous.end, token) && endsWithTerminator(tokens, first, i);
+  return looksLikeSentenceStart(previous.end, token) && endsWithTerminator(tokens, first, i) && !queriesLine(text, tokens, i - 1);
+}
+
+function isQueryMark(token: string): boolean {
+  return token.charCodeAt(0) === 63 && /^\?+$/.test(token);
+}
+
+/** A "?" that opens its line queries what follows it ("Dx: asthma\n? LRTI"): it ends no sentence. */
+function queriesLine(text: string, tokens: Token[], k: number): boolean {
+  const mark = tokens[k] as Token;
+  const before = tokens[k - 1];
+  return isQueryMark(mark.text) && (before === undefined || lineBreaksBetween(text, before.end, mark.start) > 0);
 }
 
 function lineBreaksBetween(text: string, from: number, to: number): number {
