@@ -5,6 +5,7 @@ import { BRAND_SPAN_CONFIDENCE, withBrandSpans, type BrandLexicon } from './clin
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/label-codec.js';
 import { notePairs } from './clinical/relations.js';
 import { noteSections, sectionKindAt, type SectionKind } from './clinical/sections.js';
+import { withoutOtherSenses } from './clinical/ambiguous-abbreviations.js';
 import { withDefinedAbbreviations } from './clinical/defined-abbreviations.js';
 import { withDiagnosisItems, type SectionNames } from './clinical/diagnosis-section.js';
 import { withDrugConditions } from './clinical/drug-conditions.js';
@@ -282,6 +283,7 @@ export function* extractInSteps(
   }
   if (sections && tagger.sectionNames && typedSections.some((section) => section.kind === 'dx')) withDiagnosisItems(text, sections, sentences, found, tagger.sectionNames, SECTION_NAME_CONFIDENCE);
   withDefinedAbbreviations(text, sentences, found, DEFINED_ABBREVIATION_CONFIDENCE);
+  withoutOtherSenses(text, found);
   // Assertion reads every entity of a sentence (a list under one negation), so it runs before the filter.
   const assertions = assertEntities(text, sentences, found);
   for (let s = 0; s < found.length; s++) {

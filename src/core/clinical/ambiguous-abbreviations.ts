@@ -1,0 +1,63 @@
+import type { Entity } from '../text/types.js';
+
+/**
+ * Abbreviations that name a disease or a treatment in one context and something else in another: "RA" is
+ * rheumatoid arthritis, or room air after an oxygen saturation; "PCP" Pneumocystis pneumonia, or the primary
+ * care provider a patient follows up with; "PE" a pulmonary embolism, or the physical examination a note
+ * reports. The vocabularies list them and the tagger, reading the letters, takes them; this step drops the
+ * entity where the words around it give the other sense. The rules are data: the letters as written and the
+ * text just before or after that gives the other sense.
+ */
+export interface AmbiguousAbbreviation {
+  /** The abbreviation as written (case-sensitive: "Ra" is no room air). */
+  text: string;
+  /** What it means where the rule holds. */
+  otherSense: string;
+  /** Text before it, on its line, that gives the other sense. */
+  before?: RegExp;
+  /** Text after it that gives the other sense. */
+  after?: RegExp;
+}
+
+/** How far either side a rule reads. */
+const CONTEXT_CHARS = 40;
+
+export const AMBIGUOUS_ABBREVIATIONS: readonly AmbiguousAbbreviation[] = [
+  {
+    text: 'RA',
+    otherSense: 'room air',
+    before: /(?:\d\s*%|\bsp\s?o2|\bsao2|\bsats?\b|\bsaturat\w*|\bo2)[^\n]{0,24}?(?:\bon|\bat|\bin|@)\s*$/i,
+    after: /^\s*(?:sats?\b|saturation\b|\d{2,3}\s*%)/i,
+  },
+  {
+    text: 'PCP',
+    otherSense: 'primary care provider',
+    before: /\b(?:with|to|by|see|seen|your|her|his|their|the|per|from|call|contact|notify|our|primary)\s+$/i,
+    after: /^\s*(?:in|for|visit|appointment|office|within|as|next|regarding|follow)\b/i,
+  },
+  {
+    text: 'PE',
+    otherSense: 'physical examination',
+    after: /^\s*(?::|-\s|normal\b|unremarkable\b|wnl\b|benign\b|otherwise\b|was\s+(?:normal|unremarkable))/i,
+  },
+];
+
+/** Whether the entity's context gives one of its letters' other senses. */
+export function hasOtherSense(text: string, entity: Pick<Entity, 'text' | 'start' | 'end'>, rules: readonly AmbiguousAbbreviation[] = AMBIGUOUS_ABBREVIATIONS): boolean {
+  for (const rule of rules) {
+    if (entity.text !== rule.text) continue;
+    const lineStart = text.lastIndexOf('\n', entity.start - 1) + 1;
+    const before = text.slice(Math.max(lineStart, entity.start - CONTEXT_CHARS), entity.start);
+    const after = text.slice(entity.end, entity.end + CONTEXT_CHARS);
+    if ((rule.before && rule.before.test(before)) || (rule.after && rule.after.test(after))) return true;
+  }
+  return false;
+}
+
+/** The entities by sentence without those whose context gives their letters another sense. */
+export function withoutOtherSenses(text: string, found: Entity[][], rules: readonly AmbiguousAbbreviation[] = AMBIGUOUS_ABBREVIATIONS): void {
+  for (let s = 0; s < found.length; s++) {
+    const entities = found[s] as Entity[];
+    if (entities.some((e) => hasOtherSense(text, e, rules))) found[s] = entities.filter((e) => !hasOtherSense(text, e, rules));
+  }
+}

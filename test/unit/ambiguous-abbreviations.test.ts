@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { AMBIGUOUS_ABBREVIATIONS, hasOtherSense, withoutOtherSenses } from '../../src/core/clinical/ambiguous-abbreviations.js';
+import type { Entity } from '../../src/core/text/types.js';
+
+function at(note: string, text: string, from = 0): Entity {
+  const start = note.indexOf(text, from);
+  return { type: 'disease', text, start, end: start + text.length, assertion: 'present', confidence: 0.6 };
+}
+
+describe('abbreviations with another sense', () => {
+  it('drops RA after an oxygen saturation, PCP as the primary care provider, PE as the examination', () => {
+    for (const [note, letters] of [
+      ['O/E: RR 38/min, SpO2 93% on RA, b/l rhonchi', 'RA'],
+      ['SATS 91 % ON RA', 'RA'],
+      ['Follow up with PCP in 1 week.', 'PCP'],
+      ['PE: lungs clear, abdomen soft.', 'PE'],
+      ['PE unremarkable.', 'PE'],
+    ] as const) {
+      expect(hasOtherSense(note, at(note, letters)), note).toBe(true);
+    }
+  });
+
+  it('keeps them where they name the disease', () => {
+    for (const [note, letters] of [
+      ['K/c/o RA on methotrexate 15 mg weekly', 'RA'],
+      ['PCP was diagnosed by BAL and treated with co-trimoxazole.', 'PCP'],
+      ['CT angiogram confirmed a PE; started apixaban.', 'PE'],
+      ['Rheumatoid arthritis (Ra) flare', 'Ra'],
+    ] as const) {
+      expect(hasOtherSense(note, at(note, letters)), note).toBe(false);
+    }
+  });
+
+  it('removes only those entities from their sentences', () => {
+    const note = 'SpO2 95% on RA. K/c/o RA.';
+    const found = [[at(note, 'RA')], [at(note, 'RA', 16)]];
+    withoutOtherSenses(note, found);
+    expect(found.map((s) => s.map((e) => e.start))).toEqual([[], [note.lastIndexOf('RA')]]);
+    expect(AMBIGUOUS_ABBREVIATIONS.every((rule) => rule.before !== undefined || rule.after !== undefined)).toBe(true);
+  });
+});
