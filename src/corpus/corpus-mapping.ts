@@ -34,6 +34,12 @@ export interface CorpusMapping {
   discontinuous: 'ignore';
   annotationPolicy: string;
   /**
+   * How it annotates a body site written before a disease name: in the name (`inside`, the guideline's way and the
+   * default), or as an entity of its own (`apart`: MACCROBAT's Biological_structure), so that its domain does not
+   * join the site to the name (the `join-leading-site` span rule).
+   */
+  sitesBeforeNames?: 'inside' | 'apart';
+  /**
    * How its dev documents are scored: kinds left out as their type (MACCROBAT's disease score counts diagnoses,
    * not symptoms), source types whose spans are not scored (a prediction over one is neither right nor wrong).
    */
@@ -69,6 +75,7 @@ export function parseCorpusMapping(value: unknown, file: string): CorpusMapping 
   need((ANNOTATION_POLICIES as readonly unknown[]).includes(value.policy), `"policy" must be one of ${ANNOTATION_POLICIES.join(', ')}`);
   need(value.overlaps === 'longest', '"overlaps" must be "longest"');
   need(value.discontinuous === 'ignore', '"discontinuous" must be "ignore"');
+  need(value.sitesBeforeNames === undefined || value.sitesBeforeNames === 'inside' || value.sitesBeforeNames === 'apart', '"sitesBeforeNames" must be "inside" or "apart"');
   const files = value.files;
   if (!isRecord(files) || Object.keys(files).length === 0) problems.push('"files" must map train / dev / test / all to lists of file names');
   else {

@@ -5,7 +5,7 @@ import { routerFeatures, trainNoteRouter, type NoteRouter } from '../core/tagger
 import { splitSentences } from '../core/text/tokenizer.js';
 import type { LabeledSentence } from '../core/text/types.js';
 import { PROJECT_ROOT } from '../config.js';
-import { GUIDELINE_SPAN_RULES } from '../core/clinical/span-rules.js';
+import { GUIDELINE_SPAN_RULES, JOIN_LEADING_SITE } from '../core/clinical/span-rules.js';
 import { documentSentences, readJsonlCorpus, type CorpusDocument } from '../corpus/annotated-corpus.js';
 import { readBeHealthySplit } from '../corpus/behealthy-format.js';
 import { MAPPINGS_DIR, readCorpusMappings, type CorpusMapping } from '../corpus/corpus-mapping.js';
@@ -72,7 +72,10 @@ export function domainsOfCorpora(mappings: readonly CorpusMapping[]): Record<str
 /** The guideline's span rules in every domain of the every-mention policy (and its group), none in the others. */
 export function guidelineRulesOfCorpora(mappings: readonly CorpusMapping[]): Record<string, string[]> {
   const rules: Record<string, string[]> = { [EVERY_MENTION]: [...GUIDELINE_SPAN_RULES] };
-  for (const mapping of mappings) if (mapping.policy === EVERY_MENTION) rules[mapping.domain] = [...GUIDELINE_SPAN_RULES];
+  for (const mapping of mappings) {
+    if (mapping.policy !== EVERY_MENTION) continue;
+    rules[mapping.domain] = GUIDELINE_SPAN_RULES.filter((rule) => mapping.sitesBeforeNames !== 'apart' || rule !== JOIN_LEADING_SITE);
+  }
   return rules;
 }
 

@@ -61,6 +61,7 @@ describe('span rules that enforce the annotation guideline', () => {
   it('are in the library in the order they run, and none of them is a default', () => {
     expect(SPAN_RULE_LIBRARY.map((r) => r.name)).toEqual([
       'abbreviation-after', 'balance-parentheses', 'trim-edge-words', 'join-split-names', 'split-coordination', 'trim-assertion-cues', 'trim-onset', 'trim-trailing-site',
+      'join-leading-site',
     ]);
     expect(DEFAULT_SPAN_RULES).toEqual(['abbreviation-after', 'balance-parentheses', 'trim-edge-words']);
     expect(resolveSpanRules(['trim-assertion-cues', 'split-coordination']).map((r) => r.name)).toEqual(['split-coordination', 'trim-assertion-cues']);
@@ -170,6 +171,30 @@ describe('span rules that enforce the annotation guideline', () => {
         expect(phrasesAfter('trim-trailing-site', text)).toEqual([text]);
       }
       expect(phrasesAfter('trim-trailing-site', 'knee replacement left side', 'T')).toEqual(['knee replacement left side']);
+    });
+  });
+
+  describe('join-leading-site', () => {
+    const joined = (text: string, start: number, end: number, others: TokenSpan[] = []): string[] => {
+      const tokens = words(text);
+      return applySpanRules(resolveSpanRules(['join-leading-site']), tokens, [...others, D(start, end)], model).map((s) => tokens.slice(s.start, s.end).join(' '));
+    };
+
+    it('starts a disease span at a laterality and up to two site words before it', () => {
+      expect(joined('Dx : Lt ureteric calculus', 3, 5)).toEqual(['Lt ureteric calculus']);
+      expect(joined('B/L knee OA grade II', 2, 3)).toEqual(['B/L knee OA']);
+      expect(joined('IMP : RT LOWER LOBE PNEUMONIA', 5, 6)).toEqual(['RT LOWER LOBE PNEUMONIA']);
+      expect(joined('Right ankle sprain', 1, 3)).toEqual(['Right ankle sprain']);
+    });
+
+    it('leaves spans no laterality opens, sites past two words or a function word, treatments and taken tokens', () => {
+      expect(joined('pain in left knee', 0, 1)).toEqual(['pain']);
+      expect(joined('left sided weakness', 2, 3)).toEqual(['weakness']);
+      expect(joined('left because of pneumonia', 3, 4)).toEqual(['pneumonia']);
+      expect(joined('right upper outer quadrant mass', 4, 5)).toEqual(['mass']);
+      const tokens = words('left knee replacement');
+      expect(applySpanRules(resolveSpanRules(['join-leading-site']), tokens, [T(2, 3)], model)).toEqual([T(2, 3)]);
+      expect(joined('left knee OA', 2, 3, [D(0, 1)])).toEqual(['left', 'OA']);
     });
   });
 

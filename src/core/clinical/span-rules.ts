@@ -351,6 +351,34 @@ function trimTrailingSite(tokens: readonly string[], lower: readonly string[], s
   return span;
 }
 
+/** Laterality written before a site and a disease name: "Lt ureteric calculus", "B/L knee OA", "right lower lobe pneumonia". */
+const LEADING_LATERALITY: ReadonlySet<string> = new Set(['left', 'right', 'bilateral', 'b/l', 'bil', 'lt', 'rt', 'lt.', 'rt.']);
+/** Most site words between the laterality and the name ("lower lobe"). */
+const MAX_SITE_WORDS = 2;
+const SITE_WORD = /^[a-z][a-z-]{2,}$/;
+/** Words that end a site before a name: a verb, a preposition or a determiner is no part of one. */
+const NOT_SITE_WORDS: ReadonlySet<string> = new Set([
+  'and', 'or', 'with', 'of', 'in', 'for', 'the', 'a', 'an', 'his', 'her', 'their', 'on', 'at', 'to', 'from', 'has', 'had', 'have', 'was', 'were',
+  'is', 'are', 'sided', 'side', 'shows', 'showed', 'revealed', 'noted', 'than', 'but', 'no', 'not', 'without', 'after', 'before', 'since',
+]);
+
+/**
+ * A disease span starts at the laterality written before it, over at most two site words: the guideline puts a
+ * site written before the name in the name ("left knee osteoarthritis"), and the tagger, which learned tight
+ * spans from case reports, leaves "Lt" and "B/L knee" out. Only a laterality word opens such a site, only words
+ * that can be part of one stand between, and never over another span.
+ */
+function joinLeadingSite(lower: readonly string[], spans: readonly TokenSpan[], i: number): TokenSpan {
+  const span = spans[i] as TokenSpan;
+  if (span.type !== 'D') return span;
+  for (let k = span.start - 1; k >= 0 && k >= span.start - 1 - MAX_SITE_WORDS; k--) {
+    const word = lower[k] as string;
+    if (LEADING_LATERALITY.has(word)) return isFree(spans, i, k, span.start) ? { ...span, start: k } : span;
+    if (!SITE_WORD.test(word) || NOT_SITE_WORDS.has(word)) return span;
+  }
+  return span;
+}
+
 /** The sentence applySpanRules is repairing and its words lower-cased: made once for all its rules. */
 let current: { tokens: readonly string[]; lower: readonly string[] | null } | null = null;
 function lowered(tokens: readonly string[]): readonly string[] {
@@ -440,6 +468,15 @@ const RULES: readonly SpanRule[] = [
       return spans.map((span) => trimTrailingSite(tokens, lower, span, model));
     },
   },
+  {
+    name: 'join-leading-site',
+    description: 'start a disease span at a laterality and site written before it: Lt ureteric calculus, B/L knee OA, right lower lobe pneumonia',
+    apply: (tokens, spans) => {
+      if (spans.length === 0) return [];
+      const lower = lowered(tokens);
+      return spans.map((_, i) => joinLeadingSite(lower, spans, i));
+    },
+  },
 ];
 
 /** Every rule this code has, in the order they run. */
@@ -452,7 +489,9 @@ export const DEFAULT_SPAN_RULES: readonly string[] = ['abbreviation-after', 'bal
  * default ones in the domains annotated under the every-mention policy. A corpus that merges lists of names into
  * one span (BeHealthy) is not scored with them.
  */
-export const GUIDELINE_SPAN_RULES: readonly string[] = ['join-split-names', 'split-coordination', 'trim-assertion-cues', 'trim-onset', 'trim-trailing-site'];
+export const GUIDELINE_SPAN_RULES: readonly string[] = ['join-split-names', 'split-coordination', 'trim-assertion-cues', 'trim-onset', 'trim-trailing-site', 'join-leading-site'];
+/** The guideline rule a corpus that annotates sites apart (CorpusMapping.sitesBeforeNames) is not scored with. */
+export const JOIN_LEADING_SITE = 'join-leading-site';
 
 export function resolveSpanRules(names: readonly string[]): SpanRule[] {
   const missing = names.filter((name) => !RULES.some((r) => r.name === name));
