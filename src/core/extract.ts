@@ -10,7 +10,7 @@ import { withDefinedAbbreviations } from './clinical/defined-abbreviations.js';
 import { withDiagnosisItems, type SectionNames } from './clinical/diagnosis-section.js';
 import { withDrugConditions } from './clinical/drug-conditions.js';
 import type { IndicationKnowledge } from './clinical/indications.js';
-import { applySpanRules, type SpanRule } from './clinical/span-rules.js';
+import { applySpanRules, JOIN_LEADING_SITE, withLeadingSites, type SpanRule } from './clinical/span-rules.js';
 import { splitSentences } from './text/tokenizer.js';
 import type { Entity, EntityType, ExtractionRecord, Sentence } from './text/types.js';
 
@@ -179,7 +179,9 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
     // A name is an entity only where its context does not make it unlikely ("RA" on room air is not arthritis).
     if (lexiconConfidence >= MIN_LEXICON_SPAN_CONFIDENCE || context.everyLexiconSpan) result.push({ ...bounds, confidence: round3(lexiconConfidence), fromLexicon: true });
   }
-  return withDrugConditions(words, result, rescored) as ScoredSpan[];
+  // The pass's names start where the vocabulary's do; the domain's rule puts a site written before them in them.
+  const sited = model.spanRules.some((rule) => rule.name === JOIN_LEADING_SITE) ? withLeadingSites(words, result, (span) => 'fromLexicon' in span) : result;
+  return withDrugConditions(words, sited, rescored) as ScoredSpan[];
 }
 
 /** What a diagnosis section holds, and a treatment section. */

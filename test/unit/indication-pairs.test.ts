@@ -71,6 +71,11 @@ describe('indication pairs', () => {
     );
   });
 
+  it('of several diagnoses a drug is given for, pairs those the diagnosis section names', () => {
+    const note = 'K/c/o [[d:HTN=I10]], [[d:stable angina=I20.8]]\nImp: [[d:hypertensive urgency=I16.0]], [[d:pneumonia=J18.9]]\nAdv:\n1. [[t:amlodipine=amlodipine]] 10 mg OD\n2. [[t:amoxicillin=amoxicillin]] 500 mg TDS';
+    expect(pairsOf(note, { lineByLine: true })).toEqual(pairs(['hypertensive urgency', 'amlodipine', 'indication'], ['pneumonia', 'amoxicillin', 'indication']));
+  });
+
   it('gives none without the indication list', () => {
     expect(pairsOf(lists, { lineByLine: true, indications: null })).toEqual([]);
   });

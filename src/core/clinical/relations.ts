@@ -163,21 +163,28 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
     }
   }
   // A treatment the note gives a diagnosis (by its line, sentence, link or sections) is that diagnosis's: the note said so.
-  candidates.push(...indicationPairs(all, paired, facts));
+  candidates.push(...indicationPairs(all, paired, facts, options.sections ?? noteSections(text)));
   return uniquePairs(candidates);
 }
 
-/** Each treatment no other rule pairs, with each present diagnosis of the note it is given for. */
-function indicationPairs(entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
+/**
+ * Each treatment no other rule pairs, with each present diagnosis of the note it is given for; of several, those
+ * the note's diagnosis section names when it names some ("K/c/o COPD … Imp: AECOPD" with "neb budesonide": the
+ * exacerbation the visit is for, not the history line).
+ */
+function indicationPairs(entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts, sections: readonly NoteSection[]): Candidate[] {
   if (facts.givenFor.size === 0) return [];
+  const dx = sections.filter((section) => section.kind === 'dx');
   const coded = entities.flatMap((e) => {
     const code = facts.isDiagnosis(e) ? icd10cmOf(e) : undefined;
-    return code ? [{ disease: e, code }] : [];
+    return code ? [{ disease: e, code, diagnosed: dx.some((section) => e.start >= section.start && e.end <= section.end) }] : [];
   });
   const result: Candidate[] = [];
   for (const [treatment, test] of facts.givenFor) {
     if (paired.has(treatment)) continue;
-    for (const { disease, code } of coded) if (test(code)) result.push({ disease, treatment, evidence: 'indication' });
+    const given = coded.filter(({ code }) => test(code));
+    const diagnosed = given.filter((d) => d.diagnosed);
+    for (const { disease } of diagnosed.length > 0 ? diagnosed : given) result.push({ disease, treatment, evidence: 'indication' });
     if (result.length >= MAX_PAIRS_PER_NOTE) break;
   }
   return result;

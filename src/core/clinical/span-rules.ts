@@ -379,6 +379,13 @@ function joinLeadingSite(lower: readonly string[], spans: readonly TokenSpan[], 
   return span;
 }
 
+/** The spans with each one `which` picks started at the site before it, as the `join-leading-site` rule does. */
+export function withLeadingSites<S extends TokenSpan>(tokens: readonly string[], spans: readonly S[], which: (span: S) => boolean): S[] {
+  if (!spans.some(which)) return [...spans];
+  const lower = tokens.map((t) => t.toLowerCase());
+  return spans.map((span, i) => (which(span) ? { ...span, start: joinLeadingSite(lower, spans, i).start } : span));
+}
+
 /** The sentence applySpanRules is repairing and its words lower-cased: made once for all its rules. */
 let current: { tokens: readonly string[]; lower: readonly string[] | null } | null = null;
 function lowered(tokens: readonly string[]): readonly string[] {
