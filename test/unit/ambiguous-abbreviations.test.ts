@@ -31,6 +31,14 @@ describe('abbreviations with another sense', () => {
     }
   });
 
+  it('drops ordinary words a vocabulary lists, in any case, and keeps names that hold them', () => {
+    for (const [note, word] of [['Seen with his wife.', 'his'], ['RICE advised.', 'RICE'], ['Review today.', 'today'], ['Blood sent for culture.', 'Blood']] as const) {
+      expect(hasOtherSense(note, at(note, word)), note).toBe(true);
+    }
+    expect(hasOtherSense('blood transfusion given', at('blood transfusion given', 'blood transfusion'))).toBe(false);
+    expect(hasOtherSense('Allergic to rice bran', at('Allergic to rice bran', 'rice bran'))).toBe(false);
+  });
+
   it('removes only those entities from their sentences', () => {
     const note = 'SpO2 95% on RA. K/c/o RA.';
     const found = [[at(note, 'RA')], [at(note, 'RA', 16)]];

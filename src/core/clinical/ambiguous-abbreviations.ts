@@ -42,8 +42,17 @@ export const AMBIGUOUS_ABBREVIATIONS: readonly AmbiguousAbbreviation[] = [
   },
 ];
 
+/**
+ * Ordinary words a vocabulary happens to list (histidine's "his", a rice allergen extract, "Today" a brand) that
+ * the guideline says are never entities alone, in any case. "blood" alone is no treatment ("blood transfusion" is).
+ */
+export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
+  'his', 'her', 'him', 'hers', 'all', 'this', 'that', 'today', 'tonight', 'blood', 'anatomy', 'water', 'rice', 'balance', 'diet', 'rest', 'plan',
+]);
+
 /** Whether the entity's context gives one of its letters' other senses. */
 export function hasOtherSense(text: string, entity: Pick<Entity, 'text' | 'start' | 'end'>, rules: readonly AmbiguousAbbreviation[] = AMBIGUOUS_ABBREVIATIONS): boolean {
+  if (entity.text.length <= 8 && ORDINARY_WORDS.has(entity.text.toLowerCase())) return true;
   for (const rule of rules) {
     if (entity.text !== rule.text) continue;
     const lineStart = text.lastIndexOf('\n', entity.start - 1) + 1;
@@ -54,7 +63,7 @@ export function hasOtherSense(text: string, entity: Pick<Entity, 'text' | 'start
   return false;
 }
 
-/** The entities by sentence without those whose context gives their letters another sense. */
+/** The entities by sentence without ordinary words and those whose context gives their letters another sense. */
 export function withoutOtherSenses(text: string, found: Entity[][], rules: readonly AmbiguousAbbreviation[] = AMBIGUOUS_ABBREVIATIONS): void {
   for (let s = 0; s < found.length; s++) {
     const entities = found[s] as Entity[];
