@@ -217,6 +217,12 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         continue;
       }
       const unitWord = ws.at(i + 1)?.text ?? '';
+      // 6 hrly, 8 hourly: every N hours
+      if ((unitWord === 'hrly' || unitWord === 'hourly') && count > 0) {
+        setTiming({ frequency: 1, period: count, periodUnit: 'h' });
+        read(i + 2);
+        continue;
+      }
       // N times a day / N times daily / N times per week
       if (unitWord === 'times' || unitWord === 'x') {
         let k = i + 2;
