@@ -88,6 +88,14 @@ describe('kinds from codes in note-style notes', () => {
     expect(entities.map((e) => e.kind)).toEqual(['diagnosis', 'symptom', 'symptom', 'symptom']);
   });
 
+  it('makes a surely coded sign typed a diagnosis a symptom, but under a diagnosis header', () => {
+    const text = 'Tab Dolo 650 SOS for fever\nDx: fever';
+    const at = (word: string, from: number): Entity => ({ ...coded(word, 'R50.9'), kind: 'diagnosis', start: text.indexOf(word, from), end: text.indexOf(word, from) + word.length });
+    const entities = [at('fever', 0), at('fever', 27)];
+    noteKindsFromCodes(() => true).apply({ text, sentences: [] }, entities);
+    expect(entities.map((e) => e.kind)).toEqual(['symptom', 'diagnosis']);
+  });
+
   it('leaves notes that are not in note style to the classifier', () => {
     const entities = [coded('hypertension', 'I10')];
     noteKindsFromCodes(() => false).apply(note, entities);

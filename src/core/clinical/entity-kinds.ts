@@ -2,6 +2,7 @@ import type { Gazetteer } from '../tagger/gazetteer.js';
 import { logisticProbability, logit, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
 import { splitSentences } from '../text/tokenizer.js';
 import type { Entity, EntityKind, EntityType, Sentence } from '../text/types.js';
+import { noteSections, sectionKindAt, type NoteSection } from './sections.js';
 
 /**
  * The kind of each entity the tagger finds: a disease is a diagnosis or a symptom, a treatment a drug or a
@@ -168,18 +169,26 @@ interface StyledNote {
  * The record step after concept codes, in notes written in note style only: a disease typed a symptom whose
  * name codes, surely, to a disease (not chapter R, not a complaint) is a diagnosis: a prescription's
  * "hypertension" or "cholelithiasis" names what is treated. The classifier learned kinds from case reports,
- * which file many diseases as signs; those are left as it says.
+ * which file many diseases as signs; those are left as it says. The other way, a disease typed a diagnosis
+ * whose name codes surely to chapter R (symptoms and signs) is a symptom ("Dolo 650 SOS for fever"), but under
+ * a diagnosis header, where the note makes it the diagnosis ("Dx: fever").
  */
 export function noteKindsFromCodes(isNoteStyleNote: (note: StyledNote) => boolean): { name: string; apply(note: StyledNote, entities: Entity[]): void } {
   return {
     name: 'note-kinds-from-codes',
     apply: (note, entities) => {
-      if (!entities.some((e) => e.kind === 'symptom') || !(note.noteStyle ?? isNoteStyleNote(note))) return;
+      if (!entities.some((e) => e.type === 'disease') || !(note.noteStyle ?? isNoteStyleNote(note))) return;
+      let sections: readonly NoteSection[] | undefined;
       for (const entity of entities) {
-        if (entity.type !== 'disease' || entity.kind !== 'symptom') continue;
+        if (entity.type !== 'disease') continue;
         const icd = entity.codes?.find((code) => code.system === 'ICD-10-CM');
-        if (!icd || icd.score < MIN_KIND_CODE_SCORE || icd.code.startsWith('R') || COMPLAINT_CATEGORIES.has(icd.code.slice(0, 3).toUpperCase())) continue;
-        entity.kind = 'diagnosis';
+        if (!icd || icd.score < MIN_KIND_CODE_SCORE) continue;
+        const sign = icd.code.startsWith('R');
+        if (entity.kind === 'symptom' && !sign && !COMPLAINT_CATEGORIES.has(icd.code.slice(0, 3).toUpperCase())) entity.kind = 'diagnosis';
+        else if (entity.kind === 'diagnosis' && sign) {
+          sections ??= noteSections(note.text);
+          if (sectionKindAt(sections, entity.start) !== 'dx') entity.kind = 'symptom';
+        }
       }
     },
   };
