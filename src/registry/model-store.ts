@@ -12,7 +12,7 @@ import { resolveTemplates, type FeatureResources } from '../core/tagger/feature-
 import { decodeLabels, type LabelEncoding } from '../core/tagger/label-codec.js';
 import { resolveSpanRules, resolveDomainSpanRules } from '../core/clinical/span-rules.js';
 import { parseResources, writeResourceFiles, type ResourceFiles } from '../corpus/resource-files.js';
-import { conceptEnricher, conceptSectionNames } from '../core/clinical/concept-codes/concept-enricher.js';
+import { conceptEnricher, conceptSectionNames, type Spelling } from '../core/clinical/concept-codes/concept-enricher.js';
 import type { ConceptIndex } from '../core/clinical/concept-codes/concept-index.js';
 import { formatModelCard, parseModelCard, type FileDigest, type ModelCard } from './model-card.js';
 
@@ -183,7 +183,7 @@ export async function loadModel(modelsDir: string, version?: string, options: Lo
   const concepts = options.concepts ?? options.reuse?.concepts;
   const foldDomains = options.foldDomains ?? options.reuse?.foldDomains ?? 'all';
   const model = createCrfNerModel({
-    ...(concepts ? { enrichers: [conceptEnricher(concepts)], sectionNames: conceptSectionNames(concepts) } : {}),
+    ...(concepts ? { enrichers: [conceptEnricher(concepts, spellingOf(resources))], sectionNames: conceptSectionNames(concepts) } : {}),
     version: card.version, labelEncoding: card.labelEncoding, templates, weights, resources, spanRules,
     ...(brands ? { brands } : {}),
     ...(indications ? { indications } : {}),
@@ -281,4 +281,10 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** The model's reading of misspelt name words, for coding a name no vocabulary knows as written. */
+function spellingOf(resources: Partial<FeatureResources>): Spelling | undefined {
+  const gazetteer = resources.gazetteer;
+  return gazetteer?.knownWords ? (word) => gazetteer.correct(word) : undefined;
 }

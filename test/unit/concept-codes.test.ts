@@ -27,6 +27,7 @@ const vocabularies: ConceptVocabularies = {
     { code: 'S52501A', description: 'Unspecified fracture of the lower end of right radius, initial encounter for closed fracture' },
     { code: 'S52501D', description: 'Unspecified fracture of the lower end of right radius, subsequent encounter for closed fracture with routine healing' },
     { code: 'W010XXA', description: 'Fall on same level from slipping, tripping and stumbling without subsequent striking against object, initial encounter' },
+    { code: 'P7422', description: 'Hyponatremia of newborn' },
   ],
   doid: [
     { id: 'DOID:10763', name: 'hypertension', synonyms: ['HTN'], icd10cm: ['I10'] },
@@ -40,6 +41,9 @@ const vocabularies: ConceptVocabularies = {
     { name: 'Amoxicillin', kind: 'generic', norm: 'amoxicillin', mapsTo: 'Amoxicillin', ref: 'DB01060' },
     { name: 'Clavulanic acid', kind: 'generic', norm: 'clavulanic acid', mapsTo: 'Clavulanic acid', ref: 'DB00766' },
     { name: 'AUGMENTIN', kind: 'brand', norm: 'augmentin', mapsTo: 'Amoxicillin + Clavulanic acid', ref: 'NDA050564' },
+    { name: 'Clavulanate', kind: 'generic', norm: 'clavulanate', mapsTo: 'Clavulanic acid', ref: 'DB00766' },
+    { name: 'Piperacillin', kind: 'generic', norm: 'piperacillin', mapsTo: 'Piperacillin', ref: 'DB00319' },
+    { name: 'Tazobactam', kind: 'generic', norm: 'tazobactam', mapsTo: 'Tazobactam', ref: 'DB01606' },
   ],
   shorthand: [
     { name: 'HTN', icd10cm: 'I10', term: 'hypertension' },
@@ -112,6 +116,11 @@ describe('disease codes', () => {
     expect(index.icdDisplay('W01.0XXA')).toBeUndefined();
   });
 
+  it('matches loosely no newborn\'s code for a name that does not say newborn', () => {
+    expect(icd('hyponatremia')).toBeUndefined();
+    expect(icd('hyponatremia of newborn')).toBe('P74.22');
+  });
+
   it('a name no vocabulary knows gets no code', () => {
     expect(index.disease('xyzzy plugh')).toEqual([]);
   });
@@ -125,6 +134,12 @@ describe('drug codes', () => {
     expect(augmentin?.generic).toEqual(['amoxicillin', 'clavulanic acid']);
     expect(augmentin?.codes.map((c) => c.code)).toEqual(['DB01060', 'DB00766']);
     expect(index.drug('Tab 500 mg')).toBeNull();
+  });
+
+  it('a combination written with a joiner names each part; an acid written as its anion keeps the acid', () => {
+    expect(index.drug('piperacillin-tazobactam 4.5 g')?.generic).toEqual(['piperacillin', 'tazobactam']);
+    expect(index.drug('Amoxicillin/clavulanate')?.generic).toEqual(['amoxicillin', 'clavulanic acid']);
+    expect(index.drug('Amoxicillin-clavulanate')?.codes.map((c) => c.code)).toEqual(['DB01060', 'DB00766']);
   });
 });
 
@@ -144,6 +159,14 @@ describe('the concept enricher', () => {
     expect(entities[2]?.codes).toBeUndefined();
     expect(entities[3]?.generic).toEqual(['paracetamol']);
     expect(entities[3]?.codes?.[0]).toMatchObject({ system: 'DrugBank', code: 'DB00316' });
+  });
+
+  it('reads a name no vocabulary knows again with its misspelt words mended', () => {
+    const spelling = (word: string): string | undefined => ({ paracetmol: 'paracetamol', metfromin: 'metformin' })[word];
+    const entities = [entity('treatment', 'Paracetmol'), entity('treatment', 'metfromin 500'), entity('treatment', 'xylophone')];
+    conceptEnricher(index, spelling).apply({ text: '', sentences: [] }, entities);
+    expect(entities.map((e) => e.generic)).toEqual([['paracetamol'], ['metformin'], undefined]);
+    expect(entities[0]?.text).toBe('Paracetmol');
   });
 
   it('hands out frozen answers: one record cannot change the codes of the next', () => {

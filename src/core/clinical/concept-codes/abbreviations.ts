@@ -145,4 +145,16 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'tuberculosis', icd10cm: 'A15.9', term: 'tuberculosis' },
   { name: 'pulmonary tuberculosis', icd10cm: 'A15.0', term: 'pulmonary tuberculosis' },
   { name: 'sugar', icd10cm: 'E11.9', term: 'type 2 diabetes mellitus' },
+  // Lay and short names the ICD-10-CM index words differently ("Calculus of gallbladder without cholecystitis…"):
+  // unmatched, the nearest words picked gallstone ileus and hyponatremia of the newborn.
+  { name: 'gallstones', icd10cm: 'K80.20', term: 'cholelithiasis' },
+  { name: 'cholelithiasis', icd10cm: 'K80.20', term: 'cholelithiasis' },
+  { name: 'kidney stones', icd10cm: 'N20.0', term: 'nephrolithiasis' },
+  { name: 'renal calculus', icd10cm: 'N20.0', term: 'nephrolithiasis' },
+  { name: 'renal stones', icd10cm: 'N20.0', term: 'nephrolithiasis' },
+  { name: 'renal calculi', icd10cm: 'N20.0', term: 'nephrolithiasis' },
+  { name: 'ureteric calculus', icd10cm: 'N20.1', term: 'ureterolithiasis' },
+  { name: 'ureteral calculus', icd10cm: 'N20.1', term: 'ureterolithiasis' },
+  { name: 'hyponatremia', icd10cm: 'E87.1', term: 'hyponatremia' },
+  { name: 'hyponatraemia', icd10cm: 'E87.1', term: 'hyponatremia' },
 ];

@@ -80,8 +80,15 @@ const DIABETIC_WORDS = nameWords('type 2 diabetes mellitus with');
 const CARE_DESCRIPTION = /^(family history|personal history|history of|encounter|screening|observation|contact with|exposure to|carrier|follow-up|aftercare)/i;
 const CARE_WORDS = new Set(['history', 'family', 'encounter', 'screening', 'observation', 'contact', 'exposure', 'carrier', 'aftercare', 'h/o', 'follow']);
 
+/** Descriptions of a newborn's or fetus's conditions (chapter P and a few others), matched loosely only when the name says so. */
+const NEWBORN_DESCRIPTION = /\b(newborn|neonatal|perinatal|fetus|fetal)\b/i;
+const NEWBORN_WORDS = new Set(['newborn', 'neonatal', 'neonate', 'perinatal', 'fetus', 'fetal', 'foetal', 'baby', 'infant', 'preterm']);
+
 /** Words that say which diabetes it is (see defaultDiabetes). */
 const DIABETES_TYPE_WORDS = new Set(['pregnancy', 'gestational', 'pregnant', 'puerperium', 'childbirth', 'other', 'secondary', 'drug', 'chemical', 'induced', 'steroid', 'pancreatic', 'type', '1', 'mody']);
+
+/** A joiner between two names in a drug's name: a hyphen or slash between letters, "+", "&", "and", "with". */
+const COMBINATION_JOINER = /[a-z][-/][a-z]|\+|&|\band\b|\bwith\b/i;
 
 const QUALIFIER = /\b(other and unspecified|unspecified (organism|site|control|type)|unspecified|uncomplicated|site not specified|not elsewhere classified|without complications?|initial encounter|not specified)\b/g;
 
@@ -242,6 +249,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
   const weight = (word: string): number => Math.log(1 + codes.length / (postings.count(word) ?? 1));
 
   const isCare = Uint8Array.from(rows, (row) => (CARE_DESCRIPTION.test(row.description) ? 1 : 0));
+  const isNewborn = Uint8Array.from(rows, (row) => (row.code.startsWith('P') || NEWBORN_DESCRIPTION.test(row.description) ? 1 : 0));
   // The summed weight of each code's words, computed when a loose match first reads it.
   const ownWeights = new Float64Array(codes.length).fill(-1);
   const ownWeightOf = (code: number): number => {
@@ -268,8 +276,11 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
     const scored: IcdCandidate[] = [];
     // "Family history of stroke", "Encounter for screening for …" are not what a name alone stands for.
     const aboutCare = words.some((w) => CARE_WORDS.has(w));
+    // Nor is "Hyponatremia of newborn" what "hyponatremia" stands for, unless the name is a newborn's.
+    const aboutNewborn = words.some((w) => NEWBORN_WORDS.has(w));
     for (const code of postings.of(rarest)) {
       if (!aboutCare && isCare[code] === 1) continue;
+      if (!aboutNewborn && isNewborn[code] === 1) continue;
       const own = qualifiedKeys.at(code);
       let shared = 0;
       for (let k = 0; k < distinct.length; k++) if (own.includes(` ${distinct[k] as string} `)) shared += weights[k] as number;
@@ -339,22 +350,35 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
   const codeDrug = (name: string): DrugConcept | null => {
     const words = drugWords(name);
     const meaningful = words.filter((w) => !DOSE_WORDS.has(w) && !/^\d/.test(w)).length;
+    // A fixed-dose combination written with a joiner ("piperacillin-tazobactam", "amoxicillin/clavulanate") names each part.
+    const combination = COMBINATION_JOINER.test(name);
+    const covered = new Array<boolean>(words.length).fill(false);
+    const generic: string[] = [];
+    const ingredients: string[] = [];
+    let coveredWords = 0;
     for (let length = Math.min(words.length, MAX_WINDOW); length >= 1; length--) {
       for (let start = 0; start + length <= words.length; start++) {
         const window = words.slice(start, start + length);
         if (length === 1 && (DOSE_WORDS.has(window[0] as string) || /^\d/.test(window[0] as string))) continue;
+        if (covered.slice(start, start + length).some(Boolean)) continue;
         const row = drugs.row(window.join(' ')) ?? DRUG_CLASSES.get(window.join(' '));
         if (!row) continue;
-        const score = length >= meaningful ? 1 : 0.9;
-        const ingredients = row.mapsTo.split(' + ').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+        const parts = row.mapsTo.split(' + ').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
         // A generic written by one of its own names (paracetamol, aspirin) keeps that name; a salt or a brand gives its ingredients.
         // A vocabulary row mapping a salt to a bare stem without an id ("ferrous sulfate" → "ferrous") keeps the salt.
-        const stem = ingredients.length === 1 && row.ref === '' && row.norm.startsWith(`${ingredients[0]} `);
-        const generic = (row.kind === 'generic' && ingredients.length === 1 && !row.norm.includes(' ')) || stem ? [row.norm] : ingredients;
-        return { generic, codes: ingredientCodes(ingredients, score) };
+        const stem = parts.length === 1 && row.ref === '' && row.norm.startsWith(`${parts[0]} `);
+        // An acid written as its anion keeps the acid's name ("clavulanate" is clavulanic acid).
+        const anion = parts.length === 1 && row.norm.endsWith('ate') && (parts[0] as string).endsWith(' acid');
+        const named = ((row.kind === 'generic' && parts.length === 1 && !row.norm.includes(' ')) || stem) && !anion ? [row.norm] : parts;
+        for (const part of named) if (!generic.includes(part)) generic.push(part);
+        for (const part of parts) if (!ingredients.includes(part)) ingredients.push(part);
+        for (let k = start; k < start + length; k++) covered[k] = true;
+        coveredWords += length;
+        if (!combination) return { generic, codes: ingredientCodes(ingredients, length >= meaningful ? 1 : 0.9) };
       }
     }
-    return null;
+    if (generic.length === 0) return null;
+    return { generic, codes: ingredientCodes(ingredients, coveredWords >= meaningful ? 1 : 0.9) };
   };
 
   const diseaseCache = new Map<string, ConceptCode[]>();
