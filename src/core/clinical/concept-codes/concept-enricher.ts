@@ -8,11 +8,30 @@ import type { ConceptIndex } from './concept-index.js';
  * them) and their DrugBank ids. A procedure, and a name no vocabulary knows, get nothing.
  */
 export function conceptEnricher(index: ConceptIndex, spelling?: Spelling): { name: string; apply(note: { text: string; sentences: readonly Sentence[] }, entities: Entity[]): void } {
+  const mend = spelling ? rememberedMending(spelling) : undefined;
   return {
     name: 'concept-codes',
     apply: (_note, entities) => {
-      for (const entity of entities) codeEntity(index, entity, spelling);
+      for (const entity of entities) codeEntity(index, entity, mend);
     },
+  };
+}
+
+/** Past this many distinct names the memory of their mended forms starts over (a long-running API reads open text). */
+const MAX_REMEMBERED_NAMES = 20_000;
+
+/** respelled() of each name, remembered: most names an index does not know come back note after note. */
+function rememberedMending(spelling: Spelling): (name: string) => string | undefined {
+  const remembered = new Map<string, string | null>();
+  return (name) => {
+    let mended = remembered.get(name);
+    if (mended === undefined) {
+      const respelt = respelled(name, spelling);
+      mended = respelt === name ? null : respelt;
+      if (remembered.size >= MAX_REMEMBERED_NAMES) remembered.clear();
+      remembered.set(name, mended);
+    }
+    return mended ?? undefined;
   };
 }
 
@@ -25,12 +44,8 @@ export function respelled(name: string, spelling: Spelling): string {
 }
 
 /** The entity's codes (and a drug's ingredients); a name no vocabulary knows is read again with its misspellings mended. */
-export function codeEntity(index: ConceptIndex, entity: Entity, spelling?: Spelling): void {
-  const mended = (): string | undefined => {
-    if (!spelling) return undefined;
-    const name = respelled(entity.text, spelling);
-    return name === entity.text ? undefined : name;
-  };
+export function codeEntity(index: ConceptIndex, entity: Entity, mend?: (name: string) => string | undefined): void {
+  const mended = (): string | undefined => mend?.(entity.text);
   if (entity.type === 'disease') {
     let codes = index.disease(entity.text);
     if (codes.length === 0) {
