@@ -1,7 +1,6 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { collectGarbage } from '../../src/http/start-api.js';
 import { extract } from '../../src/core/extract.js';
 import { MAX_CACHED_WORDS } from '../../src/core/tagger/feature-encoder.js';
 import { loadModel } from '../../src/registry/model-store.js';
@@ -19,13 +18,6 @@ import { printFigure } from './attack-checks.js';
 const DISTINCT_WORDS = 150_000;
 const GROWTH_BOUND_MB = 90;
 
-function collector(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  setFlagsFromString('--no-expose-gc');
-  return gc;
-}
-
 describe('attack: an open vocabulary', () => {
   let model: SequenceTagger;
   beforeAll(async () => {
@@ -34,7 +26,7 @@ describe('attack: an open vocabulary', () => {
   }, 60_000);
 
   it(`keeps the heap within ${GROWTH_BOUND_MB} MB of where it started over ${DISTINCT_WORDS.toLocaleString('en')} distinct words`, () => {
-    const gc = collector();
+    const gc = collectGarbage;
     const note = 'Pt c/o fever x 3 days. Dx: viral fever. Rx: tab paracetamol 650 mg SOS. Seen with';
     extract(note, model);
     gc();
