@@ -12,7 +12,7 @@ import { withDrugConditions } from './clinical/drug-conditions.js';
 import type { IndicationKnowledge } from './clinical/indications.js';
 import { applySpanRules, JOIN_LEADING_SITE, withLeadingSites, type SpanRule } from './clinical/span-rules.js';
 import { splitSentences } from './text/tokenizer.js';
-import type { Entity, EntityType, ExtractionRecord, Sentence } from './text/types.js';
+import type { EnrichedNote, Entity, EntityType, ExtractionRecord, Sentence } from './text/types.js';
 
 /** What extract() needs of a model: its version and a tagger over the words of one sentence. */
 export interface SequenceTagger {
@@ -47,13 +47,6 @@ export interface SequenceTagger {
   readonly indications?: IndicationKnowledge;
   /** Names a diagnosis section's items (see diagnosis-section.ts); none: the items are what the tagger found. */
   readonly sectionNames?: SectionNames;
-}
-
-/** What a record step reads of the note: its text, its sentences, and whether it is written in note style, when known. */
-export interface EnrichedNote {
-  text: string;
-  sentences: readonly Sentence[];
-  noteStyle?: boolean;
 }
 
 /** A step of the record after tagging: it sets fields of the note's entities (see SequenceTagger.enrichers). */

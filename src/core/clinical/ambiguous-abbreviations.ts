@@ -67,6 +67,7 @@ export function hasOtherSense(text: string, entity: Pick<Entity, 'text' | 'start
 export function withoutOtherSenses(text: string, found: Entity[][], rules: readonly AmbiguousAbbreviation[] = AMBIGUOUS_ABBREVIATIONS): void {
   for (let s = 0; s < found.length; s++) {
     const entities = found[s] as Entity[];
-    if (entities.some((e) => hasOtherSense(text, e, rules))) found[s] = entities.filter((e) => !hasOtherSense(text, e, rules));
+    const kept = entities.filter((e) => !hasOtherSense(text, e, rules));
+    if (kept.length < entities.length) found[s] = kept;
   }
 }

@@ -22,9 +22,10 @@ export interface DefinedAbbreviation {
 /** Whether `abbreviation` can stand for `expansion`: its letters in order, the first one starting a word. */
 export function abbreviates(abbreviation: string, expansion: string): boolean {
   const letters = abbreviation.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (letters.length < 2) return false;
   const words = expansion.toLowerCase();
-  if (letters.length < 2 || !new RegExp(`(?:^|[^a-z0-9])${letters[0]}`).test(words)) return false;
   let at = words.search(new RegExp(`(?:^|[^a-z0-9])${letters[0]}`));
+  if (at < 0) return false;
   for (const letter of letters) {
     at = words.indexOf(letter, at);
     if (at < 0) return false;

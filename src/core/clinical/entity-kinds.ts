@@ -1,7 +1,7 @@
 import type { Gazetteer } from '../tagger/gazetteer.js';
 import { logisticProbability, logit, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
 import { splitSentences } from '../text/tokenizer.js';
-import type { Entity, EntityKind, EntityType, Sentence } from '../text/types.js';
+import type { EnrichedNote, Entity, EntityKind, EntityType } from '../text/types.js';
 import { noteSections, sectionKindAt, type NoteSection } from './sections.js';
 
 /**
@@ -158,13 +158,6 @@ export const COMPLAINT_CATEGORIES: ReadonlySet<string> = new Set(['G47', 'H92', 
 /** How surely a name must be coded for its code to decide its kind. */
 const MIN_KIND_CODE_SCORE = 0.9;
 
-/** A note as the record steps read it (extract.ts's EnrichedNote). */
-interface StyledNote {
-  text: string;
-  sentences: readonly Sentence[];
-  noteStyle?: boolean;
-}
-
 /**
  * The record step after concept codes, in notes written in note style only: a disease typed a symptom whose
  * name codes, surely, to a disease (not chapter R, not a complaint) is a diagnosis: a prescription's
@@ -173,7 +166,7 @@ interface StyledNote {
  * whose name codes surely to chapter R (symptoms and signs) is a symptom ("Dolo 650 SOS for fever"), but under
  * a diagnosis header, where the note makes it the diagnosis ("Dx: fever").
  */
-export function noteKindsFromCodes(isNoteStyleNote: (note: StyledNote) => boolean): { name: string; apply(note: StyledNote, entities: Entity[]): void } {
+export function noteKindsFromCodes(isNoteStyleNote: (note: EnrichedNote) => boolean): { name: string; apply(note: EnrichedNote, entities: Entity[]): void } {
   return {
     name: 'note-kinds-from-codes',
     apply: (note, entities) => {

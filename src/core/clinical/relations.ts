@@ -136,6 +136,9 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
   const facts: NoteFacts = { isDiagnosis: (e) => diagnoses.has(e), givenFor };
   const candidates: Candidate[] = [];
   const paired = new Set<Entity>();
+  // Read from the text at most once, and only when a rule below asks.
+  let sections = options.sections;
+  const noteSectionsOnce = (): readonly NoteSection[] => (sections ??= noteSections(text));
   for (let s = 0; s < entitiesBySentence.length; s++) {
     const entities = entitiesBySentence[s] as readonly Entity[];
     if (entities.length < 2) continue;
@@ -151,7 +154,7 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
     paired.add(candidate.treatment);
   }
   if (text.length <= MAX_DX_RX_NOTE_CHARS) {
-    for (const candidate of sectionPairs(options.sections ?? noteSections(text), all, paired, facts)) {
+    for (const candidate of sectionPairs(noteSectionsOnce(), all, paired, facts)) {
       candidates.push(candidate);
       paired.add(candidate.treatment);
     }
@@ -163,7 +166,7 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
     }
   }
   // A treatment the note gives a diagnosis (by its line, sentence, link or sections) is that diagnosis's: the note said so.
-  candidates.push(...indicationPairs(all, paired, facts, options.sections ?? noteSections(text)));
+  candidates.push(...indicationPairs(all, paired, facts, noteSectionsOnce));
   return uniquePairs(candidates);
 }
 
@@ -172,9 +175,9 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
  * the note's diagnosis section names when it names some ("K/c/o COPD … Imp: AECOPD" with "neb budesonide": the
  * exacerbation the visit is for, not the history line).
  */
-function indicationPairs(entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts, sections: readonly NoteSection[]): Candidate[] {
+function indicationPairs(entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts, sections: () => readonly NoteSection[]): Candidate[] {
   if (facts.givenFor.size === 0) return [];
-  const dx = sections.filter((section) => section.kind === 'dx');
+  const dx = sections().filter((section) => section.kind === 'dx');
   const coded = entities.flatMap((e) => {
     const code = facts.isDiagnosis(e) ? icd10cmOf(e) : undefined;
     return code ? [{ disease: e, code, diagnosed: dx.some((section) => e.start >= section.start && e.end <= section.end) }] : [];

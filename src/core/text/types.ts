@@ -90,6 +90,13 @@ export interface Entity {
   dosage?: Dosage;
 }
 
+/** What a record step reads of the note: its text, its sentences, and whether it is written in note style, when known. */
+export interface EnrichedNote {
+  text: string;
+  sentences: readonly Sentence[];
+  noteStyle?: boolean;
+}
+
 export interface Pair {
   disease: string;
   treatment: string;
