@@ -39,6 +39,13 @@ describe('abbreviations with another sense', () => {
     expect(hasOtherSense('Allergic to rice bran', at('Allergic to rice bran', 'rice bran'))).toBe(false);
   });
 
+  it('drops the abbreviations of investigations, which vocabularies list as drugs', () => {
+    for (const [note, word] of [['Repeat TFT after 6 wks', 'TFT'], ['Check LFT and CMP in 2 weeks.', 'CMP'], ['FBS, PPBS sent', 'PPBS']] as const) {
+      expect(hasOtherSense(note, at(note, word)), note).toBe(true);
+    }
+    expect(hasOtherSense('Started trifluridine', at('Started trifluridine', 'trifluridine'))).toBe(false);
+  });
+
   it('removes only those entities from their sentences', () => {
     const note = 'SpO2 95% on RA. K/c/o RA.';
     const found = [[at(note, 'RA')], [at(note, 'RA', 16)]];

@@ -50,9 +50,20 @@ export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
   'his', 'her', 'him', 'hers', 'all', 'this', 'that', 'today', 'tonight', 'blood', 'anatomy', 'water', 'rice', 'balance', 'diet', 'rest', 'plan',
 ]);
 
+/**
+ * Abbreviations of investigations a note orders or reports, which a drug vocabulary lists for something else
+ * ("TFT" trifluridine, "CMP" cytidine monophosphate) or the tagger reads as a name: a test is no entity.
+ */
+export const INVESTIGATIONS: ReadonlySet<string> = new Set([
+  'tft', 'tfts', 'lft', 'lfts', 'rft', 'rfts', 'kft', 'kfts', 'cbc', 'fbc', 'cmp', 'bmp', 'fbs', 'ppbs', 'rbs', 'abg', 'esr', 'crp', 'inr', 'bun', 'ecg', 'ekg', 'cxr', 'usg',
+]);
+
 /** Whether the entity's context gives one of its letters' other senses. */
 export function hasOtherSense(text: string, entity: Pick<Entity, 'text' | 'start' | 'end'>, rules: readonly AmbiguousAbbreviation[] = AMBIGUOUS_ABBREVIATIONS): boolean {
-  if (entity.text.length <= 8 && ORDINARY_WORDS.has(entity.text.toLowerCase())) return true;
+  if (entity.text.length <= 8) {
+    const lower = entity.text.toLowerCase();
+    if (ORDINARY_WORDS.has(lower) || INVESTIGATIONS.has(lower)) return true;
+  }
   for (const rule of rules) {
     if (entity.text !== rule.text) continue;
     const lineStart = text.lastIndexOf('\n', entity.start - 1) + 1;
