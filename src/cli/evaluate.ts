@@ -105,7 +105,7 @@ async function devSets(name: string, corporaDir: string): Promise<DevSet[]> {
 async function documentsSet(name: string, file: string): Promise<DevSet> {
   const [mapping] = await corpusMappings([name]);
   const m = mapping as CorpusMapping;
-  const corpus = await readJsonlCorpus({ ...m, folder: '.', files: { test: [file] } }, '/');
+  const corpus = await readJsonlCorpus({ ...m, root: 'corpora', folder: '.', files: { test: [file] } }, '/');
   return devSetOf(m, corpus.documents);
 }
 

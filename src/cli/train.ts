@@ -18,7 +18,7 @@ import { createProgress } from './progress.js';
 export const DEFAULT_LABEL_ENCODING: LabelEncoding = 'BIO';
 
 const usage =
-  'behealthy train [--corpora behealthy,maccrobat2020,chia,bc5cdr] [--corpus DIR] [--lexicons DIR] [--models DIR] [--templates a,b,...] [--encoding IO|BIO] ' +
+  'behealthy train [--corpora behealthy,maccrobat2020,chia,bc5cdr,clinical-notes] [--corpus DIR] [--lexicons DIR] [--models DIR] [--templates a,b,...] [--encoding IO|BIO] ' +
   '[--span-rules none|a,b,...] [--decoding viterbi|marginals:T[:MAXLEN]] [--c1 N] [--c2 N] [--iterations N] [--entity-bias auto|N|D,T] [--folds K] [--seed N] [--no-test] [--version NAME] [--promote] [--runs DIR] [--json]';
 
 /** `auto`, one bias for both types (`0.25`), or disease,treatment (`0.25,0.5`). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { labeledSentencesOf } from '../core/text/annotated-sentences.js';
 import type { EntityKind, EntityType, LabeledSentence } from '../core/text/types.js';
+import { PROJECT_ROOT } from '../config.js';
 import { NerError } from '../errors.js';
 import { readBeHealthySplit, readCorpusFile, splitLines, type CorpusFileHash } from './behealthy-format.js';
 import type { CorpusMapping, CorpusSplit } from './corpus-mapping.js';
@@ -103,6 +104,11 @@ function parseDocument(raw: string, mapping: CorpusMapping, split: CorpusSplit |
   return { id, text, entities: withoutOverlaps(mapped), split: split === 'all' ? splitOfDocument(mapping, id) : split, unscored, file: at.file, line: at.line };
 }
 
+/** The folder a mapping's files are in: under the corpora directory, or the repository's corpus/ folder. */
+export function corpusFolder(mapping: Pick<CorpusMapping, 'folder' | 'root'>, corporaDir: string): string {
+  return join(mapping.root === 'repository' ? join(PROJECT_ROOT, 'corpus') : corporaDir, mapping.folder);
+}
+
 /** Reads a JSONL corpus through its mapping: every line validated, every type mapped or ignored, each document split. */
 export async function readJsonlCorpus(mapping: CorpusMapping, corporaDir: string): Promise<AnnotatedCorpus> {
   if (mapping.format !== 'jsonl') throw new NerError('NER_ERR_CORPUS_BAD_LINE', `${mapping.name} is not a JSONL corpus`);
@@ -111,7 +117,7 @@ export async function readJsonlCorpus(mapping: CorpusMapping, corporaDir: string
   const seen = new Map<string, string>();
   for (const [split, names] of Object.entries(mapping.files) as [CorpusSplit | 'all', string[]][]) {
     for (const name of names) {
-      const file = join(corporaDir, mapping.folder, name);
+      const file = join(corpusFolder(mapping, corporaDir), name);
       const { text, hash } = await readCorpusFile(file, `the ${mapping.name} corpus (its mapping names ${name})`);
       files.push(hash);
       splitLines(text).forEach((raw, index) => {
@@ -136,7 +142,7 @@ export function documentSentences(document: Pick<CorpusDocument, 'text' | 'entit
 /** Training sentences of any mapped corpus: a JSONL corpus's train documents, or the BeHealthy train split. */
 export async function trainingSentencesOf(mapping: CorpusMapping, corporaDir: string): Promise<{ sentences: LabeledSentence[]; files: CorpusFileHash[] }> {
   if (mapping.format === 'behealthy') {
-    const { sentences, files } = await readBeHealthySplit(join(corporaDir, mapping.folder), 'train');
+    const { sentences, files } = await readBeHealthySplit(corpusFolder(mapping, corporaDir), 'train');
     return { sentences: sentences.map((s) => ({ ...s, domain: mapping.domain })), files };
   }
   const corpus = await readJsonlCorpus(mapping, corporaDir);

@@ -16,8 +16,13 @@ export interface CorpusMapping {
   licence: string;
   /** `jsonl`: one document per line, `{ id, text, entities: [{ type, start, end, text }] }`; `behealthy`: token per line. */
   format: 'jsonl' | 'behealthy';
-  /** The corpus's folder under the corpora directory (CORPORA_DIR). */
+  /** The corpus's folder: under the corpora directory (CORPORA_DIR), or under the repository's corpus/ with `root`. */
   folder: string;
+  /**
+   * Where `folder` is: `corpora` (default) for corpora read in place from CORPORA_DIR; `repository` for the
+   * project's own hand-annotated notes, kept in the repository's corpus/ folder.
+   */
+  root?: 'corpora' | 'repository';
   /** Files by split; `all` is split into train and dev by `split`. */
   files: Partial<Record<CorpusSplit | 'all', string[]>>;
   split?: { devShare: number; by: 'document' | 'key' | 'folds'; key?: string };
@@ -75,6 +80,7 @@ export function parseCorpusMapping(value: unknown, file: string): CorpusMapping 
   need((ANNOTATION_POLICIES as readonly unknown[]).includes(value.policy), `"policy" must be one of ${ANNOTATION_POLICIES.join(', ')}`);
   need(value.overlaps === 'longest', '"overlaps" must be "longest"');
   need(value.discontinuous === 'ignore', '"discontinuous" must be "ignore"');
+  need(value.root === undefined || value.root === 'corpora' || value.root === 'repository', '"root" must be "corpora" or "repository"');
   need(value.sitesBeforeNames === undefined || value.sitesBeforeNames === 'inside' || value.sitesBeforeNames === 'apart', '"sitesBeforeNames" must be "inside" or "apart"');
   const files = value.files;
   if (!isRecord(files) || Object.keys(files).length === 0) problems.push('"files" must map train / dev / test / all to lists of file names');

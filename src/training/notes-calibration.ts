@@ -10,7 +10,7 @@ import type { CardNotesCalibration } from '../registry/model-card.js';
  * Confidence calibration for notes as the product tags them. The cross-validation map is fitted on the base
  * corpus's sentences under its own policy; notes are routed to the every-mention domains, whose spans are right
  * at other rates, and the note-style lexicon pass adds spans the CRF did not choose. So both are fitted on
- * held-out documents (the every-mention corpora's dev splits and the hand-annotated note-style dev notes),
+ * held-out documents (the every-mention corpora's dev splits, the project's own annotated notes among them),
  * tagged by the final model before any calibration, each span's raw probability against whether a gold
  * entity has exactly its type and offsets.
  */

@@ -15,9 +15,6 @@ import { MODEL_FILE, nextVersionName, saveModel } from '../registry/model-store.
 import { crossValidate, type CrossValidationResult } from './cross-validate.js';
 import { evaluateTagger, modelFromBytes, RAW_NOTES_CONFIDENCE } from './train-tagger.js';
 import { fitNotesCalibration } from './notes-calibration.js';
-import { readMarkedNotes } from '../corpus/marked-notes.js';
-import { PROJECT_ROOT } from '../config.js';
-import { digestFile } from '../registry/model-store.js';
 import type { TrainingSpec } from '../core/tagger/training-spec.js';
 import { runTrainingJob, type FoldReport } from './training-process.js';
 import { meanAndSd, type EvaluationReport } from '../core/evaluation/evaluation.js';
@@ -102,9 +99,6 @@ export function cardCalibration(confidenceByFold: readonly (readonly ConfidenceO
   };
 }
 
-/** Hand-annotated note-style notes (the repository's own): notes' confidence is calibrated on them with the dev splits. */
-const NOTE_STYLE_DEV = join(PROJECT_ROOT, 'corpus', 'note-style', 'dev.marked.txt');
-
 export async function trainModelVersion(request: TrainModelVersionRequest, events: TrainModelVersionEvents = {}): Promise<TrainModelVersionResult> {
   let { spec } = request;
   events.onStage?.(spec.corpora ? `reading the corpora (${spec.corpora.join(', ')})` : 'reading the corpus');
@@ -183,10 +177,9 @@ export async function trainModelVersion(request: TrainModelVersionRequest, event
     });
     let notesCalibration: CardNotesCalibration | undefined;
     if (corpora) {
-      events.onStage?.('calibrating confidence on held-out notes (the dev splits and the note-style dev notes)');
-      const noteStyle = await readMarkedNotes(NOTE_STYLE_DEV);
-      notesCalibration = fitNotesCalibration(finalModel, [...devSets.flatMap((set) => set.documents), ...noteStyle.notes]);
-      dataFiles.push(await digestFile(NOTE_STYLE_DEV, 'note-style/dev.marked.txt'));
+      // The clinical-notes corpus's dev split holds the project's own held-out notes (notes' own style).
+      events.onStage?.('calibrating confidence on held-out notes (the dev splits)');
+      notesCalibration = fitNotesCalibration(finalModel, devSets.flatMap((set) => set.documents));
     }
     const card = await saveModel(
       request.modelDir,

@@ -35,7 +35,7 @@ describe('corpus mappings', () => {
 
   it('the shipped mappings parse and cover every type their corpora use (read in place from ../shared)', async () => {
     const mappings = await readCorpusMappings(join(import.meta.dirname, '../../corpus/mappings'));
-    expect([...mappings.keys()].sort()).toEqual(['bc5cdr', 'behealthy', 'chia', 'maccrobat2020']);
+    expect([...mappings.keys()].sort()).toEqual(['bc5cdr', 'behealthy', 'chia', 'clinical-notes', 'maccrobat2020']);
     const corpora = join(import.meta.dirname, '../../../shared/corpus');
     for (const name of ['maccrobat2020', 'chia', 'bc5cdr']) {
       const corpus = await readJsonlCorpus(mappings.get(name) as CorpusMapping, corpora);
@@ -43,6 +43,10 @@ describe('corpus mappings', () => {
       expect(dev / corpus.documents.length, name).toBeGreaterThan(0.1);
       expect(dev / corpus.documents.length, name).toBeLessThan(0.55);
     }
+    // The project's own notes are read from the repository, whatever the corpora directory.
+    const own = await readJsonlCorpus(mappings.get('clinical-notes') as CorpusMapping, '/nonexistent');
+    expect(own.documents.length).toBeGreaterThan(100);
+    expect(own.documents.some((d) => d.split === 'dev') && own.documents.some((d) => d.split === 'train')).toBe(true);
   });
 });
 
