@@ -194,7 +194,14 @@ describe('span rules that enforce the annotation guideline', () => {
       expect(joined('right upper outer quadrant mass', 4, 5)).toEqual(['mass']);
       const tokens = words('left knee replacement');
       expect(applySpanRules(resolveSpanRules(['join-leading-site']), tokens, [T(2, 3)], model)).toEqual([T(2, 3)]);
-      expect(joined('left knee OA', 2, 3, [D(0, 1)])).toEqual(['left', 'OA']);
+      expect(joined('left knee OA', 2, 3, [T(1, 2)])).toEqual(['knee', 'OA']);
+    });
+
+    it('takes in a laterality the tagger made an entity of its own, and drops a lone laterality', () => {
+      expect(joined('1 . Lt ureteric calculus', 3, 5, [T(2, 3)])).toEqual(['Lt ureteric calculus']);
+      expect(joined('left knee OA', 2, 3, [D(0, 1)])).toEqual(['left knee OA']);
+      const tokens = words('Rt and fever');
+      expect(applySpanRules(resolveSpanRules(['join-leading-site']), tokens, [T(0, 1), D(2, 3)], model)).toEqual([D(2, 3)]);
     });
   });
 

@@ -477,11 +477,13 @@ const RULES: readonly SpanRule[] = [
   },
   {
     name: 'join-leading-site',
-    description: 'start a disease span at a laterality and site written before it: Lt ureteric calculus, B/L knee OA, right lower lobe pneumonia',
+    description: 'start a disease span at a laterality and site written before it: Lt ureteric calculus, B/L knee OA, right lower lobe pneumonia (a laterality alone is no entity)',
     apply: (tokens, spans) => {
       if (spans.length === 0) return [];
       const lower = lowered(tokens);
-      return spans.map((_, i) => joinLeadingSite(lower, spans, i));
+      // The tagger sometimes takes a lone "Lt" for an entity of its own, which would keep the name from its site.
+      const named = spans.filter((span) => span.end - span.start !== 1 || !LEADING_LATERALITY.has(lower[span.start] as string));
+      return named.map((_, i) => joinLeadingSite(lower, named, i));
     },
   },
 ];
