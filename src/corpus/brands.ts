@@ -13,7 +13,8 @@ export const SHIPPED_BRANDS_FILE = join(PROJECT_ROOT, 'data', 'brands.tsv');
 const COLUMNS = ['name', 'variant', 'ingredients', 'strength', 'form', 'match', 'manufacturer', 'source'] as const;
 /** The UCUM units a strength may have. */
 const STRENGTH_UNITS: ReadonlySet<string> = new Set(['mg', 'g', 'ug', 'mL', '[iU]', 'U', '%']);
-const VARIANT = /^\d+(\.\d+)?$/;
+/** The number written after the name: "650", "0.4", or thousands as "60K". */
+const VARIANT = /^\d+(\.\d+)?K?$/i;
 const QUANTITY = /^(\d+(?:\.\d+)?) (\S+)$/;
 
 export function parseBrands(text: string, file: string): BrandProduct[] {
@@ -22,7 +23,7 @@ export function parseBrands(text: string, file: string): BrandProduct[] {
   forEachDataRow(text, file, COLUMNS, 'NER_ERR_BRANDS_INVALID', ({ fields, line, fail }) => {
     const [name, variant, ingredientList, strengthList, form, match, manufacturer, source] = fields as [string, string, string, string, string, string, string, string];
     if (name === '') fail('the name is empty');
-    if (variant !== '' && !VARIANT.test(variant)) fail(`the variant must be empty or a number (the one written after the name), got "${variant}"`);
+    if (variant !== '' && !VARIANT.test(variant)) fail(`the variant must be empty or a number (the one written after the name, e.g. 650, 0.4 or 60K), got "${variant}"`);
     const ingredients = ingredientList.split(' + ').map((i) => i.trim().toLowerCase());
     if (ingredients.some((i) => i === '')) fail('ingredients must be generic names joined by " + "');
     let strength: BrandProduct['strength'];

@@ -106,6 +106,7 @@ describe('brand lexicon', () => {
     expect(found('cap omez 20 mg od')).toEqual(['omez']);
     expect(found('Tab Pan-D OD and Augmentin 625 BD')).toEqual(['Pan-D', 'Augmentin 625']);
     expect(found('Montair LC HS')).toEqual(['Montair LC']);
+    expect(found('Cap Uprise-D3 60K once weekly')).toEqual(['Uprise-D3 60K']);
   });
 
   it('a name that is also a word needs its number', () => {

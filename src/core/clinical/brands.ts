@@ -41,7 +41,8 @@ export interface BrandLexicon {
 export const BRAND_SPAN_CONFIDENCE = 0.976;
 
 const DOSE_UNIT_WORDS: ReadonlySet<string> = new Set(['mg', 'mcg', 'g', 'gm', 'ml', 'iu', 'units', 'unit', '%', 'kg']);
-const NUMBER = /^\d+(\.\d+)?$/;
+/** A product number as written after the name: "650", "0.4", "60K" (thousands, as vitamin D capsules are sold). */
+const NUMBER = /^\d+(\.\d+)?k?$/;
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const lowerAt = (words: readonly string[], k: number): string | undefined => words[k]?.toLowerCase();
 
@@ -64,7 +65,8 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
       list.sort((a, b) => b.tokens.length - a.tokens.length);
       byFirst.set(first, list);
     }
-    if (!entry.products.has(product.variant ?? '')) entry.products.set(product.variant ?? '', product);
+    const variant = product.variant?.toLowerCase() ?? '';
+    if (!entry.products.has(variant)) entry.products.set(variant, product);
   }
 
   const productFor = (products: Map<string, BrandProduct>, variant: string | undefined): BrandProduct | undefined =>
