@@ -51,11 +51,11 @@ export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Abbreviations of investigations a note orders or reports, which a drug vocabulary lists for something else
- * ("TFT" trifluridine, "CMP" cytidine monophosphate) or the tagger reads as a name: a test is no entity.
+ * Abbreviations of investigations a note orders or reports ("Na 128": serum sodium), which a drug vocabulary lists
+ * for something else ("TFT" trifluridine, "CMP" cytidine monophosphate) or the tagger reads as a name: a test is no entity.
  */
 export const INVESTIGATIONS: ReadonlySet<string> = new Set([
-  'tft', 'tfts', 'lft', 'lfts', 'rft', 'rfts', 'kft', 'kfts', 'cbc', 'fbc', 'cmp', 'bmp', 'fbs', 'ppbs', 'rbs', 'abg', 'esr', 'crp', 'inr', 'bun', 'ecg', 'ekg', 'cxr', 'usg',
+  'tft', 'tfts', 'lft', 'lfts', 'rft', 'rfts', 'kft', 'kfts', 'cbc', 'fbc', 'cmp', 'bmp', 'fbs', 'ppbs', 'rbs', 'abg', 'esr', 'crp', 'inr', 'bun', 'ecg', 'ekg', 'cxr', 'usg', 'na',
 ]);
 
 /** Whether the entity's context gives one of its letters' other senses. */
