@@ -90,6 +90,14 @@ describe('pairs a note states', () => {
     expect(pairsOf('Hx:\n- [[d:Asthma]]\n- [[t:salbutamol]] inhaler')).toEqual([]);
   });
 
+  it('pairs a past treatment only where a sentence says it was given: not beside the diagnosis on a line or a bullet', () => {
+    expect(pairsOf('Known case of [[d:CAD]], post [[p-historical:CABG]] 2019.\nTab [[t:Ecosprin 75]] OD', { lineByLine: true })).toEqual(pairs(['CAD', 'Ecosprin 75', 'single-diagnosis']));
+    expect(pairsOf('# [[d:Alcoholic cirrhosis]] with ascites\n - s/p [[p-historical:paracentesis]] 5 L\n - [[t:spironolactone]] 100 mg daily')).toEqual(
+      pairs(['Alcoholic cirrhosis', 'spironolactone', 'problem-block']),
+    );
+    expect(pairsOf('Admitted with [[d:COPD]] and was treated with [[t-historical:salbutamol]] nebs.')).toEqual(pairs(['COPD', 'salbutamol', 'explicit-link']));
+  });
+
   it('pairs no absent, possible, historical or family diagnosis, no hedged span, no symptom, no absent treatment', () => {
     for (const assertion of ['absent', 'possible', 'historical', 'family']) {
       expect(pairsOf(`[[d-${assertion}:Pneumonia]] treated with [[t:amoxicillin]].`)).toEqual([]);

@@ -62,6 +62,11 @@ export function isPairableTreatment(entity: Entity): boolean {
   return entity.type === 'treatment' && !TREATMENT_UNPAIRED.has(entity.assertion);
 }
 
+/** A treatment given now: what a line or a problem's bullets name beside a diagnosis pairs only then ("s/p paracentesis" does not). */
+function isCurrentTreatment(entity: Entity): boolean {
+  return isPairableTreatment(entity) && entity.assertion !== 'historical';
+}
+
 
 function icd10cmOf(entity: Entity): string | undefined {
   return entity.codes?.find((code) => code.system === 'ICD-10-CM')?.code.toUpperCase();
@@ -255,7 +260,7 @@ function problemBlockPairs(text: string, entities: readonly Entity[], paired: Re
       const under = line.mark === 'bullet' ? line.indent >= head.indent : line.indent > head.indent;
       if (!under) break;
       for (const treatment of byLine.get(b) ?? []) {
-        if (!isPairableTreatment(treatment) || paired.has(treatment)) continue;
+        if (!isCurrentTreatment(treatment) || paired.has(treatment)) continue;
         for (const disease of indicatedAmong(treatment, diagnoses, facts)) result.push({ disease, treatment, evidence: 'problem-block' });
       }
     }
@@ -313,11 +318,14 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
   const diagnoses = diseaseAt.map((i) => entities[i] as Entity).filter(facts.isDiagnosis);
   if (diagnoses.length === 0) return [];
   const evidence: PairEvidence = lineByLine ? 'same-line' : 'same-sentence';
-  if (diagnoses.length === 1 || treatments.length === 1) return diagnoses.flatMap((disease) => treatments.map((treatment) => ({ disease, treatment, evidence })));
+  // A sentence tells what was done for a diagnosis ("was treated with"); a line beside it may name a past one ("CAD, post CABG 2019").
+  const given = lineByLine ? treatments.filter(isCurrentTreatment) : treatments;
+  if (given.length === 0) return [];
+  if (diagnoses.length === 1 || given.length === 1) return diagnoses.flatMap((disease) => given.map((treatment) => ({ disease, treatment, evidence })));
   // Several of each, nothing linking them: each treatment with the diagnoses of the clause it is given for, else
   // with the diagnosis named last before it.
   const result: Candidate[] = [];
-  for (const treatment of treatments) {
+  for (const treatment of given) {
     const test = facts.givenFor.get(treatment);
     const indicated = test ? diagnoses.filter((d) => test(icd10cmOf(d) ?? '')) : [];
     if (indicated.length > 0) {
@@ -399,7 +407,7 @@ function singleDiagnosisPairs(text: string, entities: readonly Entity[], paired:
     return headerAt(text, at) === null || headerAt(text, at) === 'other';
   };
   return entities
-    .filter((e) => isPairableTreatment(e) && e.start > diagnosis.start && !paired.has(e) && !labelledElsewhere(e) && !givenForAnother(e, diagnosis, entities, facts))
+    .filter((e) => isCurrentTreatment(e) && e.start > diagnosis.start && !paired.has(e) && !labelledElsewhere(e) && !givenForAnother(e, diagnosis, entities, facts))
     .map((treatment) => ({ disease: diagnosis, treatment, evidence: 'single-diagnosis' as const }));
 }
 
