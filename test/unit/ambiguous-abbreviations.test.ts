@@ -15,6 +15,7 @@ describe('abbreviations with another sense', () => {
       ['Follow up with PCP in 1 week.', 'PCP'],
       ['PE: lungs clear, abdomen soft.', 'PE'],
       ['PE unremarkable.', 'PE'],
+      ['Hospital Medicine Progress Note - HD 3', 'HD'],
     ] as const) {
       expect(hasOtherSense(note, at(note, letters)), note).toBe(true);
     }
@@ -26,6 +27,7 @@ describe('abbreviations with another sense', () => {
       ['PCP was diagnosed by BAL and treated with co-trimoxazole.', 'PCP'],
       ['CT angiogram confirmed a PE; started apixaban.', 'PE'],
       ['Rheumatoid arthritis (Ra) flare', 'Ra'],
+      ['ESRD on HD three times a week', 'HD'],
     ] as const) {
       expect(hasOtherSense(note, at(note, letters)), note).toBe(false);
     }

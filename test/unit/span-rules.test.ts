@@ -149,10 +149,13 @@ describe('span rules that enforce the annotation guideline', () => {
       expect(phrasesAfter('trim-onset', 'Acute onset cellulitis')).toEqual(['cellulitis']);
       expect(phrasesAfter('trim-onset', 'sudden-onset headache')).toEqual(['headache']);
       expect(phrasesAfter('trim-onset', 'new onset of seizures')).toEqual(['seizures']);
+      expect(phrasesAfter('trim-onset', 'sudden pain')).toEqual(['pain']);
+      expect(phrasesAfter('trim-onset', 'signs of alcohol withdrawal')).toEqual(['alcohol withdrawal']);
     });
 
     it('keeps names that contain an onset, and treatments', () => {
       expect(phrasesAfter('trim-onset', 'late onset Alzheimer disease')).toEqual(['late onset Alzheimer disease']);
+      expect(phrasesAfter('trim-onset', 'sudden cardiac death')).toEqual(['sudden cardiac death']);
       expect(phrasesAfter('trim-onset', 'partial onset seizures')).toEqual(['partial onset seizures']);
       expect(phrasesAfter('trim-onset', 'acute onset')).toEqual(['acute onset']);
       expect(phrasesAfter('trim-onset', 'rapid onset insulin', 'T')).toEqual(['rapid onset insulin']);

@@ -4,7 +4,8 @@ import type { Entity } from '../text/types.js';
  * Abbreviations that name a disease or a treatment in one context and something else in another: "RA" is
  * rheumatoid arthritis, or room air after an oxygen saturation; "PCP" Pneumocystis pneumonia, or the primary
  * care provider a patient follows up with; "PE" a pulmonary embolism, or the physical examination a note
- * reports. The vocabularies list them and the tagger, reading the letters, takes them; this step drops the
+ * reports; "HD" haemodialysis or Huntington disease, or the hospital day a progress note counts ("HD 3"). The
+ * vocabularies list them and the tagger, reading the letters, takes them; this step drops the
  * entity where the words around it give the other sense. The rules are data: the letters as written and the
  * text just before or after that gives the other sense.
  */
@@ -34,6 +35,11 @@ export const AMBIGUOUS_ABBREVIATIONS: readonly AmbiguousAbbreviation[] = [
     otherSense: 'primary care provider',
     before: /\b(?:with|to|by|see|seen|your|her|his|their|the|per|from|call|contact|notify|our|primary)\s+$/i,
     after: /^\s*(?:in|for|visit|appointment|office|within|as|next|regarding|follow)\b/i,
+  },
+  {
+    text: 'HD',
+    otherSense: 'hospital day',
+    after: /^\s*#?\s*\d/,
   },
   {
     text: 'PE',

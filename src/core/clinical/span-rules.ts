@@ -128,7 +128,7 @@ function holdsName(model: SpanRuleModel, tokens: readonly string[], lower: reado
  */
 const ONE_NAMES: readonly (readonly string[])[] = [
   'hand , foot and mouth disease', 'hand , foot , and mouth disease', 'head and neck cancer', 'ear , nose and throat',
-  'dilation and curettage', 'dilatation and curettage', 'd & c', 'hiv / aids',
+  'dilation and curettage', 'dilatation and curettage', 'd & c', 'hiv / aids', 'incision and drainage', 'i & d',
   ...[
     ['amoxicillin', 'clavulanate'], ['amoxicillin', 'clavulanic acid'], ['amoxycillin', 'clavulanate'], ['ampicillin', 'sulbactam'],
     ['piperacillin', 'tazobactam'], ['pip', 'tazo'], ['ticarcillin', 'clavulanate'], ['imipenem', 'cilastatin'],
@@ -305,8 +305,17 @@ function isOneNameExactly(lower: readonly string[], start: number, end: number):
 
 /** Words that say how a condition began, never part of its name: "acute onset", "sudden-onset", "new onset of". */
 const ONSET_WORDS: ReadonlySet<string> = new Set(['acute', 'sudden', 'new', 'recent', 'gradual', 'insidious', 'abrupt', 'rapid']);
+/** Onset words that say so alone ("sudden pain", "gradual weakness"), unless a name goes on with the next word. */
+const ONSET_ALONE: ReadonlySet<string> = new Set(['sudden', 'gradual', 'insidious', 'abrupt']);
+/** Words after "sudden" in names the vocabularies may lack: sudden cardiac death, sudden infant death syndrome, sudden sensorineural hearing loss. */
+const NAME_AFTER_ONSET: ReadonlySet<string> = new Set(['cardiac', 'death', 'infant', 'unexpected', 'unexplained', 'sensorineural', 'arrhythmic']);
+/** Words that frame a condition rather than name it: "signs of alcohol withdrawal", "symptoms of hypoglycaemia". */
+const FRAMING_WORDS: ReadonlySet<string> = new Set(['signs', 'symptoms', 'features', 'episodes', 'episode', 'bouts']);
 
-/** Tokens of an onset phrase at lower[at] ("acute onset of", "sudden-onset", "onset of"), 0 when none. */
+/**
+ * Tokens of an onset or framing phrase at lower[at] ("acute onset of", "sudden-onset", "onset of", "sudden",
+ * "signs of"), 0 when none.
+ */
 function onsetPhraseAt(lower: readonly string[], at: number): number {
   let k = at;
   const word = lower[k] ?? '';
@@ -314,6 +323,8 @@ function onsetPhraseAt(lower: readonly string[], at: number): number {
   if (dash > 0 && word.slice(dash + 1) === 'onset' && ONSET_WORDS.has(word.slice(0, dash))) k += 1;
   else if (ONSET_WORDS.has(word) && lower[k + 1] === 'onset') k += 2;
   else if (word === 'onset' && lower[k + 1] === 'of') k += 1;
+  else if (ONSET_ALONE.has(word)) return NAME_AFTER_ONSET.has(lower[k + 1] ?? '') ? 0 : 1;
+  else if (FRAMING_WORDS.has(word) && lower[k + 1] === 'of') return 2;
   else return 0;
   if (lower[k] === 'of') k += 1;
   return k - at;
@@ -459,7 +470,7 @@ const RULES: readonly SpanRule[] = [
   },
   {
     name: 'trim-onset',
-    description: 'cut an onset phrase off the start of a disease span: Acute onset cellulitis -> cellulitis',
+    description: 'cut an onset or framing phrase off the start of a disease span: Acute onset cellulitis -> cellulitis, sudden pain -> pain, signs of alcohol withdrawal -> alcohol withdrawal',
     apply: (tokens, spans, model) => {
       if (spans.length === 0) return [];
       const lower = lowered(tokens);
