@@ -17,6 +17,11 @@ const STRENGTH_UNITS: ReadonlySet<string> = new Set(['mg', 'g', 'ug', 'mL', '[iU
 const VARIANT = /^\d+(\.\d+)?K?$/i;
 const QUANTITY = /^(\d+(?:\.\d+)?) (\S+)$/;
 
+/** A product's identity in a list: its name and variant, in any case ("60K" is "60k"). */
+function productKey(name: string, variant: string | undefined): string {
+  return `${name.toLowerCase()}\t${(variant ?? '').toLowerCase()}`;
+}
+
 export function parseBrands(text: string, file: string): BrandProduct[] {
   const products: BrandProduct[] = [];
   const seen = new Map<string, number>();
@@ -41,7 +46,7 @@ export function parseBrands(text: string, file: string): BrandProduct[] {
     if (match !== 'name' && match !== 'number') fail(`match must be "name" (the name alone is the brand) or "number" (only with a number after it), got "${match}"`);
     if (manufacturer === '') fail('the manufacturer is empty');
     if (source === '') fail('the source is empty');
-    const key = `${name.toLowerCase()}\t${variant}`;
+    const key = productKey(name, variant);
     const first = seen.get(key);
     if (first !== undefined) fail(`${name}${variant ? ` ${variant}` : ''} is already listed on line ${first}`);
     seen.set(key, line);
@@ -68,7 +73,7 @@ export async function readBrandLexicon(extraFile: string | null = null): Promise
   const shipped = await readBrandFile(SHIPPED_BRANDS_FILE);
   if (!extraFile) return createBrandLexicon(shipped);
   const own = await readBrandFile(extraFile);
-  const key = (p: BrandProduct): string => `${p.name.toLowerCase()}\t${p.variant ?? ''}`;
+  const key = (p: BrandProduct): string => productKey(p.name, p.variant);
   const replaced = new Set(own.map(key));
   return createBrandLexicon([...own, ...shipped.filter((p) => !replaced.has(key(p)))]);
 }

@@ -26,10 +26,9 @@ describe('attack: an open vocabulary', () => {
   }, 60_000);
 
   it(`keeps the heap within ${GROWTH_BOUND_MB} MB of where it started over ${DISTINCT_WORDS.toLocaleString('en')} distinct words`, () => {
-    const gc = collectGarbage;
     const note = 'Pt c/o fever x 3 days. Dx: viral fever. Rx: tab paracetamol 650 mg SOS. Seen with';
     extract(note, model);
-    gc();
+    collectGarbage();
     const before = process.memoryUsage().heapUsed;
     let peak = before;
     let serial = 0;
@@ -38,7 +37,7 @@ describe('attack: an open vocabulary', () => {
       for (let k = 0; k < 50; k++) words.push(`q${(serial++).toString(36)}z`);
       extract(`${note} ${words.join(' ')}.`, model);
       if (n % 250 === 249) {
-        gc();
+        collectGarbage();
         peak = Math.max(peak, process.memoryUsage().heapUsed);
       }
     }

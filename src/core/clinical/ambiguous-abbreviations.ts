@@ -64,12 +64,13 @@ export const INVESTIGATIONS: ReadonlySet<string> = new Set([
   'tft', 'tfts', 'lft', 'lfts', 'rft', 'rfts', 'kft', 'kfts', 'cbc', 'fbc', 'cmp', 'bmp', 'fbs', 'ppbs', 'rbs', 'abg', 'esr', 'crp', 'inr', 'bun', 'ecg', 'ekg', 'cxr', 'usg', 'na',
 ]);
 
+/** Words that are no entity alone, in any case: the ordinary words and the investigations, for one lookup. */
+const NO_ENTITY_ALONE: ReadonlySet<string> = new Set([...ORDINARY_WORDS, ...INVESTIGATIONS]);
+const LONGEST_NO_ENTITY = Math.max(...[...NO_ENTITY_ALONE].map((word) => word.length));
+
 /** Whether the entity's context gives one of its letters' other senses. */
 export function hasOtherSense(text: string, entity: Pick<Entity, 'text' | 'start' | 'end'>, rules: readonly AmbiguousAbbreviation[] = AMBIGUOUS_ABBREVIATIONS): boolean {
-  if (entity.text.length <= 8) {
-    const lower = entity.text.toLowerCase();
-    if (ORDINARY_WORDS.has(lower) || INVESTIGATIONS.has(lower)) return true;
-  }
+  if (entity.text.length <= LONGEST_NO_ENTITY && NO_ENTITY_ALONE.has(entity.text.toLowerCase())) return true;
   for (const rule of rules) {
     if (entity.text !== rule.text) continue;
     const lineStart = text.lastIndexOf('\n', entity.start - 1) + 1;

@@ -67,7 +67,6 @@ function isCurrentTreatment(entity: Entity): boolean {
   return isPairableTreatment(entity) && entity.assertion !== 'historical';
 }
 
-
 function icd10cmOf(entity: Entity): string | undefined {
   return entity.codes?.find((code) => code.system === 'ICD-10-CM')?.code.toUpperCase();
 }

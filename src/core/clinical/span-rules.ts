@@ -493,7 +493,8 @@ const RULES: readonly SpanRule[] = [
       if (spans.length === 0) return [];
       const lower = lowered(tokens);
       // The tagger sometimes takes a lone "Lt" for an entity of its own, which would keep the name from its site.
-      const named = spans.filter((span) => span.end - span.start !== 1 || !LEADING_LATERALITY.has(lower[span.start] as string));
+      const isLoneLaterality = (span: TokenSpan): boolean => span.end - span.start === 1 && LEADING_LATERALITY.has(lower[span.start] as string);
+      const named = spans.some(isLoneLaterality) ? spans.filter((span) => !isLoneLaterality(span)) : spans;
       return named.map((_, i) => joinLeadingSite(lower, named, i));
     },
   },
