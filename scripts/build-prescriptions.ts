@@ -14,6 +14,7 @@ export const PRESCRIPTIONS_DIR = join(PROJECT_ROOT, 'corpus', 'prescriptions');
 export const PRESCRIPTION_SETS = [
   { source: 'notes.marked.txt', jsonl: 'prescriptions.jsonl' },
   { source: 'second-writer.marked.txt', jsonl: 'second-writer.jsonl' },
+  { source: 'third-writer.marked.txt', jsonl: 'third-writer.jsonl' },
 ] as const;
 
 export async function buildPrescriptions(source: string = PRESCRIPTION_SETS[0].source): Promise<string> {
