@@ -211,13 +211,17 @@ export function evaluatePrescriptions(
       if (!match) continue;
       kind.total++;
       if (match.kind === gold.kind) kind.right++;
+      else errors.push(`${note.id}: kind of "${surface}": gold ${gold.kind}, got ${match.kind ?? null}`);
       if (gold.icd10cm) {
         icd.total++;
-        if (icdCategory(match.codes) === gold.icd10cm.toUpperCase()) icd.right++;
+        const category = icdCategory(match.codes);
+        if (category === gold.icd10cm.toUpperCase()) icd.right++;
+        else errors.push(`${note.id}: ICD-10-CM category of "${surface}": gold ${gold.icd10cm}, got ${category ?? null}`);
       }
       if (gold.kind === 'drug' && gold.generic) {
         generic.total++;
         if (sameGenerics(match.generic, gold.generic)) generic.right++;
+        else if (!gold.brand) errors.push(`${note.id}: generic of "${surface}": gold ${JSON.stringify(gold.generic)}, got ${JSON.stringify(match.generic ?? null)}`);
       }
       if (gold.kind !== 'drug') continue;
       for (const field of DOSAGE_FIELDS) {
