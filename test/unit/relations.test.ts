@@ -45,6 +45,11 @@ describe('pairs a note states', () => {
     );
   });
 
+  it('reads "for Y" along its own line: the prescription lines above it are not given for Y', () => {
+    const note = 'Imp: [[d:GERD]]\nTab [[t:pantoprazole]] 40 mg OD\nTab [[t:itopride]] 50 mg TDS\nSyp [[t:sucralfate]] 10 ml SOS for [[d:gastritis]]';
+    expect(pairsOf(note, { lineByLine: true }).filter((p) => p.disease === 'gastritis')).toEqual(pairs(['gastritis', 'sucralfate', 'explicit-link']));
+  });
+
   it('links a disease to the treatments after "treated with", a colon or a dash, up to the next disease', () => {
     expect(pairsOf('Admitted with [[d:pneumonia]] and was treated with [[t:ceftriaxone]] and [[t:azithromycin]]; [[d:hypertension]] - [[t:amlodipine]].')).toEqual(
       pairs(['pneumonia', 'ceftriaxone', 'explicit-link'], ['pneumonia', 'azithromycin', 'explicit-link'], ['hypertension', 'amlodipine', 'explicit-link']),

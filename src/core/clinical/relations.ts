@@ -302,8 +302,9 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
     const disease = entities[at] as Entity;
     const next = diseaseAt[k + 1] ?? entities.length;
     const previous = k > 0 ? (diseaseAt[k - 1] as number) : -1;
+    // A link reads along its line: "for heartburn" at the end of one prescription line says nothing of the lines above.
     const after = entities.slice(at + 1, next).filter(isPairableTreatment);
-    const before = entities.slice(previous + 1, at).filter(isPairableTreatment);
+    const before = entities.slice(previous + 1, at).filter((t) => isPairableTreatment(t) && !text.slice(t.end, disease.start).includes('\n'));
     const firstAfter = after[0];
     const lastBefore = before[before.length - 1];
     const linkedAfter = firstAfter !== undefined && linkedOn(text.slice(disease.end, firstAfter.start));
