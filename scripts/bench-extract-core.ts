@@ -1,7 +1,7 @@
 /**
  * Part of npm run bench (scripts/bench.ts); alone: node --import tsx scripts/bench-extract-core.ts
  *
- * extract-core: single-thread extract() (tokenize + features + CRF tagging + record) over the test split's
+ * extract-core: single-thread extract() as compiled to dist/ (tokenize + features + CRF tagging + record) over the test split's
  * sentences and over MTSamples notes, warm (3 s on the train split first), median of the rounds; beside it, in the same run, the direct path through the
  * CRFsuite binding (feature strings built in JS, tagged by the binding), and a check that both paths give
  * identical labels. Also the cost of the record steps prescriptions need (brand names and dosage): the notes
@@ -13,13 +13,22 @@ import { parseArgs } from 'node:util';
 import { loadConfig, PROJECT_ROOT } from '../src/config.js';
 import { readPrescriptions } from '../src/corpus/prescriptions.js';
 import { referenceTagger } from '../src/core/tagger/crfsuite-binding.js';
-import { extract } from '../src/core/extract.js';
 import { splitSentences } from '../src/core/text/tokenizer.js';
 import { readBeHealthySplit } from '../src/corpus/behealthy-format.js';
 import { readMtSamples } from '../src/corpus/mtsamples.js';
-import { loadModel, MODEL_FILE } from '../src/registry/model-store.js';
+import { MODEL_FILE } from '../src/registry/model-store.js';
 import { withDomainAttributes } from '../src/core/tagger/domains.js';
-import { servingLoadOptions } from '../src/registry/serving-options.js';
+
+/**
+ * The code a serving process runs: the compiled dist (npm run bench builds it first), not the sources through
+ * tsx, whose transform wraps every closure in a naming helper that costs several percent in the hot path.
+ */
+async function served<T>(modulePath: string): Promise<T> {
+  return (await import(new URL(`../dist/${modulePath}`, import.meta.url).href)) as T;
+}
+const { extract } = await served<typeof import('../src/core/extract.js')>('core/extract.js');
+const { loadModel } = await served<typeof import('../src/registry/model-store.js')>('registry/model-store.js');
+const { servingLoadOptions } = await served<typeof import('../src/registry/serving-options.js')>('registry/serving-options.js');
 
 const { values } = parseArgs({ options: { notes: { type: 'string', default: '600' }, rounds: { type: 'string', default: '5' }, only: { type: 'string' } } });
 const config = loadConfig();
