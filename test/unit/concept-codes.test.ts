@@ -44,6 +44,15 @@ const vocabularies: ConceptVocabularies = {
     { name: 'Clavulanate', kind: 'generic', norm: 'clavulanate', mapsTo: 'Clavulanic acid', ref: 'DB00766' },
     { name: 'Piperacillin', kind: 'generic', norm: 'piperacillin', mapsTo: 'Piperacillin', ref: 'DB00319' },
     { name: 'Tazobactam', kind: 'generic', norm: 'tazobactam', mapsTo: 'Tazobactam', ref: 'DB01606' },
+    { name: 'Pantoprazol', kind: 'generic', norm: 'pantoprazol', mapsTo: 'Pantoprazole', ref: 'DB00213' },
+    { name: 'Pantoprazole', kind: 'generic', norm: 'pantoprazole', mapsTo: 'Pantoprazole', ref: 'DB00213' },
+    { name: 'Codeine', kind: 'generic', norm: 'codeine', mapsTo: 'Codeine', ref: 'DB00318' },
+    { name: 'KCl', kind: 'generic', norm: 'kcl', mapsTo: 'KCl', ref: '' },
+    { name: 'Potassium chloride', kind: 'generic', norm: 'potassium chloride', mapsTo: 'Potassium chloride', ref: 'DB00761' },
+  ],
+  drugShorthand: [
+    { name: 'KCl', ingredients: ['potassium chloride'] },
+    { name: 'co-codamol', ingredients: ['codeine', 'paracetamol'] },
   ],
   shorthand: [
     { name: 'HTN', icd10cm: 'I10', term: 'hypertension' },
@@ -134,6 +143,15 @@ describe('drug codes', () => {
     expect(augmentin?.generic).toEqual(['amoxicillin', 'clavulanic acid']);
     expect(augmentin?.codes.map((c) => c.code)).toEqual(['DB01060', 'DB00766']);
     expect(index.drug('Tab 500 mg')).toBeNull();
+  });
+
+  it('a vocabulary name that spells the ingredient another way gives the ingredient ("Pantoprazol" → pantoprazole)', () => {
+    expect(index.drug('Tab Pantoprazol 40')?.generic).toEqual(['pantoprazole']);
+  });
+
+  it('shorthand names its ingredients before a vocabulary row that holds the abbreviation as a name of its own', () => {
+    expect(index.drug('KCl')).toEqual({ generic: ['potassium chloride'], codes: [{ system: 'DrugBank', code: 'DB00761', display: 'Potassium chloride', score: 1 }] });
+    expect(index.drug('co-codamol 30/500')?.codes.map((c) => c.code)).toEqual(['DB00318', 'DB00316']);
   });
 
   it('a combination written with a joiner names each part; an acid written as its anion keeps the acid', () => {

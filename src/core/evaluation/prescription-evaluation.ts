@@ -88,6 +88,7 @@ function prf(gold: number, predicted: number, correct: number): Prf {
 const GENERIC_ALIASES: Readonly<Record<string, string>> = {
   acetaminophen: 'paracetamol', albuterol: 'salbutamol', levalbuterol: 'levosalbutamol', 'clavulanate': 'clavulanic acid', 'clavulanate potassium': 'clavulanic acid',
   'amoxycillin': 'amoxicillin', 'chlorpheniramine': 'chlorphenamine', 'beclomethasone': 'beclometasone', 'vitamin d3': 'cholecalciferol',
+  'glyceryl trinitrate': 'nitroglycerin',
 };
 
 export function normaliseGeneric(name: string): string {

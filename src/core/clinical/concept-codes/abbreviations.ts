@@ -157,4 +157,61 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'ureteral calculus', icd10cm: 'N20.1', term: 'ureterolithiasis' },
   { name: 'hyponatremia', icd10cm: 'E87.1', term: 'hyponatremia' },
   { name: 'hyponatraemia', icd10cm: 'E87.1', term: 'hyponatremia' },
+  // Names the index files under a qualifier or a longer heading, so the nearest words picked another code:
+  // tonsillitis as chronic (J35.01), pyelonephritis as a tubulo-interstitial disorder of other diseases (N16),
+  // hypercholesterolaemia as familial, knee OA as osteoarthritis of no site; and names it lacks (osteopenia).
+  { name: 'tonsillitis', icd10cm: 'J03.90', term: 'tonsillitis' },
+  { name: 'acute tonsillitis', icd10cm: 'J03.90', term: 'tonsillitis' },
+  { name: 'pyelonephritis', icd10cm: 'N12', term: 'pyelonephritis' },
+  { name: 'acute pyelonephritis', icd10cm: 'N10', term: 'pyelonephritis' },
+  { name: 'hypercholesterolemia', icd10cm: 'E78.00', term: 'hypercholesterolemia' },
+  { name: 'hypercholesterolaemia', icd10cm: 'E78.00', term: 'hypercholesterolemia' },
+  { name: 'hyperuricemia', icd10cm: 'E79.0', term: 'hyperuricemia' },
+  { name: 'hyperuricaemia', icd10cm: 'E79.0', term: 'hyperuricemia' },
+  { name: 'osteopenia', icd10cm: 'M85.80', term: 'osteopenia' },
+  { name: 'knee OA', icd10cm: 'M17.9', term: 'osteoarthritis' },
+  { name: 'hip OA', icd10cm: 'M16.9', term: 'osteoarthritis' },
+  { name: 'hay fever', icd10cm: 'J30.1', term: 'allergic rhinitis' },
+  { name: 'angina', icd10cm: 'I20.9', term: 'angina pectoris' },
+  { name: 'anemia of chronic kidney disease', icd10cm: 'D63.1', term: 'anemia' },
+  { name: 'anaemia of chronic kidney disease', icd10cm: 'D63.1', term: 'anemia' },
+  { name: 'anaemia of CKD', icd10cm: 'D63.1', term: 'anemia' },
+  { name: 'anemia of CKD', icd10cm: 'D63.1', term: 'anemia' },
+  { name: 'GTCS', icd10cm: 'G40.409', term: 'epilepsy' },
+];
+
+/**
+ * What notes write for drugs that the vocabularies hold under another name or not at all (some hold the
+ * abbreviation as a name of its own, "kcl" → "kcl"): the ingredients each stands for, by their DrugBank names.
+ * Each has one meaning where a drug is written; UK compound names ("co-codamol") name their parts.
+ */
+export interface DrugShorthand {
+  name: string;
+  ingredients: readonly string[];
+}
+
+export const DRUG_SHORTHAND: readonly DrugShorthand[] = [
+  { name: 'NS', ingredients: ['sodium chloride'] },
+  { name: 'normal saline', ingredients: ['sodium chloride'] },
+  { name: 'saline', ingredients: ['sodium chloride'] },
+  { name: 'KCl', ingredients: ['potassium chloride'] },
+  { name: 'GTN', ingredients: ['nitroglycerin'] },
+  { name: 'NTG', ingredients: ['nitroglycerin'] },
+  { name: 'glyceryl trinitrate', ingredients: ['nitroglycerin'] },
+  { name: 'MgSO4', ingredients: ['magnesium sulfate'] },
+  { name: 'NaHCO3', ingredients: ['sodium bicarbonate'] },
+  { name: 'ISMN', ingredients: ['isosorbide mononitrate'] },
+  { name: 'ISDN', ingredients: ['isosorbide dinitrate'] },
+  { name: 'ASA', ingredients: ['aspirin'] },
+  { name: 'HCTZ', ingredients: ['hydrochlorothiazide'] },
+  { name: 'MTX', ingredients: ['methotrexate'] },
+  { name: 'TMP-SMX', ingredients: ['sulfamethoxazole', 'trimethoprim'] },
+  { name: 'TMP/SMX', ingredients: ['sulfamethoxazole', 'trimethoprim'] },
+  { name: 'co-trimoxazole', ingredients: ['sulfamethoxazole', 'trimethoprim'] },
+  { name: 'co-codamol', ingredients: ['codeine', 'paracetamol'] },
+  { name: 'co-dydramol', ingredients: ['dihydrocodeine', 'paracetamol'] },
+  { name: 'co-amoxiclav', ingredients: ['amoxicillin', 'clavulanic acid'] },
+  { name: 'co-careldopa', ingredients: ['carbidopa', 'levodopa'] },
+  { name: 'co-beneldopa', ingredients: ['benserazide', 'levodopa'] },
+  { name: 'co-amilofruse', ingredients: ['amiloride', 'furosemide'] },
 ];

@@ -1,5 +1,5 @@
 import type { ConceptCode } from '../../text/types.js';
-import { DIAGNOSIS_SHORTHAND, type DiagnosisShorthand } from './abbreviations.js';
+import { DIAGNOSIS_SHORTHAND, DRUG_SHORTHAND, type DiagnosisShorthand, type DrugShorthand } from './abbreviations.js';
 import { keyOfWords, nameKey, nameWords } from './normalize.js';
 import { ownString } from '../../text/own-string.js';
 import { PackedStringMap, PackedStrings } from '../../text/packed-strings.js';
@@ -43,6 +43,8 @@ export interface ConceptVocabularies {
   drugs: readonly DrugRow[];
   /** Abbreviations and names the vocabularies lack (default: abbreviations.ts). */
   shorthand?: readonly DiagnosisShorthand[];
+  /** Drug names the drug vocabulary lacks or holds as names of their own (default: DRUG_SHORTHAND). */
+  drugShorthand?: readonly DrugShorthand[];
 }
 
 /** How a disease name is coded: the candidates, best first (ICD-10-CM first, then the DOID). */
@@ -341,6 +343,10 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
 
   // Drugs: a name's words (in order) → its row; ingredient name → the row of its DrugBank id.
   const drugs = drugTable(vocabularies.drugs);
+  // Shorthand first: rows naming their ingredients (a brand's shape), so the record gives the ingredients.
+  const shorthandDrugs = new Map<string, DrugRow>(
+    (vocabularies.drugShorthand ?? DRUG_SHORTHAND).map(({ name, ingredients }) => [drugKey(name), { name, kind: 'brand', norm: drugKey(name), mapsTo: ingredients.join(' + '), ref: '' }]),
+  );
   const ingredientCodes = (generic: readonly string[], score: number): ConceptCode[] =>
     generic.flatMap((name) => {
       const found = drugs.bankRows.get(drugKey(name));
@@ -361,7 +367,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
         const window = words.slice(start, start + length);
         if (length === 1 && (DOSE_WORDS.has(window[0] as string) || /^\d/.test(window[0] as string))) continue;
         if (covered.slice(start, start + length).some(Boolean)) continue;
-        const row = drugs.row(window.join(' ')) ?? DRUG_CLASSES.get(window.join(' '));
+        const row = shorthandDrugs.get(window.join(' ')) ?? drugs.row(window.join(' ')) ?? DRUG_CLASSES.get(window.join(' '));
         if (!row) continue;
         const parts = row.mapsTo.split(' + ').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
         // A generic written by one of its own names (paracetamol, aspirin) keeps that name; a salt or a brand gives its ingredients.
@@ -369,7 +375,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
         const stem = parts.length === 1 && row.ref === '' && row.norm.startsWith(`${parts[0]} `);
         // An acid written as its anion keeps the acid's name ("clavulanate" is clavulanic acid).
         const anion = parts.length === 1 && row.norm.endsWith('ate') && (parts[0] as string).endsWith(' acid');
-        const named = ((row.kind === 'generic' && parts.length === 1 && !row.norm.includes(' ')) || stem) && !anion ? [row.norm] : parts;
+        const named = ((row.kind === 'generic' && parts.length === 1 && !row.norm.includes(' ') && !spellingOf(row.norm, parts[0] as string)) || stem) && !anion ? [row.norm] : parts;
         for (const part of named) if (!generic.includes(part)) generic.push(part);
         for (const part of parts) if (!ingredients.includes(part)) ingredients.push(part);
         for (let k = start; k < start + length; k++) covered[k] = true;
@@ -556,6 +562,17 @@ const DOSE_WORDS = new Set(['tab', 'tabs', 'tablet', 'tablets', 'cap', 'caps', '
 const DRUG_WORD = /[a-z0-9]+/g;
 
 /** Names of a kind of drug the vocabularies list only by its members ("insulin": insulin human, glargine, …). */
+/**
+ * Whether a vocabulary's name of a generic is another spelling of its ingredient's name, a letter or two at the
+ * end ("pantoprazol", "doxycyclin", "amoxicilline"): such a name gives the ingredient's, where a name of its own
+ * (paracetamol for acetaminophen) is kept.
+ */
+function spellingOf(name: string, ingredient: string): boolean {
+  if (name === ingredient) return false;
+  const [shorter, longer] = name.length <= ingredient.length ? [name, ingredient] : [ingredient, name];
+  return shorter.length >= 5 && longer.startsWith(shorter) && longer.length - shorter.length <= 2;
+}
+
 const DRUG_CLASSES: ReadonlyMap<string, DrugRow> = new Map([['insulin', { name: 'insulin', kind: 'generic', norm: 'insulin', mapsTo: 'insulin', ref: '' }]]);
 
 /** British spellings of drug names as the vocabularies write them (sulphate → sulfate). */
@@ -569,6 +586,7 @@ function drugWords(name: string): string[] {
 function drugKey(name: string): string {
   return drugWords(name).join(' ');
 }
+
 
 export function stripQualifiers(description: string): string {
   return description.replace(/\([^)]*\)|\[[^\]]*\]/g, ' ').toLowerCase().replace(QUALIFIER, ' ');
