@@ -162,8 +162,13 @@ describe('splitSentences', () => {
     expect(sentenceTexts('Is it TB? Sputum sent.')).toEqual(['Is it TB ?', 'Sputum sent .']);
   });
 
-  it('does not end a sentence before a lower-case word', () => {
+  it('does not end a sentence before a lower-case word on the same line', () => {
     expect(sentenceTexts('Pain improved. patient discharged')).toEqual(['Pain improved . patient discharged']);
+  });
+
+  it('ends a sentence at a full stop that ends its line, whatever the next line starts with', () => {
+    expect(sentenceTexts('No swelling.\nk/c/o HTN on amlodipine.')).toEqual(['No swelling .', 'k/c/o HTN on amlodipine .']);
+    expect(sentenceTexts('Seen by Dr.\nsmith today.')).toEqual(['Seen by Dr. smith today .']);
   });
 
   it.each([

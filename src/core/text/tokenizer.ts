@@ -444,6 +444,8 @@ function startsSentence(text: string, tokens: Token[], first: number, i: number,
   if (breaks === 1) {
     if (startsLineItem(text, tokens, i)) return true;
     if (lineItem && (isDigitAt(token.text, 0) || (flagsAt(token.text, 0) & UPPER) !== 0 || isQueryMark(token.text))) return true;
+    // A full stop that ends its line ends its sentence, whatever the next line starts with ("No swelling.\nk/c/o HTN").
+    if (endsWithTerminator(tokens, first, i) && !queriesLine(text, tokens, i - 1)) return true;
   }
   // The cheap test first: most tokens start in lower case.
   return looksLikeSentenceStart(previous.end, token) && endsWithTerminator(tokens, first, i) && !queriesLine(text, tokens, i - 1);
