@@ -45,6 +45,13 @@ describe('pairs a note states', () => {
     );
   });
 
+  it('gives every treatment of a line a diagnosis labels to that diagnosis, across its ";"', () => {
+    const note = 'Dx: [[d:asthma]] with [[d:allergic rhinitis]]\n[[d:Asthma]]: [[t:Foracort]] 2 puffs BD; [[t:Asthalin]] 2 puffs SOS\n[[d:Rhinitis]]: [[t:Montair-LC]] HS; [[t:Flomist]] OD';
+    const got = pairsOf(note, { lineByLine: true });
+    expect(got.filter((p) => p.disease === 'Asthma').map((p) => p.treatment)).toEqual(['Foracort', 'Asthalin']);
+    expect(got.filter((p) => p.disease === 'Rhinitis').map((p) => p.treatment)).toEqual(['Montair-LC', 'Flomist']);
+  });
+
   it('reads "for Y" along its own line: the prescription lines above it are not given for Y', () => {
     const note = 'Imp: [[d:GERD]]\nTab [[t:pantoprazole]] 40 mg OD\nTab [[t:itopride]] 50 mg TDS\nSyp [[t:sucralfate]] 10 ml SOS for [[d:gastritis]]';
     expect(pairsOf(note, { lineByLine: true }).filter((p) => p.disease === 'gastritis')).toEqual(pairs(['gastritis', 'sucralfate', 'explicit-link']));

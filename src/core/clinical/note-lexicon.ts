@@ -81,6 +81,7 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
     'tb', 'ptb', 'mi', 'stemi', 'nstemi', 'acs', 'af', 'afib', 'dvt', 'pe', 'cva', 'tia', 'ra', 'oa', 'sle', 'ibs', 'ibd', 'pcos', 'bph',
     'hld', 'osa', 'aom', 'hiv', 'hcv', 'hbv', 'ards', 'dka', 'hhs', 'pud', 'nafld', 'ckd5', 'esrd', 'adhd', 'mdd', 'gad', 'ptsd',
     'bppv', 'nash', 'gdm', 'pih', 'aub', 'pid', 'hsv', 'pad', 'pvd', 'aaa', 'svt', 'lvh', 'ild', 'ugib', 'siadh', 'nhl', 'cml', 'aml', 'cll', 'ocd', 'vsd', 'sah', 'itp', 'aecopd',
+    'gtcs', 'ida', 'pcod', 'gord', 'lbp', 'gib', 'dic',
     // presenting complaints and findings
     'fever', 'cough', 'cold', 'headache', 'vomiting', 'nausea', 'diarrhea', 'diarrhoea', 'constipation', 'dysuria', 'rash', 'itching',
     'pruritus', 'breathlessness', 'dyspnea', 'dyspnoea', 'wheeze', 'wheezing', 'fatigue', 'dizziness', 'vertigo', 'palpitations',

@@ -275,8 +275,12 @@ function indicatedAmong(treatment: Entity, diagnoses: readonly Entity[], facts: 
   return indicated.length > 0 ? indicated : diagnoses;
 }
 
-/** A sentence's entities cut at ";" (two statements in one line: "pneumonia on ceftriaxone; HTN on amlodipine"). */
+/**
+ * A sentence's entities cut at ";" (two statements in one line: "pneumonia on ceftriaxone; HTN on amlodipine"),
+ * but for a line a disease labels ("Asthma: Foracort 2 puffs BD; Asthalin SOS"): all of it is given for it.
+ */
 function clauses(text: string, entities: readonly Entity[]): Entity[][] {
+  if (labelsItsLine(text, entities[0])) return [entities as Entity[]];
   const result: Entity[][] = [[]];
   for (let i = 0; i < entities.length; i++) {
     const entity = entities[i] as Entity;
@@ -285,6 +289,13 @@ function clauses(text: string, entities: readonly Entity[]): Entity[][] {
     (result[result.length - 1] as Entity[]).push(entity);
   }
   return result;
+}
+
+/** The entity opens its line (after a bullet or number at most) and a colon or dash follows it: "Asthma: …", "- HTN - …". */
+function labelsItsLine(text: string, entity: Entity | undefined): boolean {
+  if (entity?.type !== 'disease') return false;
+  const lineStart = text.lastIndexOf('\n', entity.start - 1) + 1;
+  return /^[ \t]*(?:[-*•]|\d{1,2}[.)])?[ \t]*$/.test(text.slice(lineStart, entity.start)) && /^[ \t]*[:\-–]/.test(text.slice(entity.end, entity.end + 4));
 }
 
 function clausePairs(text: string, entities: readonly Entity[], lineByLine: boolean, facts: NoteFacts): Candidate[] {
