@@ -96,6 +96,14 @@ describe('kinds from codes in note-style notes', () => {
     expect(entities.map((e) => e.kind)).toEqual(['symptom', 'diagnosis']);
   });
 
+  it('keeps a presenting complaint a symptom whatever its words code to, but under a diagnosis heading', () => {
+    const text = 'c/o sore throat x 2 days\nDx: sore throat';
+    const at = (from: number, kind: 'diagnosis' | 'symptom'): Entity => ({ ...coded('sore throat', 'J02.9'), kind, start: text.indexOf('sore throat', from), end: text.indexOf('sore throat', from) + 11 });
+    const entities = [at(0, 'symptom'), at(20, 'diagnosis')];
+    noteKindsFromCodes(() => true).apply({ text, sentences: [] }, entities);
+    expect(entities.map((e) => e.kind)).toEqual(['symptom', 'diagnosis']);
+  });
+
   it('leaves notes that are not in note style to the classifier', () => {
     const entities = [coded('hypertension', 'I10')];
     noteKindsFromCodes(() => false).apply(note, entities);

@@ -2,6 +2,7 @@ import type { Gazetteer } from '../tagger/gazetteer.js';
 import { logisticProbability, logit, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
 import { splitSentences } from '../text/tokenizer.js';
 import type { EnrichedNote, Entity, EntityKind, EntityType } from '../text/types.js';
+import { PRESENTING_COMPLAINTS } from './note-lexicon.js';
 import { noteSections, sectionKindAt, type NoteSection } from './sections.js';
 
 /**
@@ -155,6 +156,7 @@ export function underDiagnosisHeading(text: string, start: number): boolean {
 
 /** ICD-10-CM categories outside chapter R whose codes name a complaint (insomnia, tinnitus, dyspepsia, joint or back pain), not a diagnosis. */
 export const COMPLAINT_CATEGORIES: ReadonlySet<string> = new Set(['G47', 'H92', 'H93', 'K30', 'K59', 'L29', 'M25', 'M54', 'M79']);
+const COMPLAINTS: ReadonlySet<string> = new Set(PRESENTING_COMPLAINTS);
 /** How surely a name must be coded for its code to decide its kind. */
 const MIN_KIND_CODE_SCORE = 0.9;
 
@@ -174,6 +176,11 @@ export function noteKindsFromCodes(isNoteStyleNote: (note: EnrichedNote) => bool
       let sections: readonly NoteSection[] | undefined;
       for (const entity of entities) {
         if (entity.type !== 'disease') continue;
+        // A complaint is a symptom whatever its words code to ("sore throat" is pharyngitis's index entry), but where a diagnosis heading makes it the diagnosis.
+        if (COMPLAINTS.has(entity.text.toLowerCase())) {
+          if (!underDiagnosisHeading(note.text, entity.start)) entity.kind = 'symptom';
+          continue;
+        }
         const icd = entity.codes?.find((code) => code.system === 'ICD-10-CM');
         if (!icd || icd.score < MIN_KIND_CODE_SCORE) continue;
         const sign = icd.code.startsWith('R');

@@ -69,6 +69,16 @@ function startsDoseOrDuration(word: string): boolean {
   return (c >= 48 && c <= 57) || c === 120 || c === 88;
 }
 
+/** Complaints and findings as notes write them: names of symptoms, whatever a code of the same words files them under. */
+export const PRESENTING_COMPLAINTS: readonly string[] = [
+  'fever', 'cough', 'cold', 'headache', 'vomiting', 'nausea', 'diarrhea', 'diarrhoea', 'constipation', 'dysuria', 'rash', 'itching',
+  'pruritus', 'breathlessness', 'dyspnea', 'dyspnoea', 'wheeze', 'wheezing', 'fatigue', 'dizziness', 'vertigo', 'palpitations',
+  'syncope', 'edema', 'oedema', 'jaundice', 'polyuria', 'polydipsia', 'myalgia', 'arthralgia', 'insomnia', 'anorexia', 'hematuria',
+  'haematuria', 'hemoptysis', 'haemoptysis', 'epistaxis', 'sore throat', 'chest pain', 'abdominal pain', 'back pain', 'joint pain',
+  'joint pains', 'body ache', 'body aches', 'loose stools', 'burning micturition', 'runny nose', 'nasal congestion', 'shortness of breath',
+  'weight loss', 'chills', 'night sweats', 'heartburn', 'acidity', 'bloating', 'flank pain', 'ear pain', 'toothache', 'knee pain',
+];
+
 /**
  * Shorthand and symptoms notes use that the open vocabularies (disease ontology, drug lists) lack: they
  * name diseases, not abbreviations or presenting complaints, and no procedures. Written from general
@@ -82,13 +92,7 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
     'hld', 'osa', 'aom', 'hiv', 'hcv', 'hbv', 'ards', 'dka', 'hhs', 'pud', 'nafld', 'ckd5', 'esrd', 'adhd', 'mdd', 'gad', 'ptsd',
     'bppv', 'nash', 'gdm', 'pih', 'aub', 'pid', 'hsv', 'pad', 'pvd', 'aaa', 'svt', 'lvh', 'ild', 'ugib', 'siadh', 'nhl', 'cml', 'aml', 'cll', 'ocd', 'vsd', 'sah', 'itp', 'aecopd',
     'gtcs', 'ida', 'pcod', 'gord', 'lbp', 'gib', 'dic',
-    // presenting complaints and findings
-    'fever', 'cough', 'cold', 'headache', 'vomiting', 'nausea', 'diarrhea', 'diarrhoea', 'constipation', 'dysuria', 'rash', 'itching',
-    'pruritus', 'breathlessness', 'dyspnea', 'dyspnoea', 'wheeze', 'wheezing', 'fatigue', 'dizziness', 'vertigo', 'palpitations',
-    'syncope', 'edema', 'oedema', 'jaundice', 'polyuria', 'polydipsia', 'myalgia', 'arthralgia', 'insomnia', 'anorexia', 'hematuria',
-    'haematuria', 'hemoptysis', 'haemoptysis', 'epistaxis', 'sore throat', 'chest pain', 'abdominal pain', 'back pain', 'joint pain',
-    'joint pains', 'body ache', 'body aches', 'loose stools', 'burning micturition', 'runny nose', 'nasal congestion', 'shortness of breath',
-    'weight loss', 'chills', 'night sweats', 'heartburn', 'acidity', 'bloating', 'flank pain', 'ear pain', 'toothache', 'knee pain',
+    ...PRESENTING_COMPLAINTS,
   ],
   drug: [
     // treatments notes name that drug lists do not: therapies and procedures in shorthand
