@@ -34,11 +34,12 @@ describe('abbreviations with another sense', () => {
   });
 
   it('drops ordinary words a vocabulary lists, in any case, and keeps names that hold them', () => {
-    for (const [note, word] of [['Seen with his wife.', 'his'], ['RICE advised.', 'RICE'], ['Review today.', 'today'], ['Blood sent for culture.', 'Blood']] as const) {
+    for (const [note, word] of [['Seen with his wife.', 'his'], ['RICE advised.', 'RICE'], ['Review today.', 'today'], ['Blood sent for culture.', 'Blood'], ['Ortho OPD. 60/F', 'Ortho'], ['compliant with drugs', 'drugs'], ['Alcohol occasional.', 'Alcohol']] as const) {
       expect(hasOtherSense(note, at(note, word)), note).toBe(true);
     }
     expect(hasOtherSense('blood transfusion given', at('blood transfusion given', 'blood transfusion'))).toBe(false);
     expect(hasOtherSense('Allergic to rice bran', at('Allergic to rice bran', 'rice bran'))).toBe(false);
+    expect(hasOtherSense('signs of alcohol withdrawal', at('signs of alcohol withdrawal', 'alcohol withdrawal'))).toBe(false);
   });
 
   it('drops the abbreviations of investigations, which vocabularies list as drugs', () => {

@@ -54,6 +54,9 @@ export const AMBIGUOUS_ABBREVIATIONS: readonly AmbiguousAbbreviation[] = [
  */
 export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
   'his', 'her', 'him', 'hers', 'all', 'this', 'that', 'today', 'tonight', 'blood', 'anatomy', 'water', 'rice', 'balance', 'diet', 'rest', 'plan',
+  'heavy', 'drugs', 'medicines', 'meds', 'medications', 'alcohol',
+  // clinics a note's header names ("Ortho OPD", "Neuro F/U"); Ortho is also a brand
+  'ortho', 'neuro', 'paeds', 'peds', 'derm', 'gynae', 'cardio', 'psych', 'opd',
 ]);
 
 /**
