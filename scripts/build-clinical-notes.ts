@@ -25,6 +25,7 @@ export const CLINICAL_NOTES_SOURCES = [
   { set: 'assertion', file: 'assertion/dev.marked.txt', format: 'marked' },
   { set: 'prescriptions', file: 'prescriptions/prescriptions.jsonl', format: 'prescriptions' },
   { set: 'second-writer', file: 'prescriptions/second-writer.jsonl', format: 'prescriptions' },
+  { set: 'third-writer', file: 'prescriptions/third-writer.jsonl', format: 'prescriptions' },
 ] as const;
 
 async function documentsOf(source: (typeof CLINICAL_NOTES_SOURCES)[number]): Promise<SourceDocument[]> {

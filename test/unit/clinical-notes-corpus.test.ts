@@ -15,7 +15,7 @@ describe('the clinical-notes training corpus', () => {
   it('holds no note of a test half', async () => {
     const trained = new Set((await readFile(CLINICAL_NOTES_FILE, 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { text: string }).text));
     const held: string[] = [];
-    for (const file of ['prescriptions/prescriptions.jsonl', 'prescriptions/second-writer.jsonl']) {
+    for (const file of ['prescriptions/prescriptions.jsonl', 'prescriptions/second-writer.jsonl', 'prescriptions/third-writer.jsonl']) {
       held.push(...(await readPrescriptions(join(CORPUS, file))).filter((n) => n.split === 'test').map((n) => n.text));
     }
     for (const file of ['note-style/test.marked.txt', 'assertion/test.marked.txt']) held.push(...(await readMarkedNotes(join(CORPUS, file))).notes.map((n) => n.text));
