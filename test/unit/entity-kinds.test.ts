@@ -68,6 +68,17 @@ describe('entity kinds', () => {
     expect(entities.map((e) => e.kind)).toEqual(['diagnosis', 'symptom', 'drug', 'symptom', 'diagnosis', 'procedure']);
   });
 
+  it('reads operations and therapies written in shorthand as procedures, whatever the classifier says', () => {
+    const classifier = trainKindClassifier(examples());
+    const note = 'Started on salbutamol. s/p PTCA. Physiotherapy daily. Underwent TURP. Lap cholecystectomy done.';
+    const entities: Entity[] = ['salbutamol', 'PTCA', 'Physiotherapy', 'TURP', 'Lap cholecystectomy'].map((name) => {
+      const start = note.indexOf(name);
+      return { type: 'treatment', text: name, start, end: start + name.length, assertion: 'present', confidence: 1 };
+    });
+    kindEnricher(classifier, gazetteer).apply({ text: note }, entities);
+    expect(entities.map((e) => e.kind)).toEqual(['drug', 'procedure', 'procedure', 'procedure', 'procedure']);
+  });
+
   it('reads a disease under a diagnosis heading on its line as a diagnosis, and nothing else', () => {
     const note = 'Pt c/o fever x3d. Dx: typhoid.\nImpression - community acquired pneumonia\nfever since 2 days';
     expect(underDiagnosisHeading(note, note.indexOf('typhoid'))).toBe(true);

@@ -119,6 +119,10 @@ export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | 
           entity.kind = 'diagnosis';
           continue;
         }
+        if (entity.type === 'treatment' && isProcedureName(entity.text)) {
+          entity.kind = 'procedure';
+          continue;
+        }
         const span = text.slice(entity.start, entity.end);
         let remembered = memo.get(span);
         if (remembered === undefined) {
@@ -138,6 +142,25 @@ export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | 
       }
     },
   };
+}
+
+/**
+ * Procedures by name: operations by their endings, and the therapies and operations notes write in shorthand,
+ * which the classifier, taught by case reports' longer names, reads as drugs ("PTCA", "LSCS", "Physiotherapy").
+ */
+const PROCEDURE_NAMES: ReadonlySet<string> = new Set([
+  'physiotherapy', 'physical therapy', 'occupational therapy', 'speech therapy', 'cbt', 'cognitive behavioural therapy', 'cognitive behavioral therapy',
+  'psychotherapy', 'counselling', 'counseling', 'ect', 'dialysis', 'hemodialysis', 'haemodialysis', 'peritoneal dialysis', 'radiotherapy',
+  'radiation therapy', 'cpap', 'bipap', 'pci', 'ptca', 'cabg', 'lscs', 'c-section', 'caesarean section', 'cesarean section', 'tka', 'tkr', 'tha',
+  'thr', 'orif', 'turp', 'i&d', 'i & d', 'incision and drainage', 'd&c', 'suturing', 'dressing', 'sitz bath', 'steam inhalation', 'epley manoeuvre',
+  "epley's manoeuvre", 'epley maneuver', 'ear syringing', 'cast', 'plaster cast', 'splint', 'splinting', 'traction', 'phototherapy', 'cryotherapy',
+  'ablation', 'cardioversion', 'transfusion', 'blood transfusion', 'angioplasty', 'stenting',
+]);
+const PROCEDURE_ENDING = /(?:ectomy|otomy|ostomy|plasty|pexy|tripsy|rrhaphy)$/;
+
+export function isProcedureName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return PROCEDURE_NAMES.has(lower) || PROCEDURE_ENDING.test(lower);
 }
 
 /**

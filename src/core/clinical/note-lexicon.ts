@@ -99,6 +99,7 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
     'ors', 'iv fluids', 'physiotherapy', 'dialysis', 'hemodialysis', 'haemodialysis', 'nebulization', 'nebulisation', 'cbt', 'ect',
     'chemotherapy', 'radiotherapy', 'insulin', 'oxygen therapy', 'cpap', 'bipap', 'pci', 'cabg', 'ptca', 'appendectomy',
     'cholecystectomy', 'deworming', 'dressing', 'sitz bath', 'steam inhalation', 'salt water gargles', 'warm saline gargles',
+    'lscs', 'tka', 'tkr', 'tha', 'thr', 'orif', 'turp',
   ],
 };
 
