@@ -109,6 +109,15 @@ describe('brand lexicon', () => {
     expect(found('Cap Uprise-D3 60K once weekly')).toEqual(['Uprise-D3 60K']);
   });
 
+  it('takes a product number the list does not know into the name, with its dose, but not a count or an amount', () => {
+    expect(found('Tab Montek 4 OD x 10 days')).toEqual(['Montek 4']);
+    expect(lexicon.mention('Montek 4')?.dose).toEqual({ value: 4, unit: 'mg' });
+    expect(found('Tab Orofer XT 1 OD')).toEqual(['Orofer XT']);
+    expect(found('Syp Calpol 5 ml TDS')).toEqual(['Calpol']);
+    expect(found('Syp Citralka 2 tsf TDS')).toEqual(['Citralka']);
+    expect(lexicon.mention('Dolo 650')?.dose).toBeUndefined();
+  });
+
   it('a name that is also a word needs its number', () => {
     expect(found('Tab Pan 40 BBF')).toEqual(['Pan 40']);
     expect(found('pan systolic murmur')).toEqual([]);

@@ -23,6 +23,11 @@ export interface BrandProduct {
 
 export interface BrandMatch extends TokenSpan {
   product: BrandProduct;
+  /**
+   * The dose a product number the list does not know states ("Montek 4": 4 mg), in the unit of the name's listed
+   * one-ingredient strengths; absent for a listed number (the product's strength says it) or a combination.
+   */
+  dose?: Quantity;
 }
 
 export interface BrandLexicon {
@@ -31,6 +36,8 @@ export interface BrandLexicon {
   match(words: readonly string[]): BrandMatch[];
   /** The product an entity's text names, if it names one. */
   lookup(entityText: string): BrandProduct | undefined;
+  /** The same, with the dose an unlisted product number states. */
+  mention(entityText: string): BrandMatch | undefined;
 }
 
 /**
@@ -40,9 +47,17 @@ export interface BrandLexicon {
  */
 export const BRAND_SPAN_CONFIDENCE = 0.976;
 
-const DOSE_UNIT_WORDS: ReadonlySet<string> = new Set(['mg', 'mcg', 'g', 'gm', 'ml', 'iu', 'units', 'unit', '%', 'kg']);
+const DOSE_UNITS = ['mg', 'mcg', 'g', 'gm', 'ml', 'iu', 'units', 'unit', '%', 'kg'];
+const DOSE_UNIT_WORDS: ReadonlySet<string> = new Set(DOSE_UNITS);
 /** A product number as written after the name: "650", "0.4", "60K" (thousands, as vitamin D capsules are sold). */
 const NUMBER = /^\d+(\.\d+)?k?$/;
+/**
+ * A product number the list does not know, taken into the name ("Montek 4", "Sinemet 25/100"), but never "1": after
+ * a brand, "Orofer XT 1 OD" counts tablets.
+ */
+const UNLISTED_NUMBER = /^(?:[2-9]|\d{2,}|\d+\.\d+)(?:\/\d+(?:\.\d+)?)?$/;
+/** Words after a number that make it an amount or a count, not a product number. */
+const AMOUNT_WORDS: ReadonlySet<string> = new Set([...DOSE_UNITS, 'u', 'tsf', 'tbsp', 'tab', 'tabs', 'tablet', 'tablets', 'cap', 'caps', 'capsule', 'capsules', 'puff', 'puffs', 'drop', 'drops', 'tsp', 'sachet', 'sachets', 'spoon', 'spoons', 'x', 'times', 'days', 'day', 'weeks', 'months']);
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const lowerAt = (words: readonly string[], k: number): string | undefined => words[k]?.toLowerCase();
 
@@ -52,7 +67,7 @@ function nameTokens(name: string): string[] {
 
 export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexicon {
   /** By first token: names (as tokens) longest first, each with its products by variant. */
-  const byFirst = new Map<string, { tokens: string[]; products: Map<string, BrandProduct> }[]>();
+  const byFirst = new Map<string, { tokens: string[]; products: Map<string, BrandProduct>; unit?: string }[]>();
   for (const product of products) {
     const tokens = nameTokens(product.name);
     if (tokens.length === 0) continue;
@@ -67,6 +82,7 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
     }
     const variant = product.variant?.toLowerCase() ?? '';
     if (!entry.products.has(variant)) entry.products.set(variant, product);
+    if (entry.unit === undefined && product.strength && product.ingredients.length === 1) entry.unit = product.strength.unit;
   }
 
   const productFor = (products: Map<string, BrandProduct>, variant: string | undefined): BrandProduct | undefined =>
@@ -98,7 +114,7 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
         }
       }
       if (!candidates) continue;
-      for (const { tokens, products } of candidates) {
+      for (const { tokens, products, unit } of candidates) {
         if (gluedVariant !== undefined && tokens.length !== 1) continue;
         let k = 1;
         while (k < tokens.length && lowerAt(words, i + k) === tokens[k]) k++;
@@ -113,7 +129,12 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
         }
         const product = productFor(products, variant);
         if (!product || (product.needsVariant && variant === undefined)) continue;
-        (found ??= []).push({ type: 'T', start: i, end, product });
+        let dose: Quantity | undefined;
+        if (variant === undefined && next !== undefined && UNLISTED_NUMBER.test(next) && !AMOUNT_WORDS.has(lowerAt(words, end + 1) ?? '')) {
+          end++;
+          if (unit !== undefined && product.ingredients.length === 1 && !next.includes('/')) dose = { value: Number(next), unit };
+        }
+        (found ??= []).push({ type: 'T', start: i, end, product, ...(dose ? { dose } : {}) });
         i = end - 1;
         break;
       }
@@ -121,17 +142,20 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
     return found ?? [];
   };
 
+  const mention = (entityText: string): BrandMatch | undefined => {
+    // Most drugs name no brand: their first word is ruled out before the text is tokenized.
+    const first = /^\S+/.exec(entityText.toLowerCase())?.[0] ?? '';
+    let named = false;
+    for (let length = Math.min(first.length, longestFirst); length > 0 && !named; length--) named = byFirst.has(first.slice(0, length));
+    if (!named) return undefined;
+    return match(nameTokens(entityText))[0];
+  };
+
   return {
     size: products.length,
     match,
-    lookup: (entityText) => {
-      // Most drugs name no brand: their first word is ruled out before the text is tokenized.
-      const first = /^\S+/.exec(entityText.toLowerCase())?.[0] ?? '';
-      let named = false;
-      for (let length = Math.min(first.length, longestFirst); length > 0 && !named; length--) named = byFirst.has(first.slice(0, length));
-      if (!named) return undefined;
-      return match(nameTokens(entityText))[0]?.product;
-    },
+    lookup: (entityText) => mention(entityText)?.product,
+    mention,
   };
 }
 
@@ -164,12 +188,14 @@ export function brandEnricher(brands: BrandLexicon): { name: string; apply(note:
     apply: (_note, entities) => {
       for (const entity of entities) {
         if (entity.type !== 'treatment') continue;
-        const product = brands.lookup(entity.text);
-        if (!product) continue;
+        const found = brands.mention(entity.text);
+        if (!found) continue;
+        const { product, dose } = found;
         entity.kind = 'drug';
         entity.generic = [...product.ingredients];
         // The strength is the note's only when it writes the product's number ("Dolo 650", not "Crocin").
-        if (product.strength && product.variant !== undefined) entity.dosage = { text: entity.text, start: entity.start, end: entity.end, doseQuantity: { ...product.strength } };
+        const doseQuantity = product.strength && product.variant !== undefined ? product.strength : dose;
+        if (doseQuantity) entity.dosage = { text: entity.text, start: entity.start, end: entity.end, doseQuantity: { ...doseQuantity } };
       }
     },
   };
