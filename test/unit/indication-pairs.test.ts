@@ -55,6 +55,13 @@ const pairs = (...list: [string, string, string][]): Pair[] => list.map(([diseas
 describe('indication pairs', () => {
   const lists = 'Dx: [[d:T2DM=E11.9]], [[d:HTN=I10]], [[d:dyslipidemia=E78.5]]\nRx:\n1. Tab [[t:Glycomet 500=metformin]] BD\n2. Tab [[t:Amlopres 5=amlodipine]] OD\n3. Tab [[t:Atorva 10=atorvastatin]] HS\n4. Tab [[t:Pan 40=pantoprazole]] OD';
 
+  it('gives a past episode\'s treatment to no present diagnosis, but a past treatment alone on its line may be this stay\'s', () => {
+    const episode = 'H/o [[d-historical:pneumonia=J18.9]] last year, treated with [[t-historical:amoxicillin=amoxicillin]].\nNow [[d:acute bronchitis=J20.9]] with [[d:pharyngitis=J02.9]].';
+    expect(pairsOf(episode).filter((p) => p.treatment === 'amoxicillin')).toEqual([]);
+    const stay = 'Discharge diagnoses: [[d:acute cholecystitis=K81.0]]\nHospital course: underwent [[t-historical:cholecystectomy=]] on day 2.';
+    expect(pairsOf(stay).map((p) => p.treatment)).toContain('cholecystectomy');
+  });
+
   it("gives a short note's Dx section none of its treatments that the list gives for another of its diagnoses", () => {
     const note = 'K/c/o [[d:HTN=I10]].\nDx: [[d:T2DM=E11.9]]\nRx: [[t:Glycomet 500=metformin]] BD, [[t:amlodipine=amlodipine]] 5 mg OD';
     expect(pairsOf(note, { lineByLine: true })).toEqual([

@@ -64,7 +64,7 @@ export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
  * for something else ("TFT" trifluridine, "CMP" cytidine monophosphate) or the tagger reads as a name: a test is no entity.
  */
 export const INVESTIGATIONS: ReadonlySet<string> = new Set([
-  'tft', 'tfts', 'lft', 'lfts', 'rft', 'rfts', 'kft', 'kfts', 'cbc', 'fbc', 'cmp', 'bmp', 'fbs', 'ppbs', 'rbs', 'abg', 'esr', 'crp', 'inr', 'bun', 'ecg', 'ekg', 'cxr', 'usg', 'na',
+  'tft', 'tfts', 'lft', 'lfts', 'rft', 'rfts', 'kft', 'kfts', 'cbc', 'fbc', 'cmp', 'bmp', 'fbs', 'ppbs', 'rbs', 'abg', 'esr', 'crp', 'inr', 'bun', 'ecg', 'ekg', 'cxr', 'usg', 'na', 'nitrite', 'nitrites',
 ]);
 
 /** Words that are no entity alone, in any case: the ordinary words and the investigations, for one lookup. */

@@ -170,7 +170,7 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
     }
   }
   // A treatment the note gives a diagnosis (by its line, sentence, link or sections) is that diagnosis's: the note said so.
-  candidates.push(...indicationPairs(all, paired, facts, noteSectionsOnce));
+  candidates.push(...indicationPairs(text, all, paired, facts, noteSectionsOnce));
   return uniquePairs(candidates);
 }
 
@@ -179,7 +179,7 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
  * the note's diagnosis section names when it names some ("K/c/o COPD … Imp: AECOPD" with "neb budesonide": the
  * exacerbation the visit is for, not the history line).
  */
-function indicationPairs(entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts, sections: () => readonly NoteSection[]): Candidate[] {
+function indicationPairs(text: string, entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts, sections: () => readonly NoteSection[]): Candidate[] {
   if (facts.givenFor.size === 0) return [];
   const dx = sections().filter((section) => section.kind === 'dx');
   const coded = entities.flatMap((e) => {
@@ -188,13 +188,26 @@ function indicationPairs(entities: readonly Entity[], paired: ReadonlySet<Entity
   });
   const result: Candidate[] = [];
   for (const [treatment, test] of facts.givenFor) {
-    if (paired.has(treatment)) continue;
+    if (paired.has(treatment) || pastEpisodeTreatment(text, treatment, entities)) continue;
     const given = coded.filter(({ code }) => test(code));
     const diagnosed = given.filter((d) => d.diagnosed);
     for (const { disease } of diagnosed.length > 0 ? diagnosed : given) result.push({ disease, treatment, evidence: 'indication' });
     if (result.length >= MAX_PAIRS_PER_NOTE) break;
   }
   return result;
+}
+
+/**
+ * A past treatment on the line of a past disease: the earlier episode's ("h/o UTI 1 yr back, treated with
+ * norfloxacin"), not the present one's. A past treatment alone on its line may be this stay's ("underwent
+ * laparoscopic cholecystectomy" in a discharge summary's hospital course).
+ */
+function pastEpisodeTreatment(text: string, treatment: Entity, entities: readonly Entity[]): boolean {
+  if (treatment.assertion !== 'historical') return false;
+  const lineStart = text.lastIndexOf('\n', treatment.start - 1) + 1;
+  const lineEnd = text.indexOf('\n', treatment.end);
+  const end = lineEnd < 0 ? text.length : lineEnd;
+  return entities.some((e) => e.type === 'disease' && e.assertion === 'historical' && e.start >= lineStart && e.end <= end);
 }
 
 /** A line's indentation and its leading mark: "#", a number ("2." "2)"), a bullet ("-", "*", "•", "–", "o") or none. */
