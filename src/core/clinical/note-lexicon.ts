@@ -77,6 +77,11 @@ export const PRESENTING_COMPLAINTS: readonly string[] = [
   'haematuria', 'hemoptysis', 'haemoptysis', 'epistaxis', 'sore throat', 'chest pain', 'abdominal pain', 'back pain', 'joint pain',
   'joint pains', 'body ache', 'body aches', 'loose stools', 'burning micturition', 'runny nose', 'nasal congestion', 'shortness of breath',
   'weight loss', 'chills', 'night sweats', 'heartburn', 'acidity', 'bloating', 'flank pain', 'ear pain', 'toothache', 'knee pain',
+  'running nose', 'nasal blockage', 'nasal obstruction', 'stuffy nose', 'sneezing', 'watery eyes', 'itchy eyes', 'red eyes', 'eye pain',
+  'loose motions', 'pain abdomen', 'giddiness', 'weakness', 'generalised weakness', 'generalized weakness', 'tiredness', 'body pain',
+  'throat pain', 'neck pain', 'shoulder pain', 'leg pain', 'pedal edema', 'pedal oedema', 'tingling', 'numbness', 'hoarseness',
+  'odynophagia', 'dysphagia', 'chest tightness', 'orthopnea', 'orthopnoea', 'irritability', 'mood swings', 'low mood', 'poor appetite',
+  'loss of appetite', 'weight gain', 'malaise', 'lethargy', 'cramps', 'tremors', 'blurred vision', 'ear discharge', 'tinnitus', 'hair fall',
 ];
 
 /**

@@ -178,6 +178,18 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'anaemia of CKD', icd10cm: 'D63.1', term: 'anemia' },
   { name: 'anemia of CKD', icd10cm: 'D63.1', term: 'anemia' },
   { name: 'GTCS', icd10cm: 'G40.409', term: 'epilepsy' },
+  // Complaints in the words notes use, which the nearest index words coded as injuries or malformations
+  // ("running nose" an injury of the nose, "loose motions" motion sickness, "hair fall" a hair malformation).
+  { name: 'running nose', icd10cm: 'J34.89', term: 'rhinitis' },
+  { name: 'runny nose', icd10cm: 'J34.89', term: 'rhinitis' },
+  { name: 'nasal blockage', icd10cm: 'R09.81', term: 'nasal congestion' },
+  { name: 'nasal congestion', icd10cm: 'R09.81', term: 'nasal congestion' },
+  { name: 'stuffy nose', icd10cm: 'R09.81', term: 'nasal congestion' },
+  { name: 'loose motions', icd10cm: 'R19.7', term: 'diarrhea' },
+  { name: 'loose stools', icd10cm: 'R19.7', term: 'diarrhea' },
+  { name: 'pain abdomen', icd10cm: 'R10.9', term: 'abdominal pain' },
+  { name: 'giddiness', icd10cm: 'R42', term: 'dizziness' },
+  { name: 'hair fall', icd10cm: 'L65.9', term: 'alopecia' },
 ];
 
 /**
