@@ -123,6 +123,10 @@ export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | 
           entity.kind = 'procedure';
           continue;
         }
+        if (entity.type === 'treatment' && DOSE_FORM_BEFORE.test(text.slice(Math.max(0, entity.start - 12), entity.start))) {
+          entity.kind = 'drug';
+          continue;
+        }
         const span = text.slice(entity.start, entity.end);
         let remembered = memo.get(span);
         if (remembered === undefined) {
@@ -156,6 +160,8 @@ const PROCEDURE_NAMES: ReadonlySet<string> = new Set([
   "epley's manoeuvre", 'epley maneuver', 'ear syringing', 'cast', 'plaster cast', 'splint', 'splinting', 'traction', 'phototherapy', 'cryotherapy',
   'ablation', 'cardioversion', 'transfusion', 'blood transfusion', 'angioplasty', 'stenting',
 ]);
+/** A dose form written before a name ("Tab Nodosis", "Inj. erythropoietin"): the name is a drug's. */
+const DOSE_FORM_BEFORE = /(?:^|[^\p{L}])(?:tab|tabs|tablet|cap|caps|capsule|syp|syr|syrup|inj|injection|susp|oint|gtt)\.?\s+$/iu;
 const PROCEDURE_ENDING = /(?:ectomy|otomy|ostomy|plasty|pexy|tripsy|rrhaphy)$/;
 
 export function isProcedureName(name: string): boolean {
