@@ -25,6 +25,8 @@ describe('parseDosageAfter: prescription notations', () => {
     ['five times a day for 7 days', { timing: { frequency: 5, period: 1, periodUnit: 'd' }, boundsDuration: { value: 7, unit: 'd' } }],
     ['TDS x 5/7', { timing: { frequency: 3, period: 1, periodUnit: 'd' }, boundsDuration: { value: 5, unit: 'd' } }],
     ['STAT', {}],
+    ['2 tablets qds prn', { doseQuantity: { value: 2, unit: '{tablet}' }, form: 'tablet', timing: { frequency: 4, period: 1, periodUnit: 'd' }, asNeeded: true }],
+    ['10 ml in a glass of water TDS x 5 days', { doseQuantity: { value: 10, unit: 'mL' }, timing: { frequency: 3, period: 1, periodUnit: 'd' }, boundsDuration: { value: 5, unit: 'd' } }],
     ['SOS', { asNeeded: true }],
     ['250 mg/5 ml syrup 5 ml TDS', { doseQuantity: { value: 5, unit: 'mL' }, form: 'syrup', timing: { frequency: 3, period: 1, periodUnit: 'd' } }],
     ['0.1% eye drops 1 drop BD', { doseQuantity: { value: 1, unit: '{drop}' }, route: 'ophthalmic', form: 'drops', timing: { frequency: 2, period: 1, periodUnit: 'd' } }],
@@ -46,7 +48,7 @@ describe('parseDosageAfter: prescription notations', () => {
   });
 
   it('"a day" is a frequency, not a duration of one day', () => {
-    expect(after('1 tab a day')).toEqual({ doseQuantity: { value: 1, unit: '{tablet}' }, timing: { frequency: 1, period: 1, periodUnit: 'd' } });
+    expect(after('1 tab a day')).toEqual({ doseQuantity: { value: 1, unit: '{tablet}' }, form: 'tablet', timing: { frequency: 1, period: 1, periodUnit: 'd' } });
   });
 
   it('end is just past the last word read', () => {

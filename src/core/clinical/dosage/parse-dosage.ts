@@ -145,6 +145,10 @@ function countAt(ws: Words, i: number, article = true): number {
 
 /** Words without letters that a dosage may hold between its parts. */
 const PUNCTUATION: ReadonlySet<string> = new Set([',', '-', '(', ')', '/', ':', '+', '–']);
+/** The forms a count of units writes ("2 tablets", "1 cap"). */
+const FORM_OF_COUNT: Readonly<Record<string, string>> = { '{tablet}': 'tablet', '{capsule}': 'capsule' };
+/** Words of how to take a dose ("10 ml in a glass of water TDS"): read past, not counted as unknown. */
+const HOW_TO_TAKE: ReadonlySet<string> = new Set(['in', 'a', 'an', 'of', 'glass', 'cup', 'water', 'milk', 'with', 'warm', 'lukewarm', 'dissolved', 'diluted', 'mixed']);
 /** Unknown words in a row that end the dosage (the note has moved on to something else). */
 const MAX_GAP = 3;
 
@@ -247,6 +251,9 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
           concentration = next > i + 2;
         }
         if (!fields.doseQuantity || (doseIsStrength && !concentration)) fields.doseQuantity = { value: count, unit: doseUnit };
+        // "2 tablets" writes the form as much as "Tab" does.
+        const countedForm = FORM_OF_COUNT[doseUnit];
+        if (countedForm !== undefined) fields.form ??= countedForm;
         if (fields.doseQuantity.value === count && fields.doseQuantity.unit === doseUnit) doseIsStrength = concentration;
         read(next);
         continue;
@@ -338,7 +345,7 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
       continue;
     }
     if (w.letters || !Number.isNaN(w.value)) {
-      if (++gap >= MAX_GAP) break;
+      if (!HOW_TO_TAKE.has(w.text) && ++gap >= MAX_GAP) break;
     } else if (!PUNCTUATION.has(w.text) && w.text !== '.') {
       if (++gap >= MAX_GAP) break;
     }
