@@ -25,6 +25,8 @@ describe('parseDosageAfter: prescription notations', () => {
     ['five times a day for 7 days', { timing: { frequency: 5, period: 1, periodUnit: 'd' }, boundsDuration: { value: 7, unit: 'd' } }],
     ['TDS x 5/7', { timing: { frequency: 3, period: 1, periodUnit: 'd' }, boundsDuration: { value: 5, unit: 'd' } }],
     ['STAT', {}],
+    ['10 ml at bedtime, single dose', { doseQuantity: { value: 10, unit: 'mL' } }],
+    ['1 g IV stat then BD x 5 days', { doseQuantity: { value: 1, unit: 'g' }, route: 'intravenous', timing: { frequency: 2, period: 1, periodUnit: 'd' }, boundsDuration: { value: 5, unit: 'd' } }],
     ['2 tablets qds prn', { doseQuantity: { value: 2, unit: '{tablet}' }, form: 'tablet', timing: { frequency: 4, period: 1, periodUnit: 'd' }, asNeeded: true }],
     ['10 ml in a glass of water TDS x 5 days', { doseQuantity: { value: 10, unit: 'mL' }, timing: { frequency: 3, period: 1, periodUnit: 'd' }, boundsDuration: { value: 5, unit: 'd' } }],
     ['SOS', { asNeeded: true }],

@@ -1,6 +1,6 @@
 import type { Quantity } from '../../text/types.js';
 import {
-  AS_NEEDED_PHRASES, DOSE_UNITS, DURATION_LEADS, DURATION_UNITS, EVERY_WORDS, FORM_PHRASES, FRACTION_DURATION_UNITS, FREQUENCY_PHRASES, HOUR_WORDS,
+  AS_NEEDED_PHRASES, ONE_TIME_PHRASES, DOSE_UNITS, DURATION_LEADS, DURATION_UNITS, EVERY_WORDS, FORM_PHRASES, FRACTION_DURATION_UNITS, FREQUENCY_PHRASES, HOUR_WORDS,
   NUMBER_WORDS, ROUTE_PHRASES, STRENGTH_UNITS, TIMES_PERIODS, WHEN_PHRASES, type PeriodUnit, type TimingRule,
 } from './rules.js';
 
@@ -113,6 +113,7 @@ function phraseIndex<T>(entries: readonly (readonly [string, T])[]): PhraseIndex
 const FREQUENCY = phraseIndex(FREQUENCY_PHRASES);
 const WHEN = phraseIndex(WHEN_PHRASES);
 const AS_NEEDED = phraseIndex(AS_NEEDED_PHRASES.map((p) => [p, true] as const));
+const ONE_TIME = phraseIndex(ONE_TIME_PHRASES.map((p) => [p, true] as const));
 const ROUTE = phraseIndex(ROUTE_PHRASES);
 const FORM = phraseIndex(FORM_PHRASES);
 const TABLES = [FREQUENCY, WHEN, AS_NEEDED, ROUTE, FORM] as const;
@@ -186,12 +187,15 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
   let end = 0;
   let gap = 0;
   let i = 0;
+  let once = false;
   const read = (next: number): void => {
     end = (ws.at(next - 1) as Word).end;
     gap = 0;
     i = next;
   };
   const setTiming = (rule: TimingRule): void => {
+    // "stat, then BD": a frequency after a one-time dose is the regimen's.
+    once = false;
     if (fields.timing) {
       if (rule.when && !fields.timing.when?.includes(rule.when)) fields.timing.when = [...(fields.timing.when ?? []), rule.when];
       return;
@@ -326,6 +330,12 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
       read(when.next);
       continue;
     }
+    const oneTime = matchPhrase(ONE_TIME, ws, i);
+    if (oneTime) {
+      once = true;
+      read(oneTime.next);
+      continue;
+    }
     const asNeeded = matchPhrase(AS_NEEDED, ws, i);
     if (asNeeded) {
       fields.asNeeded = true;
@@ -352,6 +362,8 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
     i++;
   }
   if (pendingWhen.length > 0 && fields.timing) for (const when of pendingWhen) addWhen(when);
+  // A dose given once has a time, not a frequency: "at bedtime, single dose".
+  if (once) delete fields.timing;
   return { fields, end };
 }
 

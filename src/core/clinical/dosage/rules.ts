@@ -57,6 +57,9 @@ export const WHEN_PHRASES: readonly (readonly [string, string])[] = [
   ['before lunch', 'ACD'], ['after dinner', 'PCV'], ['before dinner', 'ACV'], ['with breakfast', 'CM'],
 ];
 
+/** Words that say the dose is given once, with no frequency ("10 ml at bedtime, single dose"). */
+export const ONE_TIME_PHRASES: readonly string[] = ['stat', 'single dose', 'as a single dose', 'once only', 'one dose', 'one time only'];
+
 /** Words that say the drug is taken only when needed. */
 export const AS_NEEDED_PHRASES: readonly string[] = [
   'sos', 's.o.s.', 's.o.s', 'prn', 'p.r.n.', 'p.r.n', 'as needed', 'as required', 'when required', 'if required', 'when needed', 'if needed',
