@@ -26,6 +26,8 @@ describe('parseDosageAfter: prescription notations', () => {
     ['TDS x 5/7', { timing: { frequency: 3, period: 1, periodUnit: 'd' }, boundsDuration: { value: 5, unit: 'd' } }],
     ['STAT', {}],
     ['10 ml at bedtime, single dose', { doseQuantity: { value: 10, unit: 'mL' } }],
+    [', net -4.2 L. AF with RVR', {}],
+    ['1-0-1 x 5 days', { timing: { frequency: 2, period: 1, periodUnit: 'd' }, boundsDuration: { value: 5, unit: 'd' } }],
     ['1 g IV stat then BD x 5 days', { doseQuantity: { value: 1, unit: 'g' }, route: 'intravenous', timing: { frequency: 2, period: 1, periodUnit: 'd' }, boundsDuration: { value: 5, unit: 'd' } }],
     ['2 tablets qds prn', { doseQuantity: { value: 2, unit: '{tablet}' }, form: 'tablet', timing: { frequency: 4, period: 1, periodUnit: 'd' }, asNeeded: true }],
     ['10 ml in a glass of water TDS x 5 days', { doseQuantity: { value: 10, unit: 'mL' }, timing: { frequency: 3, period: 1, periodUnit: 'd' }, boundsDuration: { value: 5, unit: 'd' } }],

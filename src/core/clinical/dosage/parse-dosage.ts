@@ -153,6 +153,15 @@ const HOW_TO_TAKE: ReadonlySet<string> = new Set(['in', 'a', 'an', 'of', 'glass'
 /** Unknown words in a row that end the dosage (the note has moved on to something else). */
 const MAX_GAP = 3;
 
+/** A number with a minus sign glued to it, not after another number (where "-" joins a range or a schedule). */
+function negativeAt(ws: Words, i: number): boolean {
+  const sign = ws.at(i - 1);
+  const word = ws.at(i) as Word;
+  if (sign?.text !== '-' || sign.end !== word.start) return false;
+  const before = ws.at(i - 2);
+  return before === undefined || (Number.isNaN(before.value) && before.end < sign.start);
+}
+
 /** 1-0-1, 1-1-1, 0-0-1, 1-0-0-1, ½-0-½: doses per part of the day; the frequency is the count of parts taken. */
 function scheduleAt(ws: Words, i: number): { count: number; next: number } | null {
   const parts: number[] = [];
@@ -217,6 +226,12 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
     if (w.text === '.' && ws.at(i + 1)?.capital === true && !isRuleWord((ws.at(i + 1) as Word).text)) break;
     if (w.text === ';') break;
     const count = countAt(ws, i, false);
+    if (!Number.isNaN(count) && negativeAt(ws, i)) {
+      // "net -4.2 L": a balance, not a dose.
+      if (++gap >= MAX_GAP) break;
+      i++;
+      continue;
+    }
     if (!Number.isNaN(count)) {
       const schedule = scheduleAt(ws, i);
       if (schedule) {
