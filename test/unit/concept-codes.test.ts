@@ -48,6 +48,7 @@ const vocabularies: ConceptVocabularies = {
     { name: 'Pantoprazole', kind: 'generic', norm: 'pantoprazole', mapsTo: 'Pantoprazole', ref: 'DB00213' },
     { name: 'Codeine', kind: 'generic', norm: 'codeine', mapsTo: 'Codeine', ref: 'DB00318' },
     { name: 'KCl', kind: 'generic', norm: 'kcl', mapsTo: 'KCl', ref: '' },
+    { name: 'TYLENOL', kind: 'brand', norm: 'tylenol', mapsTo: 'Acetaminophen + Codeine|Acetaminophen', ref: 'NDA017756' },
     { name: 'Potassium chloride', kind: 'generic', norm: 'potassium chloride', mapsTo: 'Potassium chloride', ref: 'DB00761' },
   ],
   drugShorthand: [
@@ -143,6 +144,10 @@ describe('drug codes', () => {
     expect(augmentin?.generic).toEqual(['amoxicillin', 'clavulanic acid']);
     expect(augmentin?.codes.map((c) => c.code)).toEqual(['DB01060', 'DB00766']);
     expect(index.drug('Tab 500 mg')).toBeNull();
+  });
+
+  it('a brand name the vocabulary gives several products means the simplest ("Tylenol" is acetaminophen alone)', () => {
+    expect(index.drug('Tylenol 1000 mg')?.generic).toEqual(['acetaminophen']);
   });
 
   it('a vocabulary name that spells the ingredient another way gives the ingredient ("Pantoprazol" → pantoprazole)', () => {

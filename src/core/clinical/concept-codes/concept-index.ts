@@ -369,7 +369,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
         if (covered.slice(start, start + length).some(Boolean)) continue;
         const row = shorthandDrugs.get(window.join(' ')) ?? drugs.row(window.join(' ')) ?? DRUG_CLASSES.get(window.join(' '));
         if (!row) continue;
-        const parts = row.mapsTo.split(' + ').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+        const parts = simplestProduct(row.mapsTo).split(' + ').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
         // A generic written by one of its own names (paracetamol, aspirin) keeps that name; a salt or a brand gives its ingredients.
         // A vocabulary row mapping a salt to a bare stem without an id ("ferrous sulfate" → "ferrous") keeps the salt.
         const stem = parts.length === 1 && row.ref === '' && row.norm.startsWith(`${parts[0]} `);
@@ -562,6 +562,16 @@ const DOSE_WORDS = new Set(['tab', 'tabs', 'tablet', 'tablets', 'cap', 'caps', '
 const DRUG_WORD = /[a-z0-9]+/g;
 
 /** Names of a kind of drug the vocabularies list only by its members ("insulin": insulin human, glargine, …). */
+/**
+ * A name the vocabulary gives several products ("Acetaminophen + Codeine|Acetaminophen" for TYLENOL, "Bupivacaine|
+ * Bupivacaine + Epinephrine"): the one of fewest ingredients, then shortest, is the product the bare name means.
+ */
+function simplestProduct(mapsTo: string): string {
+  if (!mapsTo.includes('|')) return mapsTo;
+  const size = (product: string): number => product.split(' + ').length;
+  return mapsTo.split('|').reduce((best, product) => (size(product) < size(best) || (size(product) === size(best) && product.length < best.length) ? product : best));
+}
+
 /**
  * Whether a vocabulary's name of a generic is another spelling of its ingredient's name, a letter or two at the
  * end ("pantoprazol", "doxycyclin", "amoxicilline"): such a name gives the ingredient's, where a name of its own
