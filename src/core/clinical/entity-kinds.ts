@@ -119,6 +119,10 @@ export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | 
           entity.kind = 'diagnosis';
           continue;
         }
+        if (entity.type === 'disease' && COMPLAINTS.has(entity.text.toLowerCase())) {
+          entity.kind = 'symptom';
+          continue;
+        }
         if (entity.type === 'treatment' && isProcedureName(entity.text)) {
           entity.kind = 'procedure';
           continue;

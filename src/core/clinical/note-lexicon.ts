@@ -82,6 +82,8 @@ export const PRESENTING_COMPLAINTS: readonly string[] = [
   'throat pain', 'neck pain', 'shoulder pain', 'leg pain', 'pedal edema', 'pedal oedema', 'tingling', 'numbness', 'hoarseness',
   'odynophagia', 'dysphagia', 'chest tightness', 'orthopnea', 'orthopnoea', 'irritability', 'mood swings', 'low mood', 'poor appetite',
   'loss of appetite', 'weight gain', 'malaise', 'lethargy', 'cramps', 'tremors', 'blurred vision', 'ear discharge', 'tinnitus', 'hair fall',
+  'tachycardia', 'bradycardia', 'hypotension', 'melena', 'melaena', 'hematemesis', 'haematemesis', 'excoriations', 'pallor', 'icterus',
+  'cyanosis', 'crackles', 'rales', 'tenderness',
 ];
 
 /**
