@@ -224,6 +224,13 @@ describe('span rules that enforce the annotation guideline', () => {
       expect(applySpanRules(rules, words('sulfonylurea / metformin'), [T(0, 1), T(2, 3)], model)).toEqual([T(0, 1), T(2, 3)]);
       expect(applySpanRules(rules, words('budesonide , formoterol'), [T(0, 1), T(2, 3)], model)).toEqual([T(0, 1), T(2, 3)]);
     });
+
+    it('takes "in pregnancy" into the disease before it, the tagger\'s span of "pregnancy" with it', () => {
+      const rules = resolveSpanRules(['join-split-names']);
+      expect(applySpanRules(rules, words('Anaemia in pregnancy - Orofer'), [D(0, 1), D(2, 3), T(4, 5)], {})).toEqual([D(0, 3), T(4, 5)]);
+      expect(applySpanRules(rules, words('UTI in pregnancy'), [D(0, 1)], {})).toEqual([D(0, 3)]);
+      expect(applySpanRules(rules, words('metformin in pregnancy'), [T(0, 1)], {})).toEqual([T(0, 1)]);
+    });
   });
 });
 

@@ -178,7 +178,7 @@ export function isProcedureName(name: string): boolean {
  * dengue", "Impression: CAP", "A/P: ...". Case reports, which taught the classifier, rarely write notes this
  * way, and the writer has already said the kind.
  */
-const DIAGNOSIS_HEADING = /(?:^|[^\p{L}])(?:dx|ddx|diagnos[ie]s|final diagnosis|impression|assessment|a\/p)\s*[:\-–]/iu;
+const DIAGNOSIS_HEADING = /(?:^|[^\p{L}])(?:dx|ddx|diagnos[ie]s|final diagnosis|impression|imp|assessment|a\/p)\s*[:\-–]/iu;
 const LINE_LOOKBACK = 200;
 
 export function underDiagnosisHeading(text: string, start: number): boolean {

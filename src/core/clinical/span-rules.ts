@@ -293,9 +293,19 @@ function joinSplitNames(lower: readonly string[], spans: readonly TokenSpan[], m
       previous.type === span.type &&
       ((gap === 0 && isLexiconName(model, lower, previous.start, span.end, span.type)) || (gap === 1 && lower[previous.end] === '/' && isOneNameExactly(lower, previous.start, span.end)));
     if (previous && oneName) joined[joined.length - 1] = { ...previous, end: span.end };
+    else if (previous && previous.type === 'D' && inPregnancyAfter(lower, previous.end) === span.end && span.start >= previous.end) joined[joined.length - 1] = { ...previous, end: span.end };
     else joined.push({ ...span });
   }
-  return joined;
+  // "Anaemia in pregnancy", "UTI in pregnancy": a condition of pregnancy is one name (ICD-10-CM chapter O).
+  return joined.map((span) => {
+    const end = span.type === 'D' ? inPregnancyAfter(lower, span.end) : -1;
+    return end > 0 ? { ...span, end } : span;
+  });
+}
+
+/** Where "in pregnancy" (or "of pregnancy") right after a span ends, or -1. */
+function inPregnancyAfter(lower: readonly string[], at: number): number {
+  return (lower[at] === 'in' || lower[at] === 'of') && (lower[at + 1] === 'pregnancy' || lower[at + 1] === 'pregnancies') ? at + 2 : -1;
 }
 
 function isOneNameExactly(lower: readonly string[], start: number, end: number): boolean {
@@ -447,8 +457,8 @@ const RULES: readonly SpanRule[] = [
   },
   {
     name: 'join-split-names',
-    description: 'merge spans of one type that together are one name: sodium + valproate (a lexicon name), budesonide / formoterol (a fixed-dose combination)',
-    apply: (tokens, spans, model) => (spans.length < 2 ? [...spans] : joinSplitNames(lowered(tokens), spans, model)),
+    description: 'merge spans of one type that together are one name: sodium + valproate (a lexicon name), budesonide / formoterol (a fixed-dose combination), anaemia + in pregnancy',
+    apply: (tokens, spans, model) => (spans.length === 0 ? [] : joinSplitNames(lowered(tokens), spans, model)),
   },
   {
     name: 'split-coordination',

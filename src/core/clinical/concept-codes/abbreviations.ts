@@ -178,6 +178,12 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'anaemia of CKD', icd10cm: 'D63.1', term: 'anemia' },
   { name: 'anemia of CKD', icd10cm: 'D63.1', term: 'anemia' },
   { name: 'GTCS', icd10cm: 'G40.409', term: 'epilepsy' },
+  // Conditions of pregnancy (chapter O, trimester unspecified), which the index files under "complicating pregnancy".
+  { name: 'anaemia in pregnancy', icd10cm: 'O99.019', term: 'anemia' },
+  { name: 'anemia in pregnancy', icd10cm: 'O99.019', term: 'anemia' },
+  { name: 'hypertension in pregnancy', icd10cm: 'O13.9', term: 'gestational hypertension' },
+  { name: 'diabetes in pregnancy', icd10cm: 'O24.919', term: 'gestational diabetes' },
+  { name: 'UTI in pregnancy', icd10cm: 'O23.90', term: 'urinary tract infection' },
   // Complaints in the words notes use, which the nearest index words coded as injuries or malformations
   // ("running nose" an injury of the nose, "loose motions" motion sickness, "hair fall" a hair malformation).
   { name: 'running nose', icd10cm: 'J34.89', term: 'rhinitis' },
