@@ -458,7 +458,12 @@ const RULES: readonly SpanRule[] = [
   {
     name: 'join-split-names',
     description: 'merge spans of one type that together are one name: sodium + valproate (a lexicon name), budesonide / formoterol (a fixed-dose combination), anaemia + in pregnancy',
-    apply: (tokens, spans, model) => (spans.length === 0 ? [] : joinSplitNames(lowered(tokens), spans, model)),
+    apply: (tokens, spans, model) => {
+      // One span joins nothing unless "in/of pregnancy" follows it: most sentences skip lower-casing their tokens.
+      const only = spans.length === 1 ? (spans[0] as TokenSpan) : undefined;
+      if (spans.length === 0 || (only && !/^(?:in|of)$/i.test(tokens[only.end] ?? ''))) return [...spans];
+      return joinSplitNames(lowered(tokens), spans, model);
+    },
   },
   {
     name: 'split-coordination',
