@@ -41,8 +41,51 @@ const AFTER_WORDS = 2;
 /** The feature names of the context's positions: b1 is the word just before the entity, a1 the word just after. */
 const CONTEXT_POSITIONS = ['b1', 'b2', 'b3', 'a1', 'a2'] as const;
 
-const contextBefore = (text: string, start: number): string[] => words(text.slice(Math.max(0, start - CONTEXT_CHARS), start)).slice(-BEFORE_WORDS);
-const contextAfter = (text: string, end: number): string[] => words(text.slice(end, end + CONTEXT_CHARS)).slice(0, AFTER_WORDS);
+const contextBefore = (text: string, start: number): string[] => {
+  const from = Math.max(0, start - CONTEXT_CHARS);
+  return isAscii(text, from, start) ? asciiWords(text, from, start, BEFORE_WORDS, true) : words(text.slice(from, start)).slice(-BEFORE_WORDS);
+};
+const contextAfter = (text: string, end: number): string[] => {
+  const to = Math.min(text.length, end + CONTEXT_CHARS);
+  return isAscii(text, end, to) ? asciiWords(text, end, to, AFTER_WORDS, false) : words(text.slice(end, to)).slice(0, AFTER_WORDS);
+};
+
+function isAscii(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) > 127) return false;
+  return true;
+}
+
+const isAsciiWordChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/**
+ * words(text.slice(from, to)), the last `count` (fromEnd) or the first, for ASCII text: a scan instead of a
+ * Unicode pattern over a slice, as kinds run for every entity.
+ */
+function asciiWords(text: string, from: number, to: number, count: number, fromEnd: boolean): string[] {
+  const found: string[] = [];
+  if (fromEnd) {
+    for (let i = to - 1; i >= from && found.length < count; ) {
+      if (!isAsciiWordChar(text.charCodeAt(i))) {
+        i--;
+        continue;
+      }
+      const end = i + 1;
+      while (i >= from && isAsciiWordChar(text.charCodeAt(i))) i--;
+      found.unshift(text.slice(i + 1, end).toLowerCase());
+    }
+    return found;
+  }
+  for (let i = from; i < to && found.length < count; ) {
+    if (!isAsciiWordChar(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < to && isAsciiWordChar(text.charCodeAt(i))) i++;
+    found.push(text.slice(start, i).toLowerCase());
+  }
+  return found;
+}
 
 /** The three words before the entity and the two after it, within 40 characters. */
 function contextFeatures(text: string, start: number, end: number): string[] {
@@ -182,9 +225,15 @@ const DIAGNOSIS_HEADING = /(?:^|[^\p{L}])(?:dx|ddx|diagnos[ie]s|final diagnosis|
 const LINE_LOOKBACK = 200;
 
 export function underDiagnosisHeading(text: string, start: number): boolean {
-  const from = Math.max(0, start - LINE_LOOKBACK);
-  const lineStart = text.lastIndexOf('\n', start - 1);
-  return DIAGNOSIS_HEADING.test(text.slice(Math.max(from, lineStart + 1), start));
+  let from = start;
+  let separator = false;
+  // The line's start, no further back than the lookback; a heading needs its separator.
+  for (const limit = Math.max(0, start - LINE_LOOKBACK); from > limit; from--) {
+    const c = text.charCodeAt(from - 1);
+    if (c === 10) break;
+    if (c === 58 || c === 45 || c === 8211) separator = true;
+  }
+  return separator && DIAGNOSIS_HEADING.test(text.slice(from, start));
 }
 
 /** ICD-10-CM categories outside chapter R whose codes name a complaint (insomnia, tinnitus, dyspepsia, joint or back pain), not a diagnosis. */
