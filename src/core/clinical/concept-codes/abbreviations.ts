@@ -12,6 +12,8 @@ export interface DiagnosisShorthand {
   icd10cm: string;
   /** The name it abbreviates, looked up in the Disease Ontology for the DOID code. */
   term: string;
+  /** Codes only a name that is this word alone: with a site ("renal abscess") the name is another code's. */
+  whole?: boolean;
 }
 
 export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
@@ -178,6 +180,8 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'anaemia of CKD', icd10cm: 'D63.1', term: 'anemia' },
   { name: 'anemia of CKD', icd10cm: 'D63.1', term: 'anemia' },
   { name: 'GTCS', icd10cm: 'G40.409', term: 'epilepsy' },
+  // The index's entry for an abscess of no stated site; the nearest words gave an eyelid's.
+  { name: 'abscess', icd10cm: 'L02.91', term: 'abscess', whole: true },
   // Conditions of pregnancy (chapter O, trimester unspecified), which the index files under "complicating pregnancy".
   { name: 'anaemia in pregnancy', icd10cm: 'O99.019', term: 'anemia' },
   { name: 'anemia in pregnancy', icd10cm: 'O99.019', term: 'anemia' },

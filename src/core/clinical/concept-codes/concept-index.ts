@@ -326,7 +326,7 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
         const window = words.slice(start, start + length);
         if (length === 1) {
           const single = abbreviationOf(window[0] as string);
-          if (single) return abbreviationCodes(single, 0.9);
+          if (single && !single.whole) return abbreviationCodes(single, 0.9);
         }
         const found = codeWords(window, Math.max(0.6, 0.9 * Math.sqrt(length / words.length)));
         if (found) return found;

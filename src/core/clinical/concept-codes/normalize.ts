@@ -24,16 +24,27 @@ export function american(word: string): string {
   return word.replace(/ae/g, 'e').replace(/oe/g, 'e').replace(/our$/, 'or');
 }
 
+/** Long bones, whose ends ICD-10-CM names "lower end" and "upper end" where notes write distal and proximal. */
+const LONG_BONES = new Set(['radius', 'ulna', 'humerus', 'femur', 'tibia', 'fibula']);
+const BONE_END: Readonly<Record<string, readonly string[]>> = { distal: ['lower', 'end'], proximal: ['upper', 'end'] };
+
 /** The words of a name in comparison form, in their order (filler words kept out). */
 export function nameWords(name: string): string[] {
   const plain = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
   const words: string[] = [];
   let previous = '';
-  for (const match of plain.matchAll(WORD)) {
-    let word = match[0];
+  const matches = [...plain.matchAll(WORD)];
+  for (let i = 0; i < matches.length; i++) {
+    let word = (matches[i] as RegExpMatchArray)[0];
     if (NUMBERED.has(previous) && ROMAN[word]) word = ROMAN[word] as string;
     previous = word;
     if (FILLER.has(word)) continue;
+    // "distal radius fracture" is the index's "fracture of lower end of radius".
+    const end = BONE_END[word];
+    if (end && LONG_BONES.has(matches[i + 1]?.[0] ?? '')) {
+      words.push(...end);
+      continue;
+    }
     // ICD-10-CM names cancers "malignant neoplasm of …".
     if (CANCER.has(word)) words.push('malignant', 'neoplasm');
     else words.push(singular(american(word)));
