@@ -1,6 +1,7 @@
 import { splitSentences } from '../text/tokenizer.js';
 import type { Entity, Quantity } from '../text/types.js';
 import type { TokenSpan } from '../tagger/label-codec.js';
+import { DOSE_UNITS, FORM_PHRASES } from './dosage/rules.js';
 
 /**
  * Brand names: the products a note names by brand ("Tab Dolo 650", "Pan-D", "Augmentin 625"), which the open
@@ -47,8 +48,14 @@ export interface BrandLexicon {
  */
 export const BRAND_SPAN_CONFIDENCE = 0.976;
 
-const DOSE_UNITS = ['mg', 'mcg', 'g', 'gm', 'ml', 'iu', 'units', 'unit', '%', 'kg'];
-const DOSE_UNIT_WORDS: ReadonlySet<string> = new Set(DOSE_UNITS);
+/**
+ * Words after a number that make it an amount ("Pan 40 mg", "Asthalin 2 puffs"), not a listed product's number:
+ * the dosage rules' units but tablets and capsules, which follow a product's name ("Dolo 650 tab").
+ */
+const TABLET_WORDS: ReadonlySet<string> = new Set(['tab', 'tabs', 'tablet', 'tablets', 'cap', 'caps', 'capsule', 'capsules']);
+const DOSE_UNIT_WORDS: ReadonlySet<string> = new Set([...Object.keys(DOSE_UNITS).filter((unit) => !TABLET_WORDS.has(unit)), 'kg']);
+/** Dose forms written after a brand ("Budecort respules", "Soframycin cream"): not part of its name. */
+const FORM_WORDS: ReadonlySet<string> = new Set(FORM_PHRASES.map(([phrase]) => phrase));
 /** A product number as written after the name: "650", "0.4", "60K" (thousands, as vitamin D capsules are sold). */
 const NUMBER = /^\d+(\.\d+)?k?$/;
 /**
@@ -57,7 +64,7 @@ const NUMBER = /^\d+(\.\d+)?k?$/;
  */
 const UNLISTED_NUMBER = /^(?:[2-9]|\d{2,}|\d+\.\d+)(?:\/\d+(?:\.\d+)?)?$/;
 /** Words after a number that make it an amount or a count, not a product number. */
-const AMOUNT_WORDS: ReadonlySet<string> = new Set([...DOSE_UNITS, 'u', 'tsf', 'tbsp', 'tab', 'tabs', 'tablet', 'tablets', 'cap', 'caps', 'capsule', 'capsules', 'puff', 'puffs', 'drop', 'drops', 'tsp', 'sachet', 'sachets', 'spoon', 'spoons', 'x', 'times', 'days', 'day', 'weeks', 'months']);
+const AMOUNT_WORDS: ReadonlySet<string> = new Set([...Object.keys(DOSE_UNITS), 'kg', 'tbsp', 'spoon', 'spoons', 'x', 'times', 'days', 'day', 'weeks', 'months']);
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const lowerAt = (words: readonly string[], k: number): string | undefined => words[k]?.toLowerCase();
 
@@ -65,11 +72,21 @@ function nameTokens(name: string): string[] {
   return splitSentences(name).flatMap((s) => s.tokens.map((t) => t.text.toLowerCase()));
 }
 
+/** A name's tokens as listed, and with a hyphen written as a space or a space as a hyphen ("Razo-D", "Razo D"). */
+function spellings(name: string): string[][] {
+  const listed = nameTokens(name);
+  const variants = [listed];
+  for (const other of [name.replace(/-/g, ' '), name.replace(/ /g, '-')]) {
+    const tokens = nameTokens(other);
+    if (!variants.some((v) => v.join(' ') === tokens.join(' '))) variants.push(tokens);
+  }
+  return variants;
+}
+
 export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexicon {
   /** By first token: names (as tokens) longest first, each with its products by variant. */
   const byFirst = new Map<string, { tokens: string[]; products: Map<string, BrandProduct>; unit?: string }[]>();
-  for (const product of products) {
-    const tokens = nameTokens(product.name);
+  for (const product of products) for (const tokens of spellings(product.name)) {
     if (tokens.length === 0) continue;
     const first = tokens[0] as string;
     const list = byFirst.get(first) ?? [];
@@ -169,12 +186,18 @@ export function withBrandSpans<S extends TokenSpan>(words: readonly string[], sp
   let out: S[] = [...spans];
   let changed = false;
   for (const m of matches) {
-    if (out.some((s) => s.type === 'T' && s.start <= m.start && s.end >= m.end)) continue;
+    // A treatment span holding the brand stands, but for a dose form after it ("Budecort respules").
+    if (out.some((s) => s.type === 'T' && s.start <= m.start && s.end >= m.end && !(s.start === m.start && s.end > m.end && formWordsOnly(words, m.end, s.end)))) continue;
     out = out.filter((s) => s.end <= m.start || s.start >= m.end);
     out.push(make({ type: 'T', start: m.start, end: m.end }));
     changed = true;
   }
   return changed ? out.sort((a, b) => a.start - b.start) : spans;
+}
+
+function formWordsOnly(words: readonly string[], from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (!FORM_WORDS.has((words[k] as string).toLowerCase())) return false;
+  return true;
 }
 
 /**

@@ -83,7 +83,10 @@ export const PRESENTING_COMPLAINTS: readonly string[] = [
   'odynophagia', 'dysphagia', 'chest tightness', 'orthopnea', 'orthopnoea', 'irritability', 'mood swings', 'low mood', 'poor appetite',
   'loss of appetite', 'weight gain', 'malaise', 'lethargy', 'cramps', 'tremors', 'blurred vision', 'ear discharge', 'tinnitus', 'hair fall',
   'tachycardia', 'bradycardia', 'hypotension', 'melena', 'melaena', 'hematemesis', 'haematemesis', 'excoriations', 'pallor', 'icterus',
-  'cyanosis', 'crackles', 'rales', 'tenderness',
+  'cyanosis', 'crackles', 'rales', 'tenderness', 'rhonchi', 'crepitations', 'crepts', 'swelling', 'easy fatigability', 'photophobia',
+  'blurring of vision', 'anhedonia', 'poor sleep', 'heavy menstrual bleeding', 'heavy periods', 'irregular periods', 'irregular menses',
+  'painful periods', 'missed periods', 'white discharge', 'excess facial hair', 'hot flushes', 'hot flashes', 'excessive thirst',
+  'decreased urine output', 'watering of eyes', 'dandruff', 'hoarseness of voice',
 ];
 
 /**
