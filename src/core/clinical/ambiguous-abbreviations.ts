@@ -57,6 +57,9 @@ export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
   'heavy', 'drugs', 'medicines', 'meds', 'medications', 'alcohol',
   // clinics a note's header names ("Ortho OPD", "Neuro F/U"); Ortho is also a brand
   'ortho', 'neuro', 'paeds', 'peds', 'derm', 'gynae', 'cardio', 'psych', 'opd',
+  // advice and measures taken at home, which a prescription may list but the guideline does not count as treatments
+  'oral fluids', 'plenty of fluids', 'plenty of oral fluids', 'steam inhalation', 'steam inhalations', 'warm saline gargles', 'saline gargles',
+  'salt water gargles', 'warm salt water gargles', 'warm water gargles', 'gargles', 'hot fomentation', 'warm fomentation', 'bed rest',
 ]);
 
 /**

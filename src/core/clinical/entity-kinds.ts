@@ -203,7 +203,7 @@ const PROCEDURE_NAMES: ReadonlySet<string> = new Set([
   'physiotherapy', 'physical therapy', 'occupational therapy', 'speech therapy', 'cbt', 'cognitive behavioural therapy', 'cognitive behavioral therapy',
   'psychotherapy', 'counselling', 'counseling', 'ect', 'dialysis', 'hemodialysis', 'haemodialysis', 'peritoneal dialysis', 'radiotherapy',
   'radiation therapy', 'cpap', 'bipap', 'pci', 'ptca', 'cabg', 'lscs', 'c-section', 'caesarean section', 'cesarean section', 'tka', 'tkr', 'tha',
-  'thr', 'orif', 'turp', 'i&d', 'i & d', 'incision and drainage', 'd&c', 'suturing', 'dressing', 'sitz bath', 'steam inhalation', 'epley manoeuvre',
+  'thr', 'orif', 'turp', 'i&d', 'i & d', 'incision and drainage', 'd&c', 'suturing', 'dressing', 'sitz bath', 'epley manoeuvre',
   "epley's manoeuvre", 'epley maneuver', 'ear syringing', 'cast', 'plaster cast', 'splint', 'splinting', 'traction', 'phototherapy', 'cryotherapy',
   'ablation', 'cardioversion', 'transfusion', 'blood transfusion', 'angioplasty', 'stenting',
 ]);

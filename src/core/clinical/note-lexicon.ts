@@ -108,7 +108,7 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
     // treatments notes name that drug lists do not: therapies and procedures in shorthand
     'ors', 'iv fluids', 'physiotherapy', 'dialysis', 'hemodialysis', 'haemodialysis', 'nebulization', 'nebulisation', 'cbt', 'ect',
     'chemotherapy', 'radiotherapy', 'insulin', 'oxygen therapy', 'cpap', 'bipap', 'pci', 'cabg', 'ptca', 'appendectomy',
-    'cholecystectomy', 'deworming', 'dressing', 'sitz bath', 'steam inhalation', 'salt water gargles', 'warm saline gargles',
+    'cholecystectomy', 'deworming', 'dressing', 'sitz bath',
     'lscs', 'tka', 'tkr', 'tha', 'thr', 'orif', 'turp',
   ],
 };

@@ -88,7 +88,9 @@ function prf(gold: number, predicted: number, correct: number): Prf {
 const GENERIC_ALIASES: Readonly<Record<string, string>> = {
   acetaminophen: 'paracetamol', albuterol: 'salbutamol', levalbuterol: 'levosalbutamol', 'clavulanate': 'clavulanic acid', 'clavulanate potassium': 'clavulanic acid',
   'amoxycillin': 'amoxicillin', 'chlorpheniramine': 'chlorphenamine', 'beclomethasone': 'beclometasone', 'vitamin d3': 'cholecalciferol',
-  'glyceryl trinitrate': 'nitroglycerin',
+  'glyceryl trinitrate': 'nitroglycerin', lignocaine: 'lidocaine', adrenaline: 'epinephrine', noradrenaline: 'norepinephrine',
+  frusemide: 'furosemide', colecalciferol: 'cholecalciferol', rifampin: 'rifampicin', glyburide: 'glibenclamide', cyclosporine: 'ciclosporin',
+  meperidine: 'pethidine', 'alendronic acid': 'alendronate', 'zoledronic acid': 'zoledronate', macrogol: 'polyethylene glycol',
 };
 
 export function normaliseGeneric(name: string): string {

@@ -527,7 +527,9 @@ function drugTable(rows: readonly DrugRow[]): DrugTable {
   for (const row of rows) {
     const key = drugKey(row.norm);
     const held = byWords.get(key);
-    if (key !== '' && (held === undefined || (row.kind === 'generic' && kinds[held] === 'brand'))) byWords.set(key, keep(row));
+    // A generic spelled as its key replaces one spelled otherwise ("(+-)-cyclophosphamide" is found by "cyclophosphamide" too).
+    const plainer = held !== undefined && row.kind === 'generic' && kinds[held] === 'generic' && norms[held] !== '' && row.norm === key;
+    if (key !== '' && (held === undefined || (row.kind === 'generic' && kinds[held] === 'brand') || plainer)) byWords.set(key, keep(row));
     if (row.kind === 'generic' && /^DB\d+$/.test(row.ref)) {
       const canonical = drugKey(row.mapsTo);
       if (!bankRows.has(canonical)) bankRows.set(canonical, keep(row));

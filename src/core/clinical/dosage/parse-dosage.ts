@@ -31,6 +31,8 @@ interface Word {
   end: number;
   /** Starts with an upper-case letter in the note. */
   capital: boolean;
+  /** Written in capitals, two letters or more ("ON", not "On"). */
+  capitals: boolean;
   /** A number (its value), else NaN. */
   value: number;
   /** Letters (a word that is not a unit, number or rule word counts toward the gap that ends the dosage). */
@@ -73,6 +75,7 @@ export class Words {
       start: m.index,
       end: m.index + raw.length,
       capital: lower !== raw && raw[0] !== lower[0],
+      capitals: raw.length > 1 && lower !== raw && raw === raw.toUpperCase(),
       value: digit ? numberValue(raw) : raw === '½' ? 0.5 : NaN,
       letters: !digit && lower !== raw.toUpperCase(),
     });
@@ -111,6 +114,7 @@ function phraseIndex<T>(entries: readonly (readonly [string, T])[]): PhraseIndex
 }
 
 const FREQUENCY = phraseIndex(FREQUENCY_PHRASES);
+const ON_AT_NIGHT: TimingRule = { frequency: 1, period: 1, periodUnit: 'd', when: 'NIGHT' };
 const WHEN = phraseIndex(WHEN_PHRASES);
 const AS_NEEDED = phraseIndex(AS_NEEDED_PHRASES.map((p) => [p, true] as const));
 const ONE_TIME = phraseIndex(ONE_TIME_PHRASES.map((p) => [p, true] as const));
@@ -240,10 +244,12 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         continue;
       }
       const unitWord = ws.at(i + 1)?.text ?? '';
-      // 6 hrly, 8 hourly: every N hours
-      if ((unitWord === 'hrly' || unitWord === 'hourly') && count > 0) {
+      // 6 hrly, 8 hourly, 6-hourly, 4-6 hourly: every N hours (the shorter interval of a range)
+      const hourlyAt = ws.at(i + 1)?.text === '-' ? (Number.isNaN(ws.at(i + 2)?.value ?? NaN) ? i + 2 : ws.at(i + 3)?.text === '-' ? -1 : i + 3) : i + 1;
+      const hourlyWord = hourlyAt > i ? (ws.at(hourlyAt)?.text ?? '') : '';
+      if ((hourlyWord === 'hrly' || hourlyWord === 'hourly') && count > 0) {
         setTiming({ frequency: 1, period: count, periodUnit: 'h' });
-        read(i + 2);
+        read(hourlyAt + 1);
         continue;
       }
       // N times a day / N times daily / N times per week
@@ -283,7 +289,8 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         continue;
       }
       const durationUnit = DURATION_UNITS[unitWord];
-      if (durationUnit !== undefined && count > 0 && unitWord.length > 1 && durationUnit !== 'h') {
+      // "until 36 weeks" names when it ends (a week of pregnancy), not how long it lasts.
+      if (durationUnit !== undefined && count > 0 && unitWord.length > 1 && durationUnit !== 'h' && ws.at(i - 1)?.text !== 'until') {
         fields.boundsDuration ??= { value: count, unit: durationUnit };
         read(i + 2);
         continue;
@@ -332,6 +339,12 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
           continue;
         }
       }
+    }
+    // British "ON" (omni nocte) after a dose, in capitals: "on" in lower case is the preposition.
+    if (w.text === 'on' && w.capitals && i > 0) {
+      setTiming(ON_AT_NIGHT);
+      read(i + 1);
+      continue;
     }
     const frequency = matchPhrase(FREQUENCY, ws, i);
     if (frequency) {
