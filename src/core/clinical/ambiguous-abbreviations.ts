@@ -59,7 +59,9 @@ export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
   'ortho', 'neuro', 'paeds', 'peds', 'derm', 'gynae', 'cardio', 'psych', 'opd',
   // advice and measures taken at home, which a prescription may list but the guideline does not count as treatments
   'oral fluids', 'plenty of fluids', 'plenty of oral fluids', 'steam inhalation', 'steam inhalations', 'warm saline gargles', 'saline gargles',
-  'salt water gargles', 'warm salt water gargles', 'warm water gargles', 'gargles', 'hot fomentation', 'warm fomentation', 'bed rest',
+  'salt water gargles', 'warm salt water gargles', 'warm water gargles', 'gargles', 'hot fomentation', 'warm fomentation', 'bed rest', 'salt',
+  // severity, which the guideline keeps outside names
+  'mild', 'moderate', 'severe', 'mild-moderate', 'moderate-severe',
 ]);
 
 /**
@@ -68,7 +70,19 @@ export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
  */
 export const INVESTIGATIONS: ReadonlySet<string> = new Set([
   'tft', 'tfts', 'lft', 'lfts', 'rft', 'rfts', 'kft', 'kfts', 'cbc', 'fbc', 'cmp', 'bmp', 'fbs', 'ppbs', 'rbs', 'abg', 'esr', 'crp', 'inr', 'bun', 'ecg', 'ekg', 'cxr', 'usg', 'na', 'nitrite', 'nitrites',
+  'creatinine', 'egfr', 'hba1c', 'tsh',
 ]);
+
+/**
+ * Substances a note both gives and measures: followed by a value ("glucose 148 today", "ferritin 12", "potassium
+ * 3.1", "calcium 8.2 mg/dL") the name is a result, not a treatment; a dose ("potassium 20 mEq", "glucose 25%") is given.
+ */
+const MEASURED = new Set(['glucose', 'potassium', 'sodium', 'calcium', 'magnesium', 'phosphate', 'ferritin', 'albumin', 'haemoglobin', 'hemoglobin', 'iron', 'vitamin d', 'b12', 'vitamin b12', 'folate', 'bicarbonate']);
+const VALUE_AFTER = /^\s*(?:[:=]|\b(?:level|levels|is|was|of)\b)?\s*\d+(?:[.,]\d+)?(?!\d|[.,]\d)(?!\s*(?:mg|g|gm|mcg|ug|meq|mmol|ml|units?|iu|tabs?|tablets?|caps?|capsules?|%)(?![a-z])(?!\s*\/))/i;
+
+function isMeasuredValue(text: string, entity: Pick<Entity, 'text' | 'end'>): boolean {
+  return MEASURED.has(entity.text.toLowerCase()) && VALUE_AFTER.test(text.slice(entity.end, entity.end + 40));
+}
 
 /** Words that are no entity alone, in any case: the ordinary words and the investigations, for one lookup. */
 const NO_ENTITY_ALONE: ReadonlySet<string> = new Set([...ORDINARY_WORDS, ...INVESTIGATIONS]);
@@ -77,6 +91,7 @@ const LONGEST_NO_ENTITY = Math.max(...[...NO_ENTITY_ALONE].map((word) => word.le
 /** Whether the entity's context gives one of its letters' other senses. */
 export function hasOtherSense(text: string, entity: Pick<Entity, 'text' | 'start' | 'end'>, rules: readonly AmbiguousAbbreviation[] = AMBIGUOUS_ABBREVIATIONS): boolean {
   if (entity.text.length <= LONGEST_NO_ENTITY && NO_ENTITY_ALONE.has(entity.text.toLowerCase())) return true;
+  if (isMeasuredValue(text, entity)) return true;
   for (const rule of rules) {
     if (entity.text !== rule.text) continue;
     const lineStart = text.lastIndexOf('\n', entity.start - 1) + 1;

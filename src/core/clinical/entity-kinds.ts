@@ -239,6 +239,11 @@ export function underDiagnosisHeading(text: string, start: number): boolean {
 /** ICD-10-CM categories outside chapter R whose codes name a complaint (insomnia, tinnitus, dyspepsia, joint or back pain), not a diagnosis. */
 export const COMPLAINT_CATEGORIES: ReadonlySet<string> = new Set(['G47', 'H92', 'H93', 'K30', 'K59', 'L29', 'M25', 'M54', 'M79']);
 const COMPLAINTS: ReadonlySet<string> = new Set(PRESENTING_COMPLAINTS);
+
+/** A presenting complaint by its name ("toothache", "body ache"): a symptom, whatever its code's chapter. */
+export function isComplaintName(text: string): boolean {
+  return COMPLAINTS.has(text.toLowerCase());
+}
 /** How surely a name must be coded for its code to decide its kind. */
 const MIN_KIND_CODE_SCORE = 0.9;
 

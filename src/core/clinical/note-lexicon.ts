@@ -86,7 +86,8 @@ export const PRESENTING_COMPLAINTS: readonly string[] = [
   'cyanosis', 'crackles', 'rales', 'tenderness', 'rhonchi', 'crepitations', 'crepts', 'swelling', 'easy fatigability', 'photophobia',
   'blurring of vision', 'anhedonia', 'poor sleep', 'heavy menstrual bleeding', 'heavy periods', 'irregular periods', 'irregular menses',
   'painful periods', 'missed periods', 'white discharge', 'excess facial hair', 'hot flushes', 'hot flashes', 'excessive thirst',
-  'decreased urine output', 'watering of eyes', 'dandruff', 'hoarseness of voice',
+  'decreased urine output', 'watering of eyes', 'dandruff', 'hoarseness of voice', 'drowsiness', 'odynophagia', 'rhinorrhea', 'rhinorrhoea',
+  'trismus', 'vaginal discharge', 'stridor', 'hoarse voice',
 ];
 
 /**
@@ -101,7 +102,7 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
     'tb', 'ptb', 'mi', 'stemi', 'nstemi', 'acs', 'af', 'afib', 'dvt', 'pe', 'cva', 'tia', 'ra', 'oa', 'sle', 'ibs', 'ibd', 'pcos', 'bph',
     'hld', 'osa', 'aom', 'hiv', 'hcv', 'hbv', 'ards', 'dka', 'hhs', 'pud', 'nafld', 'ckd5', 'esrd', 'adhd', 'mdd', 'gad', 'ptsd',
     'bppv', 'nash', 'gdm', 'pih', 'aub', 'pid', 'hsv', 'pad', 'pvd', 'aaa', 'svt', 'lvh', 'ild', 'ugib', 'siadh', 'nhl', 'cml', 'aml', 'cll', 'ocd', 'vsd', 'sah', 'itp', 'aecopd',
-    'gtcs', 'ida', 'pcod', 'gord', 'lbp', 'gib', 'dic',
+    'gtcs', 'ida', 'pcod', 'gord', 'lbp', 'gib', 'dic', 'hfref', 'hfpef', 'hfmref',
     ...PRESENTING_COMPLAINTS,
   ],
   drug: [

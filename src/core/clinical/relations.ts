@@ -1,7 +1,7 @@
 import type { Assertion, Entity, Pair, Sentence } from '../text/types.js';
 import type { IndicationKnowledge } from './indications.js';
 import { headerAt, noteSections, type NoteSection } from './sections.js';
-import { COMPLAINT_CATEGORIES } from './entity-kinds.js';
+import { COMPLAINT_CATEGORIES, isComplaintName } from './entity-kinds.js';
 
 /**
  * Pairs a note states: a present diagnosis and a drug or procedure named with it. Each pair says why
@@ -82,7 +82,7 @@ function presentDiagnoses(entities: readonly Entity[], givenFor: ReadonlyMap<Ent
   const result = new Set(entities.filter(isPairableDiagnosis));
   const diagnosedCategories = new Set(entities.filter((e) => e.type === 'disease' && e.kind === 'diagnosis').map((e) => icd10cmOf(e)?.slice(0, 3)));
   for (const entity of entities) {
-    if (entity.type !== 'disease' || entity.kind !== 'symptom' || DISEASE_UNPAIRED.has(entity.assertion) || HEDGED.test(entity.text)) continue;
+    if (entity.type !== 'disease' || entity.kind !== 'symptom' || DISEASE_UNPAIRED.has(entity.assertion) || HEDGED.test(entity.text) || isComplaintName(entity.text)) continue;
     const code = icd10cmOf(entity);
     if (!code || code.startsWith('R') || COMPLAINT_CATEGORIES.has(code.slice(0, 3)) || diagnosedCategories.has(code.slice(0, 3))) continue;
     for (const test of givenFor.values()) {
@@ -240,6 +240,9 @@ function lineShapes(text: string): LineShape[] {
  * block ends at the first line that is neither. A treatment under a line of several diagnoses goes with those the
  * indication list gives it for, when it gives any ("Known hypothyroidism, osteoporosis" over "- levothyroxine").
  */
+/** How far into its line (after indentation) a problem's name starts: "1. ", "#2 ", "12) ". */
+const PROBLEM_LEAD_CHARS = 8;
+
 function problemBlockPairs(text: string, entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
   if (!text.includes('\n')) return [];
   const lines = lineShapes(text);
@@ -264,8 +267,19 @@ function problemBlockPairs(text: string, entities: readonly Entity[], paired: Re
   for (let h = 0; h < lines.length; h++) {
     const head = lines[h] as LineShape;
     if (head.mark === 'bullet') continue;
-    const diagnoses = (byLine.get(h) ?? []).filter(facts.isDiagnosis);
+    const onLine = byLine.get(h) ?? [];
+    const diagnoses = onLine.filter(facts.isDiagnosis);
     if (diagnoses.length === 0) continue;
+    // A numbered or '#' problem that opens its line: the treatments its later sentences name ("1. Gestational
+    // diabetes - OGTT 8.4. Start metformin 500 mg OD") are its own.
+    const first = onLine[0] as Entity;
+    if (head.mark === 'heading' && facts.isDiagnosis(first) && first.start - head.start <= PROBLEM_LEAD_CHARS) {
+      const leading = onLine.filter((e) => facts.isDiagnosis(e) && e.start < (onLine.find((t) => t.type === 'treatment')?.start ?? Infinity));
+      for (const treatment of onLine) {
+        if (treatment.type !== 'treatment' || !isCurrentTreatment(treatment) || paired.has(treatment) || leading.every((d) => givenForAnother(treatment, d, entities, facts))) continue;
+        for (const disease of indicatedAmong(treatment, leading, facts)) result.push({ disease, treatment, evidence: 'problem-block' });
+      }
+    }
     for (let b = h + 1; b < lines.length; b++) {
       const line = lines[b] as LineShape;
       if (line.end === line.start) break;

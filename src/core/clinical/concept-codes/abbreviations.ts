@@ -253,6 +253,23 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'decreased urine output', icd10cm: 'R34', term: 'oliguria' },
   { name: 'vertigo', icd10cm: 'R42', term: 'vertigo' },
   { name: 'watering of eyes', icd10cm: 'H04.20', term: 'epiphora' },
+  { name: 'urgency', icd10cm: 'R39.15', term: 'urinary urgency', whole: true },
+  { name: 'drowsiness', icd10cm: 'R40.0', term: 'somnolence' },
+  { name: 'trismus', icd10cm: 'R25.2', term: 'trismus' },
+  { name: 'odynophagia', icd10cm: 'R13.10', term: 'dysphagia' },
+  { name: 'rhinorrhea', icd10cm: 'J34.89', term: 'rhinorrhea' },
+  { name: 'rhinorrhoea', icd10cm: 'J34.89', term: 'rhinorrhea' },
+  { name: 'vaginal discharge', icd10cm: 'N89.8', term: 'leukorrhea' },
+  { name: 'flank pain', icd10cm: 'R10.9', term: 'abdominal pain' },
+  // Diagnoses whose nearest description words took another code or none.
+  { name: 'strep throat', icd10cm: 'J02.0', term: 'streptococcal pharyngitis' },
+  { name: 'delirium', icd10cm: 'F05', term: 'delirium' },
+  { name: 'caries', icd10cm: 'K02.9', term: 'dental caries' },
+  { name: 'dental caries', icd10cm: 'K02.9', term: 'dental caries' },
+  { name: 'carious lesion', icd10cm: 'K02.9', term: 'dental caries' },
+  { name: 'mixed anxiety and depressive disorder', icd10cm: 'F41.8', term: 'anxiety disorder' },
+  { name: 'HFrEF', icd10cm: 'I50.20', term: 'heart failure' },
+  { name: 'HFpEF', icd10cm: 'I50.30', term: 'heart failure' },
   { name: 'watery eyes', icd10cm: 'H04.20', term: 'epiphora' },
 ];
 

@@ -98,7 +98,8 @@ export const DOSE_UNITS: Readonly<Record<string, string>> = {
   iu: '[iU]', units: 'U', unit: 'U', u: 'U', '%': '%', puff: '{puff}', puffs: '{puff}', tab: '{tablet}', tabs: '{tablet}', tablet: '{tablet}',
   tablets: '{tablet}', cap: '{capsule}', caps: '{capsule}', capsule: '{capsule}', capsules: '{capsule}', drop: '{drop}', drops: '{drop}',
   sachet: '{sachet}', sachets: '{sachet}', meq: 'meq', mmol: 'mmol', mu: '10*6.[iU]', tsp: '[tsp_us]', tsf: '[tsp_us]', spray: '{spray}',
-  sprays: '{spray}',
+  sprays: '{spray}', microgram: 'ug', micrograms: 'ug', milligram: 'mg', milligrams: 'mg', millilitre: 'mL', millilitres: 'mL', milliliter: 'mL',
+  milliliters: 'mL', nanograms: 'ng', ng: 'ng',
 };
 
 /** Dose units that name a strength rather than an amount taken: a later amount ("5 ml", "1 drop") is the dose. */
