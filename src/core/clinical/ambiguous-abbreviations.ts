@@ -24,6 +24,12 @@ export interface AmbiguousAbbreviation {
 const CONTEXT_CHARS = 40;
 
 export const AMBIGUOUS_ABBREVIATIONS: readonly AmbiguousAbbreviation[] = [
+  // "Inh Foracort 200": the inhaler a drug is given by ("INH" in capitals is isoniazid)
+  { text: 'Inh', otherSense: 'inhaler (a dose form)', after: /^\.?\s+[A-Za-z]/ },
+  { text: 'inh', otherSense: 'inhaler (a dose form)', after: /^\.?\s+[A-Za-z]/ },
+  // "worse with hot and cold": a temperature, not the common cold
+  { text: 'cold', otherSense: 'a temperature', before: /\bhot\s*(?:and|&|or|\/)\s*$/i, after: /^\s*(?:(?:and|&|or|\/)\s*hot\b|(?:water|drinks?|foods?|weather|compress\w*|exposure|sensitivity|stimul\w*|air)\b)/i },
+  { text: 'Cold', otherSense: 'a temperature', before: /\bhot\s*(?:and|&|or|\/)\s*$/i, after: /^\s*(?:(?:and|&|or|\/)\s*hot\b|(?:water|drinks?|foods?|weather|compress\w*|exposure|sensitivity|stimul\w*|air)\b)/i },
   {
     text: 'RA',
     otherSense: 'room air',
@@ -62,6 +68,8 @@ export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
   'salt water gargles', 'warm salt water gargles', 'warm water gargles', 'gargles', 'hot fomentation', 'warm fomentation', 'bed rest', 'salt',
   // severity, which the guideline keeps outside names
   'mild', 'moderate', 'severe', 'mild-moderate', 'moderate-severe',
+  // a note's furniture: "Date:", "continue same", "NAD" (no abnormality detected), "Medication:"
+  'date', 'same', 'nad',
 ]);
 
 /**
@@ -70,7 +78,7 @@ export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
  */
 export const INVESTIGATIONS: ReadonlySet<string> = new Set([
   'tft', 'tfts', 'lft', 'lfts', 'rft', 'rfts', 'kft', 'kfts', 'cbc', 'fbc', 'cmp', 'bmp', 'fbs', 'ppbs', 'rbs', 'abg', 'esr', 'crp', 'inr', 'bun', 'ecg', 'ekg', 'cxr', 'usg', 'na', 'nitrite', 'nitrites',
-  'creatinine', 'egfr', 'hba1c', 'tsh',
+  'creatinine', 'egfr', 'hba1c', 'tsh', 'pft', 'pfts',
 ]);
 
 /**

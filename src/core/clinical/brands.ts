@@ -187,7 +187,7 @@ export function withBrandSpans<S extends TokenSpan>(words: readonly string[], sp
   let changed = false;
   for (const m of matches) {
     // A treatment span holding the brand stands, but for a dose form after it ("Budecort respules").
-    if (out.some((s) => s.type === 'T' && s.start <= m.start && s.end >= m.end && !(s.start === m.start && s.end > m.end && formWordsOnly(words, m.end, s.end)))) continue;
+    if (out.some((s) => s.type === 'T' && s.start <= m.start && s.end >= m.end && !(s.start === m.start && s.end > m.end && notOfTheName(words, m.end, s.end)))) continue;
     out = out.filter((s) => s.end <= m.start || s.start >= m.end);
     out.push(make({ type: 'T', start: m.start, end: m.end }));
     changed = true;
@@ -195,7 +195,12 @@ export function withBrandSpans<S extends TokenSpan>(words: readonly string[], sp
   return changed ? out.sort((a, b) => a.start - b.start) : spans;
 }
 
-function formWordsOnly(words: readonly string[], from: number, to: number): boolean {
+/**
+ * Words a treatment span holds after a brand that are not its name: dose forms ("Budecort respules"), or a number
+ * an amount's unit follows ("Redipred 5 mg/mL"), which the brand's match left out.
+ */
+function notOfTheName(words: readonly string[], from: number, to: number): boolean {
+  if (to === from + 1 && NUMBER.test(words[from] as string) && AMOUNT_WORDS.has(lowerAt(words, to) ?? '')) return true;
   for (let k = from; k < to; k++) if (!FORM_WORDS.has((words[k] as string).toLowerCase())) return false;
   return true;
 }

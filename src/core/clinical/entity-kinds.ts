@@ -205,7 +205,8 @@ const PROCEDURE_NAMES: ReadonlySet<string> = new Set([
   'radiation therapy', 'cpap', 'bipap', 'pci', 'ptca', 'cabg', 'lscs', 'c-section', 'caesarean section', 'cesarean section', 'tka', 'tkr', 'tha',
   'thr', 'orif', 'turp', 'i&d', 'i & d', 'incision and drainage', 'd&c', 'suturing', 'dressing', 'sitz bath', 'epley manoeuvre',
   "epley's manoeuvre", 'epley maneuver', 'ear syringing', 'cast', 'plaster cast', 'splint', 'splinting', 'traction', 'phototherapy', 'cryotherapy',
-  'ablation', 'cardioversion', 'transfusion', 'blood transfusion', 'angioplasty', 'stenting',
+  'ablation', 'cardioversion', 'transfusion', 'blood transfusion', 'angioplasty', 'stenting', 'wound irrigation', 'primary closure',
+  'root canal treatment', 'pulpectomy', 'catheter ablation',
 ]);
 /** A dose form written before a name ("Tab Nodosis", "Inj. erythropoietin"): the name is a drug's. */
 const DOSE_FORM_BEFORE = /(?:^|[^\p{L}])(?:tab|tabs|tablet|cap|caps|capsule|syp|syr|syrup|inj|injection|susp|oint|gtt)\.?\s+$/iu;

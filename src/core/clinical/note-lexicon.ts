@@ -103,13 +103,17 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
     'hld', 'osa', 'aom', 'hiv', 'hcv', 'hbv', 'ards', 'dka', 'hhs', 'pud', 'nafld', 'ckd5', 'esrd', 'adhd', 'mdd', 'gad', 'ptsd',
     'bppv', 'nash', 'gdm', 'pih', 'aub', 'pid', 'hsv', 'pad', 'pvd', 'aaa', 'svt', 'lvh', 'ild', 'ugib', 'siadh', 'nhl', 'cml', 'aml', 'cll', 'ocd', 'vsd', 'sah', 'itp', 'aecopd',
     'gtcs', 'ida', 'pcod', 'gord', 'lbp', 'gib', 'dic', 'hfref', 'hfpef', 'hfmref',
+    // names the vocabularies lack
+    'intertrigo', 'presyncope', 'peritonsillar abscess', 'acanthosis nigricans', 'dog bite', 'animal bite', 'laceration', 'lac',
+    'conjunctival congestion', 'subcostal recession', 'intercostal recession', 'repeated falls', 'recurrent falls',
     ...PRESENTING_COMPLAINTS,
   ],
   drug: [
     // treatments notes name that drug lists do not: therapies and procedures in shorthand
     'ors', 'iv fluids', 'physiotherapy', 'dialysis', 'hemodialysis', 'haemodialysis', 'nebulization', 'nebulisation', 'cbt', 'ect',
     'chemotherapy', 'radiotherapy', 'insulin', 'oxygen therapy', 'cpap', 'bipap', 'pci', 'cabg', 'ptca', 'appendectomy',
-    'cholecystectomy', 'deworming', 'dressing', 'sitz bath',
+    'cholecystectomy', 'deworming', 'dressing', 'sitz bath', 'att', 'wound irrigation', 'primary closure', 'root canal treatment',
+    'pulpectomy', 'catheter ablation',
     'lscs', 'tka', 'tkr', 'tha', 'thr', 'orif', 'turp',
   ],
 };

@@ -270,6 +270,14 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'mixed anxiety and depressive disorder', icd10cm: 'F41.8', term: 'anxiety disorder' },
   { name: 'HFrEF', icd10cm: 'I50.20', term: 'heart failure' },
   { name: 'HFpEF', icd10cm: 'I50.30', term: 'heart failure' },
+  { name: 'intertrigo', icd10cm: 'L30.4', term: 'intertrigo' },
+  { name: 'presyncope', icd10cm: 'R55', term: 'syncope' },
+  { name: 'peritonsillar abscess', icd10cm: 'J36', term: 'peritonsillar abscess' },
+  { name: 'acanthosis nigricans', icd10cm: 'L83', term: 'acanthosis nigricans' },
+  { name: 'dog bite', icd10cm: 'W54.0', term: 'dog bite' },
+  { name: 'laceration', icd10cm: 'T14.90', term: 'laceration' },
+  { name: 'repeated falls', icd10cm: 'R29.6', term: 'falls' },
+  { name: 'recurrent falls', icd10cm: 'R29.6', term: 'falls' },
   { name: 'watery eyes', icd10cm: 'H04.20', term: 'epiphora' },
 ];
 
@@ -298,6 +306,7 @@ export const DRUG_SHORTHAND: readonly DrugShorthand[] = [
   { name: 'ASA', ingredients: ['aspirin'] },
   { name: 'HCTZ', ingredients: ['hydrochlorothiazide'] },
   { name: 'MTX', ingredients: ['methotrexate'] },
+  { name: 'ATT', ingredients: ['isoniazid', 'rifampicin', 'pyrazinamide', 'ethambutol'] },
   { name: 'TMP-SMX', ingredients: ['sulfamethoxazole', 'trimethoprim'] },
   { name: 'TMP/SMX', ingredients: ['sulfamethoxazole', 'trimethoprim'] },
   { name: 'co-trimoxazole', ingredients: ['sulfamethoxazole', 'trimethoprim'] },
