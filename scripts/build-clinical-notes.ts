@@ -26,6 +26,7 @@ export const CLINICAL_NOTES_SOURCES = [
   { set: 'prescriptions', file: 'prescriptions/prescriptions.jsonl', format: 'prescriptions' },
   { set: 'second-writer', file: 'prescriptions/second-writer.jsonl', format: 'prescriptions' },
   { set: 'third-writer', file: 'prescriptions/third-writer.jsonl', format: 'prescriptions' },
+  { set: 'fourth-writer', file: 'prescriptions/fourth-writer.jsonl', format: 'prescriptions' },
 ] as const;
 
 async function documentsOf(source: (typeof CLINICAL_NOTES_SOURCES)[number]): Promise<SourceDocument[]> {

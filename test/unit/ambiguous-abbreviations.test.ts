@@ -49,6 +49,26 @@ describe('abbreviations with another sense', () => {
     expect(hasOtherSense('Started trifluridine', at('Started trifluridine', 'trifluridine'))).toBe(false);
   });
 
+  it('drops a substance followed by its measured value, keeps it with a dose', () => {
+    for (const [note, name, measured] of [
+      ['T2DM - continue metformin; glucose 148 today.', 'glucose', true],
+      ['Potassium 3.1, start potassium chloride.', 'Potassium', true],
+      ['creatinine 1.2 mg/dL', 'creatinine', true],
+      ['Ferritin: 12', 'Ferritin', true],
+      ['potassium 20 mEq PO daily', 'potassium', false],
+      ['glucose 25% 50 mL IV', 'glucose', false],
+    ] as const) {
+      expect(hasOtherSense(note, at(note, name)), note).toBe(measured);
+    }
+  });
+
+  it('drops a dose form before a drug, a temperature, and advice', () => {
+    expect(hasOtherSense('Inh Foracort 200 2 puffs BD', at('Inh Foracort 200 2 puffs BD', 'Inh'))).toBe(true);
+    expect(hasOtherSense('worse with hot and cold', at('worse with hot and cold', 'cold'))).toBe(true);
+    expect(hasOtherSense('c/o cold and cough x 2 days', at('c/o cold and cough x 2 days', 'cold'))).toBe(false);
+    expect(hasOtherSense('Adv: steam inhalation BD', at('Adv: steam inhalation BD', 'steam inhalation'))).toBe(true);
+  });
+
   it('removes only those entities from their sentences', () => {
     const note = 'SpO2 95% on RA. K/c/o RA.';
     const found = [[at(note, 'RA')], [at(note, 'RA', 16)]];

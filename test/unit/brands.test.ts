@@ -140,6 +140,23 @@ describe('brand lexicon', () => {
     expect(withBrandSpans(words, held, lexicon, make)).toBe(held);
   });
 
+  it('a count after a listed number makes it a count, and a hyphen and a space spell one name', () => {
+    expect(found('Inh Asthalin 2 puffs SOS')).toEqual(['Asthalin']);
+    expect(found('Tab Asthalin 2 BD')).toEqual(['Asthalin 2']);
+    expect(found('Cap Razo D 1-0-0')).toEqual(['Razo D']);
+    expect(lexicon.lookup('Razo D')?.ingredients).toEqual(['rabeprazole', 'domperidone']);
+  });
+
+  it('a treatment span holding a brand gives way to it for a dose form or a number a unit follows', () => {
+    const make = (s: { type: 'D' | 'T'; start: number; end: number }) => ({ ...s, confidence: 0.5 });
+    const respules = 'Budecort respules 1 neb BD'.split(' ');
+    expect(withBrandSpans(respules, [{ type: 'T', start: 0, end: 2, confidence: 0.9 }], lexicon, make)).toEqual([{ type: 'T', start: 0, end: 1, confidence: 0.5 }]);
+    const solution = 'Redipred 5 mg/mL 2.2 mL PO'.split(' ');
+    expect(withBrandSpans(solution, [{ type: 'T', start: 0, end: 2, confidence: 0.9 }], lexicon, make)).toEqual([{ type: 'T', start: 0, end: 1, confidence: 0.5 }]);
+    const named = [{ type: 'T' as const, start: 0, end: 2, confidence: 0.9 }];
+    expect(withBrandSpans('Augmentin Duo syrup'.split(' '), named, lexicon, make)).toBe(named);
+  });
+
   it('in extraction, a brand the tagger misses is a drug with its generic and strength', () => {
     const nothing: SequenceTagger = { version: 'none', labelEncoding: 'IO', spanRules: [], tag: (ws) => ws.map(() => 'O'), brands: lexicon, enrichers: [brandEnricher(lexicon), dosageEnricher()] };
     const note = 'Rx: Tab Dolo 650 1-0-1 x 5 days\nTab Crocin SOS';

@@ -28,6 +28,11 @@ const vocabularies: ConceptVocabularies = {
     { code: 'S52501D', description: 'Unspecified fracture of the lower end of right radius, subsequent encounter for closed fracture with routine healing' },
     { code: 'W010XXA', description: 'Fall on same level from slipping, tripping and stumbling without subsequent striking against object, initial encounter' },
     { code: 'P7422', description: 'Hyponatremia of newborn' },
+    { code: 'S62523', description: 'Displaced fracture of distal phalanx of unspecified thumb' },
+    { code: 'S52509', description: 'Unspecified fracture of the lower end of unspecified radius' },
+    { code: 'L0291', description: 'Cutaneous abscess, unspecified' },
+    { code: 'H00039', description: 'Abscess of eyelid unspecified eye, unspecified eyelid' },
+    { code: 'N151', description: 'Renal and perinephric abscess' },
   ],
   doid: [
     { id: 'DOID:10763', name: 'hypertension', synonyms: ['HTN'], icd10cm: ['I10'] },
@@ -50,6 +55,8 @@ const vocabularies: ConceptVocabularies = {
     { name: 'KCl', kind: 'generic', norm: 'kcl', mapsTo: 'KCl', ref: '' },
     { name: 'TYLENOL', kind: 'brand', norm: 'tylenol', mapsTo: 'Acetaminophen + Codeine|Acetaminophen', ref: 'NDA017756' },
     { name: 'Potassium chloride', kind: 'generic', norm: 'potassium chloride', mapsTo: 'Potassium chloride', ref: 'DB00761' },
+    { name: '(+-)-Cyclophosphamide', kind: 'generic', norm: '(+-)-cyclophosphamide', mapsTo: 'Cyclophosphamide', ref: 'DB00531' },
+    { name: 'Cyclophosphamide', kind: 'generic', norm: 'cyclophosphamide', mapsTo: 'Cyclophosphamide', ref: 'DB00531' },
   ],
   drugShorthand: [
     { name: 'KCl', ingredients: ['potassium chloride'] },
@@ -59,6 +66,7 @@ const vocabularies: ConceptVocabularies = {
     { name: 'HTN', icd10cm: 'I10', term: 'hypertension' },
     { name: 'T2DM', icd10cm: 'E11.9', term: 'type 2 diabetes mellitus' },
     { name: 'UTI', icd10cm: 'N39.0', term: 'urinary tract infection' },
+    { name: 'abscess', icd10cm: 'L02.91', term: 'abscess', whole: true },
   ],
 };
 const index = buildConceptIndex(vocabularies);
@@ -105,6 +113,16 @@ describe('disease codes', () => {
     expect(icd('high grade pneumonia')).toBe('J18.9');
   });
 
+  it('"distal" and "proximal" before a long bone read as the index\'s "lower end" and "upper end"', () => {
+    expect(icd('distal radius fracture')).toBe('S52.509');
+    expect(icd('fracture of distal radius')).toBe('S52.509');
+  });
+
+  it('a row for a name alone codes only the name alone: with a site it is another code', () => {
+    expect(icd('abscess')).toBe('L02.91');
+    expect(icd('renal abscess')).toBe('N15.1');
+  });
+
   it('a bracketed synonym of two words codes its description; a bracketed qualifier alone does not', () => {
     expect(icd('common cold')).toBe('J00');
     expect(icd('acquired')).toBeUndefined();
@@ -144,6 +162,10 @@ describe('drug codes', () => {
     expect(augmentin?.generic).toEqual(['amoxicillin', 'clavulanic acid']);
     expect(augmentin?.codes.map((c) => c.code)).toEqual(['DB01060', 'DB00766']);
     expect(index.drug('Tab 500 mg')).toBeNull();
+  });
+
+  it('a generic spelled as written wins over a synonym with a stereo descriptor', () => {
+    expect(index.drug('cyclophosphamide')?.generic).toEqual(['cyclophosphamide']);
   });
 
   it('a brand name the vocabulary gives several products means the simplest ("Tylenol" is acetaminophen alone)', () => {

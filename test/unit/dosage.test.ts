@@ -41,6 +41,12 @@ describe('parseDosageAfter: prescription notations', () => {
     ['650 OD', { doseQuantity: { value: 650, unit: 'mg' }, timing: { frequency: 1, period: 1, periodUnit: 'd' } }],
     ['3 times a day', { timing: { frequency: 3, period: 1, periodUnit: 'd' } }],
     ['on alternate days', { timing: { frequency: 1, period: 2, periodUnit: 'd' } }],
+    ['40 mg ON', { doseQuantity: { value: 40, unit: 'mg' }, timing: { frequency: 1, period: 1, periodUnit: 'd', when: ['NIGHT'] } }],
+    ['10 mg on examination', { doseQuantity: { value: 10, unit: 'mg' } }],
+    ['1 g 6-hourly PRN', { doseQuantity: { value: 1, unit: 'g' }, timing: { frequency: 1, period: 6, periodUnit: 'h' }, asNeeded: true }],
+    ['400 mg 4-6 hourly', { doseQuantity: { value: 400, unit: 'mg' }, timing: { frequency: 1, period: 4, periodUnit: 'h' } }],
+    ['150 mg ON until 36 weeks', { doseQuantity: { value: 150, unit: 'mg' }, timing: { frequency: 1, period: 1, periodUnit: 'd', when: ['NIGHT'] } }],
+    ['100 micrograms OD', { doseQuantity: { value: 100, unit: 'ug' }, timing: { frequency: 1, period: 1, periodUnit: 'd' } }],
   ])('%s', (text, expected) => {
     expect(after(text)).toEqual(expected);
   });

@@ -102,6 +102,13 @@ describe('pairs a note states', () => {
     expect(pairsOf('Hx:\n- [[d:Asthma]]\n- [[t:salbutamol]] inhaler')).toEqual([]);
   });
 
+  it('pairs a numbered problem that opens its line with the treatments its later sentences start', () => {
+    const note = 'Plan:\n1. [[d:Gestational diabetes]] - OGTT 8.4 at 26 weeks. Dietitian seen. Start [[t:metformin]] 500 mg OD.\n2. [[d:GERD]]';
+    expect(pairsOf(note)).toEqual(pairs(['Gestational diabetes', 'metformin', 'problem-block']));
+    // Not a problem line: the diagnosis does not open it.
+    expect(pairsOf('Plan:\n1. Review in 2 weeks with OGTT for [[d-possible:gestational diabetes]]. Start [[t:folic acid]] 5 mg OD.')).toEqual([]);
+  });
+
   it('pairs a past treatment only where a sentence says it was given: not beside the diagnosis on a line or a bullet', () => {
     expect(pairsOf('Known case of [[d:CAD]], post [[p-historical:CABG]] 2019.\nTab [[t:Ecosprin 75]] OD', { lineByLine: true })).toEqual(pairs(['CAD', 'Ecosprin 75', 'single-diagnosis']));
     expect(pairsOf('# [[d:Alcoholic cirrhosis]] with ascites\n - s/p [[p-historical:paracentesis]] 5 L\n - [[t:spironolactone]] 100 mg daily')).toEqual(

@@ -67,6 +67,8 @@ const UNLISTED_NUMBER = /^(?:[2-9]|\d{2,}|\d+\.\d+)(?:\/\d+(?:\.\d+)?)?$/;
 const AMOUNT_WORDS: ReadonlySet<string> = new Set([...Object.keys(DOSE_UNITS), 'kg', 'tbsp', 'spoon', 'spoons', 'x', 'times', 'days', 'day', 'weeks', 'months']);
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const lowerAt = (words: readonly string[], k: number): string | undefined => words[k]?.toLowerCase();
+/** An amount's or a count's word at k, or a concentration's unit ("mg/mL" as the tokenizer keeps it). */
+const amountAt = (words: readonly string[], k: number): boolean => AMOUNT_WORDS.has((lowerAt(words, k) ?? '').split('/')[0] as string);
 
 function nameTokens(name: string): string[] {
   return splitSentences(name).flatMap((s) => s.tokens.map((t) => t.text.toLowerCase()));
@@ -147,7 +149,7 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
         const product = productFor(products, variant);
         if (!product || (product.needsVariant && variant === undefined)) continue;
         let dose: Quantity | undefined;
-        if (variant === undefined && next !== undefined && UNLISTED_NUMBER.test(next) && !AMOUNT_WORDS.has(lowerAt(words, end + 1) ?? '')) {
+        if (variant === undefined && next !== undefined && UNLISTED_NUMBER.test(next) && !amountAt(words, end + 1)) {
           end++;
           if (unit !== undefined && product.ingredients.length === 1 && !next.includes('/')) dose = { value: Number(next), unit };
         }
@@ -200,7 +202,7 @@ export function withBrandSpans<S extends TokenSpan>(words: readonly string[], sp
  * an amount's unit follows ("Redipred 5 mg/mL"), which the brand's match left out.
  */
 function notOfTheName(words: readonly string[], from: number, to: number): boolean {
-  if (to === from + 1 && NUMBER.test(words[from] as string) && AMOUNT_WORDS.has(lowerAt(words, to) ?? '')) return true;
+  if (to === from + 1 && NUMBER.test(words[from] as string) && amountAt(words, to)) return true;
   for (let k = from; k < to; k++) if (!FORM_WORDS.has((words[k] as string).toLowerCase())) return false;
   return true;
 }

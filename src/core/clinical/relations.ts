@@ -12,7 +12,8 @@ import { COMPLAINT_CATEGORIES, isComplaintName } from './entity-kinds.js';
  *   (prose): named in one clause (sentence or line, cut at ";") with nothing linking them otherwise;
  * - `problem-block`: a problem-oriented plan, a line naming a diagnosis ("# Hepatic encephalopathy, improving",
  *   "2. Type 2 diabetes") with the bullets under it ("- lactulose 30 mL TID"): that line's diagnoses with the
- *   treatments of its bullets not paired otherwise;
+ *   treatments of its bullets not paired otherwise, and a numbered problem with the treatments of its own line's
+ *   later sentences;
  * - `dx-rx-sections`: a short note with a diagnosis section ("Dx:", "Diagnosis:", "Impression:", SOAP's "A:")
  *   naming one diagnosis and a treatment section ("Rx:", "Plan:", "Medications:", SOAP's "P:"): that diagnosis
  *   with the section's treatments not paired otherwise;
