@@ -164,7 +164,8 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
     }
     // A vocabulary name under a header of its kind ("Dx: viral fever", "Plan: potassium chloride 20 mEq") is one.
     // So is a drug's name a dose follows ("increase lisinopril to 20 mg daily").
-    const named = (sectionTypes !== undefined && sectionTypes[span.start] === span.type) || (span.type === 'T' && doseFollows(cased, span.end));
+    // And a disease's name that labels its line's treatments ("Heart failure: furosemide 40 mg OD, …").
+    const named = (sectionTypes !== undefined && sectionTypes[span.start] === span.type) || (span.type === 'T' && doseFollows(cased, span.end)) || (span.type === 'D' && labelsTreatments(cased, span, merged));
     // Outside note style, only those (and a span's probability, a pass over the sentence, only for what may be kept).
     if (!noteStyle && !named) continue;
     const calibrated = tagging.lexiconConfidence ? tagging.lexiconConfidence(bounds) : LEXICON_SPAN_CONFIDENCE;
@@ -175,6 +176,11 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
   // The pass's names start where the vocabulary's do; the domain's rule puts a site written before them in them.
   const sited = model.spanRules.some((rule) => rule.name === JOIN_LEADING_SITE) ? withLeadingSites(words, result, (span) => 'fromLexicon' in span) : result;
   return withDrugConditions(words, sited, rescored) as ScoredSpan[];
+}
+
+/** The span opens its sentence, a colon follows it, and a treatment comes after: "Heart failure: furosemide 40 mg OD". */
+function labelsTreatments(words: readonly string[], span: TokenSpan, spans: readonly TokenSpan[]): boolean {
+  return span.start === 0 && words[span.end] === ':' && spans.some((other) => other.type === 'T' && other.start > span.end);
 }
 
 /** What a diagnosis section holds, and a treatment section. */

@@ -103,7 +103,12 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
     'hld', 'osa', 'aom', 'hiv', 'hcv', 'hbv', 'ards', 'dka', 'hhs', 'pud', 'nafld', 'ckd5', 'esrd', 'adhd', 'mdd', 'gad', 'ptsd',
     'bppv', 'nash', 'gdm', 'pih', 'aub', 'pid', 'hsv', 'pad', 'pvd', 'aaa', 'svt', 'lvh', 'ild', 'ugib', 'siadh', 'nhl', 'cml', 'aml', 'cll', 'ocd', 'vsd', 'sah', 'itp', 'aecopd',
     'gtcs', 'ida', 'pcod', 'gord', 'lbp', 'gib', 'dic', 'hfref', 'hfpef', 'hfmref',
-    // names the vocabularies lack
+    // names the vocabularies lack, or hold only under a longer or another name ("heart failure" as "congestive heart failure")
+    'heart failure', 'cardiac failure', 'bronchial asthma', 'community acquired pneumonia', 'acute gastroenteritis', 'viral fever', 'dengue',
+    'iron deficiency anaemia', 'iron deficiency anemia', 'tinea', 'peptic ulcer', 'fatty liver', 'renal calculus', 'kidney stone', 'kidney stones',
+    'acute kidney injury', 'dysmenorrhea', 'dysmenorrhoea', 'hyperlipidemia', 'hyperlipidaemia', 'dyslipidaemia', 'hypercholesterolemia',
+    'hypercholesterolaemia', 'angina', 'sepsis', 'sciatica', 'low back pain', 'fracture', 'sprain', 'dehydration', 'hyponatremia', 'hyponatraemia',
+    'hypokalaemia', 'vitamin d deficiency', 'b12 deficiency', 'vitamin b12 deficiency', 'heart block',
     'intertrigo', 'presyncope', 'peritonsillar abscess', 'acanthosis nigricans', 'dog bite', 'animal bite', 'laceration', 'lac',
     'conjunctival congestion', 'subcostal recession', 'intercostal recession', 'repeated falls', 'recurrent falls',
     ...PRESENTING_COMPLAINTS,
