@@ -47,6 +47,10 @@ describe('parseDosageAfter: prescription notations', () => {
     ['400 mg 4-6 hourly', { doseQuantity: { value: 400, unit: 'mg' }, timing: { frequency: 1, period: 4, periodUnit: 'h' } }],
     ['150 mg ON until 36 weeks', { doseQuantity: { value: 150, unit: 'mg' }, timing: { frequency: 1, period: 1, periodUnit: 'd', when: ['NIGHT'] } }],
     ['100 micrograms OD', { doseQuantity: { value: 100, unit: 'ug' }, timing: { frequency: 1, period: 1, periodUnit: 'd' } }],
+    ['500 mg BD three weeks ago', { doseQuantity: { value: 500, unit: 'mg' }, timing: { frequency: 2, period: 1, periodUnit: 'd' } }],
+    ['60 mg IV every 14 days', { doseQuantity: { value: 60, unit: 'mg' }, route: 'intravenous', timing: { frequency: 1, period: 14, periodUnit: 'd' } }],
+    ['one sachet TDS', { doseQuantity: { value: 1, unit: '{sachet}' }, form: 'sachet', timing: { frequency: 3, period: 1, periodUnit: 'd' } }],
+    ['100 micrograms two puffs BD', { doseQuantity: { value: 2, unit: '{puff}' }, timing: { frequency: 2, period: 1, periodUnit: 'd' } }],
   ])('%s', (text, expected) => {
     expect(after(text)).toEqual(expected);
   });

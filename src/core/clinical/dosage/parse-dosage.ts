@@ -114,6 +114,8 @@ function phraseIndex<T>(entries: readonly (readonly [string, T])[]): PhraseIndex
 }
 
 const FREQUENCY = phraseIndex(FREQUENCY_PHRASES);
+/** The units of a cycle after "every N" ("every 14 days", "every 3 weeks"). */
+const EVERY_PERIODS: Readonly<Record<string, PeriodUnit>> = { day: 'd', days: 'd', week: 'wk', weeks: 'wk', wk: 'wk', wks: 'wk', month: 'mo', months: 'mo' };
 const ON_AT_NIGHT: TimingRule = { frequency: 1, period: 1, periodUnit: 'd', when: 'NIGHT' };
 const WHEN = phraseIndex(WHEN_PHRASES);
 const AS_NEEDED = phraseIndex(AS_NEEDED_PHRASES.map((p) => [p, true] as const));
@@ -151,7 +153,10 @@ function countAt(ws: Words, i: number, article = true): number {
 /** Words without letters that a dosage may hold between its parts. */
 const PUNCTUATION: ReadonlySet<string> = new Set([',', '-', '(', ')', '/', ':', '+', '–']);
 /** The forms a count of units writes ("2 tablets", "1 cap"). */
-const FORM_OF_COUNT: Readonly<Record<string, string>> = { '{tablet}': 'tablet', '{capsule}': 'capsule' };
+const FORM_OF_COUNT: Readonly<Record<string, string>> = { '{tablet}': 'tablet', '{capsule}': 'capsule', '{sachet}': 'sachet' };
+/** Units a dose counts in, which give way to nothing; after a mass ("100 micrograms two puffs") the count is the dose taken. */
+const COUNT_UNITS: ReadonlySet<string> = new Set(['{puff}', '{tablet}', '{capsule}', '{drop}', '{spray}', '{sachet}']);
+const MASS_UNITS: ReadonlySet<string> = new Set(['mg', 'ug', 'g', 'ng', '[iU]', 'U', 'meq', 'mmol']);
 /** Words of how to take a dose ("10 ml in a glass of water TDS"): read past, not counted as unknown. */
 const HOW_TO_TAKE: ReadonlySet<string> = new Set(['in', 'a', 'an', 'of', 'glass', 'cup', 'water', 'milk', 'with', 'warm', 'lukewarm', 'dissolved', 'diluted', 'mixed']);
 /** Unknown words in a row that end the dosage (the note has moved on to something else). */
@@ -275,7 +280,8 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
           else if (after && (after.text === 'kg' || after.text === 'day' || after.text === 'dose')) next += 2;
           concentration = next > i + 2;
         }
-        if (!fields.doseQuantity || (doseIsStrength && !concentration)) fields.doseQuantity = { value: count, unit: doseUnit };
+        const countAfterMass = fields.doseQuantity !== undefined && COUNT_UNITS.has(doseUnit) && MASS_UNITS.has(fields.doseQuantity.unit) && !concentration;
+        if (!fields.doseQuantity || (doseIsStrength && !concentration) || countAfterMass) fields.doseQuantity = { value: count, unit: doseUnit };
         // "2 tablets" writes the form as much as "Tab" does.
         const countedForm = FORM_OF_COUNT[doseUnit];
         if (countedForm !== undefined) fields.form ??= countedForm;
@@ -290,7 +296,8 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
       }
       const durationUnit = DURATION_UNITS[unitWord];
       // "until 36 weeks" names when it ends (a week of pregnancy), not how long it lasts.
-      if (durationUnit !== undefined && count > 0 && unitWord.length > 1 && durationUnit !== 'h' && ws.at(i - 1)?.text !== 'until') {
+      // "three weeks ago" is when it started.
+      if (durationUnit !== undefined && count > 0 && unitWord.length > 1 && durationUnit !== 'h' && ws.at(i - 1)?.text !== 'until' && ws.at(i + 2)?.text !== 'ago') {
         fields.boundsDuration ??= { value: count, unit: durationUnit };
         read(i + 2);
         continue;
@@ -335,6 +342,13 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         if (ws.at(unitAt)?.text === '-' && !Number.isNaN(ws.at(unitAt + 1)?.value ?? NaN)) unitAt += 2;
         if (HOUR_WORDS.has(ws.at(unitAt)?.text ?? '')) {
           setTiming({ frequency: 1, period: n, periodUnit: 'h' });
+          read(unitAt + 1);
+          continue;
+        }
+        // every 14 days, every 3 weeks: a cycle
+        const cycle = unitAt === k + 1 ? EVERY_PERIODS[ws.at(unitAt)?.text ?? ''] : undefined;
+        if (cycle !== undefined) {
+          setTiming({ frequency: 1, period: n, periodUnit: cycle });
           read(unitAt + 1);
           continue;
         }

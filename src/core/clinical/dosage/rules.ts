@@ -89,7 +89,7 @@ export const FORM_PHRASES: readonly (readonly [string, string])[] = [
   ['nebulization', 'nebuliser solution'], ['nebulisation', 'nebuliser solution'], ['respules', 'nebuliser solution'], ['sachet', 'sachet'],
   ['supp', 'suppository'], ['suppository', 'suppository'], ['patch', 'patch'], ['spray', 'spray'], ['powder', 'powder'], ['lozenge', 'lozenge'],
   ['solution', 'solution'], ['shampoo', 'shampoo'], ['soap', 'soap'], ['sachets', 'sachet'], ['rotacap', 'inhaler'], ['gargle', 'gargle'],
-  ['gargles', 'gargle'], ['mouthwash', 'mouthwash'],
+  ['gargles', 'gargle'], ['mouthwash', 'mouthwash'], ['inh', 'inhaler'], ['inh.', 'inhaler'],
 ];
 
 /** Dose units as written, to UCUM. */
