@@ -108,7 +108,7 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
     'iron deficiency anaemia', 'iron deficiency anemia', 'tinea', 'peptic ulcer', 'fatty liver', 'renal calculus', 'kidney stone', 'kidney stones',
     'acute kidney injury', 'dysmenorrhea', 'dysmenorrhoea', 'hyperlipidemia', 'hyperlipidaemia', 'dyslipidaemia', 'hypercholesterolemia',
     'hypercholesterolaemia', 'angina', 'sepsis', 'sciatica', 'low back pain', 'fracture', 'sprain', 'dehydration', 'hyponatremia', 'hyponatraemia',
-    'hypokalaemia', 'vitamin d deficiency', 'b12 deficiency', 'vitamin b12 deficiency', 'heart block',
+    'hypokalaemia', 'vitamin d deficiency', 'b12 deficiency', 'vitamin b12 deficiency', 'heart block', 'mixed anxiety and depressive disorder',
     'intertrigo', 'presyncope', 'peritonsillar abscess', 'acanthosis nigricans', 'dog bite', 'animal bite', 'laceration', 'lac',
     'conjunctival congestion', 'subcostal recession', 'intercostal recession', 'repeated falls', 'recurrent falls',
     ...PRESENTING_COMPLAINTS,
