@@ -10,8 +10,10 @@ import type { Entity } from '../text/types.js';
  * text just before or after that gives the other sense.
  */
 export interface AmbiguousAbbreviation {
-  /** The abbreviation as written (case-sensitive: "Ra" is no room air). */
+  /** The abbreviation as written (case-sensitive: "Ra" is no room air), in lower case when `anyCase`. */
   text: string;
+  /** The rule holds however the word is written ("cold", "Cold", "COLD"). */
+  anyCase?: boolean;
   /** What it means where the rule holds. */
   otherSense: string;
   /** Text before it, on its line, that gives the other sense. */
@@ -23,13 +25,21 @@ export interface AmbiguousAbbreviation {
 /** How far either side a rule reads. */
 const CONTEXT_CHARS = 40;
 
+/** A word after the abbreviation, as a drug's name follows its dose form. */
+const BEFORE_A_NAME = /^\.?\s+[A-Za-z]/;
+
 export const AMBIGUOUS_ABBREVIATIONS: readonly AmbiguousAbbreviation[] = [
-  // "Inh Foracort 200": the inhaler a drug is given by ("INH" in capitals is isoniazid)
-  { text: 'Inh', otherSense: 'inhaler (a dose form)', after: /^\.?\s+[A-Za-z]/ },
-  { text: 'inh', otherSense: 'inhaler (a dose form)', after: /^\.?\s+[A-Za-z]/ },
+  // "Inh Foracort 200": the inhaler a drug is given by ("INH" in capitals is isoniazid, so not in any case)
+  { text: 'Inh', otherSense: 'inhaler (a dose form)', after: BEFORE_A_NAME },
+  { text: 'inh', otherSense: 'inhaler (a dose form)', after: BEFORE_A_NAME },
   // "worse with hot and cold": a temperature, not the common cold
-  { text: 'cold', otherSense: 'a temperature', before: /\bhot\s*(?:and|&|or|\/)\s*$/i, after: /^\s*(?:(?:and|&|or|\/)\s*hot\b|(?:water|drinks?|foods?|weather|compress\w*|exposure|sensitivity|stimul\w*|air)\b)/i },
-  { text: 'Cold', otherSense: 'a temperature', before: /\bhot\s*(?:and|&|or|\/)\s*$/i, after: /^\s*(?:(?:and|&|or|\/)\s*hot\b|(?:water|drinks?|foods?|weather|compress\w*|exposure|sensitivity|stimul\w*|air)\b)/i },
+  {
+    text: 'cold',
+    anyCase: true,
+    otherSense: 'a temperature',
+    before: /\bhot\s*(?:and|&|or|\/)\s*$/i,
+    after: /^\s*(?:(?:and|&|or|\/)\s*hot\b|(?:water|drinks?|foods?|weather|compress\w*|exposure|sensitivity|stimul\w*|air)\b)/i,
+  },
   {
     text: 'RA',
     otherSense: 'room air',
@@ -101,7 +111,7 @@ export function hasOtherSense(text: string, entity: Pick<Entity, 'text' | 'start
   if (entity.text.length <= LONGEST_NO_ENTITY && NO_ENTITY_ALONE.has(entity.text.toLowerCase())) return true;
   if (isMeasuredValue(text, entity)) return true;
   for (const rule of rules) {
-    if (entity.text !== rule.text) continue;
+    if ((rule.anyCase ? entity.text.toLowerCase() : entity.text) !== rule.text) continue;
     const lineStart = text.lastIndexOf('\n', entity.start - 1) + 1;
     const before = text.slice(Math.max(lineStart, entity.start - CONTEXT_CHARS), entity.start);
     const after = text.slice(entity.end, entity.end + CONTEXT_CHARS);

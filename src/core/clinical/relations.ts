@@ -275,7 +275,8 @@ function problemBlockPairs(text: string, entities: readonly Entity[], paired: Re
     // diabetes - OGTT 8.4. Start metformin 500 mg OD") are its own.
     const first = onLine[0] as Entity;
     if (head.mark === 'heading' && facts.isDiagnosis(first) && first.start - head.start <= PROBLEM_LEAD_CHARS) {
-      const leading = onLine.filter((e) => facts.isDiagnosis(e) && e.start < (onLine.find((t) => t.type === 'treatment')?.start ?? Infinity));
+      const firstTreatment = onLine.find((t) => t.type === 'treatment')?.start ?? Infinity;
+      const leading = onLine.filter((e) => facts.isDiagnosis(e) && e.start < firstTreatment);
       for (const treatment of onLine) {
         if (treatment.type !== 'treatment' || !isCurrentTreatment(treatment) || paired.has(treatment) || leading.every((d) => givenForAnother(treatment, d, entities, facts))) continue;
         for (const disease of indicatedAmong(treatment, leading, facts)) result.push({ disease, treatment, evidence: 'problem-block' });

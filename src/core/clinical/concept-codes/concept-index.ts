@@ -563,7 +563,6 @@ const DOSE_WORDS = new Set(['tab', 'tabs', 'tablet', 'tablets', 'cap', 'caps', '
 
 const DRUG_WORD = /[a-z0-9]+/g;
 
-/** Names of a kind of drug the vocabularies list only by its members ("insulin": insulin human, glargine, …). */
 /**
  * A name the vocabulary gives several products ("Acetaminophen + Codeine|Acetaminophen" for TYLENOL, "Bupivacaine|
  * Bupivacaine + Epinephrine"): the one of fewest ingredients, then shortest, is the product the bare name means.
@@ -585,6 +584,7 @@ function spellingOf(name: string, ingredient: string): boolean {
   return shorter.length >= 5 && longer.startsWith(shorter) && longer.length - shorter.length <= 2;
 }
 
+/** Names of a kind of drug the vocabularies list only by its members ("insulin": insulin human, glargine, …). */
 const DRUG_CLASSES: ReadonlyMap<string, DrugRow> = new Map([['insulin', { name: 'insulin', kind: 'generic', norm: 'insulin', mapsTo: 'insulin', ref: '' }]]);
 
 /** British spellings of drug names as the vocabularies write them (sulphate → sulfate). */

@@ -33,18 +33,13 @@ export function nameWords(name: string): string[] {
   const plain = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
   const words: string[] = [];
   let previous = '';
-  const matches = [...plain.matchAll(WORD)];
-  for (let i = 0; i < matches.length; i++) {
-    let word = (matches[i] as RegExpMatchArray)[0];
+  for (const match of plain.matchAll(WORD)) {
+    let word = match[0];
     if (NUMBERED.has(previous) && ROMAN[word]) word = ROMAN[word] as string;
     previous = word;
     if (FILLER.has(word)) continue;
     // "distal radius fracture" is the index's "fracture of lower end of radius".
-    const end = BONE_END[word];
-    if (end && LONG_BONES.has(matches[i + 1]?.[0] ?? '')) {
-      words.push(...end);
-      continue;
-    }
+    if (LONG_BONES.has(word) && BONE_END[words[words.length - 1] as string]) words.splice(-1, 1, ...(BONE_END[words[words.length - 1] as string] as readonly string[]));
     // ICD-10-CM names cancers "malignant neoplasm of …".
     if (CANCER.has(word)) words.push('malignant', 'neoplasm');
     else words.push(singular(american(word)));

@@ -70,14 +70,15 @@ export class Words {
     const c = raw.charCodeAt(0);
     const digit = c >= 48 && c <= 57;
     const lower = raw.toLowerCase();
+    const upper = raw.toUpperCase();
     this.list.push({
       text: lower,
       start: m.index,
       end: m.index + raw.length,
       capital: lower !== raw && raw[0] !== lower[0],
-      capitals: raw.length > 1 && lower !== raw && raw === raw.toUpperCase(),
+      capitals: raw.length > 1 && lower !== raw && raw === upper,
       value: digit ? numberValue(raw) : raw === '½' ? 0.5 : NaN,
-      letters: !digit && lower !== raw.toUpperCase(),
+      letters: !digit && lower !== upper,
     });
   }
 }
@@ -171,6 +172,17 @@ function negativeAt(ws: Words, i: number): boolean {
   return before === undefined || (Number.isNaN(before.value) && before.end < sign.start);
 }
 
+/**
+ * Where "hourly" is after the number at i: 6 hrly, 8 hourly, 6-hourly, and 4-6 hourly (every 4 hours, the shorter
+ * interval of a range); -1 when it is not.
+ */
+function hourlyAfter(ws: Words, i: number): number {
+  let at = i + 1;
+  if (ws.at(at)?.text === '-') at += Number.isNaN(ws.at(at + 1)?.value ?? NaN) ? 1 : 2;
+  const word = ws.at(at)?.text;
+  return word === 'hrly' || word === 'hourly' ? at : -1;
+}
+
 /** 1-0-1, 1-1-1, 0-0-1, 1-0-0-1, ½-0-½: doses per part of the day; the frequency is the count of parts taken. */
 function scheduleAt(ws: Words, i: number): { count: number; next: number } | null {
   const parts: number[] = [];
@@ -249,10 +261,8 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         continue;
       }
       const unitWord = ws.at(i + 1)?.text ?? '';
-      // 6 hrly, 8 hourly, 6-hourly, 4-6 hourly: every N hours (the shorter interval of a range)
-      const hourlyAt = ws.at(i + 1)?.text === '-' ? (Number.isNaN(ws.at(i + 2)?.value ?? NaN) ? i + 2 : ws.at(i + 3)?.text === '-' ? -1 : i + 3) : i + 1;
-      const hourlyWord = hourlyAt > i ? (ws.at(hourlyAt)?.text ?? '') : '';
-      if ((hourlyWord === 'hrly' || hourlyWord === 'hourly') && count > 0) {
+      const hourlyAt = hourlyAfter(ws, i);
+      if (hourlyAt > 0 && count > 0) {
         setTiming({ frequency: 1, period: count, periodUnit: 'h' });
         read(hourlyAt + 1);
         continue;
