@@ -113,6 +113,11 @@ describe('assertEntities: uncertainty, history, family', () => {
     ['Was on [[warfarin]] until 2021, now on [[apixaban]].', ['warfarin: historical', 'apixaban: present']],
     ['A 45-year-old man with [[diabetes]].', ['diabetes: present']],
     ['[[Fever]] prior to admission.', ['Fever: present']],
+    ['STOP [[aspirin]] 75 mg. INCREASE [[bisoprolol]] to 5 mg OD.', ['aspirin: historical', 'bisoprolol: present']],
+    ['[[Amlodipine]] 10 mg OD - STOP. BP 104/60.', ['Amlodipine: historical']],
+    ['Stop [[Losar-H]], start Tab [[Losar 50]] OD', ['Losar-H: historical', 'Losar 50: present']],
+    ['Tab [[Azee 500]] 1-0-0 x 3 days then stop.', ['Azee 500: present']],
+    ['Do not stop [[clopidogrel]] before the procedure.', ['clopidogrel: present']],
   ])('historical: %s', (marked, expected) => {
     expect(assertMarked(marked)).toEqual(expected);
   });

@@ -60,6 +60,8 @@ describe('indication pairs', () => {
     expect(pairsOf(episode).filter((p) => p.treatment === 'amoxicillin')).toEqual([]);
     const stay = 'Discharge diagnoses: [[d:acute cholecystitis=K81.0]]\nHospital course: underwent [[t-historical:cholecystectomy=]] on day 2.';
     expect(pairsOf(stay).map((p) => p.treatment)).toContain('cholecystectomy');
+    const stopped = 'Problems: [[d:hypertension=I10]], [[d:T2DM=E11.9]].\n3. [[t-historical:Amlodipine=amlodipine]] 10 mg OD - STOP. BP 86/50 standing.\n4. [[t:Glycomet 500=metformin]] BD';
+    expect(pairsOf(stopped).map((p) => p.treatment)).toEqual(['Glycomet 500']);
   });
 
   it("gives a short note's Dx section none of its treatments that the list gives for another of its diagnoses", () => {

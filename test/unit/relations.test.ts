@@ -115,6 +115,9 @@ describe('pairs a note states', () => {
       pairs(['Alcoholic cirrhosis', 'spironolactone', 'problem-block']),
     );
     expect(pairsOf('Admitted with [[d:COPD]] and was treated with [[t-historical:salbutamol]] nebs.')).toEqual(pairs(['COPD', 'salbutamol', 'explicit-link']));
+    // A link whose words put the treatment in the past is no link, and the clause pairs no past treatment either.
+    expect(pairsOf('Imp:\n4. [[d:CAD]] - post [[p-historical:PTCA]], stable')).toEqual([]);
+    expect(pairsOf('K/C/O [[d:HTN]] X 15 YRS, [[d:CAD]] - S/P [[p-historical:CABG]] 2019')).toEqual([]);
   });
 
   it('pairs no absent, possible, historical or family diagnosis, no hedged span, no symptom, no absent treatment', () => {

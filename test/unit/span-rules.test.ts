@@ -153,6 +153,21 @@ describe('span rules that enforce the annotation guideline', () => {
       expect(phrasesAfter('trim-onset', 'signs of alcohol withdrawal')).toEqual(['alcohol withdrawal']);
     });
 
+    it('cuts the course of a named disease: an exacerbation or flare, "uncomplicated"', () => {
+      expect(phrasesAfter('trim-onset', 'Acute exacerbation of bronchial asthma')).toEqual(['bronchial asthma']);
+      expect(phrasesAfter('trim-onset', 'COPD exacerbation')).toEqual(['COPD']);
+      expect(phrasesAfter('trim-onset', 'Acute gout flare')).toEqual(['gout']);
+      expect(phrasesAfter('trim-onset', 'uncomplicated cystitis')).toEqual(['cystitis']);
+      // An exacerbation of no named disease stays whole.
+      expect(phrasesAfter('trim-onset', 'an acute exacerbation')).toEqual(['an acute exacerbation']);
+    });
+
+    it('drops an exacerbation the tagger took apart from the name it is of', () => {
+      const tokens = words('Acute exacerbation of bronchial asthma');
+      const spans = applySpanRules(resolveSpanRules(['trim-onset']), tokens, [{ type: 'D', start: 0, end: 2 }, { type: 'D', start: 3, end: 5 }], model);
+      expect(spans.map((span) => tokens.slice(span.start, span.end).join(' '))).toEqual(['bronchial asthma']);
+    });
+
     it('keeps names that contain an onset, and treatments', () => {
       expect(phrasesAfter('trim-onset', 'late onset Alzheimer disease')).toEqual(['late onset Alzheimer disease']);
       expect(phrasesAfter('trim-onset', 'sudden cardiac death')).toEqual(['sudden cardiac death']);

@@ -143,6 +143,7 @@ const HISTORICAL_FORWARD = [
   'previous', 'prior', 'formerly', 'former', 'in the past', 'remote', 'old', 'history significant for',
   'was treated with', 'was treated for', 'underwent', 'had undergone', 'has undergone', 'was on', 'was taking',
   'used to take', 'used to', 'no longer', 'no longer on', 'no longer taking', 'stopped', 'discontinued',
+  'stop', 'discontinue', 'd/c', 'cease', 'ceased',
   'completed', 'has completed', 'childhood', 'resolution of', 'resolved', 'in <year>', 'until <year>', '<year> :',
   'last year', 'earlier this year', 'the previous year', 'the year before', 'past hx of', 'recovered from', 'post',
 ];
@@ -153,6 +154,7 @@ const HISTORICAL_BACKWARD = [
   'was held', 'in childhood', 'as a child', 'in the remote past', 'has resolved', 'have resolved', 'resolved',
   'had resolved', 'was resolved', 'in <year>', 'until <year>', 'last year', 'earlier this year', '( <year> )',
   'years back', 'year back', 'months back', 'month back', 'yrs ago', 'yr ago', 'yrs back', 'stopped',
+  '- stop', 'stop', 'discontinue', 'ceased',
   'last month', 'last week', 'has since resolved', 'since resolved', 'have since resolved',
 ];
 
@@ -270,6 +272,9 @@ const NEGATION_TERMINATORS = [
   'positive for', 'significant for', 'remarkable for', 'consistent with', 'with evidence of', 'notes', 'noted',
   'found', 'revealed', 'reveals', 'showed', 'shows', 'demonstrated', 'demonstrates', 'then', 'given',
   'started on', 'placed on', 'treated with', 'will', 'was given', 'received', 'still', 'rather',
+  // a stop that is planned or conditional, not done: the drug is given now
+  'stop if', 'stop when', 'stop once', 'stop after', 'then stop', 'and stop', 'do not stop', "don't stop", 'not to stop',
+  'stop in case of', 'discontinue if', 'discontinue when', 'then discontinue', 'do not discontinue',
 ];
 
 /** Words that end an experiencer (family) scope: the sentence is back on the patient. */
@@ -285,6 +290,9 @@ const HISTORICAL_TERMINATORS = [
   'this time', 'at this time', 'at present', 'recent', 'recently', 'new', 'new onset', 'new-onset', 'since then',
   'ongoing', 'continues', 'continued', 'is on', 'is taking', 'on', 'takes', 'taking', 'remains', 'still', 'again',
   'here for', 'here with', 'here today', 'residual', 'persisting',
+  // a switch: what follows is given now ("Stop Losar-H, start Losar 50")
+  'start', 'started', 'starting', 'restart', 'restarted', 'resume', 'resumed', 'switch to', 'switched to', 'change to',
+  'changed to', 'instead',
 ];
 
 // ---------------------------------------------------------------------------------------------------

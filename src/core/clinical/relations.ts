@@ -189,13 +189,23 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
   });
   const result: Candidate[] = [];
   for (const [treatment, test] of facts.givenFor) {
-    if (paired.has(treatment) || pastEpisodeTreatment(text, treatment, entities)) continue;
+    if (paired.has(treatment) || pastEpisodeTreatment(text, treatment, entities) || stoppedTreatment(text, treatment)) continue;
     const given = coded.filter(({ code }) => test(code));
     const diagnosed = given.filter((d) => d.diagnosed);
     for (const { disease } of diagnosed.length > 0 ? diagnosed : given) result.push({ disease, treatment, evidence: 'indication' });
     if (result.length >= MAX_PAIRS_PER_NOTE) break;
   }
   return result;
+}
+
+const STOP_WORDS = /\b(stop|stopped|discontinue|discontinued|d\/c|cease|ceased)\b/i;
+
+/** A past treatment whose line stops it ("Amlodipine 10 mg OD - STOP", "STOP aspirin"): no longer given for anything. */
+function stoppedTreatment(text: string, treatment: Entity): boolean {
+  if (treatment.assertion !== 'historical') return false;
+  const lineStart = text.lastIndexOf('\n', treatment.start - 1) + 1;
+  const lineEnd = text.indexOf('\n', treatment.end);
+  return STOP_WORDS.test(text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd));
 }
 
 /**
@@ -359,7 +369,7 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
   if (diagnoses.length === 0) return [];
   const evidence: PairEvidence = lineByLine ? 'same-line' : 'same-sentence';
   // A sentence tells what was done for a diagnosis ("was treated with"); a line beside it may name a past one ("CAD, post CABG 2019").
-  const given = lineByLine ? treatments.filter(isCurrentTreatment) : treatments;
+  const given = treatments.filter(isCurrentTreatment);
   if (given.length === 0) return [];
   if (diagnoses.length === 1 || given.length === 1) return diagnoses.flatMap((disease) => given.map((treatment) => ({ disease, treatment, evidence })));
   // Several of each, nothing linking them: each treatment with the diagnoses of the clause it is given for, else
@@ -392,8 +402,11 @@ function reassigned(link: Candidate, clause: readonly Entity[], facts: NoteFacts
   return other ? { disease: other, treatment: link.treatment, evidence: 'indication' } : link;
 }
 
+/** Words between a diagnosis and a treatment that put the treatment in the past: "CAD - post PTCA", "CAD, s/p CABG 2019". */
+const PAST_IN_GAP = /\b(post|s\/p|status post|h\/o|history of|previous|previously|prior|stopped|off)\b/i;
+
 function linkedOn(gap: string): boolean {
-  return gap.length <= MAX_LINK_GAP && !/[.;]\s/.test(gap) && ON_LINK.test(gap);
+  return gap.length <= MAX_LINK_GAP && !/[.;]\s/.test(gap) && ON_LINK.test(gap) && !PAST_IN_GAP.test(gap);
 }
 
 function linkedFor(gap: string): boolean {

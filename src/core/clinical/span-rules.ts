@@ -340,12 +340,37 @@ function onsetPhraseAt(lower: readonly string[], at: number): number {
   return k - at;
 }
 
-/** A disease span without the onset phrase it starts with, unless a lexicon name starts there. */
+/** Words that say how a known condition goes, never part of its name: "acute exacerbation of asthma", "COPD exacerbation", "uncomplicated cystitis". */
+const EXACERBATIONS: ReadonlySet<string> = new Set(['exacerbation', 'exacerbations', 'flare', 'flares', 'flare-up', 'flare-ups']);
+const COURSE_WORDS: ReadonlySet<string> = new Set(['uncomplicated']);
+/** "an acute exacerbation", "severe exacerbation": the exacerbation of a condition the span does not name, left whole. */
+const NOT_NAMES_BEFORE_EXACERBATION: ReadonlySet<string> = new Set([...ONSET_WORDS, 'a', 'an', 'the', 'mild', 'moderate', 'severe', 'recurrent', 'frequent', 'current', 'recent']);
+
+/** Tokens of a course phrase at lower[at] ("acute exacerbation of", "exacerbation of", "flare of", "uncomplicated"), 0 when none. */
+function coursePhraseAt(lower: readonly string[], at: number): number {
+  if (COURSE_WORDS.has(lower[at] ?? '')) return 1;
+  const k = lower[at] === 'acute' ? at + 1 : at;
+  return EXACERBATIONS.has(lower[k] ?? '') && lower[k + 1] === 'of' ? k + 2 - at : 0;
+}
+
+/** A disease span without the onset or course phrase it starts with, nor the exacerbation it ends with, unless a lexicon name covers it. */
 function trimOnset(lower: readonly string[], span: TokenSpan, model: SpanRuleModel): TokenSpan {
   if (span.type !== 'D') return span;
-  const length = onsetPhraseAt(lower, span.start);
-  if (length === 0 || span.start + length >= span.end || lexiconNameAt(model, lower, span.start, span.end, 'disease') > length) return span;
-  return { ...span, start: span.start + length };
+  const length = onsetPhraseAt(lower, span.start) || coursePhraseAt(lower, span.start);
+  const lexiconName = lexiconNameAt(model, lower, span.start, span.end, 'disease');
+  if (length > 0 && span.start + length < span.end && lexiconName <= length) return { ...span, start: span.start + length };
+  if (span.end - span.start >= 2 && EXACERBATIONS.has(lower[span.end - 1] as string) && lexiconName < span.end - span.start && !NOT_NAMES_BEFORE_EXACERBATION.has(lower[span.end - 2] as string)) {
+    // "Acute asthma exacerbation": the acute is the exacerbation's, unless the lexicon names the rest with it.
+    const end = span.end - 1;
+    const acuteOfExacerbation = lower[span.start] === 'acute' && end - span.start >= 2 && !isLexiconName(model, lower, span.start, end, 'D');
+    return { ...span, start: acuteOfExacerbation ? span.start + 1 : span.start, end };
+  }
+  return span;
+}
+
+/** "Acute exacerbation" taken apart from the name it is of ("Acute exacerbation | of | bronchial asthma"): the name is the entity. */
+function isCourseBeforeName(lower: readonly string[], span: TokenSpan, next: TokenSpan | undefined): boolean {
+  return span.type === 'D' && next?.type === 'D' && next.start === span.end + 1 && coursePhraseAt(lower, span.start) === span.end + 1 - span.start;
 }
 
 /** Laterality and "over" that start a body site written after a condition ("cellulitis left leg", "plaques over elbows"). */
@@ -485,11 +510,11 @@ const RULES: readonly SpanRule[] = [
   },
   {
     name: 'trim-onset',
-    description: 'cut an onset or framing phrase off the start of a disease span: Acute onset cellulitis -> cellulitis, sudden pain -> pain, signs of alcohol withdrawal -> alcohol withdrawal',
+    description: 'cut an onset, framing or course phrase off a disease span: Acute onset cellulitis -> cellulitis, sudden pain -> pain, signs of alcohol withdrawal -> alcohol withdrawal, acute exacerbation of asthma / COPD exacerbation -> asthma / COPD',
     apply: (tokens, spans, model) => {
       if (spans.length === 0) return [];
       const lower = lowered(tokens);
-      return spans.map((span) => trimOnset(lower, span, model));
+      return spans.filter((span, i) => !isCourseBeforeName(lower, span, spans[i + 1])).map((span) => trimOnset(lower, span, model));
     },
   },
   {
