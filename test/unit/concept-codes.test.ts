@@ -52,6 +52,9 @@ const vocabularies: ConceptVocabularies = {
     { name: 'Pantoprazol', kind: 'generic', norm: 'pantoprazol', mapsTo: 'Pantoprazole', ref: 'DB00213' },
     { name: 'Pantoprazole', kind: 'generic', norm: 'pantoprazole', mapsTo: 'Pantoprazole', ref: 'DB00213' },
     { name: 'Codeine', kind: 'generic', norm: 'codeine', mapsTo: 'Codeine', ref: 'DB00318' },
+    { name: 'Dexamethazone', kind: 'generic', norm: 'dexamethazone', mapsTo: 'Dexamethasone', ref: 'DB01234' },
+    { name: 'Ibuprophen', kind: 'generic', norm: 'ibuprophen', mapsTo: 'Ibuprofen', ref: 'DB01050' },
+    { name: 'Aciclovir', kind: 'generic', norm: 'aciclovir', mapsTo: 'Acyclovir', ref: 'DB00787' },
     { name: 'KCl', kind: 'generic', norm: 'kcl', mapsTo: 'KCl', ref: '' },
     { name: 'TYLENOL', kind: 'brand', norm: 'tylenol', mapsTo: 'Acetaminophen + Codeine|Acetaminophen', ref: 'NDA017756' },
     { name: 'Potassium chloride', kind: 'generic', norm: 'potassium chloride', mapsTo: 'Potassium chloride', ref: 'DB00761' },
@@ -174,6 +177,12 @@ describe('drug codes', () => {
 
   it('a vocabulary name that spells the ingredient another way gives the ingredient ("Pantoprazol" → pantoprazole)', () => {
     expect(index.drug('Tab Pantoprazol 40')?.generic).toEqual(['pantoprazole']);
+  });
+
+  it('a vocabulary name misspelt by sound gives the ingredient; a name that differs by more is one of its own', () => {
+    expect(index.drug('Dexamethazone 1.7 mg PO')?.generic).toEqual(['dexamethasone']);
+    expect(index.drug('Ibuprophen 400 mg')?.generic).toEqual(['ibuprofen']);
+    expect(index.drug('Aciclovir 800 mg')?.generic).toEqual(['aciclovir']);
   });
 
   it('shorthand names its ingredients before a vocabulary row that holds the abbreviation as a name of its own', () => {

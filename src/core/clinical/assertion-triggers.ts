@@ -143,7 +143,7 @@ const HISTORICAL_FORWARD = [
   'previous', 'prior', 'formerly', 'former', 'in the past', 'remote', 'old', 'history significant for',
   'was treated with', 'was treated for', 'underwent', 'had undergone', 'has undergone', 'was on', 'was taking',
   'used to take', 'used to', 'no longer', 'no longer on', 'no longer taking', 'stopped', 'discontinued',
-  'stop', 'discontinue', 'd/c', 'cease', 'ceased',
+  'stop', 'discontinue', 'cease', 'ceased',
   'completed', 'has completed', 'childhood', 'resolution of', 'resolved', 'in <year>', 'until <year>', '<year> :',
   'last year', 'earlier this year', 'the previous year', 'the year before', 'past hx of', 'recovered from', 'post',
 ];

@@ -574,14 +574,21 @@ function simplestProduct(mapsTo: string): string {
 }
 
 /**
- * Whether a vocabulary's name of a generic is another spelling of its ingredient's name, a letter or two at the
- * end ("pantoprazol", "doxycyclin", "amoxicilline"): such a name gives the ingredient's, where a name of its own
- * (paracetamol for acetaminophen) is kept.
+ * Whether a vocabulary's name of a generic is another spelling of its ingredient's name: a letter or two at the
+ * end ("pantoprazol", "doxycyclin", "amoxicilline"), or a misspelling by sound ("dexamethazone", "ibuprophen",
+ * "amoxicilin"). Such a name gives the ingredient's, where a name of its own is kept: paracetamol for
+ * acetaminophen, and the US and international names that differ by more than sound (acyclovir, aciclovir).
  */
 function spellingOf(name: string, ingredient: string): boolean {
   if (name === ingredient) return false;
   const [shorter, longer] = name.length <= ingredient.length ? [name, ingredient] : [ingredient, name];
-  return shorter.length >= 5 && longer.startsWith(shorter) && longer.length - shorter.length <= 2;
+  if (shorter.length >= 5 && longer.startsWith(shorter) && longer.length - shorter.length <= 2) return true;
+  return shorter.length >= 6 && bySound(name) === bySound(ingredient);
+}
+
+/** A name as it sounds: "ph" as "f", "z" as "s", a doubled letter once. */
+function bySound(name: string): string {
+  return name.replace(/ph/g, 'f').replace(/z/g, 's').replace(/([a-z])\1+/g, '$1');
 }
 
 /** Names of a kind of drug the vocabularies list only by its members ("insulin": insulin human, glargine, …). */
