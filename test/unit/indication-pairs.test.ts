@@ -85,6 +85,20 @@ describe('indication pairs', () => {
     expect(pairsOf(note, { lineByLine: true })).toEqual(pairs(['hypertensive urgency', 'amlodipine', 'indication'], ['pneumonia', 'amoxicillin', 'indication']));
   });
 
+  it('of several diagnoses a drug is given for, pairs those of its main uses, and a disease before its complication', () => {
+    const ranked = createIndicationKnowledge([
+      { name: 'torsemide', treats: ['I50', '~I10-I16', '~N17-N19'] },
+      { name: 'amlodipine', treats: ['I10-I16', '~I20', '~I25'] },
+      { name: 'metformin', treats: ['E11'] },
+    ]);
+    const note = 'Imp:\n1. [[d:HFrEF=I50.2]]\n2. [[d:HTN=I10]], [[d:CKD=N18.9]], [[d:CAD=I25.10]]\n3. [[d:T2DM=E11.9]], [[d:diabetic neuropathy=E11.42]]\nAdv:\nTab [[t:Dytor 10=torsemide]] 1-0-0\nTab [[t:Amlong 5=amlodipine]] 1-0-0\nTab [[t:Glycomet 500=metformin]] 1-0-1';
+    expect(pairsOf(note, { lineByLine: true, indications: ranked })).toEqual(
+      pairs(['HFrEF', 'Dytor 10', 'indication'], ['HTN', 'Amlong 5', 'indication'], ['T2DM', 'Glycomet 500', 'indication']),
+    );
+    // A secondary use pairs where no main use is at hand.
+    expect(pairsOf('Imp: [[d:CKD=N18.9]], [[d:CAD=I25.10]]\nAdv:\nTab [[t:Dytor 10=torsemide]] 1-0-0', { lineByLine: true, indications: ranked })).toEqual(pairs(['CKD', 'Dytor 10', 'indication']));
+  });
+
   it('gives none without the indication list', () => {
     expect(pairsOf(lists, { lineByLine: true, indications: null })).toEqual([]);
   });
@@ -153,6 +167,9 @@ describe('indication list', () => {
     expect(codeTest('E87.6')?.('E87.5')).toBe(false);
     expect(codeTest('I16-I10')).toBeNull();
     expect(codeTest('hypertension')).toBeNull();
+    expect(codeTest('~I20')?.('I20.9')).toBe(true);
+    expect(codeTest('~~I20')).toBeNull();
+    expect(codeTest('~')).toBeNull();
   });
 
   const HEADER = 'name\tatc\ttreats\tindication\tsource';

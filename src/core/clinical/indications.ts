@@ -23,15 +23,34 @@ export interface IndicationKnowledge {
    * ICD-10-CM code; null when the list knows nothing of it.
    */
   forTreatment(treatment: Entity): ((icd10cm: string) => boolean) | null;
+  /**
+   * For each name the treatment goes by (each ingredient of a combination), what a code is to it: one of its main
+   * uses, a secondary use (written `~I20` in the list: given for it where no main use is at hand), or neither.
+   */
+  usesFor(treatment: Entity): ((icd10cm: string) => Use | null)[];
 }
 
 type CodeTest = (code: string) => boolean;
 
+export type Use = 'main' | 'secondary';
+
+/** A use written `~CODE` in the list is secondary: amlodipine's angina beside its hypertension. */
+const SECONDARY_MARK = '~';
+
+interface UseTest {
+  test: CodeTest;
+  use: Use;
+}
+
 const CATEGORY = /^[A-Z]\d[0-9A-Z]$/;
 const CODE_START = /^[A-Z]\d[0-9A-Z]\.[0-9A-Z]{1,4}$/;
 
-/** A code of `treats` as a test of an entity's ICD-10-CM code; null when it is none of the three forms. */
+/**
+ * A code of `treats` as a test of an entity's ICD-10-CM code; null when it is none of the three forms. A
+ * secondary use's mark (`~I20`) is read past.
+ */
 export function codeTest(written: string): CodeTest | null {
+  if (written.startsWith(SECONDARY_MARK)) return written.length > 1 && !written.startsWith(SECONDARY_MARK, 1) ? codeTest(written.slice(1)) : null;
   const range = /^([A-Z]\d[0-9A-Z])-([A-Z]\d[0-9A-Z])$/.exec(written);
   if (range) {
     const [, low, high] = range as unknown as [string, string, string];
@@ -62,28 +81,31 @@ function wordsIn(text: string, name: string): boolean {
 const MAX_REMEMBERED_TEXTS = 10_000;
 
 export function createIndicationKnowledge(indications: readonly Indication[]): IndicationKnowledge {
-  const byName = new Map<string, CodeTest[]>();
+  const byName = new Map<string, UseTest[]>();
   for (const { name, treats } of indications) {
     const tests = byName.get(name) ?? [];
     for (const written of treats) {
       const test = codeTest(written);
-      if (test) tests.push(test);
+      if (test) tests.push({ test, use: written.startsWith(SECONDARY_MARK) ? 'secondary' : 'main' });
     }
     byName.set(name, tests);
   }
   const names = [...byName.keys()];
   // The names in a treatment's text, remembered per text (the same names recur across notes; the list is long).
-  const byText = new Map<string, CodeTest[]>();
-  const testsOf = (treatment: Entity): CodeTest[] => {
+  const byText = new Map<string, UseTest[][]>();
+  const testsOf = (treatment: Entity): UseTest[][] => {
     if (treatment.generic && treatment.generic.length > 0) {
-      const found = treatment.generic.flatMap((g) => byName.get(g.toLowerCase()) ?? []);
+      const found = treatment.generic.flatMap((g) => {
+        const tests = byName.get(g.toLowerCase());
+        return tests ? [tests] : [];
+      });
       if (found.length > 0) return found;
     }
     const text = treatment.text.toLowerCase();
     let tests = byText.get(text);
     if (tests === undefined) {
       if (byText.size >= MAX_REMEMBERED_TEXTS) byText.clear();
-      tests = names.filter((name) => wordsIn(text, name)).flatMap((name) => byName.get(name) as CodeTest[]);
+      tests = names.filter((name) => wordsIn(text, name)).map((name) => byName.get(name) as UseTest[]);
       byText.set(text, tests);
     }
     return tests;
@@ -91,12 +113,24 @@ export function createIndicationKnowledge(indications: readonly Indication[]): I
   return {
     size: byName.size,
     forTreatment(treatment) {
-      const tests = testsOf(treatment);
+      const tests = testsOf(treatment).flat();
       if (tests.length === 0) return null;
       return (icd10cm) => {
         const code = icd10cm.toUpperCase();
-        return tests.some((test) => test(code));
+        return tests.some(({ test }) => test(code));
       };
+    },
+    usesFor(treatment) {
+      return testsOf(treatment).map((tests) => (icd10cm) => {
+        const code = icd10cm.toUpperCase();
+        let use: Use | null = null;
+        for (const test of tests) {
+          if (!test.test(code)) continue;
+          if (test.use === 'main') return 'main';
+          use = 'secondary';
+        }
+        return use;
+      });
     },
   };
 }

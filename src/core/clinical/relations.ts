@@ -1,5 +1,5 @@
 import type { Assertion, Entity, Pair, Sentence } from '../text/types.js';
-import type { IndicationKnowledge } from './indications.js';
+import type { IndicationKnowledge, Use } from './indications.js';
 import { headerAt, noteSections, type NoteSection } from './sections.js';
 import { COMPLAINT_CATEGORIES, isComplaintName } from './entity-kinds.js';
 
@@ -22,7 +22,8 @@ import { COMPLAINT_CATEGORIES, isComplaintName } from './entity-kinds.js';
  *   fever is endemic. Azithromycin was compared with ceftriaxone.") gets none;
  * - `indication`: a treatment none of the rules above pairs with a diagnosis, and a diagnosis of the
  *   note it is given for (by the indication list, data/indications.tsv: a drug's ICD-10-CM categories), wherever
- *   each is named ("Dx: T2DM, HTN" above "Rx: metformin, amlodipine": metformin with T2DM, amlodipine with HTN).
+ *   each is named ("Dx: T2DM, HTN" above "Rx: metformin, amlodipine": metformin with T2DM, amlodipine with HTN);
+ *   of several, those of its main uses ("HFrEF, HTN" with torsemide: the heart failure).
  * A disease that is absent, possible, historical or a relative's forms no pair, nor does a symptom (its kind,
  * or, for a model without kinds, an ICD-10-CM code of chapter R: symptoms and signs); a treatment that is
  * absent, possible or a relative's forms none either. A disease typed a symptom whose code names a disease
@@ -113,6 +114,7 @@ interface Candidate {
 interface NoteFacts {
   isDiagnosis(entity: Entity): boolean;
   givenFor: ReadonlyMap<Entity, CodeTest>;
+  indications?: IndicationKnowledge;
 }
 
 export interface PairOptions {
@@ -138,7 +140,7 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
     }
   }
   const diagnoses = presentDiagnoses(all, givenFor);
-  const facts: NoteFacts = { isDiagnosis: (e) => diagnoses.has(e), givenFor };
+  const facts: NoteFacts = { isDiagnosis: (e) => diagnoses.has(e), givenFor, ...(options.indications ? { indications: options.indications } : {}) };
   const candidates: Candidate[] = [];
   const paired = new Set<Entity>();
   // Read from the text at most once, and only when a rule below asks.
@@ -192,7 +194,8 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
     if (paired.has(treatment) || pastEpisodeTreatment(text, treatment, entities) || stoppedTreatment(text, treatment)) continue;
     const given = coded.filter(({ code }) => test(code));
     const diagnosed = given.filter((d) => d.diagnosed);
-    for (const { disease } of diagnosed.length > 0 ? diagnosed : given) result.push({ disease, treatment, evidence: 'indication' });
+    const uses = facts.indications?.usesFor(treatment) ?? [];
+    for (const { disease } of mainUses(diagnosed.length > 0 ? diagnosed : given, uses)) result.push({ disease, treatment, evidence: 'indication' });
     if (result.length >= MAX_PAIRS_PER_NOTE) break;
   }
   return result;
@@ -206,6 +209,26 @@ function stoppedTreatment(text: string, treatment: Entity): boolean {
   const lineStart = text.lastIndexOf('\n', treatment.start - 1) + 1;
   const lineEnd = text.indexOf('\n', treatment.end);
   return STOP_WORDS.test(text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd));
+}
+
+/**
+ * Of several diagnoses a treatment is given for, those it is mainly given for: for each of its names (a
+ * combination's ingredients), the diagnoses of its main uses, or of its secondary uses when none is of a main one
+ * ("CAD, HTN" with amlodipine: the hypertension); of those, a disease's own diagnosis before one of its
+ * complications (T2DM, E11.9, before diabetic neuropathy, E11.42, for metformin).
+ */
+function mainUses<D extends { code: string }>(given: readonly D[], uses: readonly ((code: string) => Use | null)[]): readonly D[] {
+  if (given.length < 2) return given;
+  const kept = new Set<D>();
+  for (const useOf of uses) {
+    const byUse = given.map((d) => useOf(d.code));
+    const wanted: Use = byUse.includes('main') ? 'main' : 'secondary';
+    given.forEach((d, i) => {
+      if (byUse[i] === wanted) kept.add(d);
+    });
+  }
+  const main = uses.length === 0 ? given : given.filter((d) => kept.has(d));
+  return main.filter((d) => !main.some((other) => other.code.slice(0, 3) === d.code.slice(0, 3) && other.code.length < d.code.length));
 }
 
 /**
