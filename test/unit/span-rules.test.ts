@@ -240,6 +240,12 @@ describe('span rules that enforce the annotation guideline', () => {
       expect(applySpanRules(rules, words('budesonide , formoterol'), [T(0, 1), T(2, 3)], model)).toEqual([T(0, 1), T(2, 3)]);
     });
 
+    it('merges the parts of a listed name with a conjunction inside, and no other coordination', () => {
+      const rules = resolveSpanRules(['join-split-names']);
+      expect(applySpanRules(rules, words('Mixed anxiety and depressive disorder'), [D(0, 2), D(3, 5)], {})).toEqual([D(0, 5)]);
+      expect(applySpanRules(rules, words('anxiety and depressive disorder'), [D(0, 1), D(2, 4)], {})).toEqual([D(0, 1), D(2, 4)]);
+    });
+
     it('takes "in pregnancy" into the disease before it, the tagger\'s span of "pregnancy" with it', () => {
       const rules = resolveSpanRules(['join-split-names']);
       expect(applySpanRules(rules, words('Anaemia in pregnancy - Orofer'), [D(0, 1), D(2, 3), T(4, 5)], {})).toEqual([D(0, 3), T(4, 5)]);

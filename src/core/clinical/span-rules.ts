@@ -129,6 +129,7 @@ function holdsName(model: SpanRuleModel, tokens: readonly string[], lower: reado
 const ONE_NAMES: readonly (readonly string[])[] = [
   'hand , foot and mouth disease', 'hand , foot , and mouth disease', 'head and neck cancer', 'ear , nose and throat',
   'dilation and curettage', 'dilatation and curettage', 'd & c', 'hiv / aids', 'incision and drainage', 'i & d',
+  'mixed anxiety and depressive disorder', 'mixed anxiety and depression',
   ...[
     ['amoxicillin', 'clavulanate'], ['amoxicillin', 'clavulanic acid'], ['amoxycillin', 'clavulanate'], ['ampicillin', 'sulbactam'],
     ['piperacillin', 'tazobactam'], ['pip', 'tazo'], ['ticarcillin', 'clavulanate'], ['imipenem', 'cilastatin'],
@@ -281,7 +282,8 @@ function trimAssertionCues(tokens: readonly string[], lower: readonly string[], 
 
 /**
  * Spans of one type that together are one name, merged: adjacent ones that make a lexicon name ("sodium" +
- * "valproate"), and a fixed-dose combination around a slash ("budesonide" / "formoterol").
+ * "valproate"), a fixed-dose combination around a slash ("budesonide" / "formoterol"), and a listed name with a
+ * conjunction inside ("mixed anxiety" and "depressive disorder").
  */
 function joinSplitNames(lower: readonly string[], spans: readonly TokenSpan[], model: SpanRuleModel): TokenSpan[] {
   const joined: TokenSpan[] = [];
@@ -291,7 +293,9 @@ function joinSplitNames(lower: readonly string[], spans: readonly TokenSpan[], m
     const oneName =
       previous !== undefined &&
       previous.type === span.type &&
-      ((gap === 0 && isLexiconName(model, lower, previous.start, span.end, span.type)) || (gap === 1 && lower[previous.end] === '/' && isOneNameExactly(lower, previous.start, span.end)));
+      ((gap === 0 && isLexiconName(model, lower, previous.start, span.end, span.type)) ||
+        (gap === 1 && lower[previous.end] === '/' && isOneNameExactly(lower, previous.start, span.end)) ||
+        (gap >= 1 && gap <= 2 && isOneNameExactly(lower, previous.start, span.end)));
     if (previous && oneName) joined[joined.length - 1] = { ...previous, end: span.end };
     else if (previous && previous.type === 'D' && inPregnancyAfter(lower, previous.end) === span.end && span.start >= previous.end) joined[joined.length - 1] = { ...previous, end: span.end };
     else joined.push({ ...span });
