@@ -131,7 +131,7 @@ describe('indication pairs', () => {
     expect(pairsOf('[[d:HTN=I10]], [[d:T2DM=E11.9]] - [[t:metformin=metformin]], [[t:amlodipine=amlodipine]]', { lineByLine: true })).toEqual(
       pairs(['T2DM', 'metformin', 'explicit-link'], ['HTN', 'amlodipine', 'indication']),
     );
-    expect(pairsOf('Known [[d:HTN=I10]], [[d:T2DM=E11.9]], taking [[t:metformin=metformin]] and [[t:amlodipine=amlodipine]] daily', { lineByLine: true })).toEqual(
+    expect(pairsOf('Known [[d:HTN=I10]], [[d:T2DM=E11.9]], tabs [[t:metformin=metformin]] and [[t:amlodipine=amlodipine]] daily', { lineByLine: true })).toEqual(
       pairs(['T2DM', 'metformin', 'same-line'], ['HTN', 'amlodipine', 'same-line']),
     );
   });

@@ -120,6 +120,12 @@ describe('pairs a note states', () => {
     expect(pairsOf('K/C/O [[d:HTN]] X 15 YRS, [[d:CAD]] - S/P [[p-historical:CABG]] 2019')).toEqual([]);
   });
 
+  it('pairs a known condition of the past history with a treatment given now that a link names, not with a past or stopped one', () => {
+    expect(pairsOf('PMH: [[d-historical:asthma]], mild intermittent, uses [[t:albuterol]] PRN.')).toEqual(pairs(['asthma', 'albuterol', 'explicit-link']));
+    expect(pairsOf('PMH: [[d-historical:DVT]] 2019, was on [[t-historical:warfarin]].')).toEqual([]);
+    expect(pairsOf('STOP [[t-historical:aspirin]], start [[t:edoxaban]] for her [[d:AF]].')).toEqual(pairs(['AF', 'edoxaban', 'explicit-link']));
+  });
+
   it('pairs no absent, possible, historical or family diagnosis, no hedged span, no symptom, no absent treatment', () => {
     for (const assertion of ['absent', 'possible', 'historical', 'family']) {
       expect(pairsOf(`[[d-${assertion}:Pneumonia]] treated with [[t:amoxicillin]].`)).toEqual([]);

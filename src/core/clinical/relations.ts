@@ -64,6 +64,11 @@ export function isPairableTreatment(entity: Entity): boolean {
   return entity.type === 'treatment' && !TREATMENT_UNPAIRED.has(entity.assertion);
 }
 
+/** A diagnosis the note puts in the past (a history section, "h/o"), not hedged nor denied: one a current treatment may show to go on. */
+function isTreatedKnownDiagnosis(entity: Entity): boolean {
+  return entity.type === 'disease' && entity.assertion === 'historical' && !HEDGED.test(entity.text) && (entity.kind === undefined ? !icd10cmOf(entity)?.startsWith('R') : entity.kind === 'diagnosis');
+}
+
 /** A treatment given now: what a line or a problem's bullets name beside a diagnosis pairs only then ("s/p paracentesis" does not). */
 function isCurrentTreatment(entity: Entity): boolean {
   return isPairableTreatment(entity) && entity.assertion !== 'historical';
@@ -100,8 +105,10 @@ function presentDiagnoses(entities: readonly Entity[], givenFor: ReadonlyMap<Ent
 /** Between a treatment and the disease after it: "… for (his) diabetes", "to treat", "in view of". */
 const FOR_LINK = /\b(for|to treat|treating|against|in view of|i\/v\/o|because of|due to|indicated in)\b(\s+[\w'-]+){0,3}\s*[(:,-]?\s*$/i;
 /** Between a disease and the treatment after it, after at most three words: "on", "(was) treated with", ":", " - ", "→". */
-const ON_LINK = /^[\s,)]*(?:[A-Za-z/]+\s+){0,3}?(\(|:|-|–|—|=|→|->|=>|on\b|treated\b|managed\b|started\b|put on\b|controlled\b|maintained on\b|continued\b|continue\b|given\b|requiring\b|needing\b|receiving\b|rx\b|tx\b|with\b)/i;
+const ON_LINK = /^[\s,)]*(?:[A-Za-z/]+,?\s+){0,3}?(\(|:|-|–|—|=|→|->|=>|on\b|treated\b|managed\b|started\b|put on\b|controlled\b|maintained on\b|continued\b|continue\b|given\b|requiring\b|needing\b|receiving\b|uses\b|using\b|takes\b|taking\b|rx\b|tx\b|with\b)/i;
 const MAX_LINK_GAP = 60;
+/** Link words that say a treatment is taken now, not that it once was ("on", "uses", "controlled on"; not "treated with"). */
+const TAKEN_NOW = /\b(on|uses|using|takes|taking|controlled|maintained|continue|continued|continues)\b/i;
 
 
 interface Candidate {
@@ -382,9 +389,14 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
     const lastBefore = before[before.length - 1];
     const linkedAfter = firstAfter !== undefined && linkedOn(text.slice(disease.end, firstAfter.start));
     const linkedBefore = lastBefore !== undefined && linkedFor(text.slice(lastBefore.end, disease.start));
-    if (!facts.isDiagnosis(disease)) return;
-    if (linkedAfter) for (const treatment of after) links.push({ disease, treatment, evidence: 'explicit-link' });
-    if (linkedBefore) for (const treatment of before) links.push({ disease, treatment, evidence: 'explicit-link' });
+    // A known condition of the past medical history that the note treats now is the patient's ("PMH: asthma, uses albuterol PRN").
+    const known = !facts.isDiagnosis(disease) && isTreatedKnownDiagnosis(disease);
+    if (!facts.isDiagnosis(disease) && !known) return;
+    const linkable = (treatment: Entity): boolean => !stoppedTreatment(text, treatment) && (!known || isCurrentTreatment(treatment));
+    if (linkedAfter && (!known || TAKEN_NOW.test(text.slice(disease.end, (firstAfter as Entity).start)))) {
+      for (const treatment of after.filter(linkable)) links.push({ disease, treatment, evidence: 'explicit-link' });
+    }
+    if (linkedBefore && !known) for (const treatment of before.filter(linkable)) links.push({ disease, treatment, evidence: 'explicit-link' });
   });
   if (links.length > 0) return links.map((link) => reassigned(link, entities, facts));
   // An explicit link elsewhere in the clause ("for", "on" between other names) speaks for it: nothing more.
