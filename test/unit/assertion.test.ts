@@ -118,6 +118,9 @@ describe('assertEntities: uncertainty, history, family', () => {
     ['Stop [[Losar-H]], start Tab [[Losar 50]] OD', ['Losar-H: historical', 'Losar 50: present']],
     ['Tab [[Azee 500]] 1-0-0 x 3 days then stop.', ['Azee 500: present']],
     ['Do not stop [[clopidogrel]] before the procedure.', ['clopidogrel: present']],
+    ['A 4-month history of [[inflammatory polyarthritis]].', ['inflammatory polyarthritis: present']],
+    ['3 day history of [[fever]] and [[cough]].', ['fever: present', 'cough: present']],
+    ['2 weeks h/o [[loose stools]].', ['loose stools: present']],
   ])('historical: %s', (marked, expected) => {
     expect(assertMarked(marked)).toEqual(expected);
   });

@@ -272,6 +272,8 @@ const NEGATION_TERMINATORS = [
   'positive for', 'significant for', 'remarkable for', 'consistent with', 'with evidence of', 'notes', 'noted',
   'found', 'revealed', 'reveals', 'showed', 'shows', 'demonstrated', 'demonstrates', 'then', 'given',
   'started on', 'placed on', 'treated with', 'will', 'was given', 'received', 'still', 'rather',
+  // how long the present illness has lasted ("a 4-month history of polyarthritis", "3 day history of fever")
+  ...['hour', 'day', 'week', 'month', 'year', 'yr'].flatMap((unit) => [`${unit} history of`, `${unit}s history of`, `${unit} h/o`, `${unit}s h/o`]),
   // a stop that is planned or conditional, not done: the drug is given now
   'stop if', 'stop when', 'stop once', 'stop after', 'then stop', 'and stop', 'do not stop', "don't stop", 'not to stop',
   'stop in case of', 'discontinue if', 'discontinue when', 'then discontinue', 'do not discontinue',

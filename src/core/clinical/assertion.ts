@@ -129,12 +129,20 @@ function isYear(token: string): boolean {
   return ((c0 === 49 && c1 === 57) || (c0 === 50 && c1 === 48)) && c2 >= 48 && c2 <= 57 && c3 >= 48 && c3 <= 57;
 }
 
+/** A number joined to a unit of time, "4-month", "3-day": read as the unit, as when the two are written apart. */
+const COUNTED_TIME = /^\d+-(hour|day|week|month|year|yr)s?$/;
+
 /**
  * Lower case, curly apostrophe straightened, a final abbreviation period dropped (`Hx.` -> `hx`), a year
- * 1900-2099 mapped to {@link YEAR}.
+ * 1900-2099 mapped to {@link YEAR}, a counted unit of time to the unit ("4-month" -> `month`).
  */
 function normalize(token: string): string {
   if (isYear(token)) return YEAR;
+  const first = token.charCodeAt(0);
+  if (first >= 48 && first <= 57 && token.includes('-')) {
+    const counted = COUNTED_TIME.exec(token.toLowerCase());
+    if (counted) return counted[1] as string;
+  }
   let s = token.toLowerCase();
   if (s.length > 1 && s.charCodeAt(s.length - 1) === 46 && s.charCodeAt(s.length - 2) !== 46) s = s.slice(0, -1);
   if (s.indexOf('\u2019') >= 0) s = s.replaceAll('\u2019', "'");
