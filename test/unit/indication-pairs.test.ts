@@ -60,6 +60,8 @@ describe('indication pairs', () => {
     expect(pairsOf(episode).filter((p) => p.treatment === 'amoxicillin')).toEqual([]);
     const stay = 'Discharge diagnoses: [[d:acute cholecystitis=K81.0]]\nHospital course: underwent [[t-historical:cholecystectomy=]] on day 2.';
     expect(pairsOf(stay).map((p) => p.treatment)).toContain('cholecystectomy');
+    const marked = 'Discharge diagnosis: [[d:acute cholecystitis=K81.0]], s/p [[t-historical:cholecystectomy=]] in 2019.';
+    expect(pairsOf(marked)).toEqual([]);
     const stopped = 'Problems: [[d:hypertension=I10]], [[d:T2DM=E11.9]].\n3. [[t-historical:Amlodipine=amlodipine]] 10 mg OD - STOP. BP 86/50 standing.\n4. [[t:Glycomet 500=metformin]] BD';
     expect(pairsOf(stopped).map((p) => p.treatment)).toEqual(['Glycomet 500']);
   });
@@ -215,5 +217,9 @@ describe('indication list', () => {
     expect(knowledge.forTreatment(drug('atorvastatin'))?.('E78.5')).toBe(true);
     expect(knowledge.forTreatment(drug('atorvastatin'))?.('I10')).toBe(false);
     expect(knowledge.forTreatment(drug('zyxoprofen'))).toBeNull();
+    const procedure = (text: string): Entity => ({ type: 'treatment', kind: 'procedure', text, start: 0, end: text.length, assertion: 'present', confidence: 1 });
+    expect(knowledge.forTreatment(procedure('Cardiac rehabilitation'))?.('I21.4')).toBe(true);
+    expect(knowledge.forTreatment(procedure('RCT'))?.('K04.02')).toBe(true);
+    expect(knowledge.usesFor(drug('amlodipine')).map((use) => [use('I10'), use('I25.10'), use('E11.9')])).toEqual([['main', 'secondary', null]]);
   });
 });

@@ -198,7 +198,7 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
   });
   const result: Candidate[] = [];
   for (const [treatment, test] of facts.givenFor) {
-    if (paired.has(treatment) || pastEpisodeTreatment(text, treatment, entities) || stoppedTreatment(text, treatment)) continue;
+    if (paired.has(treatment) || pastEpisodeTreatment(text, treatment, entities) || stoppedTreatment(text, treatment) || markedPast(text, treatment)) continue;
     const given = coded.filter(({ code }) => test(code));
     const diagnosed = given.filter((d) => d.diagnosed);
     const uses = facts.indications?.usesFor(treatment) ?? [];
@@ -206,6 +206,17 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
     if (result.length >= MAX_PAIRS_PER_NOTE) break;
   }
   return result;
+}
+
+/** Words right before a treatment that put it in an earlier episode: "s/p PCI", "post CABG 2019", "previous cholecystectomy". */
+const PAST_BEFORE = /\b(?:s\/p|status post|post|h\/o|previous|prior|old)\s+(?:\S+\s+)?$/i;
+
+/** A past treatment a cue marks as done before ("s/p closed reduction and POP cast"), not one this stay gave ("underwent …"). */
+function markedPast(text: string, treatment: Entity): boolean {
+  if (treatment.assertion !== 'historical') return false;
+  const lineStart = text.lastIndexOf('\n', treatment.start - 1) + 1;
+  const before = text.slice(Math.max(lineStart, treatment.start - 40), treatment.start);
+  return PAST_BEFORE.test(before) || /\b(?:s\/p|status post|post)\b[^.;\n]*$/i.test(before);
 }
 
 const STOP_WORDS = /\b(stop|stopped|discontinue|discontinued|d\/c|cease|ceased)\b/i;
