@@ -361,9 +361,13 @@ function coursePhraseAt(lower: readonly string[], at: number): number {
 function trimOnset(lower: readonly string[], span: TokenSpan, model: SpanRuleModel): TokenSpan {
   if (span.type !== 'D') return span;
   const length = onsetPhraseAt(lower, span.start) || coursePhraseAt(lower, span.start);
-  const lexiconName = lexiconNameAt(model, lower, span.start, span.end, 'disease');
-  if (length > 0 && span.start + length < span.end && lexiconName <= length) return { ...span, start: span.start + length };
-  if (span.end - span.start >= 2 && EXACERBATIONS.has(lower[span.end - 1] as string) && lexiconName < span.end - span.start && !NOT_NAMES_BEFORE_EXACERBATION.has(lower[span.end - 2] as string)) {
+  if (length > 0 && span.start + length < span.end && lexiconNameAt(model, lower, span.start, span.end, 'disease') <= length) return { ...span, start: span.start + length };
+  if (
+    span.end - span.start >= 2 &&
+    EXACERBATIONS.has(lower[span.end - 1] as string) &&
+    !NOT_NAMES_BEFORE_EXACERBATION.has(lower[span.end - 2] as string) &&
+    lexiconNameAt(model, lower, span.start, span.end, 'disease') < span.end - span.start
+  ) {
     // "Acute asthma exacerbation": the acute is the exacerbation's, unless the lexicon names the rest with it.
     const end = span.end - 1;
     const acuteOfExacerbation = lower[span.start] === 'acute' && end - span.start >= 2 && !isLexiconName(model, lower, span.start, end, 'D');
