@@ -87,6 +87,14 @@ describe('entity kinds', () => {
     expect(underDiagnosisHeading(note, note.lastIndexOf('fever'))).toBe(false);
     expect(underDiagnosisHeading('The redox: reaction', 12)).toBe(false);
   });
+
+  it('reads the items of a list under a diagnosis heading line as diagnoses, and no other list', () => {
+    const note = 'Diagnoses:\n1. Paroxysmal atrial fibrillation\n2. Hypertension\nSymptoms:\n- palpitations';
+    expect(underDiagnosisHeading(note, note.indexOf('Hypertension'))).toBe(true);
+    expect(underDiagnosisHeading(note, note.indexOf('Paroxysmal'))).toBe(true);
+    expect(underDiagnosisHeading(note, note.indexOf('palpitations'))).toBe(false);
+    expect(underDiagnosisHeading('Diagnoses:\nSeen with her son.\n1. palpitations', 35)).toBe(false);
+  });
 });
 
 describe('kinds from codes in note-style notes', () => {

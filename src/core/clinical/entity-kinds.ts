@@ -234,7 +234,27 @@ export function underDiagnosisHeading(text: string, start: number): boolean {
     if (c === 10) break;
     if (c === 58 || c === 45 || c === 8211) separator = true;
   }
-  return separator && DIAGNOSIS_HEADING.test(text.slice(from, start));
+  if (separator && DIAGNOSIS_HEADING.test(text.slice(from, start))) return true;
+  return from > 0 && LIST_ITEM.test(text.slice(from, start)) && listUnderDiagnosisHeading(text, from);
+}
+
+/** A numbered or bulleted item's start ("2. ", "- "), up to the entity. */
+const LIST_ITEM = /^[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]/;
+/** A line that is a diagnosis heading alone: "Diagnoses:", "Impression -". */
+const DIAGNOSIS_HEADING_LINE = /^[ \t]*(?:final |discharge |admission |working |provisional )?(?:dx|ddx|diagnos[ie]s|impression|imp|assessment)[ \t]*[:\-–]?[ \t]*$/iu;
+const MAX_LIST_ITEMS_ABOVE = 20;
+
+/** The list item starting at `lineStart` belongs to a list under a diagnosis heading ("Diagnoses:\n1. AF\n2. Hypertension"). */
+function listUnderDiagnosisHeading(text: string, lineStart: number): boolean {
+  let end = lineStart - 1;
+  for (let k = 0; k < MAX_LIST_ITEMS_ABOVE && end >= 0; k++) {
+    const start = text.lastIndexOf('\n', end - 1) + 1;
+    const line = text.slice(start, end);
+    if (DIAGNOSIS_HEADING_LINE.test(line)) return true;
+    if (!LIST_ITEM.test(line)) return false;
+    end = start - 1;
+  }
+  return false;
 }
 
 /** ICD-10-CM categories outside chapter R whose codes name a complaint (insomnia, tinnitus, dyspepsia, joint or back pain), not a diagnosis. */
