@@ -112,6 +112,16 @@ describe('dosageEnricher', () => {
     expect(fever.dosage).toBeUndefined();
   });
 
+  it('takes a course length written after other instructions on the line, not past the sentence or another drug', () => {
+    const text = 'Lulifin cream - apply locally OD, 2 cm beyond the margin, x 4 weeks\nTab Dolo 650 SOS for fever. Review after 3 days.\nTab Krimson 35 0-0-1 from day 5 of cycle x 21 days';
+    const entities = [drug(text, 'Lulifin'), drug(text, 'Dolo 650'), drug(text, 'Krimson 35')];
+    dosageEnricher().apply({ text }, entities);
+    const [lulifin, dolo, krimson] = entities as [Entity, Entity, Entity];
+    expect(lulifin.dosage?.boundsDuration).toEqual({ value: 4, unit: 'wk' });
+    expect(dolo.dosage?.boundsDuration).toBeUndefined();
+    expect(krimson.dosage?.boundsDuration).toEqual({ value: 21, unit: 'd' });
+  });
+
   it('keeps a brand strength as the dose unless the note writes another', () => {
     const text = 'Tab Dolo 650 TDS\nTab Dolo 650 500 mg TDS';
     const first = drug(text, 'Dolo 650');

@@ -1,10 +1,11 @@
 import type { Dosage, Entity } from '../../text/types.js';
-import { parseDosageAfter, parseDosageBefore, type DosageFields } from './parse-dosage.js';
+import { parseDosageAfter, parseDosageBefore, trailingDuration, type DosageFields } from './parse-dosage.js';
 
 /**
  * The record step that gives each drug its dosage (FHIR R4 Dosage; see parse-dosage.ts): read from the words
  * after the drug up to the next treatment or the end of the line (at most 240 characters), and the form or route written just before
- * it on the same line. A brand's strength (set by the brands step before it) stands as the dose when the
+ * it on the same line; a course length written further along the line after other instructions ("apply OD, 2 cm
+ * beyond the margin, x 4 weeks") when the reader stopped short of it. A brand's strength (set by the brands step before it) stands as the dose when the
  * note writes no other. A drug whose note states none of it gets no dosage.
  */
 export function dosageEnricher(): { name: string; apply(note: { text: string }, entities: Entity[]): void } {
@@ -34,6 +35,11 @@ export function dosageEnricher(): { name: string; apply(note: { text: string }, 
         }
         const parsed = parseDosageAfter(text.slice(entity.end, after));
         const fields: DosageFields = { ...definedOnly(parsed.fields) };
+        // A course's length after other instructions on the line ("apply OD, 2 cm beyond the margin, x 4 weeks").
+        if (fields.boundsDuration === undefined && Object.keys(fields).length > 0) {
+          const duration = trailingDuration(text.slice(entity.end + parsed.end, after));
+          if (duration) fields.boundsDuration = duration;
+        }
         if (prefix.fields.form !== undefined) fields.form = prefix.fields.form;
         if (prefix.fields.route !== undefined && parsed.fields.route === undefined) fields.route = prefix.fields.route;
         const brandDose = entity.dosage?.doseQuantity;

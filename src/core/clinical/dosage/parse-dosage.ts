@@ -420,6 +420,24 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
 }
 
 /**
+ * A course's length written after other instructions on the drug's line ("apply locally OD, 2 cm beyond the
+ * margin, x 4 weeks", "0-0-1 from day 5 of cycle x 21 days", "bd to affected areas for 7 days"): the first
+ * "x N days" or "for N weeks" before the sentence or clause ends. The fields the dosage reader stopped short of.
+ */
+export function trailingDuration(text: string): { value: number; unit: string } | null {
+  const ws = new Words(text);
+  for (let i = 0; ws.at(i) !== undefined; i++) {
+    const w = ws.at(i) as Word;
+    if (w.text === ';' || (w.text === '.' && ws.at(i + 1)?.capital === true)) return null;
+    if (!DURATION_LEADS.has(w.text)) continue;
+    const n = countAt(ws, i + 1);
+    const unit = DURATION_UNITS[ws.at(i + 2)?.text ?? ''];
+    if (!Number.isNaN(n) && n > 0 && unit !== undefined && unit !== 'h' && ws.at(i + 3)?.text !== 'ago') return { value: n, unit };
+  }
+  return null;
+}
+
+/**
  * The form and route written before a drug's name ("Tab", "Inj.", "IV", "Cap. Omez"): read backwards from the
  * end of `text` (what the line says between the previous entity and the drug) over at most four words, up to
  * the first that is neither a form nor a route. Returns the fields and the offset of the first word read
