@@ -208,25 +208,34 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
   return result;
 }
 
+/** The start and end of the line holding the entity. */
+function lineAround(text: string, entity: Entity): [number, number] {
+  const end = text.indexOf('\n', entity.end);
+  return [text.lastIndexOf('\n', entity.start - 1) + 1, end < 0 ? text.length : end];
+}
+
 /** Words right before a treatment that put it in an earlier episode: "s/p PCI", "post CABG 2019", "previous cholecystectomy". */
-const PAST_BEFORE = /\b(?:s\/p|status post|post|h\/o|previous|prior|old)\s+(?:\S+\s+)?$/i;
+const PAST_RIGHT_BEFORE = /\b(?:s\/p|status post|post|h\/o|previous|prior|old)\s+(?:\S+\s+)?$/i;
+/** "s/p" or "post" earlier in the clause: "s/p closed reduction and POP cast". */
+const STATUS_POST_BEFORE = /\b(?:s\/p|status post|post)\b[^.;\n]*$/i;
+const MAX_PAST_CUE_CHARS = 40;
 
 /** A past treatment a cue marks as done before ("s/p closed reduction and POP cast"), not one this stay gave ("underwent …"). */
 function markedPast(text: string, treatment: Entity): boolean {
   if (treatment.assertion !== 'historical') return false;
-  const lineStart = text.lastIndexOf('\n', treatment.start - 1) + 1;
-  const before = text.slice(Math.max(lineStart, treatment.start - 40), treatment.start);
-  return PAST_BEFORE.test(before) || /\b(?:s\/p|status post|post)\b[^.;\n]*$/i.test(before);
+  const [lineStart] = lineAround(text, treatment);
+  const before = text.slice(Math.max(lineStart, treatment.start - MAX_PAST_CUE_CHARS), treatment.start);
+  return PAST_RIGHT_BEFORE.test(before) || STATUS_POST_BEFORE.test(before);
 }
 
-const STOP_WORDS = /\b(stop|stopped|discontinue|discontinued|d\/c|cease|ceased)\b/i;
+/** "D/C" is left out: in a discharge summary it says discharged. */
+const STOP_WORDS = /\b(stop|stopped|discontinue|discontinued|cease|ceased)\b/i;
 
 /** A past treatment whose line stops it ("Amlodipine 10 mg OD - STOP", "STOP aspirin"): no longer given for anything. */
 function stoppedTreatment(text: string, treatment: Entity): boolean {
   if (treatment.assertion !== 'historical') return false;
-  const lineStart = text.lastIndexOf('\n', treatment.start - 1) + 1;
-  const lineEnd = text.indexOf('\n', treatment.end);
-  return STOP_WORDS.test(text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd));
+  const [start, end] = lineAround(text, treatment);
+  return STOP_WORDS.test(text.slice(start, end));
 }
 
 /**
@@ -256,9 +265,7 @@ function mainUses<D extends { code: string }>(given: readonly D[], uses: readonl
  */
 function pastEpisodeTreatment(text: string, treatment: Entity, entities: readonly Entity[]): boolean {
   if (treatment.assertion !== 'historical') return false;
-  const lineStart = text.lastIndexOf('\n', treatment.start - 1) + 1;
-  const lineEnd = text.indexOf('\n', treatment.end);
-  const end = lineEnd < 0 ? text.length : lineEnd;
+  const [lineStart, end] = lineAround(text, treatment);
   return entities.some((e) => e.type === 'disease' && e.assertion === 'historical' && e.start >= lineStart && e.end <= end);
 }
 
