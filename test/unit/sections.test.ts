@@ -27,6 +27,7 @@ describe('note sections', () => {
     expect(headerAt('Rx for vitamin D deficiency', 0)).toBe(null);
     expect(headerAt('Discharge medications:\n- aspirin', 0)).toBe('rx');
     expect(headerAt('Final diagnosis: sepsis', 0)).toBe('dx');
+    expect(headerAt('Pre/postoperative diagnosis: displaced distal radius fracture', 0)).toBe('dx');
     expect(headerAt('Adv: tab pantocid 40 OD', 0)).toBe('rx');
     expect(headerAt('Mx:\n- Dexamethasone 1.7 mg PO stat', 0)).toBe('rx');
     expect(headerAt('IMP: AECOPD WITH PNEUMONIA', 0)).toBe('dx');
