@@ -19,7 +19,7 @@ import { readJsonlCorpus } from '../corpus/annotated-corpus.js';
 import { formatDocumentErrors, formatDocumentReport, scoreDocuments } from '../core/evaluation/document-scores.js';
 import { extract, type SequenceTagger } from '../core/extract.js';
 import { numberOption, parseCommandArgs, type Command } from './command.js';
-import { evaluatePrescriptions, formatPrescriptionReport } from '../core/evaluation/prescription-evaluation.js';
+import { evaluatePrescriptions, formatPrescriptionReport, goldEntityPairs } from '../core/evaluation/prescription-evaluation.js';
 import { BRAND_SPAN_CONFIDENCE } from '../core/clinical/brands.js';
 import { readPrescriptions } from '../corpus/prescriptions.js';
 import type { Config } from '../config.js';
@@ -120,7 +120,10 @@ async function reportPrescriptions(
   const file = resolve(values.prescriptions as string);
   const notes = (await readPrescriptions(file)).filter((n) => split === 'all' || n.split === split);
   const { model, card } = await loadModel(values.models ? resolve(values.models) : config.modelDir, values.model, await servingLoadOptions(config));
-  const report = evaluatePrescriptions(notes, (note) => extract(note.text, model), { brandSpanConfidence: BRAND_SPAN_CONFIDENCE });
+  const report = evaluatePrescriptions(notes, (note) => extract(note.text, model), {
+    brandSpanConfidence: BRAND_SPAN_CONFIDENCE,
+    pairsOfGold: (note) => goldEntityPairs(note, model.indications),
+  });
   const { errors, ...scores } = report;
   if (values.json) {
     stdout.write(`${JSON.stringify({ model: card.version, prescriptions: values.prescriptions, split, ...scores })}\n`);

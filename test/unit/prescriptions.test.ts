@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildPrescriptions, PRESCRIPTION_SETS, PRESCRIPTIONS_DIR } from '../../scripts/build-prescriptions.js';
-import { evaluatePrescriptions, formatPrescriptionReport, perDay, type PrescriptionNote } from '../../src/core/evaluation/prescription-evaluation.js';
+import { evaluatePrescriptions, formatPrescriptionReport, goldEntityPairs, perDay, type PrescriptionNote } from '../../src/core/evaluation/prescription-evaluation.js';
 import type { Entity, ExtractionRecord } from '../../src/core/text/types.js';
 import { formatPrescriptionNote, parsePrescriptionsJsonl, parsePrescriptionsMarked, readPrescriptions } from '../../src/corpus/prescriptions.js';
 import { isNerError } from '../../src/errors.js';
@@ -98,6 +98,16 @@ describe('evaluatePrescriptions', () => {
     expect(report.errors).toContain('n: pair "htn" — "dolo 650" missed');
     expect(report.errors).toContain('n: pair "htn" — "dolo" spurious (same-line)');
     expect(formatPrescriptionReport(report)).toMatch(/duration\s+0\s+0\s+0\.000\s+1\s+1/);
+  });
+
+  it('scores the pairs the rules give the annotated entities apart, when asked', () => {
+    const none = (): ExtractionRecord => ({ modelVersion: 'm', diseases: [], treatments: [], entities: [], pairs: [] });
+    expect(goldEntityPairs(gold)).toEqual([{ disease: 'HTN', treatment: 'Dolo 650', evidence: 'single-diagnosis' }]);
+    const report = evaluatePrescriptions([gold], none, { pairsOfGold: (note) => goldEntityPairs(note) });
+    expect(report.pairs).toMatchObject({ gold: 1, predicted: 0, correct: 0 });
+    expect(report.pairsOfGoldEntities).toMatchObject({ gold: 1, predicted: 1, correct: 1 });
+    expect(formatPrescriptionReport(report)).toMatch(/pairs the rules give the annotated entities: predicted 1, correct 1/);
+    expect(evaluatePrescriptions([gold], none).pairsOfGoldEntities).toBeUndefined();
   });
 
   it('a brand not found is neither found nor mapped; frequencies compare per day', () => {

@@ -1,4 +1,9 @@
-import type { Assertion, ConceptCode, Dosage, Entity, EntityKind, EntityType, ExtractionRecord, Quantity } from '../text/types.js';
+import type { Assertion, ConceptCode, Dosage, Entity, EntityKind, EntityType, ExtractionRecord, Pair, Quantity } from '../text/types.js';
+import type { IndicationKnowledge } from '../clinical/indications.js';
+import { isNoteStyleText } from '../clinical/note-lexicon.js';
+import { notePairs } from '../clinical/relations.js';
+import { noteSections } from '../clinical/sections.js';
+import { splitSentences } from '../text/tokenizer.js';
 
 /**
  * Scores extraction on annotated prescriptions (corpus/prescriptions): spans, kinds, ICD-10-CM categories,
@@ -71,6 +76,8 @@ export interface PrescriptionReport {
   brands: { mentions: number; found: number; mapped: number; foundRate: number; mappedRate: number };
   dosage: Record<DosageField, FieldScore>;
   pairs: Prf;
+  /** The pairs the rules give the annotated entities (options.pairsOfGold), when asked. */
+  pairsOfGoldEntities?: Prf;
   /** Brand spans the extraction added (confidence of the brand pass) that match a gold span exactly. */
   brandSpans: { predicted: number; exact: number; precision: number };
   errors: string[];
@@ -166,6 +173,35 @@ const icdCategory = (codes: readonly ConceptCode[] | undefined): string | undefi
 export interface PrescriptionEvaluationOptions {
   /** The confidence the brand pass gives the spans it adds (brands.ts), to score those spans alone. */
   brandSpanConfidence?: number;
+  /**
+   * The pairs the rules give a note's annotated entities (goldEntityPairs): scored beside the record's, they part
+   * the pair rules' errors from the tagger's.
+   */
+  pairsOfGold?: (note: PrescriptionNote) => Pair[];
+}
+
+/**
+ * The pairs the pair rules (clinical/relations.ts) give a note's annotated entities, with their kinds,
+ * assertions, ICD-10-CM categories and generics, as extract() would give its own: what the rules do when the
+ * tagger is right.
+ */
+export function goldEntityPairs(note: PrescriptionNote, indications?: IndicationKnowledge): Pair[] {
+  const sentences = splitSentences(note.text);
+  const entities: Entity[] = note.entities.map((e) => ({
+    type: e.type,
+    kind: e.kind,
+    text: note.text.slice(e.start, e.end),
+    start: e.start,
+    end: e.end,
+    assertion: e.assertion,
+    confidence: 1,
+    ...(e.icd10cm ? { codes: [{ system: 'ICD-10-CM', code: e.icd10cm, display: note.text.slice(e.start, e.end), score: 1 }] } : {}),
+    // The sets write a multi-word generic with underscores ("alendronic_acid").
+    ...(e.generic ? { generic: e.generic.map((g) => g.replace(/_/g, ' ')) } : {}),
+  }));
+  const bySentence = sentences.map((s) => entities.filter((e) => e.start >= s.start && e.start < s.end));
+  const lineByLine = isNoteStyleText(sentences.map((s) => s.tokens.map((t) => t.text)));
+  return notePairs({ text: note.text, sentences }, bySentence, { lineByLine, sections: noteSections(note.text), ...(indications ? { indications } : {}) });
 }
 
 export function evaluatePrescriptions(
@@ -180,6 +216,7 @@ export function evaluatePrescriptions(
   const brands = { mentions: 0, found: 0, mapped: 0 };
   const dosage = Object.fromEntries(DOSAGE_FIELDS.map((f) => [f, { stated: 0, right: 0, spurious: 0, unstated: 0 }])) as Record<DosageField, Omit<FieldScore, 'accuracy'>>;
   const pairs = { gold: 0, predicted: 0, correct: 0 };
+  const pairsOfGold = { gold: 0, predicted: 0, correct: 0 };
   const brandSpans = { predicted: 0, exact: 0 };
   const errors: string[] = [];
   for (const note of notes) {
@@ -250,6 +287,12 @@ export function evaluatePrescriptions(
     pairs.gold += goldPairs.size;
     pairs.predicted += predPairs.size;
     pairs.correct += [...predPairs].filter((p) => goldPairs.has(p)).length;
+    if (options.pairsOfGold) {
+      const ruled = new Set(options.pairsOfGold(note).map(key));
+      pairsOfGold.gold += goldPairs.size;
+      pairsOfGold.predicted += ruled.size;
+      pairsOfGold.correct += [...ruled].filter((p) => goldPairs.has(p)).length;
+    }
     const shown = (p: string): string => `"${p.replace('\u0000', '" — "')}"`;
     for (const p of goldPairs) if (!predPairs.has(p)) errors.push(`${note.id}: pair ${shown(p)} missed`);
     for (const pair of record.pairs) {
@@ -272,6 +315,7 @@ export function evaluatePrescriptions(
     brands: { ...brands, foundRate: ratio(brands.found, brands.mentions), mappedRate: ratio(brands.mapped, brands.mentions) },
     dosage: Object.fromEntries(DOSAGE_FIELDS.map((f) => [f, { ...dosage[f], accuracy: ratio(dosage[f].right, dosage[f].stated) }])) as Record<DosageField, FieldScore>,
     pairs: prf(pairs.gold, pairs.predicted, pairs.correct),
+    ...(options.pairsOfGold ? { pairsOfGoldEntities: prf(pairsOfGold.gold, pairsOfGold.predicted, pairsOfGold.correct) } : {}),
     brandSpans: { ...brandSpans, precision: ratio(brandSpans.exact, brandSpans.predicted) },
     errors,
   };
@@ -299,6 +343,8 @@ export function formatPrescriptionReport(report: PrescriptionReport): string {
   }
   const p = report.pairs;
   lines.push('', `pairs: gold ${p.gold}, predicted ${p.predicted}, correct ${p.correct}, precision ${f3(p.precision)}, recall ${f3(p.recall)}, F1 ${f3(p.f1)}`);
+  const g = report.pairsOfGoldEntities;
+  if (g) lines.push(`pairs the rules give the annotated entities: predicted ${g.predicted}, correct ${g.correct}, precision ${f3(g.precision)}, recall ${f3(g.recall)}, F1 ${f3(g.f1)}`);
   if (report.brandSpans.predicted > 0) lines.push(`brand spans added by the brand pass: ${report.brandSpans.predicted}, exactly right ${report.brandSpans.exact} (precision ${f3(report.brandSpans.precision)})`);
   return lines.join('\n');
 }
