@@ -124,6 +124,7 @@ describe('pairs a note states', () => {
     expect(pairsOf('PMH: [[d-historical:asthma]], mild intermittent, uses [[t:albuterol]] PRN.')).toEqual(pairs(['asthma', 'albuterol', 'explicit-link']));
     expect(pairsOf('PMH: [[d-historical:DVT]] 2019, was on [[t-historical:warfarin]].')).toEqual([]);
     expect(pairsOf('STOP [[t-historical:aspirin]], start [[t:edoxaban]] for her [[d:AF]].')).toEqual(pairs(['AF', 'edoxaban', 'explicit-link']));
+    expect(pairsOf('MHx: [[d:asthma]] ([[t:Ventolin]] prn, tolerates [[t:ibuprofen]]).')).toEqual(pairs(['asthma', 'Ventolin', 'explicit-link']));
   });
 
   it('pairs no absent, possible, historical or family diagnosis, no hedged span, no symptom, no absent treatment', () => {

@@ -198,7 +198,7 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
   });
   const result: Candidate[] = [];
   for (const [treatment, test] of facts.givenFor) {
-    if (paired.has(treatment) || pastEpisodeTreatment(text, treatment, entities) || stoppedTreatment(text, treatment) || markedPast(text, treatment)) continue;
+    if (paired.has(treatment) || pastEpisodeTreatment(text, treatment, entities) || stoppedTreatment(text, treatment) || markedPast(text, treatment) || notGiven(text, treatment)) continue;
     const given = coded.filter(({ code }) => test(code));
     const diagnosed = given.filter((d) => d.diagnosed);
     const uses = facts.indications?.usesFor(treatment) ?? [];
@@ -226,6 +226,15 @@ function markedPast(text: string, treatment: Entity): boolean {
   const [lineStart] = lineAround(text, treatment);
   const before = text.slice(Math.max(lineStart, treatment.start - MAX_PAST_CUE_CHARS), treatment.start);
   return PAST_RIGHT_BEFORE.test(before) || STATUS_POST_BEFORE.test(before);
+}
+
+/** Words before a drug that name it without giving it: "tolerates ibuprofen", "allergic to penicillin". */
+const NOT_GIVEN_BEFORE = /\b(?:tolerates?|tolerated|tolerating|allergic to|allergy to|allergies to|intolerant (?:of|to)|intolerance to|reaction to|sensitive to)\s+$/i;
+const MAX_NOT_GIVEN_CUE_CHARS = 24;
+
+/** A drug the note names as tolerated or not tolerated, or as an allergen: given for nothing. */
+function notGiven(text: string, treatment: Entity): boolean {
+  return NOT_GIVEN_BEFORE.test(text.slice(Math.max(0, treatment.start - MAX_NOT_GIVEN_CUE_CHARS), treatment.start));
 }
 
 /** "D/C" is left out: in a discharge summary it says discharged. */
@@ -410,7 +419,7 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
     // A known condition of the past medical history that the note treats now is the patient's ("PMH: asthma, uses albuterol PRN").
     const known = !facts.isDiagnosis(disease) && isTreatedKnownDiagnosis(disease);
     if (!facts.isDiagnosis(disease) && !known) return;
-    const linkable = (treatment: Entity): boolean => !stoppedTreatment(text, treatment) && (!known || isCurrentTreatment(treatment));
+    const linkable = (treatment: Entity): boolean => !stoppedTreatment(text, treatment) && !notGiven(text, treatment) && (!known || isCurrentTreatment(treatment));
     if (linkedAfter && (!known || TAKEN_NOW.test(text.slice(disease.end, (firstAfter as Entity).start)))) {
       for (const treatment of after.filter(linkable)) links.push({ disease, treatment, evidence: 'explicit-link' });
     }
