@@ -68,15 +68,16 @@ describe('entity kinds', () => {
     expect(entities.map((e) => e.kind)).toEqual(['diagnosis', 'symptom', 'drug', 'symptom', 'diagnosis', 'procedure']);
   });
 
-  it('reads operations and therapies written in shorthand as procedures, a name after a dose form as a drug and a complaint as a symptom, whatever the classifier says', () => {
+  it('reads operations and therapies written in shorthand as procedures, a name after a dose form as a drug, a complaint as a symptom and a diagnosis\'s abbreviation as a diagnosis, whatever the classifier says', () => {
     const classifier = trainKindClassifier(examples());
-    const note = 'Started on salbutamol. s/p PTCA. Physiotherapy daily. Underwent TURP. Lap cholecystectomy done. Tab Nodosis BD. Known case of tachycardia.';
-    const entities: Entity[] = ['salbutamol', 'PTCA', 'Physiotherapy', 'TURP', 'Lap cholecystectomy', 'Nodosis', 'tachycardia'].map((name) => {
+    const note = 'Started on salbutamol. s/p PTCA. Physiotherapy daily. Underwent TURP. Lap cholecystectomy done. Tab Nodosis BD. Known case of tachycardia. c/o burning, ?UTI.';
+    const diseases = new Set(['tachycardia', 'UTI']);
+    const entities: Entity[] = ['salbutamol', 'PTCA', 'Physiotherapy', 'TURP', 'Lap cholecystectomy', 'Nodosis', 'tachycardia', 'UTI'].map((name) => {
       const start = note.indexOf(name);
-      return { type: name === 'tachycardia' ? 'disease' : 'treatment', text: name, start, end: start + name.length, assertion: 'present', confidence: 1 };
+      return { type: diseases.has(name) ? 'disease' : 'treatment', text: name, start, end: start + name.length, assertion: 'present', confidence: 1 };
     });
     kindEnricher(classifier, gazetteer).apply({ text: note }, entities);
-    expect(entities.map((e) => e.kind)).toEqual(['drug', 'procedure', 'procedure', 'procedure', 'procedure', 'drug', 'symptom']);
+    expect(entities.map((e) => e.kind)).toEqual(['drug', 'procedure', 'procedure', 'procedure', 'procedure', 'drug', 'symptom', 'diagnosis']);
   });
 
   it('reads a disease under a diagnosis heading on its line as a diagnosis, and nothing else', () => {

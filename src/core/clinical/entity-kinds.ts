@@ -2,7 +2,7 @@ import type { Gazetteer } from '../tagger/gazetteer.js';
 import { logisticProbability, logit, trainLogistic, type LogisticModel, type LogisticOptions } from '../tagger/logistic-regression.js';
 import { splitSentences } from '../text/tokenizer.js';
 import type { EnrichedNote, Entity, EntityKind, EntityType } from '../text/types.js';
-import { PRESENTING_COMPLAINTS } from './note-lexicon.js';
+import { DIAGNOSIS_ABBREVIATIONS, PRESENTING_COMPLAINTS } from './note-lexicon.js';
 import { noteSections, sectionKindAt, type NoteSection } from './sections.js';
 
 /**
@@ -166,6 +166,11 @@ export function kindEnricher(classifier: KindClassifier, gazetteer: Gazetteer | 
           entity.kind = 'symptom';
           continue;
         }
+        // "UTI", "HTN", "CKD": an abbreviation notes write for a diagnosis, wherever it stands.
+        if (entity.type === 'disease' && DIAGNOSIS_SHORTHAND.has(entity.text.toLowerCase())) {
+          entity.kind = 'diagnosis';
+          continue;
+        }
         if (entity.type === 'treatment' && isProcedureName(entity.text)) {
           entity.kind = 'procedure';
           continue;
@@ -260,6 +265,7 @@ function listUnderDiagnosisHeading(text: string, lineStart: number): boolean {
 /** ICD-10-CM categories outside chapter R whose codes name a complaint (insomnia, tinnitus, dyspepsia, joint or back pain), not a diagnosis. */
 export const COMPLAINT_CATEGORIES: ReadonlySet<string> = new Set(['G47', 'H92', 'H93', 'K30', 'K59', 'L29', 'M25', 'M54', 'M79']);
 const COMPLAINTS: ReadonlySet<string> = new Set(PRESENTING_COMPLAINTS);
+const DIAGNOSIS_SHORTHAND: ReadonlySet<string> = new Set(DIAGNOSIS_ABBREVIATIONS);
 
 /** A presenting complaint by its name ("toothache", "body ache"): a symptom, whatever its code's chapter. */
 export function isComplaintName(text: string): boolean {

@@ -95,14 +95,20 @@ export const PRESENTING_COMPLAINTS: readonly string[] = [
  * name diseases, not abbreviations or presenting complaints, and no procedures. Written from general
  * clinical usage, not from the evaluation notes.
  */
+/** Abbreviations of common diagnoses: each names a diagnosis, never a complaint. */
+export const DIAGNOSIS_ABBREVIATIONS: readonly string[] = [
+  'htn', 'dm', 't1dm', 't2dm', 'dm2', 'iddm', 'niddm', 'cad', 'ihd', 'chf', 'hf', 'ckd', 'aki', 'copd', 'gerd', 'uti', 'urti', 'lrti',
+  'tb', 'ptb', 'mi', 'stemi', 'nstemi', 'acs', 'af', 'afib', 'dvt', 'pe', 'cva', 'tia', 'ra', 'oa', 'sle', 'ibs', 'ibd', 'pcos', 'bph',
+  'hld', 'osa', 'aom', 'hiv', 'hcv', 'hbv', 'ards', 'dka', 'hhs', 'pud', 'nafld', 'ckd5', 'esrd', 'adhd', 'mdd', 'gad', 'ptsd',
+  'bppv', 'nash', 'gdm', 'pih', 'aub', 'pid', 'hsv', 'pad', 'pvd', 'aaa', 'svt', 'lvh', 'ild', 'ugib', 'siadh', 'nhl', 'cml', 'aml', 'cll', 'ocd', 'vsd', 'sah', 'itp', 'aecopd',
+  'gtcs', 'ida', 'pcod', 'gord', 'gib', 'dic', 'hfref', 'hfpef', 'hfmref',
+];
+
 const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
   disease: [
-    // abbreviations of common diagnoses
-    'htn', 'dm', 't1dm', 't2dm', 'dm2', 'iddm', 'niddm', 'cad', 'ihd', 'chf', 'hf', 'ckd', 'aki', 'copd', 'gerd', 'uti', 'urti', 'lrti',
-    'tb', 'ptb', 'mi', 'stemi', 'nstemi', 'acs', 'af', 'afib', 'dvt', 'pe', 'cva', 'tia', 'ra', 'oa', 'sle', 'ibs', 'ibd', 'pcos', 'bph',
-    'hld', 'osa', 'aom', 'hiv', 'hcv', 'hbv', 'ards', 'dka', 'hhs', 'pud', 'nafld', 'ckd5', 'esrd', 'adhd', 'mdd', 'gad', 'ptsd',
-    'bppv', 'nash', 'gdm', 'pih', 'aub', 'pid', 'hsv', 'pad', 'pvd', 'aaa', 'svt', 'lvh', 'ild', 'ugib', 'siadh', 'nhl', 'cml', 'aml', 'cll', 'ocd', 'vsd', 'sah', 'itp', 'aecopd',
-    'gtcs', 'ida', 'pcod', 'gord', 'lbp', 'gib', 'dic', 'hfref', 'hfpef', 'hfmref',
+    ...DIAGNOSIS_ABBREVIATIONS,
+    // low back pain, a complaint
+    'lbp',
     // names the vocabularies lack, or hold only under a longer or another name ("heart failure" as "congestive heart failure")
     'heart failure', 'cardiac failure', 'bronchial asthma', 'community acquired pneumonia', 'acute gastroenteritis', 'viral fever', 'dengue',
     'iron deficiency anaemia', 'iron deficiency anemia', 'tinea', 'peptic ulcer', 'fatty liver', 'renal calculus', 'kidney stone', 'kidney stones',
