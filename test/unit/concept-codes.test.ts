@@ -33,10 +33,13 @@ const vocabularies: ConceptVocabularies = {
     { code: 'L0291', description: 'Cutaneous abscess, unspecified' },
     { code: 'H00039', description: 'Abscess of eyelid unspecified eye, unspecified eyelid' },
     { code: 'N151', description: 'Renal and perinephric abscess' },
+    { code: 'J449', description: 'Chronic obstructive pulmonary disease, unspecified' },
+    { code: 'J441', description: 'Chronic obstructive pulmonary disease with (acute) exacerbation' },
   ],
   doid: [
     { id: 'DOID:10763', name: 'hypertension', synonyms: ['HTN'], icd10cm: ['I10'] },
     { id: 'DOID:9352', name: 'type 2 diabetes mellitus', synonyms: ['type II diabetes mellitus'], icd10cm: ['E11'] },
+    { id: 'DOID:3083', name: 'chronic obstructive pulmonary disease', synonyms: ['COPD'], icd10cm: ['J44.9'] },
   ],
   drugs: [
     { name: 'Acetaminophen', kind: 'generic', norm: 'acetaminophen', mapsTo: 'Acetaminophen', ref: 'DB00316' },
@@ -213,6 +216,18 @@ describe('the concept enricher', () => {
     expect(entities[2]?.codes).toBeUndefined();
     expect(entities[3]?.generic).toEqual(['paracetamol']);
     expect(entities[3]?.codes?.[0]).toMatchObject({ system: 'DrugBank', code: 'DB00316' });
+  });
+
+  it('codes an exacerbation written around a span that leaves it out ("COPD exacerbation": J44.1), and nothing else', () => {
+    const text = 'Imp: COPD exacerbation. K/c/o COPD.';
+    const at = (name: string, from = 0): Entity => {
+      const start = text.indexOf(name, from);
+      return { type: 'disease', text: name, start, end: start + name.length, assertion: 'present', confidence: 1 };
+    };
+    const entities = [at('COPD'), at('COPD', 20)];
+    conceptEnricher(index).apply({ text, sentences: [] }, entities);
+    expect(entities.map((e) => e.codes?.[0]?.code)).toEqual(['J44.1', 'J44.9']);
+    expect(entities[0]?.codes?.[0]?.display).toBe('Chronic obstructive pulmonary disease with (acute) exacerbation');
   });
 
   it('reads a name no vocabulary knows again with its misspelt words mended', () => {

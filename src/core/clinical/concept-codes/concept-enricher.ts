@@ -1,5 +1,5 @@
 import type { SectionNames } from '../diagnosis-section.js';
-import type { Entity, Sentence } from '../../text/types.js';
+import type { ConceptCode, Entity, Sentence } from '../../text/types.js';
 import type { ConceptIndex } from './concept-index.js';
 
 /**
@@ -11,8 +11,11 @@ export function conceptEnricher(index: ConceptIndex, spelling?: Spelling): { nam
   const mend = spelling ? rememberedMending(spelling) : undefined;
   return {
     name: 'concept-codes',
-    apply: (_note, entities) => {
-      for (const entity of entities) codeEntity(index, entity, mend);
+    apply: ({ text }, entities) => {
+      for (const entity of entities) {
+        codeEntity(index, entity, mend);
+        if (entity.type === 'disease' && entity.codes) withExacerbation(index, text, entity);
+      }
     },
   };
 }
@@ -76,4 +79,29 @@ export function codeEntity(index: ConceptIndex, entity: Entity, mend?: (name: st
 /** A diagnosis section's items named by the index (clinical/diagnosis-section.ts): the best score of its disease concepts. */
 export function conceptSectionNames(index: ConceptIndex): SectionNames {
   return { diseaseScore: (name) => index.disease(name).reduce((best, code) => Math.max(best, code.score), 0) };
+}
+
+/** The code of a disease "with (acute) exacerbation" for its code without, where ICD-10-CM has one. */
+const EXACERBATED: Readonly<Record<string, string>> = {
+  'J44.9': 'J44.1', 'J45.20': 'J45.21', 'J45.30': 'J45.31', 'J45.40': 'J45.41', 'J45.50': 'J45.51', 'J45.909': 'J45.901',
+};
+const EXACERBATION_BEFORE = /\bexacerbations?\s+of\s+(?:(?:the|his|her|their|known)\s+)?$/i;
+const EXACERBATION_AFTER = /^\s*exacerbations?\b/i;
+const CONTEXT_CHARS = 40;
+
+/**
+ * An exacerbation the guideline keeps out of the span ("Acute exacerbation of bronchial asthma", "COPD
+ * exacerbation") is still coded: the disease's ICD-10-CM code becomes its "with (acute) exacerbation" code.
+ */
+function withExacerbation(index: ConceptIndex, text: string, entity: Entity): void {
+  const codes = entity.codes as readonly ConceptCode[];
+  const at = codes.findIndex((c) => c.system === 'ICD-10-CM');
+  const icd = codes[at];
+  const exacerbated = icd ? EXACERBATED[icd.code] : undefined;
+  if (!icd || !exacerbated) return;
+  const before = text.slice(Math.max(0, entity.start - CONTEXT_CHARS), entity.start);
+  if (!EXACERBATION_BEFORE.test(before) && !EXACERBATION_AFTER.test(text.slice(entity.end, entity.end + CONTEXT_CHARS))) return;
+  const display = index.icdDisplay(exacerbated);
+  // The index's lists are shared between mentions: this mention gets its own.
+  if (display !== undefined) entity.codes = codes.map((code, i) => (i === at ? { ...icd, code: exacerbated, display } : code));
 }
