@@ -214,9 +214,9 @@ function lineAround(text: string, entity: Entity): [number, number] {
   return [text.lastIndexOf('\n', entity.start - 1) + 1, end < 0 ? text.length : end];
 }
 
-/** Words right before a treatment that put it in an earlier episode: "s/p PCI", "post CABG 2019", "previous cholecystectomy". */
-const PAST_RIGHT_BEFORE = /\b(?:s\/p|status post|post|h\/o|previous|prior|old)\s+(?:\S+\s+)?$/i;
-/** "s/p" or "post" earlier in the clause: "s/p closed reduction and POP cast". */
+/** Words right before a treatment (a word between at most) that put it in an earlier episode: "previous cholecystectomy", "h/o TURP". */
+const PAST_RIGHT_BEFORE = /\b(?:h\/o|previous|prior|old)\s+(?:\S+\s+)?$/i;
+/** "s/p" or "post" earlier in the clause: "s/p PCI", "post CABG 2019", "s/p closed reduction and POP cast". */
 const STATUS_POST_BEFORE = /\b(?:s\/p|status post|post)\b[^.;\n]*$/i;
 const MAX_PAST_CUE_CHARS = 40;
 
@@ -417,8 +417,8 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
     const linkedAfter = firstAfter !== undefined && linkedOn(text.slice(disease.end, firstAfter.start));
     const linkedBefore = lastBefore !== undefined && linkedFor(text.slice(lastBefore.end, disease.start));
     // A known condition of the past medical history that the note treats now is the patient's ("PMH: asthma, uses albuterol PRN").
-    const known = !facts.isDiagnosis(disease) && isTreatedKnownDiagnosis(disease);
-    if (!facts.isDiagnosis(disease) && !known) return;
+    const known = !facts.isDiagnosis(disease);
+    if (known && !isTreatedKnownDiagnosis(disease)) return;
     const linkable = (treatment: Entity): boolean => !stoppedTreatment(text, treatment) && !notGiven(text, treatment) && (!known || isCurrentTreatment(treatment));
     if (linkedAfter && (!known || TAKEN_NOW.test(text.slice(disease.end, (firstAfter as Entity).start)))) {
       for (const treatment of after.filter(linkable)) links.push({ disease, treatment, evidence: 'explicit-link' });

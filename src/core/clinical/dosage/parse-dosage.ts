@@ -319,28 +319,11 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         continue;
       }
     }
-    if (DURATION_LEADS.has(w.text)) {
-      let k = i + 1;
-      if (ws.at(k)?.text === 'a' && ws.at(k + 1)?.text === 'period' && ws.at(k + 2)?.text === 'of') k += 3;
-      if (ws.at(k)?.text === 'next' || ws.at(k)?.text === 'another') k++;
-      const n = countAt(ws, k);
-      if (!Number.isNaN(n) && n > 0) {
-        // x 7 more days, for 2 further weeks
-        if (ws.at(k + 1)?.text === 'more' || ws.at(k + 1)?.text === 'further') k++;
-        const unitWord = ws.at(k + 1)?.text ?? '';
-        const unit = DURATION_UNITS[unitWord];
-        if (unit !== undefined) {
-          fields.boundsDuration ??= { value: n, unit };
-          read(k + 2);
-          continue;
-        }
-        // x 5/7, for 2/52
-        if (unitWord === '/' && FRACTION_DURATION_UNITS[ws.at(k + 2)?.text ?? ''] !== undefined) {
-          fields.boundsDuration ??= { value: n, unit: FRACTION_DURATION_UNITS[(ws.at(k + 2) as Word).text] as string };
-          read(k + 3);
-          continue;
-        }
-      }
+    const duration = DURATION_LEADS.has(w.text) ? durationAt(ws, i) : null;
+    if (duration) {
+      fields.boundsDuration ??= { value: duration.value, unit: duration.unit };
+      read(duration.next);
+      continue;
     }
     if (EVERY_WORDS.has(w.text)) {
       let k = i + 1;
@@ -420,6 +403,26 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
 }
 
 /**
+ * The course length a lead word at i starts ("x 5 days", "for a period of 2 weeks", "x 7 more days", "for
+ * 2/52"): its value, unit and the index after it; null when none follows.
+ */
+function durationAt(ws: Words, i: number): { value: number; unit: string; next: number } | null {
+  let k = i + 1;
+  if (ws.at(k)?.text === 'a' && ws.at(k + 1)?.text === 'period' && ws.at(k + 2)?.text === 'of') k += 3;
+  if (ws.at(k)?.text === 'next' || ws.at(k)?.text === 'another') k++;
+  const n = countAt(ws, k);
+  if (Number.isNaN(n) || n <= 0) return null;
+  // x 7 more days, for 2 further weeks
+  if (ws.at(k + 1)?.text === 'more' || ws.at(k + 1)?.text === 'further') k++;
+  const unitWord = ws.at(k + 1)?.text ?? '';
+  const unit = DURATION_UNITS[unitWord];
+  if (unit !== undefined) return { value: n, unit, next: k + 2 };
+  // x 5/7, for 2/52
+  const fraction = unitWord === '/' ? FRACTION_DURATION_UNITS[ws.at(k + 2)?.text ?? ''] : undefined;
+  return fraction !== undefined ? { value: n, unit: fraction, next: k + 3 } : null;
+}
+
+/**
  * A course's length written after other instructions on the drug's line ("apply locally OD, 2 cm beyond the
  * margin, x 4 weeks", "0-0-1 from day 5 of cycle x 21 days", "bd to affected areas for 7 days"): the first
  * "x N days" or "for N weeks" before the sentence or clause ends. The fields the dosage reader stopped short of.
@@ -429,10 +432,8 @@ export function trailingDuration(text: string): { value: number; unit: string } 
   for (let i = 0; ws.at(i) !== undefined; i++) {
     const w = ws.at(i) as Word;
     if (w.text === ';' || (w.text === '.' && ws.at(i + 1)?.capital === true)) return null;
-    if (!DURATION_LEADS.has(w.text)) continue;
-    const n = countAt(ws, i + 1);
-    const unit = DURATION_UNITS[ws.at(i + 2)?.text ?? ''];
-    if (!Number.isNaN(n) && n > 0 && unit !== undefined && unit !== 'h' && ws.at(i + 3)?.text !== 'ago') return { value: n, unit };
+    const duration = DURATION_LEADS.has(w.text) ? durationAt(ws, i) : null;
+    if (duration && duration.unit !== 'h' && ws.at(duration.next)?.text !== 'ago') return { value: duration.value, unit: duration.unit };
   }
   return null;
 }
