@@ -3,6 +3,7 @@ import { logisticProbability, logit, trainLogistic, type LogisticModel, type Log
 import { splitSentences } from '../text/tokenizer.js';
 import type { EnrichedNote, Entity, EntityKind, EntityType } from '../text/types.js';
 import { DIAGNOSIS_ABBREVIATIONS, PRESENTING_COMPLAINTS } from './note-lexicon.js';
+import { headerAt } from './sections.js';
 import { noteSections, sectionKindAt, type NoteSection } from './sections.js';
 
 /**
@@ -245,8 +246,8 @@ export function underDiagnosisHeading(text: string, start: number): boolean {
 
 /** A numbered or bulleted item's start ("2. ", "- "), up to the entity. */
 const LIST_ITEM = /^[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]/;
-/** A line that is a diagnosis heading alone: "Diagnoses:", "Impression -". */
-const DIAGNOSIS_HEADING_LINE = /^[ \t]*(?:final |discharge |admission |working |provisional )?(?:dx|ddx|diagnos[ie]s|impression|imp|assessment)[ \t]*[:\-–]?[ \t]*$/iu;
+/** A line that holds a header and nothing after it: "Diagnoses:", "Impression -". */
+const HEADER_ALONE = /^[^:\-–]*[:\-–]?[ \t]*$/;
 const MAX_LIST_ITEMS_ABOVE = 20;
 
 /** The list item starting at `lineStart` belongs to a list under a diagnosis heading ("Diagnoses:\n1. AF\n2. Hypertension"). */
@@ -255,7 +256,8 @@ function listUnderDiagnosisHeading(text: string, lineStart: number): boolean {
   for (let k = 0; k < MAX_LIST_ITEMS_ABOVE && end >= 0; k++) {
     const start = text.lastIndexOf('\n', end - 1) + 1;
     const line = text.slice(start, end);
-    if (DIAGNOSIS_HEADING_LINE.test(line)) return true;
+    const indent = line.length - line.trimStart().length;
+    if (headerAt(line, indent) === 'dx' && HEADER_ALONE.test(line)) return true;
     if (!LIST_ITEM.test(line)) return false;
     end = start - 1;
   }
