@@ -90,6 +90,8 @@ describe('extraction cost', () => {
       [{ pieces: ['x'], counter: false, separator: '' }],
       [{ pieces: ['1'], counter: false, separator: '' }],
       [{ pieces: ['é'], counter: false, separator: '' }],
+      // a line of list marks and dashes only: each token's line start was read back to the line's beginning
+      [{ pieces: ['1.'], counter: false, separator: ' - ' }],
       [{ pieces: ['Rx:\ntab aspirin for fever'], counter: false, separator: '\n' }],
       [{ pieces: prescriptionLines, counter: false, separator: '\n' }],
       [{ pieces: ['lung cancer', 'treated with', 'chemotherapy', 'and'], counter: true, separator: ' ' }],

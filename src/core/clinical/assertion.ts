@@ -334,11 +334,21 @@ function plainHeaderAt(
   return null;
 }
 
-/** Whether token `k` is the first of its line (after any bullet or number). */
+/** Longest bullet or number a line may start with before its first word ("  12) ", "- • "). */
+const MAX_LINE_LEAD_CHARS = 16;
+const LINE_LEAD_CHAR = /[\s\-*•#\d.)]/;
+
+/**
+ * Whether token `k` is the first of its line (after any bullet or number). Read back from the token at most
+ * MAX_LINE_LEAD_CHARS: a line of nothing but numbers and dashes would otherwise be read whole for each of its tokens.
+ */
 function atLineStart(text: string, tokens: readonly Token[], k: number): boolean {
-  const token = tokens[k] as Token;
-  const lineStart = text.lastIndexOf('\n', token.start - 1) + 1;
-  return /^[\s\-*•#\d.)]*$/.test(text.slice(lineStart, token.start));
+  const start = (tokens[k] as Token).start;
+  for (let i = start - 1; i >= start - MAX_LINE_LEAD_CHARS; i--) {
+    if (i < 0 || text.charCodeAt(i) === 10) return true;
+    if (!LINE_LEAD_CHAR.test(text[i] as string)) return false;
+  }
+  return false;
 }
 
 function capitalsHeaderAt(
