@@ -4,7 +4,7 @@ import { doseFollows, isNoteStyle, isNoteStyleText, LEXICON_SPAN_CONFIDENCE, wit
 import { BRAND_SPAN_CONFIDENCE, withBrandSpans, type BrandLexicon } from './clinical/brands.js';
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/label-codec.js';
 import { notePairs } from './clinical/relations.js';
-import { noteSections, sectionKindAt, type SectionKind } from './clinical/sections.js';
+import { noteSections, type NoteSection, type SectionKind } from './clinical/sections.js';
 import { withoutOtherSenses } from './clinical/ambiguous-abbreviations.js';
 import { withDefinedAbbreviations } from './clinical/defined-abbreviations.js';
 import { withDiagnosisItems, type SectionNames } from './clinical/diagnosis-section.js';
@@ -178,6 +178,18 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
   return withDrugConditions(words, sited, rescored) as ScoredSpan[];
 }
 
+/** Index of the first section that ends after `offset` (sections in text order); the list's length when none. */
+function firstEndingAfter(sections: readonly NoteSection[], offset: number): number {
+  let lo = 0;
+  let hi = sections.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sections[mid] as NoteSection).end <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The span opens its sentence, a colon follows it, and a treatment comes after: "Heart failure: furosemide 40 mg OD". */
 function labelsTreatments(words: readonly string[], span: TokenSpan, spans: readonly TokenSpan[]): boolean {
   return span.start === 0 && words[span.end] === ':' && spans.some((other) => other.type === 'T' && other.start > span.end);
@@ -259,14 +271,18 @@ export function* extractInSteps(
   // Read once for the tagger and the pairs; a tagger without the vocabulary pass leaves them to the pairs.
   const sections = tagger.noteLexicon ? noteSections(text) : undefined;
   const typedSections = sections ? sections.filter((section) => SECTION_SPAN_TYPE[section.kind] !== undefined) : [];
+  // Sections are in text order and each ends where the next begins: found by binary search, not a scan per
+  // sentence and token (a note of thousands of headers would take quadratic time).
   const sectionContext = (sentence: Sentence): SentenceContext => {
     if (!sections || typedSections.length === 0) return context;
     const tokens = sentence.tokens;
+    const first = tokens[0];
     const last = tokens[tokens.length - 1];
-    if (!last || !typedSections.some((section) => section.start < last.end && section.end > (tokens[0] as { start: number }).start)) return context;
+    const typed = first ? typedSections[firstEndingAfter(typedSections, first.start)] : undefined;
+    if (!first || !last || !typed || typed.start >= last.end) return context;
     return { ...context, sectionTypes: tokens.map((token) => {
-      const kind = sectionKindAt(sections, token.start);
-      return kind ? SECTION_SPAN_TYPE[kind] : undefined;
+      const section = sections[firstEndingAfter(sections, token.start)];
+      return section && section.start <= token.start ? SECTION_SPAN_TYPE[section.kind] : undefined;
     }) };
   };
   const found: Entity[][] = [];

@@ -92,6 +92,8 @@ describe('extraction cost', () => {
       [{ pieces: ['é'], counter: false, separator: '' }],
       // a line of list marks and dashes only: each token's line start was read back to the line's beginning
       [{ pieces: ['1.'], counter: false, separator: ' - ' }],
+      // a header on every line: each sentence's section was looked for among all of them
+      [{ pieces: ['Dx:'], counter: false, separator: '\n' }],
       [{ pieces: ['Rx:\ntab aspirin for fever'], counter: false, separator: '\n' }],
       [{ pieces: prescriptionLines, counter: false, separator: '\n' }],
       [{ pieces: ['lung cancer', 'treated with', 'chemotherapy', 'and'], counter: true, separator: ' ' }],
