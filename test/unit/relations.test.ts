@@ -7,7 +7,7 @@ import type { Assertion, Entity, EntityType, Pair } from '../../src/core/text/ty
  * Notes written for these tests, with their entities marked by hand: [[d:name]] a disease, [[t:name]] a
  * treatment, [[d-absent:name]] with an assertion, [[s:name]] a symptom (kind), [[p:name]] a procedure.
  */
-function pairsOf(marked: string, options: { lineByLine?: boolean } = {}): Pair[] {
+function pairsOf(marked: string, options: { lineByLine?: boolean } = {}, instructed: readonly string[] = []): Pair[] {
   const entities: Entity[] = [];
   let text = '';
   let last = 0;
@@ -22,6 +22,7 @@ function pairsOf(marked: string, options: { lineByLine?: boolean } = {}): Pair[]
       end: text.length + name.length,
       assertion: (assertion ?? 'present') as Assertion,
       confidence: 1,
+      ...(instructed.includes(name) ? { dosage: { text: 'OD', start: 0, end: 0, timing: { frequency: 1, period: 1, periodUnit: 'd' as const } } } : {}),
       ...(kind === 's' ? { kind: 'symptom' as const } : kind === 'd' ? { kind: 'diagnosis' as const } : kind === 'p' ? { kind: 'procedure' as const } : { kind: 'drug' as const }),
     });
     text += name;
@@ -55,6 +56,14 @@ describe('pairs a note states', () => {
   it('reads "for Y" along its own line: the prescription lines above it are not given for Y', () => {
     const note = 'Imp: [[d:GERD]]\nTab [[t:pantoprazole]] 40 mg OD\nTab [[t:itopride]] 50 mg TDS\nSyp [[t:sucralfate]] 10 ml SOS for [[d:gastritis]]';
     expect(pairsOf(note, { lineByLine: true }).filter((p) => p.disease === 'gastritis')).toEqual(pairs(['gastritis', 'sucralfate', 'explicit-link']));
+  });
+
+  it('reads "for Y" after a list of prescriptions, each with its own instructions, as said of the last only', () => {
+    const note = 'Rx: Tab [[t:Azithral 500]] OD x 3d, Tab [[t:Dolo 650]] SOS for [[d:fever]].';
+    expect(pairsOf(note, {}, ['Azithral 500', 'Dolo 650'])).toEqual(pairs(['fever', 'Dolo 650', 'explicit-link']));
+    // A list of names is given for it whole.
+    expect(pairsOf('Started [[t:amlodipine]], [[t:losartan]] for [[d:HTN]].').map((p) => p.treatment)).toEqual(['amlodipine', 'losartan']);
+    expect(pairsOf('Started [[t:metformin]] 500 mg BD and [[t:glimepiride]] 1 mg OD for [[d:T2DM]].', {}, ['metformin', 'glimepiride']).map((p) => p.treatment)).toEqual(['metformin', 'glimepiride']);
   });
 
   it('links a disease to the treatments after "treated with", a colon or a dash, up to the next disease', () => {

@@ -411,7 +411,7 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
     const previous = k > 0 ? (diseaseAt[k - 1] as number) : -1;
     // A link reads along its line: "for heartburn" at the end of one prescription line says nothing of the lines above.
     const after = entities.slice(at + 1, next).filter(isPairableTreatment);
-    const before = entities.slice(previous + 1, at).filter((t) => isPairableTreatment(t) && !text.slice(t.end, disease.start).includes('\n'));
+    const before = ownPrescriptionsCut(text, entities.slice(previous + 1, at).filter((t) => isPairableTreatment(t) && !text.slice(t.end, disease.start).includes('\n')));
     const firstAfter = after[0];
     const lastBefore = before[before.length - 1];
     const linkedAfter = firstAfter !== undefined && linkedOn(text.slice(disease.end, firstAfter.start));
@@ -449,6 +449,23 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
     if (disease) result.push({ disease, treatment, evidence });
   }
   return result;
+}
+
+/**
+ * The treatments a "for Y" after the last of them speaks of: a list of names ("amlodipine, losartan for HTN"), but
+ * of prescriptions each with its own instructions only the last ("Tab Azithral 500 OD x 3d, Tab Dolo 650 SOS for
+ * fever": the fever is Dolo's).
+ */
+function ownPrescriptionsCut(text: string, before: readonly Entity[]): Entity[] {
+  let first = before.length - 1;
+  while (first > 0) {
+    const earlier = before[first - 1] as Entity;
+    const dosage = earlier.dosage;
+    const instructed = dosage !== undefined && (dosage.timing !== undefined || dosage.asNeeded !== undefined || dosage.boundsDuration !== undefined);
+    if (instructed && /[,;]/.test(text.slice(earlier.end, (before[first] as Entity).start))) break;
+    first--;
+  }
+  return before.slice(Math.max(first, 0));
 }
 
 /**
