@@ -67,6 +67,7 @@ const vocabularies: ConceptVocabularies = {
   drugShorthand: [
     { name: 'KCl', ingredients: ['potassium chloride'] },
     { name: 'co-codamol', ingredients: ['codeine', 'paracetamol'] },
+    { name: 'ORS', ingredients: ['oral rehydration salts'] },
   ],
   shorthand: [
     { name: 'HTN', icd10cm: 'I10', term: 'hypertension' },
@@ -191,6 +192,10 @@ describe('drug codes', () => {
   it('shorthand names its ingredients before a vocabulary row that holds the abbreviation as a name of its own', () => {
     expect(index.drug('KCl')).toEqual({ generic: ['potassium chloride'], codes: [{ system: 'DrugBank', code: 'DB00761', display: 'Potassium chloride', score: 1 }] });
     expect(index.drug('co-codamol 30/500')?.codes.map((c) => c.code)).toEqual(['DB00318', 'DB00316']);
+  });
+
+  it('shorthand for a product the drug vocabulary lacks gives its generic and no code', () => {
+    expect(index.drug('ORS')).toEqual({ generic: ['oral rehydration salts'], codes: [] });
   });
 
   it('a combination written with a joiner names each part; an acid written as its anion keeps the acid', () => {

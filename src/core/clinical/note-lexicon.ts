@@ -124,7 +124,7 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
     'ors', 'iv fluids', 'physiotherapy', 'dialysis', 'hemodialysis', 'haemodialysis', 'nebulization', 'nebulisation', 'cbt', 'ect',
     'chemotherapy', 'radiotherapy', 'insulin', 'oxygen therapy', 'cpap', 'bipap', 'pci', 'cabg', 'ptca', 'appendectomy',
     'cholecystectomy', 'deworming', 'dressing', 'sitz bath', 'att', 'wound irrigation', 'primary closure', 'root canal treatment',
-    'pulpectomy', 'catheter ablation',
+    'pulpectomy', 'catheter ablation', 'hcq', 'pcm', 'apap',
     'lscs', 'tka', 'tkr', 'tha', 'thr', 'orif', 'turp',
   ],
 };

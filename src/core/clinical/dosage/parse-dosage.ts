@@ -130,6 +130,11 @@ function isRuleWord(text: string): boolean {
   return TABLES.some((table) => table.has(text)) || text in DOSE_UNITS || DURATION_LEADS.has(text) || EVERY_WORDS.has(text);
 }
 
+/** A capitalised word no dosage rule reads: after a comma, the name of the list's next item. */
+function startsItem(w: Word | undefined): boolean {
+  return w !== undefined && w.letters && w.capital && !isRuleWord(w.text) && !HOW_TO_TAKE.has(w.text) && !DURATION_LEADS.has(w.text);
+}
+
 /** The longest phrase of the index starting at ws.at(i): its value and the index after it. */
 function matchPhrase<T>(index: PhraseIndex<T>, ws: Words, i: number): { value: T; next: number } | null {
   const list = index.get((ws.at(i) as Word).text);
@@ -246,6 +251,9 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
     // A sentence ends before a capitalised word that is not part of a dosage ("SOS. Review in 3 days").
     if (w.text === '.' && ws.at(i + 1)?.capital === true && !isRuleWord((ws.at(i + 1) as Word).text)) break;
     if (w.text === ';') break;
+    // After a complete instruction, a comma before a capitalised word no rule reads starts the next item of a
+    // list ("Tab PCM 500 mg SOS, MVI 1 OD"): its instructions are its own.
+    if (w.text === ',' && (fields.timing !== undefined || fields.asNeeded !== undefined) && startsItem(ws.at(i + 1))) break;
     const count = countAt(ws, i, false);
     if (!Number.isNaN(count) && negativeAt(ws, i)) {
       // "net -4.2 L": a balance, not a dose.
