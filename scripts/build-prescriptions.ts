@@ -16,6 +16,7 @@ export const PRESCRIPTION_SETS = [
   { source: 'second-writer.marked.txt', jsonl: 'second-writer.jsonl' },
   { source: 'third-writer.marked.txt', jsonl: 'third-writer.jsonl' },
   { source: 'fourth-writer.marked.txt', jsonl: 'fourth-writer.jsonl' },
+  { source: 'fifth-writer.marked.txt', jsonl: 'fifth-writer.jsonl' },
 ] as const;
 
 export async function buildPrescriptions(source: string = PRESCRIPTION_SETS[0].source): Promise<string> {
