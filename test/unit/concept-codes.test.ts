@@ -194,6 +194,11 @@ describe('drug codes', () => {
     expect(index.drug('co-codamol 30/500')?.codes.map((c) => c.code)).toEqual(['DB00318', 'DB00316']);
   });
 
+  it('codes added to ICD-10-CM after the vocabulary was published are in the index (COVID-19 is U07.1)', () => {
+    expect(index.disease('COVID-19')[0]).toMatchObject({ system: 'ICD-10-CM', code: 'U07.1', display: 'COVID-19' });
+    expect(index.icdDisplay('U09.9')).toBe('Post COVID-19 condition, unspecified');
+  });
+
   it('shorthand for a product the drug vocabulary lacks gives its generic and no code', () => {
     expect(index.drug('ORS')).toEqual({ generic: ['oral rehydration salts'], codes: [] });
   });

@@ -16,6 +16,19 @@ describe('prescriptions set', () => {
     for (const set of PRESCRIPTION_SETS) expect(await readFile(join(PRESCRIPTIONS_DIR, set.jsonl), 'utf8'), set.jsonl).toBe(await buildPrescriptions(set.source));
   });
 
+  it('codes every annotated diagnosis with a category ICD-10-CM has (the vocabulary and the codes added since)', async () => {
+    const { readConceptVocabularies } = await import('../../src/corpus/concept-vocabularies.js');
+    const { ICD10CM_ADDITIONS } = await import('../../src/core/clinical/concept-codes/icd10cm-additions.js');
+    const { loadConfig } = await import('../../src/config.js');
+    const vocabularies = await readConceptVocabularies(loadConfig().lexiconDir);
+    const categories = new Set([...vocabularies.icd10cm, ...ICD10CM_ADDITIONS].map((row) => row.code.slice(0, 3)));
+    for (const set of PRESCRIPTION_SETS) {
+      for (const note of await readPrescriptions(join(PRESCRIPTIONS_DIR, set.jsonl))) {
+        for (const entity of note.entities) if (entity.icd10cm) expect(categories.has(entity.icd10cm), `${note.id}: ${entity.icd10cm}`).toBe(true);
+      }
+    }
+  });
+
   it('holds at least 80 notes, split dev / test by odd / even number, with brands, dosage, codes and pairs', async () => {
     const notes = await readPrescriptions(JSONL);
     expect(notes.length).toBeGreaterThanOrEqual(80);

@@ -118,6 +118,12 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'AECOPD', icd10cm: 'J44.1', term: 'chronic obstructive pulmonary disease' },
   // Names in common use in Indian and British notes that neither vocabulary has.
   { name: 'enteric fever', icd10cm: 'A01.00', term: 'typhoid fever' },
+  // ICD-10-CM's code (icd10cm-additions.ts) for what notes write of it; the Disease Ontology's term is "COVID-19".
+  { name: 'COVID-19', icd10cm: 'U07.1', term: 'COVID-19' },
+  { name: 'COVID', icd10cm: 'U07.1', term: 'COVID-19' },
+  { name: 'covid 19', icd10cm: 'U07.1', term: 'COVID-19' },
+  { name: 'SARS-CoV-2 infection', icd10cm: 'U07.1', term: 'COVID-19' },
+  { name: 'long COVID', icd10cm: 'U09.9', term: 'long COVID' },
   { name: 'viral fever', icd10cm: 'B34.9', term: 'viral infectious disease' },
   { name: 'acute gastroenteritis', icd10cm: 'A09', term: 'gastroenteritis' },
   { name: 'bronchial asthma', icd10cm: 'J45.909', term: 'asthma' },

@@ -1,4 +1,5 @@
 import type { ConceptCode } from '../../text/types.js';
+import { ICD10CM_ADDITIONS } from './icd10cm-additions.js';
 import { DIAGNOSIS_SHORTHAND, DRUG_SHORTHAND, type DiagnosisShorthand, type DrugShorthand } from './abbreviations.js';
 import { keyOfWords, nameKey, nameWords } from './normalize.js';
 import { ownString } from '../../text/own-string.js';
@@ -41,6 +42,8 @@ export interface ConceptVocabularies {
   icd10cm: readonly IcdRow[];
   doid: readonly DoidRow[];
   drugs: readonly DrugRow[];
+  /** ICD-10-CM codes newer than the vocabulary (default: icd10cm-additions.ts). */
+  icd10cmAdditions?: readonly IcdRow[];
   /** Abbreviations and names the vocabularies lack (default: abbreviations.ts). */
   shorthand?: readonly DiagnosisShorthand[];
   /** Drug names the drug vocabulary lacks or holds as names of their own (default: DRUG_SHORTHAND). */
@@ -121,7 +124,8 @@ const LEVEL_SCORES = [SCORE_FULL, SCORE_QUALIFIED, SCORE_BRACKET] as const;
 export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptIndex {
   // The tables are typed arrays and strings packed into one (see PackedStrings): the index stays in a serving
   // process for its lifetime, where a string and a map entry per name cost several times their text.
-  const rows = vocabularies.icd10cm.filter((row) => isIndexedIcdCode(row.code));
+  const known = new Set(vocabularies.icd10cm.map((row) => row.code));
+  const rows = [...vocabularies.icd10cm, ...(vocabularies.icd10cmAdditions ?? ICD10CM_ADDITIONS).filter((row) => !known.has(row.code))].filter((row) => isIndexedIcdCode(row.code));
   const codes = new PackedStrings(rows.map((row) => row.code));
   const descriptions = new PackedStrings(rows.map((row) => row.description));
   const codeIndex = new PackedStringMap(new Map(rows.map((row, i) => [row.code, i])));
