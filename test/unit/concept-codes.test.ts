@@ -58,6 +58,7 @@ const vocabularies: ConceptVocabularies = {
     { name: 'Dexamethazone', kind: 'generic', norm: 'dexamethazone', mapsTo: 'Dexamethasone', ref: 'DB01234' },
     { name: 'Ibuprophen', kind: 'generic', norm: 'ibuprophen', mapsTo: 'Ibuprofen', ref: 'DB01050' },
     { name: 'Aciclovir', kind: 'generic', norm: 'aciclovir', mapsTo: 'Acyclovir', ref: 'DB00787' },
+    { name: 'Cefalexin', kind: 'generic', norm: 'cefalexin', mapsTo: 'Cephalexin', ref: 'DB00567' },
     { name: 'KCl', kind: 'generic', norm: 'kcl', mapsTo: 'KCl', ref: '' },
     { name: 'TYLENOL', kind: 'brand', norm: 'tylenol', mapsTo: 'Acetaminophen + Codeine|Acetaminophen', ref: 'NDA017756' },
     { name: 'Potassium chloride', kind: 'generic', norm: 'potassium chloride', mapsTo: 'Potassium chloride', ref: 'DB00761' },
@@ -89,6 +90,28 @@ describe('name keys', () => {
 });
 
 describe('disease codes', () => {
+  it('an abbreviation row codes what its term names (GDM is gestational, not type 2), and a word coded only alone is no other sense beside other words', () => {
+    const small = buildConceptIndex({
+      icd10cm: [
+        { code: 'E119', description: 'Type 2 diabetes mellitus without complications' },
+        { code: 'O24419', description: 'Gestational diabetes mellitus in pregnancy, unspecified control' },
+        { code: 'J00', description: 'Acute nasopharyngitis [common cold]' },
+        { code: 'J449', description: 'Chronic obstructive pulmonary disease, unspecified' },
+        { code: 'R05', description: 'Cough' },
+      ],
+      doid: [{ id: 'DOID:3083', name: 'chronic obstructive pulmonary disease', synonyms: ['COLD'], icd10cm: ['J44.9'] }],
+      drugs: [],
+      shorthand: [
+        { name: 'GDM', icd10cm: 'O24.419', term: 'gestational diabetes' },
+        { name: 'cold', icd10cm: 'J00', term: 'common cold', whole: true },
+      ],
+    });
+    const first = (name: string): string | undefined => small.disease(name)[0]?.code;
+    expect(first('GDM')).toBe('O24.419');
+    expect(first('cold')).toBe('J00');
+    expect(first('cold and cough')).toBe('R05');
+  });
+
   it('a name without the description\'s qualifier gets the billable unspecified code: type 2 diabetes mellitus → E11.9', () => {
     expect(icd('type 2 diabetes mellitus')).toBe('E11.9');
     expect(icd('Diabetes Mellitus Type II')).toBe('E11.9');
@@ -187,6 +210,7 @@ describe('drug codes', () => {
     expect(index.drug('Dexamethazone 1.7 mg PO')?.generic).toEqual(['dexamethasone']);
     expect(index.drug('Ibuprophen 400 mg')?.generic).toEqual(['ibuprofen']);
     expect(index.drug('Aciclovir 800 mg')?.generic).toEqual(['aciclovir']);
+    expect(index.drug('Cefalexin 500 mg')?.generic).toEqual(['cefalexin']);
   });
 
   it('shorthand names its ingredients before a vocabulary row that holds the abbreviation as a name of its own', () => {

@@ -331,6 +331,8 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
         if (length === 1) {
           const single = abbreviationOf(window[0] as string);
           if (single && !single.whole) return abbreviationCodes(single, 0.9);
+          // A word whose meaning alone is the row's ("cold"), beside other words: not another vocabulary's sense of it.
+          if (single?.whole) continue;
         }
         const found = codeWords(window, Math.max(0.6, 0.9 * Math.sqrt(length / words.length)));
         if (found) return found;
@@ -341,7 +343,8 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
 
   const abbreviationCodes = (row: DiagnosisShorthand, factor = 1): ConceptCode[] => {
     const i = codeIndex.get(row.icd10cm.replace('.', ''));
-    const icd = i === undefined ? [] : toCodes([{ code: i, score: SCORE_ABBREVIATION }], factor);
+    // The row's term says what kind of diabetes it is ("GDM": gestational diabetes), as a note's words would.
+    const icd = i === undefined ? [] : toCodes([{ code: i, score: SCORE_ABBREVIATION }], factor, nameWords(row.term));
     return withDoid(icd, doidByKey.get(nameKey(row.term)), factor);
   };
 
@@ -584,7 +587,8 @@ function simplestProduct(mapsTo: string): string {
  * acetaminophen, and the US and international names that differ by more than sound (acyclovir, aciclovir).
  */
 function spellingOf(name: string, ingredient: string): boolean {
-  if (name === ingredient) return false;
+  // International names write "f" for the US "ph" (cefalexin, cephalexin): a name of its own, as aciclovir is.
+  if (name === ingredient || ingredient.replace(/ph/g, 'f') === name) return false;
   const [shorter, longer] = name.length <= ingredient.length ? [name, ingredient] : [ingredient, name];
   if (shorter.length >= 5 && longer.startsWith(shorter) && longer.length - shorter.length <= 2) return true;
   return shorter.length >= 6 && bySound(name) === bySound(ingredient);
