@@ -168,6 +168,19 @@ describe('span rules that enforce the annotation guideline', () => {
       expect(spans.map((span) => tokens.slice(span.start, span.end).join(' '))).toEqual(['bronchial asthma']);
     });
 
+    it('moves an exacerbation taken without its name onto the name written after it', () => {
+      const tokens = words('Dx: Acute exacerbation of reactive airway disease');
+      const moved = (spans: { type: 'D'; start: number; end: number }[]): string[] =>
+        applySpanRules(resolveSpanRules(['trim-onset']), tokens, spans, model).map((span) => tokens.slice(span.start, span.end).join(' '));
+      const acute = tokens.indexOf('Acute');
+      expect(moved([{ type: 'D', start: acute, end: acute + 2 }])).toEqual(['reactive airway disease']);
+      const withMore = words('acute exacerbation of his asthma with hypoxia');
+      expect(applySpanRules(resolveSpanRules(['trim-onset']), withMore, [{ type: 'D', start: 0, end: 2 }], model).map((span) => withMore.slice(span.start, span.end).join(' '))).toEqual(['asthma']);
+      // Nothing after "of" that could be a name: left as it is.
+      const bare = words('acute exacerbation of .');
+      expect(applySpanRules(resolveSpanRules(['trim-onset']), bare, [{ type: 'D', start: 0, end: 2 }], model)).toEqual([{ type: 'D', start: 0, end: 2 }]);
+    });
+
     it('keeps names that contain an onset, and treatments', () => {
       expect(phrasesAfter('trim-onset', 'late onset Alzheimer disease')).toEqual(['late onset Alzheimer disease']);
       expect(phrasesAfter('trim-onset', 'sudden cardiac death')).toEqual(['sudden cardiac death']);

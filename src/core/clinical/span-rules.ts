@@ -381,6 +381,26 @@ function isCourseBeforeName(lower: readonly string[], span: TokenSpan, next: Tok
   return span.type === 'D' && next?.type === 'D' && next.start === span.end + 1 && coursePhraseAt(lower, span.start) === span.end + 1 - span.start;
 }
 
+/** Words before a condition's name that are not of it ("exacerbation of his asthma"). */
+const DETERMINERS: ReadonlySet<string> = new Set(['his', 'her', 'their', 'the', 'a', 'an', 'known', 'underlying', 'pre-existing']);
+/** Words that end a condition's name written after "exacerbation of" ("… asthma with hypoxia", "… COPD due to …"). */
+const NAME_ENDS: ReadonlySet<string> = new Set(['with', 'and', 'or', 'due', 'secondary', 'since', 'for', 'on', 'in', 'x', 'likely', 'probably', 'requiring', 'after', 'from']);
+const MAX_NAME_AFTER_COURSE = 5;
+
+/**
+ * "Acute exacerbation" taken without the name it is of, which the tagger did not find ("Acute exacerbation | of
+ * reactive airway disease"): the words after "of" up to punctuation or a joining word, at most five, are the entity.
+ */
+function courseOntoName(lower: readonly string[], span: TokenSpan, spans: readonly TokenSpan[]): TokenSpan {
+  if (span.type !== 'D' || coursePhraseAt(lower, span.start) !== span.end + 1 - span.start) return span;
+  let start = span.end + 1;
+  while (DETERMINERS.has(lower[start] ?? '')) start++;
+  let end = start;
+  while (end < lower.length && end - start < MAX_NAME_AFTER_COURSE && /^[a-z0-9][a-z0-9'/-]*$/.test(lower[end] as string) && !NAME_ENDS.has(lower[end] as string)) end++;
+  if (end === start || end - start === MAX_NAME_AFTER_COURSE || spans.some((other) => other !== span && other.start < end && other.end > start)) return span;
+  return { ...span, start, end };
+}
+
 /** Laterality and "over" that start a body site written after a condition ("cellulitis left leg", "plaques over elbows"). */
 const SITE_STARTS: ReadonlySet<string> = new Set(['left', 'right', 'bilateral', 'bilaterally', 'both', 'lt', 'rt', 'over']);
 /** Lesion shapes between a condition and its site, which go with the site ("psoriasis plaques over elbows"). */
@@ -522,7 +542,7 @@ const RULES: readonly SpanRule[] = [
     apply: (tokens, spans, model) => {
       if (spans.length === 0) return [];
       const lower = lowered(tokens);
-      return spans.filter((span, i) => !isCourseBeforeName(lower, span, spans[i + 1])).map((span) => trimOnset(lower, span, model));
+      return spans.filter((span, i) => !isCourseBeforeName(lower, span, spans[i + 1])).map((span) => trimOnset(lower, courseOntoName(lower, span, spans), model));
     },
   },
   {

@@ -288,6 +288,7 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'claudication', icd10cm: 'I73.9', term: 'peripheral vascular disease' },
   { name: 'suicidal ideas', icd10cm: 'R45.851', term: 'suicidal ideation' },
   { name: 'suicidal thoughts', icd10cm: 'R45.851', term: 'suicidal ideation' },
+  { name: 'reactive airway disease', icd10cm: 'J45.909', term: 'asthma' },
   { name: 'depressive episode', icd10cm: 'F32.9', term: 'major depressive disorder' },
   { name: 'major depression', icd10cm: 'F32.9', term: 'major depressive disorder' },
   // Diagnoses whose nearest description words took another code or none.
