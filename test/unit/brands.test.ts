@@ -118,6 +118,13 @@ describe('brand lexicon', () => {
     expect(lexicon.mention('Dolo 650')?.dose).toBeUndefined();
   });
 
+  it('takes a word naming a strength or release of the same ingredients into the name, not a frequency or an added ingredient', () => {
+    expect(found('Syp Omnacortil Forte 5 ml BD')).toEqual(['Omnacortil Forte']);
+    expect(lexicon.mention('Omnacortil Forte')?.product.ingredients).toEqual(['prednisolone']);
+    expect(found('Tab Telma 40 OD')).toEqual(['Telma 40']);
+    expect(found('Tab Dolo 650 SOS')).toEqual(['Dolo 650']);
+  });
+
   it('a name that is also a word needs its number', () => {
     expect(found('Tab Pan 40 BBF')).toEqual(['Pan 40']);
     expect(found('pan systolic murmur')).toEqual([]);

@@ -46,6 +46,12 @@ export interface BrandLexicon {
  * (corpus/prescriptions, dev notes: 40 of 40; `behealthy evaluate --prescriptions … --split dev` prints it),
  * with one success and one failure added so that a small perfect count does not read as certainty: 41/42.
  */
+/**
+ * Words after a brand that name a strength or release of the same ingredients ("Forte", "DS", "SR", "Kid"), part
+ * of the brand's name. Words that add an ingredient ("Plus", "D", "M", "AM") are not: the list names those products.
+ */
+const SAME_INGREDIENT_FORMS: ReadonlySet<string> = new Set(['forte', 'ds', 'sr', 'xr', 'cr', 'mr', 'er', 'xl', 'kid', 'kids', 'junior', 'jr', 'paed', 'pediatric', 'paediatric', 'infant']);
+
 export const BRAND_SPAN_CONFIDENCE = 0.976;
 
 /**
@@ -148,10 +154,13 @@ export function createBrandLexicon(products: readonly BrandProduct[]): BrandLexi
         }
         const product = productFor(products, variant);
         if (!product || (product.needsVariant && variant === undefined)) continue;
+        // "Omnacortil Forte", "Glycomet SR": a formulation of the same ingredients the list does not name apart.
+        if (SAME_INGREDIENT_FORMS.has(lowerAt(words, end) ?? '')) end++;
+        const after = lowerAt(words, end);
         let dose: Quantity | undefined;
-        if (variant === undefined && next !== undefined && UNLISTED_NUMBER.test(next) && !amountAt(words, end + 1)) {
+        if (variant === undefined && after !== undefined && UNLISTED_NUMBER.test(after) && !amountAt(words, end + 1)) {
           end++;
-          if (unit !== undefined && product.ingredients.length === 1 && !next.includes('/')) dose = { value: Number(next), unit };
+          if (unit !== undefined && product.ingredients.length === 1 && !after.includes('/')) dose = { value: Number(after), unit };
         }
         (found ??= []).push({ type: 'T', start: i, end, product, ...(dose ? { dose } : {}) });
         i = end - 1;
