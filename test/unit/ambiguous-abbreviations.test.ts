@@ -33,6 +33,14 @@ describe('abbreviations with another sense', () => {
     }
   });
 
+  it('drops a disease that names a protocol, clinic or team, and keeps a treatment given by protocol', () => {
+    const note = 'Heparin per ACS protocol. Seen in the TB clinic. Chemotherapy protocol started for lymphoma.';
+    expect(hasOtherSense(note, at(note, 'ACS'))).toBe(true);
+    expect(hasOtherSense(note, at(note, 'TB'))).toBe(true);
+    expect(hasOtherSense(note, { ...at(note, 'Chemotherapy'), type: 'treatment' })).toBe(false);
+    expect(hasOtherSense(note, at(note, 'lymphoma'))).toBe(false);
+  });
+
   it('drops ordinary words a vocabulary lists, in any case, and keeps names that hold them', () => {
     for (const [note, word] of [['Seen with his wife.', 'his'], ['RICE advised.', 'RICE'], ['Review today.', 'today'], ['Blood sent for culture.', 'Blood'], ['Ortho OPD. 60/F', 'Ortho'], ['compliant with drugs', 'drugs'], ['Alcohol occasional.', 'Alcohol']] as const) {
       expect(hasOtherSense(note, at(note, word)), note).toBe(true);

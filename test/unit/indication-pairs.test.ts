@@ -55,6 +55,15 @@ const pairs = (...list: [string, string, string][]): Pair[] => list.map(([diseas
 describe('indication pairs', () => {
   const lists = 'Dx: [[d:T2DM=E11.9]], [[d:HTN=I10]], [[d:dyslipidemia=E78.5]]\nRx:\n1. Tab [[t:Glycomet 500=metformin]] BD\n2. Tab [[t:Amlopres 5=amlodipine]] OD\n3. Tab [[t:Atorva 10=atorvastatin]] HS\n4. Tab [[t:Pan 40=pantoprazole]] OD';
 
+  it('gives the patient\'s own medicines to the conditions of the past history they are for, not to the visit\'s diagnosis', () => {
+    const knowledge = createIndicationKnowledge([{ name: 'lisinopril', treats: ['I10-I16', 'I21'] }]);
+    const note = 'PMH [[d-historical:HTN=I10]].\nHome meds: [[t:lisinopril=lisinopril]] 20 mg daily.\nA/P: [[d:Inferior STEMI=I21.3]].\nCath lab.';
+    expect(pairsOf(note, { lineByLine: true, indications: knowledge })).toEqual([{ disease: 'HTN', treatment: 'lisinopril', evidence: 'indication' }]);
+    // Without a medicines header, the visit's diagnosis.
+    const plan = 'PMH [[d-historical:HTN=I10]].\nA/P: [[d:Inferior STEMI=I21.3]].\nCath lab. Later [[t:lisinopril=lisinopril]] 5 mg daily.';
+    expect(pairsOf(plan, { lineByLine: true, indications: knowledge }).map((p) => p.disease)).toEqual(['Inferior STEMI']);
+  });
+
   it('gives a past episode\'s treatment to no present diagnosis, but a past treatment alone on its line may be this stay\'s', () => {
     const episode = 'H/o [[d-historical:pneumonia=J18.9]] last year, treated with [[t-historical:amoxicillin=amoxicillin]].\nNow [[d:acute bronchitis=J20.9]] with [[d:pharyngitis=J02.9]].';
     expect(pairsOf(episode).filter((p) => p.treatment === 'amoxicillin')).toEqual([]);

@@ -102,14 +102,22 @@ function isMeasuredValue(text: string, entity: Pick<Entity, 'text' | 'end'>): bo
   return MEASURED.has(entity.text.toLowerCase()) && VALUE_AFTER.test(text.slice(entity.end, entity.end + 40));
 }
 
+/**
+ * A disease's name followed by the service, place or procedure it names ("per ACS protocol", "sepsis bundle", "seen
+ * in the diabetes clinic", "TB unit"): the words say where or how care is given, not what the patient has. (A
+ * treatment's protocol is still given: "chemotherapy protocol".)
+ */
+const NAMES_A_SERVICE = /^\s*(?:protocol|pathway|bundle|order set|clinic|opd|team|nurse|service|ward|unit|camp)s?\b/i;
+
 /** Words that are no entity alone, in any case: the ordinary words and the investigations, for one lookup. */
 const NO_ENTITY_ALONE: ReadonlySet<string> = new Set([...ORDINARY_WORDS, ...INVESTIGATIONS]);
 const LONGEST_NO_ENTITY = Math.max(...[...NO_ENTITY_ALONE].map((word) => word.length));
 
 /** Whether the entity's context gives one of its letters' other senses. */
-export function hasOtherSense(text: string, entity: Pick<Entity, 'text' | 'start' | 'end'>, rules: readonly AmbiguousAbbreviation[] = AMBIGUOUS_ABBREVIATIONS): boolean {
+export function hasOtherSense(text: string, entity: Pick<Entity, 'type' | 'text' | 'start' | 'end'>, rules: readonly AmbiguousAbbreviation[] = AMBIGUOUS_ABBREVIATIONS): boolean {
   if (entity.text.length <= LONGEST_NO_ENTITY && NO_ENTITY_ALONE.has(entity.text.toLowerCase())) return true;
   if (isMeasuredValue(text, entity)) return true;
+  if (entity.type === 'disease' && NAMES_A_SERVICE.test(text.slice(entity.end, entity.end + 16))) return true;
   for (const rule of rules) {
     if ((rule.anyCase ? entity.text.toLowerCase() : entity.text) !== rule.text) continue;
     const lineStart = text.lastIndexOf('\n', entity.start - 1) + 1;

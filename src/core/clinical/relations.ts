@@ -196,9 +196,20 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
     const code = facts.isDiagnosis(e) ? icd10cmOf(e) : undefined;
     return code ? [{ disease: e, code, diagnosed: dx.some((section) => e.start >= section.start && e.end <= section.end) }] : [];
   });
+  const known = entities.flatMap((e) => {
+    const code = isTreatedKnownDiagnosis(e) ? icd10cmOf(e) : undefined;
+    return code ? [{ disease: e, code, diagnosed: false }] : [];
+  });
   const result: Candidate[] = [];
   for (const [treatment, test] of facts.givenFor) {
     if (paired.has(treatment) || pastEpisodeTreatment(text, treatment, entities) || stoppedTreatment(text, treatment) || markedPast(text, treatment) || notGiven(text, treatment)) continue;
+    // The patient's own medicines before this visit are given for the conditions of the past history ("PMH HTN …
+    // Home meds: lisinopril"), not for the diagnosis the visit makes.
+    const ownKnown = known.length > 0 && isHomeMedication(text, treatment, sections()) ? known.filter(({ code }) => test(code)) : [];
+    if (ownKnown.length > 0) {
+      for (const { disease } of mainUses(ownKnown, facts.indications?.usesFor(treatment) ?? [])) result.push({ disease, treatment, evidence: 'indication' });
+      continue;
+    }
     const given = coded.filter(({ code }) => test(code));
     const diagnosed = given.filter((d) => d.diagnosed);
     const uses = facts.indications?.usesFor(treatment) ?? [];
@@ -206,6 +217,16 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
     if (result.length >= MAX_PAIRS_PER_NOTE) break;
   }
   return result;
+}
+
+/** Headers of the medicines a patient took before the visit: "Home meds:", "Current medications:", "Regular medicines -". */
+const HOME_MEDICATIONS = /^[ \t]*(?:home|current|regular|usual|pre-?admission|outpatient|own)\s+(?:meds|medications?|medicines?|drugs|rx)\b|^[ \t]*(?:meds|medications?|medicines?)\s+(?:at home|prior to admission|on admission)\b/i;
+
+/** The treatment is in a section of the patient's own medicines (its header opens the section). */
+function isHomeMedication(text: string, treatment: Entity, sections: readonly NoteSection[]): boolean {
+  let holding: NoteSection | undefined;
+  for (const section of sections) if (section.start <= treatment.start && treatment.start < section.end) holding = section;
+  return holding !== undefined && HOME_MEDICATIONS.test(text.slice(holding.start, Math.min(holding.end, holding.start + 60)));
 }
 
 /** The start and end of the line holding the entity. */
