@@ -69,6 +69,17 @@ describe('the lexicon pass', () => {
 });
 
 describe('combinations', () => {
+  it('widens a CRF span to the vocabulary name around it of its type, not over another span or a name of the other type', () => {
+    const line = words('Dx : typhoid fever , tab paracetamol 650 SOS');
+    expect(withLexiconSpans(line, [{ type: 'D', start: 3, end: 4 }], lexicon)).toEqual([
+      { type: 'D', start: 2, end: 4 },
+      { type: 'T', start: 6, end: 7, fromLexicon: true },
+    ]);
+    // The CRF's span of the other type, or two spans inside the name, are left as they are.
+    expect(withLexiconSpans(line, [{ type: 'T', start: 3, end: 4 }], lexicon)[0]).toEqual({ type: 'T', start: 3, end: 4 });
+    expect(withLexiconSpans(line, [{ type: 'D', start: 2, end: 3 }, { type: 'D', start: 3, end: 4 }], lexicon).slice(0, 2)).toEqual([{ type: 'D', start: 2, end: 3 }, { type: 'D', start: 3, end: 4 }]);
+  });
+
   it('finds a fixed-dose combination written as one word whose parts are all drug names', () => {
     const line = words('- azithromycin-fluconazole 500 mg BD , typhoid-fever , paracetamol+fluconazole');
     expect(withLexiconSpans(line, [], lexicon)).toEqual([

@@ -23,6 +23,11 @@ describe('note sections', () => {
     expect(sectionKindAt(sections, text.indexOf('pantoprazole'))).toBe('rx');
   });
 
+  it('reads what the emergency department or OPD gave as a treatment section', () => {
+    const text = 'Imp: renal colic\nED Tx: ketorolac 15 mg IV\nOPD Rx: Tab Dolo 650 SOS';
+    expect(noteSections(text).map((s) => s.kind)).toEqual(['dx', 'rx', 'rx']);
+  });
+
   it('reads a header only where it starts', () => {
     expect(headerAt('Rx for vitamin D deficiency', 0)).toBe(null);
     expect(headerAt('Discharge medications:\n- aspirin', 0)).toBe('rx');

@@ -116,7 +116,7 @@ const SHORTHAND: Readonly<Record<'disease' | 'drug', readonly string[]>> = {
     'hypercholesterolaemia', 'angina', 'sepsis', 'sciatica', 'low back pain', 'fracture', 'sprain', 'dehydration', 'hyponatremia', 'hyponatraemia',
     'hypokalaemia', 'vitamin d deficiency', 'b12 deficiency', 'vitamin b12 deficiency', 'heart block', 'mixed anxiety and depressive disorder',
     'intertrigo', 'presyncope', 'peritonsillar abscess', 'acanthosis nigricans', 'dog bite', 'animal bite', 'laceration', 'lac',
-    'conjunctival congestion', 'subcostal recession', 'intercostal recession', 'repeated falls', 'recurrent falls',
+    'strep pharyngitis', 'streptococcal pharyngitis', 'strep throat', 'conjunctival congestion', 'subcostal recession', 'intercostal recession', 'repeated falls', 'recurrent falls',
     ...PRESENTING_COMPLAINTS,
   ],
   drug: [
@@ -173,15 +173,26 @@ export function withLexiconSpans(
   const taken = new Uint8Array(lowerWords.length);
   for (const span of spans) taken.fill(1, span.start, span.end);
   const added: LexiconSpan[] = [];
+  let widened: TokenSpan[] | undefined;
   for (const match of lexicon.matchSpans(lowerWords)) {
-    if (taken.subarray(match.start, match.end).some((t) => t === 1)) continue;
+    if (taken.subarray(match.start, match.end).some((t) => t === 1)) {
+      // A vocabulary name around a span of its type and no other: the whole name ("strep pharyngitis", not "pharyngitis").
+      const inside = (widened ?? spans).filter((span) => span.start < match.end && span.end > match.start);
+      const only = inside[0];
+      if (inside.length === 1 && only && only.type === (match.kind === 'disease' ? 'D' : 'T') && only.start >= match.start && only.end <= match.end && only.end - only.start < match.end - match.start) {
+        widened = (widened ?? [...spans]).map((span) => (span === only ? { type: span.type, start: match.start, end: match.end } : span));
+        taken.fill(1, match.start, match.end);
+      }
+      continue;
+    }
     taken.fill(1, match.start, match.end);
     added.push({ type: match.kind === 'disease' ? 'D' : 'T', start: match.start, end: match.end, fromLexicon: true });
   }
   for (let i = 0; i < lowerWords.length; i++) {
     if (taken[i] === 0 && isCombination(lowerWords[i] as string, lexicon)) added.push({ type: 'T', start: i, end: i + 1, fromLexicon: true });
   }
-  return added.length === 0 ? spans : [...spans, ...added].sort((a, b) => a.start - b.start);
+  const kept = widened ?? spans;
+  return added.length === 0 ? kept : [...kept, ...added].sort((a, b) => a.start - b.start);
 }
 
 /** A fixed-dose combination written as one word, each part a drug's name: "amoxicillin-clavulanate", "montelukast/levocetirizine". */

@@ -16,7 +16,7 @@ export interface NoteSection {
 }
 
 const DX_HEADER = /(?:(?:final |provisional |prov\.? |working |clinical |discharge |admitting |pre\/postoperative |preoperative |postoperative )?(?:dx|diagnos[ie]s|impression|imp|assessment)(?: (?:this|on) (?:admission|discharge))?\b\s*(?::|-|–|\n|$)|a\s*:)/iy;
-const RX_HEADER = /(?:(?:rx|℞|plan|treatment|tx|medications?|meds|adv|advice|advised|prescription|prescribed|discharge medications?|management|mx)\b\s*(?::|-|–|\n|$)|p\s*:)/iy;
+const RX_HEADER = /(?:(?:(?:ed|er|a&e|emergency|opd) )?(?:rx|℞|plan|treatment|tx|medications?|meds|adv|advice|advised|prescription|prescribed|discharge medications?|management|mx)\b\s*(?::|-|–|\n|$)|p\s*:)/iy;
 /** Any other section header at a line start ("Investigations:", "Follow up:"). */
 const OTHER_HEADER = /[A-Za-z][A-Za-z /&]{1,30}:/y;
 const HEADERS = [['dx', DX_HEADER], ['rx', RX_HEADER], ['other', OTHER_HEADER]] as const;

@@ -293,6 +293,7 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'major depression', icd10cm: 'F32.9', term: 'major depressive disorder' },
   // Diagnoses whose nearest description words took another code or none.
   { name: 'strep throat', icd10cm: 'J02.0', term: 'streptococcal pharyngitis' },
+  { name: 'strep pharyngitis', icd10cm: 'J02.0', term: 'streptococcal pharyngitis' },
   { name: 'delirium', icd10cm: 'F05', term: 'delirium' },
   { name: 'caries', icd10cm: 'K02.9', term: 'dental caries' },
   { name: 'dental caries', icd10cm: 'K02.9', term: 'dental caries' },
