@@ -98,6 +98,7 @@ const GENERIC_ALIASES: Readonly<Record<string, string>> = {
   'glyceryl trinitrate': 'nitroglycerin', lignocaine: 'lidocaine', adrenaline: 'epinephrine', noradrenaline: 'norepinephrine',
   frusemide: 'furosemide', colecalciferol: 'cholecalciferol', rifampin: 'rifampicin', glyburide: 'glibenclamide', cyclosporine: 'ciclosporin',
   meperidine: 'pethidine', 'alendronic acid': 'alendronate', 'zoledronic acid': 'zoledronate', macrogol: 'polyethylene glycol',
+  cephalexin: 'cefalexin', cephazolin: 'cefazolin', sulphamethoxazole: 'sulfamethoxazole', sulphasalazine: 'sulfasalazine',
 };
 
 export function normaliseGeneric(name: string): string {

@@ -356,6 +356,7 @@ export const DRUG_SHORTHAND: readonly DrugShorthand[] = [
   { name: 'HCTZ', ingredients: ['hydrochlorothiazide'] },
   { name: 'MTX', ingredients: ['methotrexate'] },
   { name: 'HCQ', ingredients: ['hydroxychloroquine'] },
+  { name: 'TT', ingredients: ['tetanus toxoid'] },
   { name: 'PCM', ingredients: ['paracetamol'] },
   { name: 'APAP', ingredients: ['paracetamol'] },
   // Not in the drug vocabulary at all: the generic the record gives (no DrugBank code).
