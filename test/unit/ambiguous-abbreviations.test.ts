@@ -33,6 +33,12 @@ describe('abbreviations with another sense', () => {
     }
   });
 
+  it('drops the time around an operation, which a vocabulary lists as a brand', () => {
+    const note = 'Xarelto: HOLD pre-op, resume post-op.';
+    expect(hasOtherSense(note, { ...at(note, 'pre-op'), type: 'treatment' })).toBe(true);
+    expect(hasOtherSense(note, { ...at(note, 'post-op'), type: 'treatment' })).toBe(true);
+  });
+
   it('drops a disease that names a protocol, clinic or team, and keeps a treatment given by protocol', () => {
     const note = 'Heparin per ACS protocol. Seen in the TB clinic. Chemotherapy protocol started for lymphoma.';
     expect(hasOtherSense(note, at(note, 'ACS'))).toBe(true);

@@ -69,13 +69,14 @@ describe('the lexicon pass', () => {
 });
 
 describe('combinations', () => {
-  it('widens a CRF span to the vocabulary name around it of its type, not over another span or a name of the other type', () => {
+  it('widens a disease span to the disease name around it, not over another span, a treatment or a name of the other type', () => {
     const line = words('Dx : typhoid fever , tab paracetamol 650 SOS');
     expect(withLexiconSpans(line, [{ type: 'D', start: 3, end: 4 }], lexicon)).toEqual([
       { type: 'D', start: 2, end: 4 },
       { type: 'T', start: 6, end: 7, fromLexicon: true },
     ]);
-    // The CRF's span of the other type, or two spans inside the name, are left as they are.
+    // A treatment span is not widened (its route stays outside: "IV fluids" is `fluids`); nor is the CRF's span of
+    // the other type, or two spans inside the name.
     expect(withLexiconSpans(line, [{ type: 'T', start: 3, end: 4 }], lexicon)[0]).toEqual({ type: 'T', start: 3, end: 4 });
     expect(withLexiconSpans(line, [{ type: 'D', start: 2, end: 3 }, { type: 'D', start: 3, end: 4 }], lexicon).slice(0, 2)).toEqual([{ type: 'D', start: 2, end: 3 }, { type: 'D', start: 3, end: 4 }]);
   });

@@ -80,6 +80,8 @@ export const ORDINARY_WORDS: ReadonlySet<string> = new Set([
   'mild', 'moderate', 'severe', 'mild-moderate', 'moderate-severe',
   // a note's furniture: "Date:", "continue same", "NAD" (no abnormality detected), "Medication:"
   'date', 'same', 'nad',
+  // when, around an operation ("hold pre-op"; Pre-Op is also a hexachlorophene scrub's brand)
+  'pre-op', 'preop', 'post-op', 'postop', 'peri-op',
 ]);
 
 /**

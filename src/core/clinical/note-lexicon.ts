@@ -176,10 +176,11 @@ export function withLexiconSpans(
   let widened: TokenSpan[] | undefined;
   for (const match of lexicon.matchSpans(lowerWords)) {
     if (taken.subarray(match.start, match.end).some((t) => t === 1)) {
-      // A vocabulary name around a span of its type and no other: the whole name ("strep pharyngitis", not "pharyngitis").
+      // A disease name around a disease span and no other: the whole name ("strep pharyngitis", not "pharyngitis").
+      // (Not a treatment's: the guideline leaves its route outside, "IV fluids" is `fluids`.)
       const inside = (widened ?? spans).filter((span) => span.start < match.end && span.end > match.start);
       const only = inside[0];
-      if (inside.length === 1 && only && only.type === (match.kind === 'disease' ? 'D' : 'T') && only.start >= match.start && only.end <= match.end && only.end - only.start < match.end - match.start) {
+      if (match.kind === 'disease' && inside.length === 1 && only && only.type === 'D' && only.start >= match.start && only.end <= match.end && only.end - only.start < match.end - match.start) {
         widened = (widened ?? [...spans]).map((span) => (span === only ? { type: span.type, start: match.start, end: match.end } : span));
         taken.fill(1, match.start, match.end);
       }

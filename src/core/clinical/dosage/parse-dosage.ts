@@ -125,6 +125,9 @@ const ROUTE = phraseIndex(ROUTE_PHRASES);
 const FORM = phraseIndex(FORM_PHRASES);
 const TABLES = [FREQUENCY, WHEN, AS_NEEDED, ROUTE, FORM] as const;
 
+/** Words after a length of time that make it a time since ("three weeks ago", "6 weeks back"), not a course. */
+const SINCE_WORDS: ReadonlySet<string> = new Set(['ago', 'back', 'before', 'earlier', 'prior']);
+
 /** Words a dosage is made of: a sentence break before one of them does not end the dosage ("p.o. B.I.D."). */
 function isRuleWord(text: string): boolean {
   return TABLES.some((table) => table.has(text)) || text in DOSE_UNITS || DURATION_LEADS.has(text) || EVERY_WORDS.has(text);
@@ -315,13 +318,14 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
       const durationUnit = DURATION_UNITS[unitWord];
       // "until 36 weeks" names when it ends (a week of pregnancy), not how long it lasts.
       // "three weeks ago" is when it started.
-      if (durationUnit !== undefined && count > 0 && unitWord.length > 1 && durationUnit !== 'h' && ws.at(i - 1)?.text !== 'until' && ws.at(i + 2)?.text !== 'ago') {
+      if (durationUnit !== undefined && count > 0 && unitWord.length > 1 && durationUnit !== 'h' && ws.at(i - 1)?.text !== 'until' && !SINCE_WORDS.has(ws.at(i + 2)?.text ?? '')) {
         fields.boundsDuration ??= { value: count, unit: durationUnit };
         read(i + 2);
         continue;
       }
       // A number alone right after the drug: its dose ("paracetamol 650 OD"); 1 to 4 count tablets ("Orofer XT 1 OD").
-      if (i === 0 && !Number.isNaN(w.value) && w.value > 4 && ws.at(i + 1)?.text !== '/' && ws.at(i + 1)?.text !== '-') {
+      // Not a time: "started on Nexito 10 6 wks ago".
+      if (i === 0 && !Number.isNaN(w.value) && w.value > 4 && ws.at(i + 1)?.text !== '/' && ws.at(i + 1)?.text !== '-' && durationUnit === undefined) {
         fields.doseQuantity ??= { value: w.value, unit: options.bareNumberUnit ?? 'mg' };
         read(i + 1);
         continue;
