@@ -116,6 +116,8 @@ describe('assertEntities: uncertainty, history, family', () => {
     ['STOP [[aspirin]] 75 mg. INCREASE [[bisoprolol]] to 5 mg OD.', ['aspirin: historical', 'bisoprolol: present']],
     ['[[Amlodipine]] 10 mg OD - STOP. BP 104/60.', ['Amlodipine: historical']],
     ['Stop [[Losar-H]], start Tab [[Losar 50]] OD', ['Losar-H: historical', 'Losar 50: present']],
+    ['Plan:\n- STOP [[Glycomet 500]] in view of falling eGFR\n- Tab [[Zita 20]] 1-0-0', ['Glycomet 500: historical', 'Zita 20: present']],
+    ['Stopped: [[naproxen]] (fluid retention) - please use [[colchicine]] PRN instead.', ['naproxen: historical', 'colchicine: present']],
     ['Tab [[Azee 500]] 1-0-0 x 3 days then stop.', ['Azee 500: present']],
     ['Do not stop [[clopidogrel]] before the procedure.', ['clopidogrel: present']],
     ['A 4-month history of [[inflammatory polyarthritis]].', ['inflammatory polyarthritis: present']],

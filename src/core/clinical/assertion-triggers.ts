@@ -154,7 +154,7 @@ const HISTORICAL_BACKWARD = [
   'was held', 'in childhood', 'as a child', 'in the remote past', 'has resolved', 'have resolved', 'resolved',
   'had resolved', 'was resolved', 'in <year>', 'until <year>', 'last year', 'earlier this year', '( <year> )',
   'years back', 'year back', 'months back', 'month back', 'yrs ago', 'yr ago', 'yrs back', 'stopped',
-  '- stop', 'stop', 'discontinue', 'ceased',
+  'stop', 'discontinue', 'ceased',
   'last month', 'last week', 'has since resolved', 'since resolved', 'have since resolved',
 ];
 
@@ -294,7 +294,7 @@ const HISTORICAL_TERMINATORS = [
   'here for', 'here with', 'here today', 'residual', 'persisting',
   // a switch: what follows is given now ("Stop Losar-H, start Losar 50")
   'start', 'started', 'starting', 'restart', 'restarted', 'resume', 'resumed', 'switch to', 'switched to', 'change to',
-  'changed to', 'instead',
+  'changed to', 'instead', 'please use', 'replace with', 'replaced with', 'replaced by',
 ];
 
 // ---------------------------------------------------------------------------------------------------
