@@ -61,6 +61,7 @@ describe('parseDosageAfter: prescription notations', () => {
     // A time since, not a dose or a course: "started on Nexito 10 6 wks ago".
     expect(after('6 wks ago.')).toEqual({});
     expect(after('6 weeks back')).toEqual({});
+    expect(after('0.25 mg SC weekly, increase to 0.5 mg after 4 weeks').boundsDuration).toBeUndefined();
     // A comma after a complete instruction, then another item's name: "Tab PCM 500 mg SOS, MVI 1 OD".
     expect(after('500 mg SOS, MVI 1 OD')).toEqual({ doseQuantity: { value: 500, unit: 'mg' }, asNeeded: true });
     expect(after('625 BD, AFTER FOOD X 5 DAYS')).toEqual({ doseQuantity: { value: 625, unit: 'mg' }, timing: { frequency: 2, period: 1, periodUnit: 'd', when: ['PC'] }, boundsDuration: { value: 5, unit: 'd' } });

@@ -55,6 +55,11 @@ const pairs = (...list: [string, string, string][]): Pair[] => list.map(([diseas
 describe('indication pairs', () => {
   const lists = 'Dx: [[d:T2DM=E11.9]], [[d:HTN=I10]], [[d:dyslipidemia=E78.5]]\nRx:\n1. Tab [[t:Glycomet 500=metformin]] BD\n2. Tab [[t:Amlopres 5=amlodipine]] OD\n3. Tab [[t:Atorva 10=atorvastatin]] HS\n4. Tab [[t:Pan 40=pantoprazole]] OD';
 
+  it('gives a drug the note stops to nothing, wherever else the note names it', () => {
+    const note = 'Current: [[t:metformin=metformin]] 500 mg BD.\nA/P: [[d:T2DM=E11.9]], [[d:HTN=I10]].\n- stop [[t-historical:metformin=metformin]]; start [[t:amlodipine=amlodipine]] 5 mg OD';
+    expect(pairsOf(note, { lineByLine: true }).map((p) => p.treatment)).not.toContain('metformin');
+  });
+
   it('gives the patient\'s own medicines to the conditions of the past history they are for, not to the visit\'s diagnosis', () => {
     const knowledge = createIndicationKnowledge([{ name: 'lisinopril', treats: ['I10-I16', 'I21'] }]);
     const note = 'PMH [[d-historical:HTN=I10]].\nHome meds: [[t:lisinopril=lisinopril]] 20 mg daily.\nA/P: [[d:Inferior STEMI=I21.3]].\nCath lab.';

@@ -200,9 +200,11 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
     const code = isTreatedKnownDiagnosis(e) ? icd10cmOf(e) : undefined;
     return code ? [{ disease: e, code, diagnosed: false }] : [];
   });
+  // A drug the note stops is not given for anything, wherever else it names it ("Current: Januvia … stop Januvia").
+  const stopped = new Set(entities.filter((e) => e.type === 'treatment' && stoppedTreatment(text, e)).map((e) => e.text.toLowerCase()));
   const result: Candidate[] = [];
   for (const [treatment, test] of facts.givenFor) {
-    if (paired.has(treatment) || pastEpisodeTreatment(text, treatment, entities) || stoppedTreatment(text, treatment) || markedPast(text, treatment) || notGiven(text, treatment)) continue;
+    if (paired.has(treatment) || stopped.has(treatment.text.toLowerCase()) || pastEpisodeTreatment(text, treatment, entities) || markedPast(text, treatment) || notGiven(text, treatment)) continue;
     // The patient's own medicines before this visit are given for the conditions of the past history ("PMH HTN …
     // Home meds: lisinopril"), not for the diagnosis the visit makes.
     const ownKnown = known.length > 0 && isHomeMedication(text, treatment, sections()) ? known.filter(({ code }) => test(code)) : [];

@@ -125,6 +125,9 @@ const ROUTE = phraseIndex(ROUTE_PHRASES);
 const FORM = phraseIndex(FORM_PHRASES);
 const TABLES = [FREQUENCY, WHEN, AS_NEEDED, ROUTE, FORM] as const;
 
+/** Words before a length of time that make it a time, not a course: "until 36 weeks", "increase to 0.5 mg after 4 weeks". */
+const WHEN_WORDS: ReadonlySet<string> = new Set(['until', 'after', 'in', 'within', 'every', 'by']);
+
 /** Words after a length of time that make it a time since ("three weeks ago", "6 weeks back"), not a course. */
 const SINCE_WORDS: ReadonlySet<string> = new Set(['ago', 'back', 'before', 'earlier', 'prior']);
 
@@ -316,9 +319,9 @@ export function parseDosageAfter(text: string, options: ParseOptions = {}): Pars
         continue;
       }
       const durationUnit = DURATION_UNITS[unitWord];
-      // "until 36 weeks" names when it ends (a week of pregnancy), not how long it lasts.
-      // "three weeks ago" is when it started.
-      if (durationUnit !== undefined && count > 0 && unitWord.length > 1 && durationUnit !== 'h' && ws.at(i - 1)?.text !== 'until' && !SINCE_WORDS.has(ws.at(i + 2)?.text ?? '')) {
+      // "until 36 weeks" names when it ends (a week of pregnancy), "after 4 weeks" when a change comes, not how
+      // long it lasts; "three weeks ago" is when it started.
+      if (durationUnit !== undefined && count > 0 && unitWord.length > 1 && durationUnit !== 'h' && !WHEN_WORDS.has(ws.at(i - 1)?.text ?? '') && !SINCE_WORDS.has(ws.at(i + 2)?.text ?? '')) {
         fields.boundsDuration ??= { value: count, unit: durationUnit };
         read(i + 2);
         continue;
