@@ -35,6 +35,9 @@ const vocabularies: ConceptVocabularies = {
     { code: 'N151', description: 'Renal and perinephric abscess' },
     { code: 'J449', description: 'Chronic obstructive pulmonary disease, unspecified' },
     { code: 'J441', description: 'Chronic obstructive pulmonary disease with (acute) exacerbation' },
+    { code: 'M1990', description: 'Unspecified osteoarthritis, unspecified site' },
+    { code: 'M179', description: 'Osteoarthritis of knee, unspecified' },
+    { code: 'M169', description: 'Osteoarthritis of hip, unspecified' },
   ],
   doid: [
     { id: 'DOID:10763', name: 'hypertension', synonyms: ['HTN'], icd10cm: ['I10'] },
@@ -262,6 +265,17 @@ describe('the concept enricher', () => {
     conceptEnricher(index).apply({ text, sentences: [] }, entities);
     expect(entities.map((e) => e.codes?.[0]?.code)).toEqual(['J44.1', 'J44.9']);
     expect(entities[0]?.codes?.[0]?.display).toBe('Chronic obstructive pulmonary disease with (acute) exacerbation');
+  });
+
+  it('codes a site written after a span that leaves it out ("Osteoarthritis both knees": M17.9), not one further on', () => {
+    const text = 'Dx: Osteoarthritis both knees. Osteoarthritis right hip. Osteoarthritis; knee brace advised.';
+    const at = (name: string, from = 0): Entity => {
+      const start = text.indexOf(name, from);
+      return { type: 'disease', text: name, start, end: start + name.length, assertion: 'present', confidence: 1 };
+    };
+    const entities = [at('Osteoarthritis'), at('Osteoarthritis', 10), at('Osteoarthritis', 40)];
+    conceptEnricher(index).apply({ text, sentences: [] }, entities);
+    expect(entities.map((e) => e.codes?.[0]?.code)).toEqual(['M17.9', 'M16.9', 'M19.90']);
   });
 
   it('reads a name no vocabulary knows again with its misspelt words mended', () => {

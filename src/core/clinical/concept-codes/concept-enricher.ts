@@ -14,7 +14,10 @@ export function conceptEnricher(index: ConceptIndex, spelling?: Spelling): { nam
     apply: ({ text }, entities) => {
       for (const entity of entities) {
         codeEntity(index, entity, mend);
-        if (entity.type === 'disease' && entity.codes) withExacerbation(index, text, entity);
+        if (entity.type === 'disease' && entity.codes) {
+          withExacerbation(index, text, entity);
+          withSite(index, text, entity);
+        }
       }
     },
   };
@@ -88,6 +91,26 @@ const EXACERBATED: Readonly<Record<string, string>> = {
 const EXACERBATION_BEFORE = /\bexacerbations?\s+of\s+(?:(?:the|his|her|their|known)\s+)?$/i;
 const EXACERBATION_AFTER = /^\s*exacerbations?\b/i;
 const CONTEXT_CHARS = 40;
+
+/**
+ * A site the guideline keeps out of the span ("Osteoarthritis both knees", "OA right hip") still codes: a code of
+ * unspecified site becomes the site's, when the words right after the name on its line name one.
+ */
+const SITED: Readonly<Record<string, readonly (readonly [RegExp, string])[]>> = {
+  'M19.90': [[/^[^\n.;]{0,20}\bknees?\b/i, 'M17.9'], [/^[^\n.;]{0,20}\bhips?\b/i, 'M16.9']],
+};
+
+function withSite(index: ConceptIndex, text: string, entity: Entity): void {
+  const codes = entity.codes as readonly ConceptCode[];
+  const at = codes.findIndex((c) => c.system === 'ICD-10-CM');
+  const icd = codes[at];
+  const sites = icd ? SITED[icd.code] : undefined;
+  if (!icd || !sites) return;
+  const after = text.slice(entity.end, entity.end + CONTEXT_CHARS);
+  const sited = sites.find(([site]) => site.test(after))?.[1];
+  const display = sited === undefined ? undefined : index.icdDisplay(sited);
+  if (sited !== undefined && display !== undefined) entity.codes = codes.map((code, i) => (i === at ? { ...icd, code: sited, display } : code));
+}
 
 /**
  * An exacerbation the guideline keeps out of the span ("Acute exacerbation of bronchial asthma", "COPD
