@@ -133,6 +133,7 @@ describe('assertEntities: uncertainty, history, family', () => {
     ['Father had [[CABG]] for [[triple vessel disease]].', ['CABG: family', 'triple vessel disease: family']],
     ['Family history of [[colon cancer]].', ['colon cancer: family']],
     ['Uncle with [[schizophrenia]]; pt has no [[psychiatric illness]].', ['schizophrenia: family', 'psychiatric illness: absent']],
+    ['Mom calls re 4yo with [[ear pain]] and [[fever]] since last night.', ['ear pain: present', 'fever: present']],
     ['Mother states he has [[fever]].', ['fever: present']],
   ])('family: %s', (marked, expected) => {
     expect(assertMarked(marked)).toEqual(expected);

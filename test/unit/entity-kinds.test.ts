@@ -87,6 +87,10 @@ describe('entity kinds', () => {
     expect(underDiagnosisHeading(note, note.indexOf('fever'))).toBe(false);
     expect(underDiagnosisHeading(note, note.lastIndexOf('fever'))).toBe(false);
     expect(underDiagnosisHeading('The redox: reaction', 12)).toBe(false);
+    // The heading's sentence ends: "Dx: likely otitis media. Sent amoxicillin. Motrin PRN fever".
+    const phoned = 'Dx: likely otitis media. Sent amoxicillin. Motrin PRN fever';
+    expect(underDiagnosisHeading(phoned, phoned.indexOf('otitis'))).toBe(true);
+    expect(underDiagnosisHeading(phoned, phoned.indexOf('fever'))).toBe(false);
   });
 
   it('reads the items of a list under a diagnosis heading line as diagnoses, and no other list', () => {

@@ -239,7 +239,7 @@ const REPORTING_VERBS = [
   'states', 'stated', 'reports', 'reported', 'says', 'said', 'notes', 'noted', 'noticed', 'has noted', 'have noted',
   'has noticed', 'have noticed', 'is concerned', 'are concerned', 'was concerned', 'were concerned', 'brought',
   'agreed', 'agree', 'consented', 'consent', 'understands', 'understand', 'requested', 'request', 'believes', 'feels',
-  'thinks', 'describes', 'described', 'observed', 'gives', 'gave',
+  'thinks', 'describes', 'described', 'observed', 'gives', 'gave', 'calls', 'called', 'phoned', 'phones', 'rang',
 ];
 const RELATIVE_REPORTS = REPORTING_RELATIVES.flatMap((relative) =>
   REPORTING_VERBS.flatMap((verb) => [`${relative} ${verb}`, `${relative} ${verb} that`, `the ${relative} ${verb}`]),

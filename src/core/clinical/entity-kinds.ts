@@ -240,9 +240,17 @@ export function underDiagnosisHeading(text: string, start: number): boolean {
     if (c === 10) break;
     if (c === 58 || c === 45 || c === 8211) separator = true;
   }
-  if (separator && DIAGNOSIS_HEADING.test(text.slice(from, start))) return true;
+  if (separator) {
+    const before = text.slice(from, start);
+    const heading = DIAGNOSIS_HEADING.exec(before);
+    // "Dx: likely otitis media. Sent amoxicillin … PRN fever": the heading's sentence has ended.
+    if (heading) return !SENTENCE_BREAK.test(before.slice(heading.index + heading[0].length));
+  }
   return from > 0 && LIST_ITEM.test(text.slice(from, start)) && listUnderDiagnosisHeading(text, from);
 }
+
+/** A sentence's end inside a line: a word's full stop before a capitalised word (not a list's "1. "). */
+const SENTENCE_BREAK = /[a-z)]\.\s+[A-Z]/;
 
 /** A numbered or bulleted item's start ("2. ", "- "), up to the entity. */
 const LIST_ITEM = /^[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]/;
@@ -262,6 +270,18 @@ function listUnderDiagnosisHeading(text: string, lineStart: number): boolean {
     end = start - 1;
   }
   return false;
+}
+
+/** On the line of the section's header, a sentence has ended between the header and `at` ("Dx: AOM. Motrin PRN fever"). */
+function headerSentenceEnded(text: string, sections: readonly NoteSection[], at: number): boolean {
+  let header: NoteSection | undefined;
+  for (const section of sections) {
+    if (section.start > at) break;
+    header = section;
+  }
+  if (!header) return false;
+  const between = text.slice(header.start, at);
+  return !between.includes('\n') && SENTENCE_BREAK.test(between);
 }
 
 /** ICD-10-CM categories outside chapter R whose codes name a complaint (insomnia, tinnitus, dyspepsia, joint or back pain), not a diagnosis. */
@@ -303,7 +323,7 @@ export function noteKindsFromCodes(isNoteStyleNote: (note: EnrichedNote) => bool
         if (entity.kind === 'symptom' && !sign && !COMPLAINT_CATEGORIES.has(icd.code.slice(0, 3).toUpperCase())) entity.kind = 'diagnosis';
         else if (entity.kind === 'diagnosis' && sign) {
           sections ??= noteSections(note.text);
-          if (sectionKindAt(sections, entity.start) !== 'dx') entity.kind = 'symptom';
+          if (sectionKindAt(sections, entity.start) !== 'dx' || headerSentenceEnded(note.text, sections, entity.start)) entity.kind = 'symptom';
         }
       }
     },
