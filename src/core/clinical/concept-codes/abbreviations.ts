@@ -183,6 +183,7 @@ export const DIAGNOSIS_SHORTHAND: readonly DiagnosisShorthand[] = [
   { name: 'angina', icd10cm: 'I20.9', term: 'angina pectoris' },
   { name: 'anemia of chronic kidney disease', icd10cm: 'D63.1', term: 'anemia' },
   { name: 'anaemia of chronic kidney disease', icd10cm: 'D63.1', term: 'anemia' },
+  { name: 'acute kidney injury', icd10cm: 'N17.9', term: 'acute kidney failure' },
   { name: 'anaemia of CKD', icd10cm: 'D63.1', term: 'anemia' },
   { name: 'anemia of CKD', icd10cm: 'D63.1', term: 'anemia' },
   { name: 'GTCS', icd10cm: 'G40.409', term: 'epilepsy' },
