@@ -120,6 +120,7 @@ describe('assertEntities: uncertainty, history, family', () => {
     ['Stopped: [[naproxen]] (fluid retention) - please use [[colchicine]] PRN instead.', ['naproxen: historical', 'colchicine: present']],
     ['Tab [[Azee 500]] 1-0-0 x 3 days then stop.', ['Azee 500: present']],
     ['Do not stop [[clopidogrel]] before the procedure.', ['clopidogrel: present']],
+    ['Syp [[Ondem]] 2 ml SOS if [[vomiting]]', ['Ondem: present', 'vomiting: possible']],
     ['A 4-month history of [[inflammatory polyarthritis]].', ['inflammatory polyarthritis: present']],
     ['3 day history of [[fever]] and [[cough]].', ['fever: present', 'cough: present']],
     ['2 weeks h/o [[loose stools]].', ['loose stools: present']],

@@ -120,6 +120,9 @@ const POSSIBLE_FORWARD = [
   'possibility of', 'at risk for', 'risk of', 'risk for', 'if', 'in case of', 'should', '?', '??', 'query', '?query',
   'may need', 'may require', 'might need', 'may benefit from', 'could benefit from', 'watch for', 'monitor for',
   'observe for', 'look for', 'screen for', 'to exclude', 'differential', 'differentials', 'd/d',
+  // a drug given as needed on a condition ("Ondem 2 ml SOS if vomiting"): the condition is uncertain, the drug is
+  // prescribed (the longer phrase keeps backward "if" off the drug)
+  'sos if', 'prn if', 'as needed if', 's.o.s. if',
 ];
 
 const POSSIBLE_BACKWARD = [
