@@ -58,6 +58,9 @@ describe('indication pairs', () => {
   it('gives a drug the note stops to nothing, wherever else the note names it', () => {
     const note = 'Current: [[t:metformin=metformin]] 500 mg BD.\nA/P: [[d:T2DM=E11.9]], [[d:HTN=I10]].\n- stop [[t-historical:metformin=metformin]]; start [[t:amlodipine=amlodipine]] 5 mg OD';
     expect(pairsOf(note, { lineByLine: true }).map((p) => p.treatment)).not.toContain('metformin');
+    // The drug started in place of a stopped one is given.
+    const replaced = 'Problems: [[d:T2DM=E11.9]]\n1. [[t:metformin=metformin]] 500 mg BD\n- [[t-historical:glimepiride=]] 1 mg - stopped 2022 when [[t-historical:metformin=metformin]] was started';
+    expect(pairsOf(replaced, { lineByLine: true }).map((p) => p.treatment)).toContain('metformin');
   });
 
   it('gives the patient\'s own medicines to the conditions of the past history they are for, not to the visit\'s diagnosis', () => {

@@ -168,7 +168,7 @@ export function notePairs(note: { text: string; sentences: readonly Sentence[] }
     paired.add(candidate.treatment);
   }
   if (text.length <= MAX_DX_RX_NOTE_CHARS) {
-    for (const candidate of sectionPairs(noteSectionsOnce(), all, paired, facts)) {
+    for (const candidate of sectionPairs(text, noteSectionsOnce(), all, paired, facts)) {
       candidates.push(candidate);
       paired.add(candidate.treatment);
     }
@@ -201,7 +201,7 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
     return code ? [{ disease: e, code, diagnosed: false }] : [];
   });
   // A drug the note stops is not given for anything, wherever else it names it ("Current: Januvia … stop Januvia").
-  const stopped = new Set(entities.filter((e) => e.type === 'treatment' && stoppedTreatment(text, e)).map((e) => e.text.toLowerCase()));
+  const stopped = new Set(entities.filter((e) => e.type === 'treatment' && stoppedTreatment(text, e) && isStopObject(text, e)).map((e) => e.text.toLowerCase()));
   const result: Candidate[] = [];
   for (const [treatment, test] of facts.givenFor) {
     if (paired.has(treatment) || stopped.has(treatment.text.toLowerCase()) || pastEpisodeTreatment(text, treatment, entities) || markedPast(text, treatment) || notGiven(text, treatment)) continue;
@@ -219,6 +219,14 @@ function indicationPairs(text: string, entities: readonly Entity[], paired: Read
     if (result.length >= MAX_PAIRS_PER_NOTE) break;
   }
   return result;
+}
+
+/** After a drug: it was started, not stopped ("Aspirin … stopped 2022 when Eliquis was started"). */
+const STARTED_AFTER = /^\s*(?:was|were|is|has been|had been)?\s*(?:started|begun|initiated|commenced)\b/i;
+
+/** The stop on the drug's line is said of it, not of another drug started in its place. */
+function isStopObject(text: string, treatment: Entity): boolean {
+  return !STARTED_AFTER.test(text.slice(treatment.end, treatment.end + 30));
 }
 
 /** Headers of the medicines a patient took before the visit: "Home meds:", "Current medications:", "Regular medicines -". */
@@ -515,7 +523,7 @@ function linkedFor(gap: string): boolean {
   return gap.length <= MAX_LINK_GAP && !/[.;]\s/.test(gap) && FOR_LINK.test(gap);
 }
 
-function sectionPairs(sections: readonly NoteSection[], entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
+function sectionPairs(text: string, sections: readonly NoteSection[], entities: readonly Entity[], paired: ReadonlySet<Entity>, facts: NoteFacts): Candidate[] {
   const dx = sections.filter((s) => s.kind === 'dx');
   const rx = sections.filter((s) => s.kind === 'rx');
   if (dx.length === 0 || rx.length === 0) return [];
@@ -526,7 +534,7 @@ function sectionPairs(sections: readonly NoteSection[], entities: readonly Entit
   const diagnosis = diagnoses[0];
   if (names.size !== 1 || !diagnosis) return [];
   return entities
-    .filter((e) => isPairableTreatment(e) && inside(rx)(e) && !paired.has(e) && !givenForAnother(e, diagnosis, entities, facts))
+    .filter((e) => isPairableTreatment(e) && inside(rx)(e) && !paired.has(e) && !stoppedTreatment(text, e) && !givenForAnother(e, diagnosis, entities, facts))
     .map((treatment) => ({ disease: diagnosis, treatment, evidence: 'dx-rx-sections' as const }));
 }
 
