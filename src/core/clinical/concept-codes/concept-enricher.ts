@@ -101,15 +101,24 @@ const SITED: Readonly<Record<string, readonly (readonly [RegExp, string])[]>> = 
 };
 
 function withSite(index: ConceptIndex, text: string, entity: Entity): void {
+  const sites = SITED[firstIcd(entity)?.code ?? ''];
+  const after = text.slice(entity.end, entity.end + CONTEXT_CHARS);
+  const sited = sites?.find(([site]) => site.test(after))?.[1];
+  if (sited !== undefined) recode(index, entity, sited);
+}
+
+/** The entity's first ICD-10-CM code. */
+function firstIcd(entity: Entity): ConceptCode | undefined {
+  return entity.codes?.find((c) => c.system === 'ICD-10-CM');
+}
+
+/** The entity's first ICD-10-CM code replaced by `code`, when the index knows it. */
+function recode(index: ConceptIndex, entity: Entity, code: string): void {
   const codes = entity.codes as readonly ConceptCode[];
   const at = codes.findIndex((c) => c.system === 'ICD-10-CM');
-  const icd = codes[at];
-  const sites = icd ? SITED[icd.code] : undefined;
-  if (!icd || !sites) return;
-  const after = text.slice(entity.end, entity.end + CONTEXT_CHARS);
-  const sited = sites.find(([site]) => site.test(after))?.[1];
-  const display = sited === undefined ? undefined : index.icdDisplay(sited);
-  if (sited !== undefined && display !== undefined) entity.codes = codes.map((code, i) => (i === at ? { ...icd, code: sited, display } : code));
+  const display = index.icdDisplay(code);
+  // The index's lists are shared between mentions: this mention gets its own.
+  if (at >= 0 && display !== undefined) entity.codes = codes.map((c, i) => (i === at ? { ...c, code, display } : c));
 }
 
 /**
@@ -117,14 +126,8 @@ function withSite(index: ConceptIndex, text: string, entity: Entity): void {
  * exacerbation") is still coded: the disease's ICD-10-CM code becomes its "with (acute) exacerbation" code.
  */
 function withExacerbation(index: ConceptIndex, text: string, entity: Entity): void {
-  const codes = entity.codes as readonly ConceptCode[];
-  const at = codes.findIndex((c) => c.system === 'ICD-10-CM');
-  const icd = codes[at];
-  const exacerbated = icd ? EXACERBATED[icd.code] : undefined;
-  if (!icd || !exacerbated) return;
+  const exacerbated = EXACERBATED[firstIcd(entity)?.code ?? ''];
+  if (!exacerbated) return;
   const before = text.slice(Math.max(0, entity.start - CONTEXT_CHARS), entity.start);
-  if (!EXACERBATION_BEFORE.test(before) && !EXACERBATION_AFTER.test(text.slice(entity.end, entity.end + CONTEXT_CHARS))) return;
-  const display = index.icdDisplay(exacerbated);
-  // The index's lists are shared between mentions: this mention gets its own.
-  if (display !== undefined) entity.codes = codes.map((code, i) => (i === at ? { ...icd, code: exacerbated, display } : code));
+  if (EXACERBATION_BEFORE.test(before) || EXACERBATION_AFTER.test(text.slice(entity.end, entity.end + CONTEXT_CHARS))) recode(index, entity, exacerbated);
 }
