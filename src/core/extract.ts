@@ -4,7 +4,8 @@ import { doseFollows, isNoteStyle, isNoteStyleText, LEXICON_SPAN_CONFIDENCE, wit
 import { BRAND_SPAN_CONFIDENCE, withBrandSpans, type BrandLexicon } from './clinical/brands.js';
 import { spansFromTags, type LabelEncoding, type TokenSpan } from './tagger/label-codec.js';
 import { notePairs } from './clinical/relations.js';
-import { noteSections, type NoteSection, type SectionKind } from './clinical/sections.js';
+import { firstEndingAfter } from './text/ordered-spans.js';
+import { noteSections, sectionAt, type SectionKind } from './clinical/sections.js';
 import { withoutOtherSenses } from './clinical/ambiguous-abbreviations.js';
 import { withDefinedAbbreviations } from './clinical/defined-abbreviations.js';
 import { withDiagnosisItems, type SectionNames } from './clinical/diagnosis-section.js';
@@ -178,18 +179,6 @@ function modelScoredSpans(model: SequenceTagger, words: readonly string[], conte
   return withDrugConditions(words, sited, rescored) as ScoredSpan[];
 }
 
-/** Index of the first section that ends after `offset` (sections in text order); the list's length when none. */
-function firstEndingAfter(sections: readonly NoteSection[], offset: number): number {
-  let lo = 0;
-  let hi = sections.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((sections[mid] as NoteSection).end <= offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** The span opens its sentence, a colon follows it, and a treatment comes after: "Heart failure: furosemide 40 mg OD". */
 function labelsTreatments(words: readonly string[], span: TokenSpan, spans: readonly TokenSpan[]): boolean {
   return span.start === 0 && words[span.end] === ':' && spans.some((other) => other.type === 'T' && other.start > span.end);
@@ -281,8 +270,8 @@ export function* extractInSteps(
     const typed = first ? typedSections[firstEndingAfter(typedSections, first.start)] : undefined;
     if (!first || !last || !typed || typed.start >= last.end) return context;
     return { ...context, sectionTypes: tokens.map((token) => {
-      const section = sections[firstEndingAfter(sections, token.start)];
-      return section && section.start <= token.start ? SECTION_SPAN_TYPE[section.kind] : undefined;
+      const section = sectionAt(sections, token.start);
+      return section ? SECTION_SPAN_TYPE[section.kind] : undefined;
     }) };
   };
   const found: Entity[][] = [];

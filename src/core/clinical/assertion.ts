@@ -46,6 +46,7 @@
  * off the token grid are placed at the nearest token), and returns exactly one assertion per entity.
  */
 import { DEFAULT_ASSERTION_LEXICON } from './assertion-triggers.js';
+import { firstEndingAfter } from '../text/ordered-spans.js';
 import type { AssertionLexicon, TriggerCategory } from './assertion-triggers.js';
 import { tokenize } from '../text/tokenizer.js';
 import type { Assertion, EntityType, Sentence, Token } from '../text/types.js';
@@ -503,13 +504,7 @@ export function assertionCueAt(
 
 /** Token range [start, end) of a character span; a span off the token grid becomes an empty range. */
 function tokenRange(tokens: readonly Token[], start: number, end: number): [number, number] {
-  let lo = 0;
-  let hi = tokens.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((tokens[mid] as Token).end <= start) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstEndingAfter(tokens, start);
   let last = lo;
   while (last < tokens.length && (tokens[last] as Token).start < end) last += 1;
   return [lo, Math.max(lo, last)];

@@ -4,7 +4,7 @@ import { splitSentences } from '../text/tokenizer.js';
 import type { EnrichedNote, Entity, EntityKind, EntityType } from '../text/types.js';
 import { DIAGNOSIS_ABBREVIATIONS, PRESENTING_COMPLAINTS } from './note-lexicon.js';
 import { headerAt } from './sections.js';
-import { noteSections, sectionKindAt, type NoteSection } from './sections.js';
+import { noteSections, sectionAt, sectionKindAt, type NoteSection } from './sections.js';
 
 /**
  * The kind of each entity the tagger finds: a disease is a diagnosis or a symptom, a treatment a drug or a
@@ -274,11 +274,7 @@ function listUnderDiagnosisHeading(text: string, lineStart: number): boolean {
 
 /** On the line of the section's header, a sentence has ended between the header and `at` ("Dx: AOM. Motrin PRN fever"). */
 function headerSentenceEnded(text: string, sections: readonly NoteSection[], at: number): boolean {
-  let header: NoteSection | undefined;
-  for (const section of sections) {
-    if (section.start > at) break;
-    header = section;
-  }
+  const header = sectionAt(sections, at);
   if (!header) return false;
   const between = text.slice(header.start, at);
   return !between.includes('\n') && SENTENCE_BREAK.test(between);

@@ -1,6 +1,6 @@
 import type { Assertion, Entity, Pair, Sentence } from '../text/types.js';
 import type { IndicationKnowledge, Use } from './indications.js';
-import { headerAt, noteSections, type NoteSection } from './sections.js';
+import { headerAt, noteSections, sectionAt, type NoteSection } from './sections.js';
 import { COMPLAINT_CATEGORIES, isComplaintName } from './entity-kinds.js';
 
 /**
@@ -234,8 +234,7 @@ const HOME_MEDICATIONS = /^[ \t]*(?:home|current|regular|usual|pre-?admission|ou
 
 /** The treatment is in a section of the patient's own medicines (its header opens the section). */
 function isHomeMedication(text: string, treatment: Entity, sections: readonly NoteSection[]): boolean {
-  let holding: NoteSection | undefined;
-  for (const section of sections) if (section.start <= treatment.start && treatment.start < section.end) holding = section;
+  const holding = sectionAt(sections, treatment.start);
   return holding !== undefined && HOME_MEDICATIONS.test(text.slice(holding.start, Math.min(holding.end, holding.start + 60)));
 }
 

@@ -1,3 +1,4 @@
+import { firstEndingAfter } from '../text/ordered-spans.js';
 /**
  * Section detection: a note's headers at a line or sentence start ("Dx:", "Diagnosis -", "Impression:", SOAP's
  * "A:"; "Rx:", "Plan:", "Medications:", SOAP's "P:"; any other "Investigations:") and the stretch each opens, up
@@ -45,10 +46,11 @@ export function headerAt(text: string, at: number): SectionKind | null {
 
 /** The kind of the section holding offset `at` (sections in text order), or null before the first header. */
 export function sectionKindAt(sections: readonly NoteSection[], at: number): SectionKind | null {
-  let kind: SectionKind | null = null;
-  for (const section of sections) {
-    if (section.start > at) break;
-    kind = section.kind;
-  }
-  return kind;
+  return sectionAt(sections, at)?.kind ?? null;
+}
+
+/** The section holding the offset (sections in text order, each up to the next), none before the first header. */
+export function sectionAt(sections: readonly NoteSection[], at: number): NoteSection | undefined {
+  const section = sections[firstEndingAfter(sections, at)];
+  return section && section.start <= at ? section : undefined;
 }

@@ -124,8 +124,9 @@ const LEVEL_SCORES = [SCORE_FULL, SCORE_QUALIFIED, SCORE_BRACKET] as const;
 export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptIndex {
   // The tables are typed arrays and strings packed into one (see PackedStrings): the index stays in a serving
   // process for its lifetime, where a string and a map entry per name cost several times their text.
-  const known = new Set(vocabularies.icd10cm.map((row) => row.code));
-  const rows = [...vocabularies.icd10cm, ...(vocabularies.icd10cmAdditions ?? ICD10CM_ADDITIONS).filter((row) => !known.has(row.code))].filter((row) => isIndexedIcdCode(row.code));
+  // A handful of additions: each checked against the vocabulary, rather than a set of its 70,000 codes at start-up.
+  const additions = (vocabularies.icd10cmAdditions ?? ICD10CM_ADDITIONS).filter((row) => !vocabularies.icd10cm.some((known) => known.code === row.code));
+  const rows = [...vocabularies.icd10cm, ...additions].filter((row) => isIndexedIcdCode(row.code));
   const codes = new PackedStrings(rows.map((row) => row.code));
   const descriptions = new PackedStrings(rows.map((row) => row.description));
   const codeIndex = new PackedStringMap(new Map(rows.map((row, i) => [row.code, i])));
