@@ -125,7 +125,13 @@ export function buildConceptIndex(vocabularies: ConceptVocabularies): ConceptInd
   // The tables are typed arrays and strings packed into one (see PackedStrings): the index stays in a serving
   // process for its lifetime, where a string and a map entry per name cost several times their text.
   // A handful of additions: each checked against the vocabulary, rather than a set of its 70,000 codes at start-up.
-  const additions = (vocabularies.icd10cmAdditions ?? ICD10CM_ADDITIONS).filter((row) => !vocabularies.icd10cm.some((known) => known.code === row.code));
+  // Plain loops: a closure over `vocabularies` here would keep every row read alive for the index's lifetime.
+  const additions: IcdRow[] = [];
+  for (const row of vocabularies.icd10cmAdditions ?? ICD10CM_ADDITIONS) {
+    let known = false;
+    for (const existing of vocabularies.icd10cm) if (existing.code === row.code) known = true;
+    if (!known) additions.push(row);
+  }
   const rows = [...vocabularies.icd10cm, ...additions].filter((row) => isIndexedIcdCode(row.code));
   const codes = new PackedStrings(rows.map((row) => row.code));
   const descriptions = new PackedStrings(rows.map((row) => row.description));
