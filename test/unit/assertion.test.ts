@@ -22,11 +22,12 @@ function unmark(marked: string): { text: string; spans: { start: number; end: nu
 }
 
 /** The assertion of each marked entity, as `surface: assertion`, entities grouped by sentence as extract() does. */
-function assertMarked(marked: string, rules = compileAssertionRules()): string[] {
+function assertMarked(marked: string, rules = compileAssertionRules(), treatments: readonly string[] = []): string[] {
   const { text, spans } = unmark(marked);
   const sentences = splitSentences(text);
+  const typeOf = (e: { start: number; end: number }): AssertableSpan['type'] => (treatments.includes(text.slice(e.start, e.end)) ? 'treatment' : 'disease');
   const bySentence = sentences.map((s) =>
-    spans.filter((e) => e.start >= s.start && e.start < s.end).map((e): AssertableSpan => ({ ...e, type: 'disease' })),
+    spans.filter((e) => e.start >= s.start && e.start < s.end).map((e): AssertableSpan => ({ ...e, type: typeOf(e) })),
   );
   const result = assertEntities(text, sentences, bySentence, rules);
   return bySentence.flatMap((entities, i) => entities.map((e, k) => `${text.slice(e.start, e.end)}: ${result[i]?.[k]}`));
@@ -150,6 +151,40 @@ describe('assertEntities: uncertainty, history, family', () => {
 
   it('ends a forward scope at a trigger of another category that does not follow it directly', () => {
     expect(assertMarked('Denies [[chest pain]], history of [[MI]].')).toEqual(['chest pain: absent', 'MI: historical']);
+  });
+});
+
+describe('assertEntities: what care prevents', () => {
+  const drugs = ['enoxaparin', 'Clexane', 'allopurinol', 'aspirin', 'pantoprazole', 'propranolol'];
+  it.each([
+    ['Started [[enoxaparin]] 40 mg SC OD for [[DVT]] prophylaxis.', ['enoxaparin: present', 'DVT: possible']],
+    ['[[Clexane]] prophylaxis. [[Pneumonia]] on antibiotics.', ['Clexane: present', 'Pneumonia: present']],
+    ['Referred for [[colon cancer]] screening.', ['colon cancer: possible']],
+    ['[[aspirin]] 75 mg to prevent a [[stroke]].', ['aspirin: present', 'stroke: possible']],
+    ['Given cefazolin for prophylaxis against surgical [[infection]].', ['infection: possible']],
+    ['Last [[pneumonia]] vaccine 2019.', ['pneumonia: possible']],
+    ['[[stroke]] risk discussed.', ['stroke: possible']],
+  ])('possible: %s', (marked, expected) => {
+    expect(assertMarked(marked, compileAssertionRules(), drugs)).toEqual(expected);
+  });
+
+  it.each([
+    // the patient's own disease, kept from flaring
+    ['[[Gout]] prophylaxis - start [[allopurinol]] 100 mg daily.', ['Gout: present', 'allopurinol: present']],
+    ['[[propranolol]] 40 mg BD for [[migraine]] prophylaxis.', ['propranolol: present', 'migraine: present']],
+    // it happened before
+    ['[[pantoprazole]] to prevent further [[bleeding]].', ['pantoprazole: present', 'bleeding: present']],
+    ['[[aspirin]] for secondary [[stroke]] prevention.', ['aspirin: present', 'stroke: present']],
+    // a risk not named right after the disease is not the disease's
+    ['Severe [[COPD]] and risk for ventilation.', ['COPD: present']],
+    ['Denies [[DVT]]; on prophylaxis.', ['DVT: absent']],
+  ])('not changed: %s', (marked, expected) => {
+    expect(assertMarked(marked, compileAssertionRules(), drugs)).toEqual(expected);
+  });
+
+  it('leaves a lexicon without prevention phrases as it was', () => {
+    const { preventions: _, ...withoutPreventions } = DEFAULT_ASSERTION_LEXICON;
+    expect(assertMarked('Lovenox for [[DVT]] prophylaxis.', compileAssertionRules(withoutPreventions))).toEqual(['DVT: present']);
   });
 });
 

@@ -50,8 +50,31 @@ export interface SectionHeader {
   category: TriggerCategory | null;
 }
 
+/**
+ * A phrase naming what care prevents, screens for or weighs as a risk ("DVT prophylaxis", "to prevent stroke",
+ * "colon cancer screening"). Unlike a trigger it reaches only the disease right beside it (`backward`: the one
+ * ending right before it; `forward`: the first entity after it, past fillers and one other word), which becomes
+ * possible as after "risk of": the patient is not said to have it, and a drug given for it is not a treatment of it.
+ */
+export interface PreventionPhrase {
+  phrase: string;
+  direction: 'forward' | 'backward';
+}
+
+export interface PreventionLexicon {
+  phrases: readonly PreventionPhrase[];
+  /**
+   * Last words of conditions whose prophylaxis keeps the patient's own disease from flaring ("gout prophylaxis",
+   * "migraine prophylaxis"): the phrase leaves them present.
+   */
+  relapsing: readonly string[];
+  /** Words that say the condition happened before ("secondary stroke prevention", "to prevent further bleeding"). */
+  recurrence: readonly string[];
+}
+
 export interface AssertionLexicon {
   triggers: readonly AssertionTrigger[];
+  preventions?: PreventionLexicon;
   /** Phrases that contain a trigger but do not assert anything ("no increase", "gram negative"). */
   pseudoTriggers: readonly string[];
   terminators: readonly ScopeTerminator[];
@@ -301,6 +324,32 @@ const HISTORICAL_TERMINATORS = [
 ];
 
 // ---------------------------------------------------------------------------------------------------
+// Prevention: "enoxaparin 40 mg SC OD for DVT prophylaxis" gives enoxaparin, not a patient with DVT.
+
+const PREVENTED_BEFORE = [
+  'prophylaxis', 'ppx', 'prevention', 'preventive', 'screening', 'screen', 'risk', 'vaccine', 'vaccination',
+  'immunization', 'immunisation', 'booster',
+];
+
+const PREVENTED_AFTER = [
+  'prophylaxis for', 'prophylaxis against', 'prophylaxis of', 'ppx for', 'prophylactic against', 'prophylactic for',
+  'prevention of', 'for prevention of', 'to prevent', 'prevent', 'prevents', 'preventing', 'to avoid',
+  'screening for', 'screened for', 'vaccine against', 'vaccinated against', 'vaccination against', 'immunized against',
+  'immunised against',
+];
+
+const RELAPSING_CONDITIONS = [
+  'gout', 'migraine', 'migraines', 'headache', 'headaches', 'angina', 'asthma', 'epilepsy', 'uti', 'utis',
+  'infections', 'cellulitis', 'fever', 'angioedema', 'hae', 'crisis', 'crises', 'herpes', 'hsv', 'sores',
+  'haemophilia', 'hemophilia', 'disorder', 'attacks', 'flares',
+];
+
+const RECURRENCE_WORDS = [
+  'further', 'another', 'recurrent', 'recurrence', 'recurring', 'secondary', 'repeat', 'repeated', 'more', 'worsening',
+  'progression', 'progressive', 'exacerbation', 'exacerbations', 'relapse', 'relapses', 'flare', 'flares',
+];
+
+// ---------------------------------------------------------------------------------------------------
 // Section headers.
 
 const SECTIONS: readonly SectionHeader[] = [
@@ -353,6 +402,14 @@ export const DEFAULT_ASSERTION_LEXICON: AssertionLexicon = {
     ...forward('family', FAMILY_FORWARD),
     ...backward('family', FAMILY_BACKWARD),
   ],
+  preventions: {
+    phrases: [
+      ...PREVENTED_BEFORE.map((phrase) => ({ phrase, direction: 'backward' as const })),
+      ...PREVENTED_AFTER.map((phrase) => ({ phrase, direction: 'forward' as const })),
+    ],
+    relapsing: RELAPSING_CONDITIONS,
+    recurrence: RECURRENCE_WORDS,
+  },
   pseudoTriggers: [...PSEUDO_TRIGGERS, ...RELATIVE_REPORTS, 'as per the family', 'per the family', 'as per family', "patient's parents", "patient's family"],
   terminators: [
     ...ALL_TERMINATORS.map((phrase) => ({ phrase })),

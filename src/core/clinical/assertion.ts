@@ -105,9 +105,17 @@ interface SectionEntry {
   category: TriggerCategory | null;
 }
 
+interface PreventionEntry {
+  forward: boolean;
+  backward: boolean;
+}
+
 /** Compiled assertion rules: build once with {@link compileAssertionRules}, reuse for every call. */
 export interface AssertionRules {
   readonly phrases: ReadonlyMap<string, TrieNode<PhraseEntry>>;
+  readonly preventions: ReadonlyMap<string, TrieNode<PreventionEntry>>;
+  readonly relapsing: ReadonlySet<string>;
+  readonly recurrence: ReadonlySet<string>;
   readonly sections: ReadonlyMap<string, TrieNode<SectionEntry>>;
   /** Single-token relatives ("mother"): an ALL-CAPS "MOTHER:" is not a header that ends a section. */
   readonly relatives: ReadonlySet<string>;
@@ -196,6 +204,11 @@ export function compileAssertionRules(
     const entry = insert(phrases, phraseKeys(phrase), newEntry);
     if (entry) entry.pseudo = true;
   }
+  const preventions = new Map<string, TrieNode<PreventionEntry>>();
+  for (const prevention of lexicon.preventions?.phrases ?? []) {
+    const entry = insert(preventions, phraseKeys(prevention.phrase), (): PreventionEntry => ({ forward: false, backward: false }));
+    if (entry) entry[prevention.direction] = true;
+  }
   const sections = new Map<string, TrieNode<SectionEntry>>();
   for (const header of lexicon.sections) {
     const entry = insert(sections, phraseKeys(header.phrase), (): SectionEntry => ({ category: header.category }));
@@ -210,6 +223,9 @@ export function compileAssertionRules(
   for (const bit of [1, 2, 4, 8]) if (!order.includes(bit)) order.push(bit);
   return {
     phrases,
+    preventions,
+    relapsing: new Set(lexicon.preventions?.relapsing ?? []),
+    recurrence: new Set(lexicon.preventions?.recurrence ?? []),
     sections,
     relatives,
     filler: new Set(WINDOW_FILLER),
@@ -430,20 +446,27 @@ function isWordToken(token: string): boolean {
   return /^[\p{L}\p{N}]/u.test(token);
 }
 
-interface Match {
+interface PhraseMatch<E> {
   start: number;
   end: number;
-  entry: PhraseEntry;
+  entry: E;
 }
+
+type Match = PhraseMatch<PhraseEntry>;
 
 /** Left-to-right, longest-first matches of the lexicon in one sentence (pseudo-triggers dropped). */
 function findMatches(norms: readonly string[], rules: AssertionRules): Match[] {
-  const matches: Match[] = [];
+  return longestMatches(rules.phrases, norms).filter((m) => !m.entry.pseudo);
+}
+
+/** Left-to-right, longest-first matches of a phrase trie on whole tokens. */
+function longestMatches<E>(root: ReadonlyMap<string, TrieNode<E>>, norms: readonly string[]): PhraseMatch<E>[] {
+  const matches: PhraseMatch<E>[] = [];
   const n = norms.length;
   let i = 0;
   while (i < n) {
-    let node = rules.phrases.get(norms[i] as string);
-    let best: PhraseEntry | null = null;
+    let node = root.get(norms[i] as string);
+    let best: E | null = null;
     let bestEnd = -1;
     let j = i;
     while (node) {
@@ -455,14 +478,61 @@ function findMatches(norms: readonly string[], rules: AssertionRules): Match[] {
       if (j >= n || !node.next) break;
       node = node.next.get(norms[j] as string);
     }
-    if (!best) {
+    if (best === null) {
       i += 1;
       continue;
     }
-    if (!best.pseudo) matches.push({ start: i, end: bestEnd, entry: best });
+    matches.push({ start: i, end: bestEnd, entry: best });
     i = bestEnd;
   }
   return matches;
+}
+
+/**
+ * Per entity, 1 when a prevention phrase names it ("DVT prophylaxis", "to prevent further bleeding"): only a
+ * disease, only the one beside the phrase, never one the phrase is part of.
+ */
+function preventedEntities(
+  norms: readonly string[],
+  tokens: readonly Token[],
+  entities: readonly AssertableSpan[],
+  ranges: readonly [number, number][],
+  entityAt: Int32Array,
+  startsLine: Uint8Array,
+  rules: AssertionRules,
+): Uint8Array {
+  const prevented = new Uint8Array(entities.length);
+  if (rules.preventions.size === 0) return prevented;
+  const n = norms.length;
+  const mark = (index: number): void => {
+    if (index < 0 || entities[index]?.type !== 'disease') return;
+    const [from, to] = ranges[index] as [number, number];
+    if (to <= from || rules.relapsing.has(norms[to - 1] as string)) return;
+    for (let j = Math.max(0, from - 1); j < to; j++) if (rules.recurrence.has(norms[j] as string)) return;
+    prevented[index] = 1;
+  };
+  for (const m of longestMatches(rules.preventions, norms)) {
+    if ((entityAt[m.start] as number) >= 0 || (entityAt[m.end - 1] as number) >= 0) continue;
+    if (m.entry.backward && startsLine[m.start] !== 1) {
+      // Right after the name only: in "COPD and risk for ventilation" the risk is not COPD's.
+      const j = m.start - 1;
+      const index = j >= 0 ? (entityAt[j] as number) : -1;
+      if (index >= 0 && (ranges[index] as [number, number])[1] === j + 1) mark(index);
+    }
+    if (m.entry.forward) {
+      let others = 0;
+      for (let j = m.end; j < n && startsLine[j] !== 1; j++) {
+        const index = entityAt[j] as number;
+        if (index >= 0) {
+          mark(index);
+          break;
+        }
+        if (rules.filler.has(norms[j] as string)) continue;
+        if (!isWordToken((tokens[j] as Token).text) || rules.recurrence.has(norms[j] as string) || ++others > 1) break;
+      }
+    }
+  }
+  return prevented;
 }
 
 /** A phrase of the assertion lexicon found in a sentence, for span rules that keep cue words out of entities. */
@@ -606,11 +676,13 @@ function assertSentence(
       }
     }
   });
-  return ranges.map(([from, to]) => {
+  const prevented = preventedEntities(norms, tokens, entities, ranges, entityAt, startsLine, rules);
+  return ranges.map(([from, to], index) => {
     const at = Math.min(from, n - 1);
     const end = Math.max(to, from + 1); // an empty range still sits at one token position
     const section = at >= 0 ? sections.category[at] : null;
     let bits = section ? sectionBit(CATEGORY_BIT[section], sections.from[at] ?? 0, from, matches) : 0;
+    if (prevented[index] === 1) bits |= CATEGORY_BIT.possible;
     for (const [index, bit, scopeFrom, scopeTo] of scopes) {
       const m = matches[index] as Match;
       if (m.start < end && m.end > from) continue; // a trigger inside (overlapping) the entity itself
