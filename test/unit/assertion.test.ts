@@ -154,7 +154,7 @@ describe('assertEntities: uncertainty, history, family', () => {
   });
 });
 
-describe('assertEntities: what care prevents', () => {
+describe('assertEntities: what care prevents or may cause', () => {
   const drugs = ['enoxaparin', 'Clexane', 'allopurinol', 'aspirin', 'pantoprazole', 'propranolol'];
   it.each([
     ['Started [[enoxaparin]] 40 mg SC OD for [[DVT]] prophylaxis.', ['enoxaparin: present', 'DVT: possible']],
@@ -180,6 +180,14 @@ describe('assertEntities: what care prevents', () => {
     ['Denies [[DVT]]; on prophylaxis.', ['DVT: absent']],
   ])('not changed: %s', (marked, expected) => {
     expect(assertMarked(marked, compileAssertionRules(), drugs)).toEqual(expected);
+  });
+
+  it.each([
+    ['Risks of [[anesthesia]], [[bleeding]], [[infection]], [[MI]], [[DVT]] were discussed.', ['anesthesia: present', 'bleeding: possible', 'infection: possible', 'MI: possible', 'DVT: possible']],
+    ['Risks included but were not limited to [[bleeding]], [[infection]] and [[hoarseness]].', ['bleeding: possible', 'infection: possible', 'hoarseness: possible']],
+    ['Potential complications include [[bleeding]] and [[perforation]]; consent signed for [[colonoscopy]].', ['bleeding: possible', 'perforation: possible', 'colonoscopy: present']],
+  ])('complications told before consent: %s', (marked, expected) => {
+    expect(assertMarked(marked, compileAssertionRules(), ['anesthesia', 'colonoscopy'])).toEqual(expected);
   });
 
   it('leaves a lexicon without prevention phrases as it was', () => {

@@ -26,6 +26,8 @@ export interface AssertionTrigger {
   phrase: string;
   category: TriggerCategory;
   direction: TriggerDirection;
+  /** Reaches diseases only: "risks of anesthesia, bleeding, infection" doubts the complications, not the anaesthetic. */
+  diseasesOnly?: boolean;
 }
 
 /**
@@ -227,7 +229,7 @@ const PSEUDO_TRIGGERS = [
   'should be', 'should he', 'should she', 'should the patient', 'she should', 'he should', 'patient should',
   'consider him', 'consider her', 'question mark', 'suggest that', 'suggests that', 'suggested that',
   'either side', 'either way', 'risk factors', 'risk factor', 'risks and benefits', 'risks, benefits',
-  'risks of', 'risk of the procedure', 'risks include', 'apparent distress', 'no apparent distress',
+  'risk of the procedure', 'not limited to', 'apparent distress', 'no apparent distress',
   // history
   'history of present illness', 'history of the present illness', 'history of presenting illness', 'social history',
   'history and physical', 'history & physical', 'history taking', 'poor history', 'history was obtained',
@@ -338,6 +340,15 @@ const PREVENTED_AFTER = [
   'immunised against',
 ];
 
+// What a procedure may cause, told before consent: "Risks of anesthesia, bleeding, infection, MI, DVT were discussed".
+const COMPLICATIONS_FORWARD = [
+  'risks of', 'risks include', 'risks included', 'risks including', 'risks such as', 'risks are', 'risks were',
+  'possible risks', 'potential risks', 'complications include', 'complications included', 'complications including',
+  'complications such as', 'possible complications', 'potential complications', 'risks and complications',
+  // "Risks included but were not limited to bleeding": "but" would end the list's scope, and "not" negate it
+  'but not limited to', 'but are not limited to', 'but were not limited to', 'but is not limited to', 'but was not limited to',
+];
+
 const RELAPSING_CONDITIONS = [
   'gout', 'migraine', 'migraines', 'headache', 'headaches', 'angina', 'asthma', 'epilepsy', 'uti', 'utis',
   'infections', 'cellulitis', 'fever', 'angioedema', 'hae', 'crisis', 'crises', 'herpes', 'hsv', 'sores',
@@ -396,6 +407,7 @@ export const DEFAULT_ASSERTION_LEXICON: AssertionLexicon = {
     ...forward('absent', FAMILY_REPORTED_NEGATION),
     ...forward('possible', POSSIBLE_FORWARD),
     ...backward('possible', POSSIBLE_BACKWARD),
+    ...forward('possible', COMPLICATIONS_FORWARD).map((trigger) => ({ ...trigger, diseasesOnly: true })),
     ...forward('historical', HISTORICAL_FORWARD),
     ...backward('historical', HISTORICAL_BACKWARD),
     ...both('family', FAMILY_MEMBERS),

@@ -91,6 +91,8 @@ interface PhraseEntry {
   /** Category bits this phrase triggers forward / backward. */
   forward: number;
   backward: number;
+  /** Category bits this phrase triggers for diseases only. */
+  diseasesOnly: number;
   /** Category bits whose forward / backward scopes this phrase ends. */
   endsForward: number;
   endsBackward: number;
@@ -185,14 +187,19 @@ export function compileAssertionRules(
 ): AssertionRules {
   const settings = { ...DEFAULT_ASSERTION_OPTIONS, ...options };
   const phrases = new Map<string, TrieNode<PhraseEntry>>();
-  const newEntry = (): PhraseEntry => ({ pseudo: false, forward: 0, backward: 0, endsForward: 0, endsBackward: 0 });
+  const newEntry = (): PhraseEntry => ({ pseudo: false, forward: 0, backward: 0, diseasesOnly: 0, endsForward: 0, endsBackward: 0 });
+  // A category a phrase triggers for every type too is not limited to diseases.
+  const everyType = new Map<PhraseEntry, number>();
   for (const trigger of lexicon.triggers) {
     const entry = insert(phrases, phraseKeys(trigger.phrase), newEntry);
     if (!entry) continue;
     const bit = CATEGORY_BIT[trigger.category];
+    if (trigger.diseasesOnly) entry.diseasesOnly |= bit;
+    else everyType.set(entry, (everyType.get(entry) ?? 0) | bit);
     if (trigger.direction !== 'backward') entry.forward |= bit;
     if (trigger.direction !== 'forward') entry.backward |= bit;
   }
+  for (const [entry, bits] of everyType) entry.diseasesOnly &= ~bits;
   for (const terminator of lexicon.terminators) {
     const entry = insert(phrases, phraseKeys(terminator.phrase), newEntry);
     if (!entry) continue;
@@ -677,15 +684,16 @@ function assertSentence(
     }
   });
   const prevented = preventedEntities(norms, tokens, entities, ranges, entityAt, startsLine, rules);
-  return ranges.map(([from, to], index) => {
+  return ranges.map(([from, to], entityIndex) => {
     const at = Math.min(from, n - 1);
     const end = Math.max(to, from + 1); // an empty range still sits at one token position
     const section = at >= 0 ? sections.category[at] : null;
     let bits = section ? sectionBit(CATEGORY_BIT[section], sections.from[at] ?? 0, from, matches) : 0;
-    if (prevented[index] === 1) bits |= CATEGORY_BIT.possible;
+    if (prevented[entityIndex] === 1) bits |= CATEGORY_BIT.possible;
     for (const [index, bit, scopeFrom, scopeTo] of scopes) {
       const m = matches[index] as Match;
       if (m.start < end && m.end > from) continue; // a trigger inside (overlapping) the entity itself
+      if ((m.entry.diseasesOnly & bit) !== 0 && entities[entityIndex]?.type !== 'disease') continue;
       if (scopeFrom < end && scopeTo > from) bits |= bit;
     }
     return pickAssertion(bits, rules);
