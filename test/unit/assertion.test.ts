@@ -186,6 +186,10 @@ describe('assertEntities: what care prevents or may cause', () => {
     ['Risks of [[anesthesia]], [[bleeding]], [[infection]], [[MI]], [[DVT]] were discussed.', ['anesthesia: present', 'bleeding: possible', 'infection: possible', 'MI: possible', 'DVT: possible']],
     ['Risks included but were not limited to [[bleeding]], [[infection]] and [[hoarseness]].', ['bleeding: possible', 'infection: possible', 'hoarseness: possible']],
     ['Potential complications include [[bleeding]] and [[perforation]]; consent signed for [[colonoscopy]].', ['bleeding: possible', 'perforation: possible', 'colonoscopy: present']],
+    [
+      'Risks include [[bleeding]], [[infection]], injury to nerves and vital structures, need for reoperation, [[pain]] or stiffness, loss of motion, [[arthritis]], [[fracture]].',
+      ['bleeding: possible', 'infection: possible', 'pain: possible', 'arthritis: possible', 'fracture: possible'],
+    ],
   ])('complications told before consent: %s', (marked, expected) => {
     expect(assertMarked(marked, compileAssertionRules(), ['anesthesia', 'colonoscopy'])).toEqual(expected);
   });

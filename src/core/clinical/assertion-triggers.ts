@@ -28,6 +28,8 @@ export interface AssertionTrigger {
   direction: TriggerDirection;
   /** Reaches diseases only: "risks of anesthesia, bleeding, infection" doubts the complications, not the anaesthetic. */
   diseasesOnly?: boolean;
+  /** Words its forward scope reaches, where not the rules' forwardWindow: a consent's list of risks runs long. */
+  window?: number;
 }
 
 /**
@@ -349,6 +351,9 @@ const COMPLICATIONS_FORWARD = [
   'but not limited to', 'but are not limited to', 'but were not limited to', 'but is not limited to', 'but was not limited to',
 ];
 
+/** "Risks of bleeding, infection, injury to nerves and vital structures, need for reoperation, stiffness, arthritis": the list to its end. */
+const COMPLICATIONS_WINDOW = 30;
+
 const RELAPSING_CONDITIONS = [
   'gout', 'migraine', 'migraines', 'headache', 'headaches', 'angina', 'asthma', 'epilepsy', 'uti', 'utis',
   'infections', 'cellulitis', 'fever', 'angioedema', 'hae', 'crisis', 'crises', 'herpes', 'hsv', 'sores',
@@ -407,7 +412,7 @@ export const DEFAULT_ASSERTION_LEXICON: AssertionLexicon = {
     ...forward('absent', FAMILY_REPORTED_NEGATION),
     ...forward('possible', POSSIBLE_FORWARD),
     ...backward('possible', POSSIBLE_BACKWARD),
-    ...forward('possible', COMPLICATIONS_FORWARD).map((trigger) => ({ ...trigger, diseasesOnly: true })),
+    ...forward('possible', COMPLICATIONS_FORWARD).map((trigger) => ({ ...trigger, diseasesOnly: true, window: COMPLICATIONS_WINDOW })),
     ...forward('historical', HISTORICAL_FORWARD),
     ...backward('historical', HISTORICAL_BACKWARD),
     ...both('family', FAMILY_MEMBERS),

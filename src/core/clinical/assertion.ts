@@ -93,6 +93,8 @@ interface PhraseEntry {
   backward: number;
   /** Category bits this phrase triggers for diseases only. */
   diseasesOnly: number;
+  /** The longest forward window of its triggers, where one sets its own. */
+  forwardWindow: number | null;
   /** Category bits whose forward / backward scopes this phrase ends. */
   endsForward: number;
   endsBackward: number;
@@ -187,7 +189,7 @@ export function compileAssertionRules(
 ): AssertionRules {
   const settings = { ...DEFAULT_ASSERTION_OPTIONS, ...options };
   const phrases = new Map<string, TrieNode<PhraseEntry>>();
-  const newEntry = (): PhraseEntry => ({ pseudo: false, forward: 0, backward: 0, diseasesOnly: 0, endsForward: 0, endsBackward: 0 });
+  const newEntry = (): PhraseEntry => ({ pseudo: false, forward: 0, backward: 0, diseasesOnly: 0, forwardWindow: null, endsForward: 0, endsBackward: 0 });
   // A category a phrase triggers for every type too is not limited to diseases.
   const everyType = new Map<PhraseEntry, number>();
   for (const trigger of lexicon.triggers) {
@@ -195,6 +197,7 @@ export function compileAssertionRules(
     if (!entry) continue;
     const bit = CATEGORY_BIT[trigger.category];
     if (trigger.diseasesOnly) entry.diseasesOnly |= bit;
+    if (trigger.window !== undefined) entry.forwardWindow = Math.max(entry.forwardWindow ?? 0, Math.floor(trigger.window));
     else everyType.set(entry, (everyType.get(entry) ?? 0) | bit);
     if (trigger.direction !== 'backward') entry.forward |= bit;
     if (trigger.direction !== 'forward') entry.backward |= bit;
@@ -603,7 +606,7 @@ function scopeOf(
   rules: AssertionRules,
   startsLine: Uint8Array,
 ): [number, number] {
-  const window = step === 1 ? rules.forwardWindow : rules.backwardWindow;
+  const window = step === 1 ? (match.entry.forwardWindow ?? rules.forwardWindow) : rules.backwardWindow;
   const n = norms.length;
   let j = step === 1 ? match.end : match.start - 1;
   let words = 0;
