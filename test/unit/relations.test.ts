@@ -77,6 +77,12 @@ describe('pairs a note states', () => {
     expect(pairsOf('The [[d:asthma]] improved after [[t:budesonide]] was added.')).toEqual(pairs(['asthma', 'budesonide', 'same-sentence']));
   });
 
+  it('gives a sentence\'s one treatment to the diagnosis named last before it, not to every diagnosis the sentence lists', () => {
+    expect(pairsOf('A man with [[d:coronary artery disease]], [[d:hypothyroidism]] and [[d:peripheral vascular disease]], now needs [[t:angioplasty]].')).toEqual(
+      pairs(['peripheral vascular disease', 'angioplasty', 'same-sentence']),
+    );
+  });
+
   it('never pairs across sentences of a long note, nor a whole discharge summary\'s diagnoses with its drugs', () => {
     const filler = ' The patient was seen on the ward and examined in detail.'.repeat(30);
     const pairs = pairsOf(`Diagnoses: [[d:pneumonia]], [[d:hypertension]].${filler} Medications: [[t:ceftriaxone]], [[t:amlodipine]].`);

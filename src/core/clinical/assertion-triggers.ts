@@ -345,6 +345,7 @@ const PREVENTED_AFTER = [
 // What a procedure may cause, told before consent: "Risks of anesthesia, bleeding, infection, MI, DVT were discussed".
 const COMPLICATIONS_FORWARD = [
   'risks of', 'risks include', 'risks included', 'risks including', 'risks such as', 'risks are', 'risks were',
+  'risks to include', 'risks which include', 'risks that include',
   'possible risks', 'potential risks', 'complications include', 'complications included', 'complications including',
   'complications such as', 'possible complications', 'potential complications', 'risks and complications',
   // "Risks included but were not limited to bleeding": "but" would end the list's scope, and "not" negate it

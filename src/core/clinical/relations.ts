@@ -9,7 +9,8 @@ import { COMPLAINT_CATEGORIES, isComplaintName } from './entity-kinds.js';
  * - `explicit-link`: the words between them link them, "metformin for diabetes", "HTN on amlodipine",
  *   "Pneumonia treated with ceftriaxone and azithromycin", "UTI: nitrofurantoin", "Hypertension - amlodipine";
  * - `same-line` (a line of a note written line by line: a bullet, a prescription line) or `same-sentence`
- *   (prose): named in one clause (sentence or line, cut at ";") with nothing linking them otherwise;
+ *   (prose): named in one clause (sentence or line, cut at ";") with nothing linking them otherwise; of several
+ *   diagnoses, a treatment goes to those it is given for, else to the one named last before it;
  * - `problem-block`: a problem-oriented plan, a line naming a diagnosis ("# Hepatic encephalopathy, improving",
  *   "2. Type 2 diabetes") with the bullets under it ("- lactulose 30 mL TID"): that line's diagnoses with the
  *   treatments of its bullets not paired otherwise, and a numbered problem with the treatments of its own line's
@@ -463,9 +464,9 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
   // A sentence tells what was done for a diagnosis ("was treated with"); a line beside it may name a past one ("CAD, post CABG 2019").
   const given = treatments.filter(isCurrentTreatment);
   if (given.length === 0) return [];
-  if (diagnoses.length === 1 || given.length === 1) return diagnoses.flatMap((disease) => given.map((treatment) => ({ disease, treatment, evidence })));
-  // Several of each, nothing linking them: each treatment with the diagnoses of the clause it is given for, else
-  // with the diagnosis named last before it.
+  if (diagnoses.length === 1) return given.map((treatment) => ({ disease: diagnoses[0] as Entity, treatment, evidence }));
+  // Several diagnoses, nothing linking them: each treatment with the diagnoses of the clause it is given for, else
+  // with the diagnosis named last before it ("with CAD, hypothyroidism and PVD, now needs angioplasty": not all three).
   const result: Candidate[] = [];
   for (const treatment of given) {
     const test = facts.givenFor.get(treatment);
