@@ -7,6 +7,7 @@ import { notePairs } from './clinical/relations.js';
 import { firstEndingAfter } from './text/ordered-spans.js';
 import { noteSections, sectionAt, type SectionKind } from './clinical/sections.js';
 import { withoutOtherSenses } from './clinical/ambiguous-abbreviations.js';
+import { withoutHeaderNames } from './clinical/header-names.js';
 import { withDefinedAbbreviations } from './clinical/defined-abbreviations.js';
 import { withDiagnosisItems, type SectionNames } from './clinical/diagnosis-section.js';
 import { withDrugConditions } from './clinical/drug-conditions.js';
@@ -290,6 +291,7 @@ export function* extractInSteps(
   if (sections && tagger.sectionNames && typedSections.some((section) => section.kind === 'dx')) withDiagnosisItems(text, sections, sentences, found, tagger.sectionNames, SECTION_NAME_CONFIDENCE);
   withDefinedAbbreviations(text, sentences, found, DEFINED_ABBREVIATION_CONFIDENCE);
   withoutOtherSenses(text, found);
+  withoutHeaderNames(text, found);
   // Assertion reads every entity of a sentence (a list under one negation), so it runs before the filter.
   const assertions = assertEntities(text, sentences, found);
   for (let s = 0; s < found.length; s++) {

@@ -77,6 +77,13 @@ describe('pairs a note states', () => {
     expect(pairsOf('The [[d:asthma]] improved after [[t:budesonide]] was added.')).toEqual(pairs(['asthma', 'budesonide', 'same-sentence']));
   });
 
+  it('pairs no allergen: a drug after an allergies header, or one a culture is sensitive to', () => {
+    expect(pairsOf('ALLERGIES: [[t:PENICILLIN]], [[t:SULFA]], all cause [[d:HIVES]].\nDx: [[d:cellulitis]]')).toEqual([]);
+    expect(pairsOf('[[d:Pseudomonas urinary tract infection]], culture sensitive to [[t:ceftazidime]].')).toEqual([]);
+    // the header ends at the next one on its line
+    expect(pairsOf('Allergies: NKDA. Medications: [[t:metformin]] for [[d:diabetes]].')).toEqual(pairs(['diabetes', 'metformin', 'explicit-link']));
+  });
+
   it('gives a sentence\'s one treatment to the diagnosis named last before it, not to every diagnosis the sentence lists', () => {
     expect(pairsOf('A man with [[d:coronary artery disease]], [[d:hypothyroidism]] and [[d:peripheral vascular disease]], now needs [[t:angioplasty]].')).toEqual(
       pairs(['peripheral vascular disease', 'angioplasty', 'same-sentence']),

@@ -263,9 +263,17 @@ function markedPast(text: string, treatment: Entity): boolean {
 const NOT_GIVEN_BEFORE = /\b(?:tolerates?|tolerated|tolerating|allergic to|allergy to|allergies to|intolerant (?:of|to)|intolerance to|reaction to|sensitive to)\s+$/i;
 const MAX_NOT_GIVEN_CUE_CHARS = 24;
 
+/** An allergies header earlier in the drug's sentence, on its line: "ALLERGIES: PENICILLIN, SULFA, all cause HIVES". */
+const UNDER_ALLERGIES_HEADER = /(?:^|[.!?]\s)\s*(?:[-*•]\s*)?(?:known |drug |medication )?allerg(?:y|ies)\b[^.!?:]{0,40}:[^.!?:]*$/i;
+
+/** How far back an allergies header is looked for: a list of allergens, not a whole single-line note. */
+const MAX_ALLERGY_LIST_CHARS = 400;
+
 /** A drug the note names as tolerated or not tolerated, or as an allergen: given for nothing. */
 function notGiven(text: string, treatment: Entity): boolean {
-  return NOT_GIVEN_BEFORE.test(text.slice(Math.max(0, treatment.start - MAX_NOT_GIVEN_CUE_CHARS), treatment.start));
+  if (NOT_GIVEN_BEFORE.test(text.slice(Math.max(0, treatment.start - MAX_NOT_GIVEN_CUE_CHARS), treatment.start))) return true;
+  const [lineStart] = lineAround(text, treatment);
+  return UNDER_ALLERGIES_HEADER.test(text.slice(Math.max(lineStart, treatment.start - MAX_ALLERGY_LIST_CHARS), treatment.start));
 }
 
 /** "D/C" is left out: in a discharge summary it says discharged. */
@@ -462,7 +470,7 @@ function clausePairs(text: string, entities: readonly Entity[], lineByLine: bool
   if (diagnoses.length === 0) return [];
   const evidence: PairEvidence = lineByLine ? 'same-line' : 'same-sentence';
   // A sentence tells what was done for a diagnosis ("was treated with"); a line beside it may name a past one ("CAD, post CABG 2019").
-  const given = treatments.filter(isCurrentTreatment);
+  const given = treatments.filter((treatment) => isCurrentTreatment(treatment) && !notGiven(text, treatment));
   if (given.length === 0) return [];
   if (diagnoses.length === 1) return given.map((treatment) => ({ disease: diagnoses[0] as Entity, treatment, evidence }));
   // Several diagnoses, nothing linking them: each treatment with the diagnoses of the clause it is given for, else
