@@ -56,6 +56,15 @@ describe('abbreviations with another sense', () => {
     expect(hasOtherSense('signs of alcohol withdrawal', at('signs of alcohol withdrawal', 'alcohol withdrawal'))).toBe(false);
   });
 
+  it('drops the words of an operation\'s description, and keeps the procedures they are part of', () => {
+    for (const [note, word] of [['The gallbladder was removed.', 'removed'], ['The skin was closed with 4-0 sutures.', 'sutures'], ['A 3 cm incision was made.', 'incision'], ['Placed in the supine position.', 'supine position'], ['Alert and oriented.', 'oriented'], ['The fascia was opened.', 'fascia']] as const) {
+      expect(hasOtherSense(note, at(note, word)), note).toBe(true);
+    }
+    for (const [note, words] of [['Excision of the cyst done.', 'Excision of the cyst'], ['Acute aortic dissection.', 'aortic dissection'], ['Daily dressing of the wound.', 'dressing']] as const) {
+      expect(hasOtherSense(note, at(note, words)), note).toBe(false);
+    }
+  });
+
   it('drops the abbreviations of investigations, which vocabularies list as drugs', () => {
     for (const [note, word] of [['Repeat TFT after 6 wks', 'TFT'], ['Check LFT and CMP in 2 weeks.', 'CMP'], ['FBS, PPBS sent', 'PPBS']] as const) {
       expect(hasOtherSense(note, at(note, word)), note).toBe(true);

@@ -111,8 +111,25 @@ function isMeasuredValue(text: string, entity: Pick<Entity, 'text' | 'end'>): bo
  */
 const NAMES_A_SERVICE = /^\s*(?:protocol|pathway|bundle|order set|clinic|opd|team|nurse|service|ward|unit|camp)s?\b/i;
 
-/** Words that are no entity alone, in any case: the ordinary words and the investigations, for one lookup. */
-const NO_ENTITY_ALONE: ReadonlySet<string> = new Set([...ORDINARY_WORDS, ...INVESTIGATIONS]);
+/**
+ * Words of an operation's or examination's description that name no disease or treatment alone: the steps
+ * ("was removed", "closed", "incised"), the means ("sutures", "guidewire"), the position, the tissue
+ * ("fascia") and the report's own words ("complications", "indications", "alert and oriented"). Over MTSamples
+ * notes "incision", "removed" and "closed" had been the commonest treatments after "pain" the commonest disease. A
+ * named procedure keeps its name: "excision of the cyst", "wound closure", "aortic dissection".
+ */
+export const DESCRIPTION_WORDS: ReadonlySet<string> = new Set([
+  'removed', 'closed', 'opened', 'excised', 'incised', 'sutured', 'placed', 'exposed', 'extubated', 'intubated',
+  'infiltrated', 'irrigated', 'cauterized', 'cauterised', 'ligated', 'divided', 'retracted', 'dissected', 'mobilized',
+  'mobilised', 'injected', 'inserted', 'approximated', 'reapproximated', 'transected', 'clamped', 'prepped', 'draped',
+  'incision', 'incisions', 'suture', 'sutures', 'guidewire', 'guide wire', 'fascia', 'hemostasis',
+  'haemostasis', 'dissection', 'closure', 'supine position', 'prone position', 'lithotomy position',
+  'dorsal lithotomy position', 'dorsal-lithotomy position', 'lateral decubitus position',
+  'alert', 'oriented', 'difficulty', 'symptoms', 'complications', 'indications', 'description', 'cm', 'enlarged', 'dilated',
+]);
+
+/** Words that are no entity alone, in any case: the ordinary words, the investigations and the description words, for one lookup. */
+const NO_ENTITY_ALONE: ReadonlySet<string> = new Set([...ORDINARY_WORDS, ...INVESTIGATIONS, ...DESCRIPTION_WORDS]);
 const LONGEST_NO_ENTITY = Math.max(...[...NO_ENTITY_ALONE].map((word) => word.length));
 
 /** Whether the entity's context gives one of its letters' other senses. */
