@@ -70,14 +70,14 @@ describe('entity kinds', () => {
 
   it('reads operations and therapies written in shorthand as procedures, a name after a dose form as a drug, a complaint as a symptom and a diagnosis\'s abbreviation as a diagnosis, whatever the classifier says', () => {
     const classifier = trainKindClassifier(examples());
-    const note = 'Started on salbutamol. s/p PTCA. Physiotherapy daily. Underwent TURP. Lap cholecystectomy done. Tab Nodosis BD. Known case of tachycardia. c/o burning, ?UTI.';
+    const note = 'Started on salbutamol. s/p PTCA. Physiotherapy daily. Underwent TURP. Lap cholecystectomy done. Tab Nodosis BD. Known case of tachycardia. c/o burning, ?UTI. Under general anesthesia.';
     const diseases = new Set(['tachycardia', 'UTI']);
-    const entities: Entity[] = ['salbutamol', 'PTCA', 'Physiotherapy', 'TURP', 'Lap cholecystectomy', 'Nodosis', 'tachycardia', 'UTI'].map((name) => {
+    const entities: Entity[] = ['salbutamol', 'PTCA', 'Physiotherapy', 'TURP', 'Lap cholecystectomy', 'Nodosis', 'tachycardia', 'UTI', 'general anesthesia'].map((name) => {
       const start = note.indexOf(name);
       return { type: diseases.has(name) ? 'disease' : 'treatment', text: name, start, end: start + name.length, assertion: 'present', confidence: 1 };
     });
     kindEnricher(classifier, gazetteer).apply({ text: note }, entities);
-    expect(entities.map((e) => e.kind)).toEqual(['drug', 'procedure', 'procedure', 'procedure', 'procedure', 'drug', 'symptom', 'diagnosis']);
+    expect(entities.map((e) => e.kind)).toEqual(['drug', 'procedure', 'procedure', 'procedure', 'procedure', 'drug', 'symptom', 'diagnosis', 'procedure']);
   });
 
   it('reads a disease under a diagnosis heading on its line as a diagnosis, and nothing else', () => {

@@ -213,6 +213,11 @@ const PROCEDURE_NAMES: ReadonlySet<string> = new Set([
   "epley's manoeuvre", 'epley maneuver', 'ear syringing', 'cast', 'plaster cast', 'splint', 'splinting', 'traction', 'phototherapy', 'cryotherapy',
   'ablation', 'cardioversion', 'transfusion', 'blood transfusion', 'angioplasty', 'stenting', 'wound irrigation', 'primary closure',
   'root canal treatment', 'pulpectomy', 'catheter ablation',
+  // anaesthesia is given as a procedure (FHIR Procedure), not a medication: "ANESTHESIA: General", "IV sedation"
+  'anesthesia', 'anaesthesia', 'general anesthesia', 'general anaesthesia', 'local anesthesia', 'local anaesthesia',
+  'spinal anesthesia', 'spinal anaesthesia', 'regional anesthesia', 'regional anaesthesia', 'epidural anesthesia',
+  'epidural anaesthesia', 'monitored anesthesia care', 'general endotracheal anesthesia', 'sedation', 'conscious sedation',
+  'iv sedation', 'moderate sedation', 'intubation', 'endotracheal intubation', 'mechanical ventilation', 'ventilation',
 ]);
 /** A dose form written before a name ("Tab Nodosis", "Inj. erythropoietin"): the name is a drug's. */
 const DOSE_FORM_BEFORE = /(?:^|[^\p{L}])(?:tab|tabs|tablet|cap|caps|capsule|syp|syr|syrup|inj|injection|susp|oint|gtt)\.?\s+$/iu;
