@@ -114,9 +114,10 @@ const NAMES_A_SERVICE = /^\s*(?:protocol|pathway|bundle|order set|clinic|opd|tea
 /**
  * Words of an operation's or examination's description that name no disease or treatment alone: the steps
  * ("was removed", "closed", "incised"), the means ("sutures", "guidewire"), the position, the tissue
- * ("fascia") and the report's own words ("complications", "indications", "alert and oriented"). Over MTSamples
- * notes "incision", "removed" and "closed" had been the commonest treatments after "pain" the commonest disease. A
- * named procedure keeps its name: "excision of the cyst", "wound closure", "aortic dissection".
+ * ("fascia") and the report's own words ("complications", "indications", "alert and oriented", "in no acute
+ * distress"). Over MTSamples notes "incision", "removed" and "closed" had been the commonest treatments after "pain"
+ * the commonest disease. A named procedure keeps its name: "excision of the cyst", "wound closure", "aortic
+ * dissection", and so does a finding: "respiratory distress".
  */
 export const DESCRIPTION_WORDS: ReadonlySet<string> = new Set([
   'removed', 'closed', 'opened', 'excised', 'incised', 'sutured', 'placed', 'exposed', 'extubated', 'intubated',
@@ -125,7 +126,7 @@ export const DESCRIPTION_WORDS: ReadonlySet<string> = new Set([
   'incision', 'incisions', 'suture', 'sutures', 'guidewire', 'guide wire', 'fascia', 'hemostasis',
   'haemostasis', 'dissection', 'closure', 'supine position', 'prone position', 'lithotomy position',
   'dorsal lithotomy position', 'dorsal-lithotomy position', 'lateral decubitus position',
-  'alert', 'oriented', 'difficulty', 'symptoms', 'complications', 'indications', 'description', 'cm', 'enlarged', 'dilated',
+  'alert', 'oriented', 'distress', 'difficulty', 'symptoms', 'complications', 'indications', 'description', 'cm', 'enlarged', 'dilated',
 ]);
 
 /** Words that are no entity alone, in any case: the ordinary words, the investigations and the description words, for one lookup. */
