@@ -197,8 +197,8 @@ export function compileAssertionRules(
     if (!entry) continue;
     const bit = CATEGORY_BIT[trigger.category];
     if (trigger.diseasesOnly) entry.diseasesOnly |= bit;
-    if (trigger.window !== undefined) entry.forwardWindow = Math.max(entry.forwardWindow ?? 0, Math.floor(trigger.window));
     else everyType.set(entry, (everyType.get(entry) ?? 0) | bit);
+    if (trigger.window !== undefined) entry.forwardWindow = Math.max(entry.forwardWindow ?? 0, Math.floor(trigger.window));
     if (trigger.direction !== 'backward') entry.forward |= bit;
     if (trigger.direction !== 'forward') entry.backward |= bit;
   }
